@@ -1,0 +1,136 @@
+//! [`ModuleInfo`]: everything decoded from a module's sections.
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use crate::const_expr::ConstExpr;
+use crate::types::{EntityType, ExternKind, FuncType, GlobalType, MemoryType, TableType, ValType};
+
+/// An import: `(import "module" "name" (ty))`.
+#[derive(Clone, Debug)]
+pub struct Import {
+    pub module: String,
+    pub name: String,
+    pub ty: EntityType,
+}
+
+/// An export: a name for an entity of the module's index spaces.
+#[derive(Clone, Debug)]
+pub struct Export {
+    pub name: String,
+    pub kind: ExternKind,
+    pub index: u32,
+}
+
+/// Where an element segment goes.
+#[derive(Clone, Debug)]
+pub enum ElemKind {
+    Active { table: u32, offset: ConstExpr },
+    Passive,
+    Declared,
+}
+
+/// The items of an element segment.
+#[derive(Clone, Debug)]
+pub enum ElemItems {
+    /// Function indices (the common case, kept compact).
+    Funcs(Vec<u32>),
+    /// Constant expressions producing references.
+    Exprs(Vec<ConstExpr>),
+}
+
+impl ElemItems {
+    pub fn len(&self) -> usize {
+        match self {
+            ElemItems::Funcs(f) => f.len(),
+            ElemItems::Exprs(e) => e.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// An element segment.
+#[derive(Clone, Debug)]
+pub struct ElemSegment {
+    pub kind: ElemKind,
+    pub ty: ValType,
+    pub items: ElemItems,
+}
+
+/// Where a data segment goes.
+#[derive(Clone, Debug)]
+pub enum DataKind {
+    Active { memory: u32, offset: ConstExpr },
+    Passive,
+}
+
+/// A data segment; its bytes are a range of the module's bytes.
+#[derive(Clone, Debug)]
+pub struct DataSegment {
+    pub kind: DataKind,
+    pub bytes: Range<usize>,
+}
+
+/// A defined function's body: the byte range of its code entry within the module.
+#[derive(Clone, Debug)]
+pub struct FuncBody {
+    pub range: Range<usize>,
+}
+
+/// A decoded and validated module.
+#[derive(Clone, Debug, Default)]
+pub struct ModuleInfo {
+    /// The module's name from the name section, if any.
+    pub name: Option<String>,
+    /// Function types by type index.
+    pub types: Vec<FuncType>,
+    pub imports: Vec<Import>,
+    pub exports: Vec<Export>,
+    /// The type index of every function, imported ones first.
+    pub funcs: Vec<u32>,
+    pub num_imported_funcs: usize,
+    /// Every table, imported ones first.
+    pub tables: Vec<TableType>,
+    pub num_imported_tables: usize,
+    /// Every memory, imported ones first.
+    pub memories: Vec<MemoryType>,
+    pub num_imported_memories: usize,
+    /// Every global, imported ones first.
+    pub globals: Vec<GlobalType>,
+    pub num_imported_globals: usize,
+    /// Initialisers of the defined globals.
+    pub global_inits: Vec<ConstExpr>,
+    pub start: Option<u32>,
+    pub elems: Vec<ElemSegment>,
+    pub data: Vec<DataSegment>,
+    /// Bodies of the defined functions.
+    pub bodies: Vec<FuncBody>,
+    /// Function names from the name section, by function index.
+    pub func_names: HashMap<u32, String>,
+}
+
+impl ModuleInfo {
+    /// The signature of function `index` (imported or defined).
+    pub fn func_type(&self, index: u32) -> &FuncType {
+        &self.types[self.funcs[index as usize] as usize]
+    }
+
+    /// The name of function `index` from the name section, if it has one.
+    pub fn func_name(&self, index: u32) -> Option<&str> {
+        self.func_names.get(&index).map(String::as_str)
+    }
+
+    /// The type of the entity an export refers to.
+    pub fn export_type(&self, export: &Export) -> EntityType {
+        let i = export.index as usize;
+        match export.kind {
+            ExternKind::Func => EntityType::Func(self.func_type(export.index).clone()),
+            ExternKind::Table => EntityType::Table(self.tables[i]),
+            ExternKind::Memory => EntityType::Memory(self.memories[i]),
+            ExternKind::Global => EntityType::Global(self.globals[i]),
+        }
+    }
+}

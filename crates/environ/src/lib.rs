@@ -1,0 +1,22 @@
+//! wexe-environ: turns WebAssembly bytes into a validated [`ModuleInfo`].
+//!
+//! This crate holds everything about a module that both execution tiers need and that involves no
+//! execution: the value and entity types, the decoded sections (imports, exports, globals, element
+//! and data segments, function bodies as byte ranges) and the names from the name section. It uses
+//! wasmparser for decoding and validation and contains no `unsafe` code.
+#![forbid(unsafe_code)]
+
+mod const_expr;
+mod info;
+mod parse;
+mod types;
+
+pub use const_expr::{ConstExpr, ConstOp};
+pub use info::{
+    DataKind, DataSegment, ElemItems, ElemKind, ElemSegment, Export, FuncBody, Import, ModuleInfo,
+};
+pub use parse::{ParseError, parse_module, wasm_features};
+pub use types::{
+    EntityType, ExternKind, FuncType, GlobalType, MemoryType, Mutability, TableType, ValType,
+};
+pub use wasmparser;

@@ -1,0 +1,304 @@
+//! One pass over a module's bytes: wasmparser validates every payload (function bodies included)
+//! while the sections are decoded into a [`ModuleInfo`].
+
+use wasmparser::{
+    BinaryReaderError, ElementItems, ElementKind, ExternalKind, FuncValidatorAllocations,
+    KnownCustom, Name, Parser, Payload, TypeRef, ValidPayload, Validator, WasmFeatures,
+};
+
+use crate::const_expr::ConstExpr;
+use crate::info::{
+    DataKind, DataSegment, ElemItems, ElemKind, ElemSegment, Export, FuncBody, Import, ModuleInfo,
+};
+use crate::types::{
+    EntityType, ExternKind, FuncType, GlobalType, MemoryType, Mutability, TableType, ValType,
+};
+
+/// Why a module was refused: the byte offset and the cause.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{message} (at offset {offset:#x})")]
+pub struct ParseError {
+    pub message: String,
+    pub offset: u64,
+}
+
+impl From<BinaryReaderError> for ParseError {
+    fn from(e: BinaryReaderError) -> ParseError {
+        ParseError {
+            message: e.message().to_string(),
+            offset: e.offset(),
+        }
+    }
+}
+
+fn unsupported(what: &str, offset: u64) -> ParseError {
+    ParseError {
+        message: format!("unsupported: {what}"),
+        offset,
+    }
+}
+
+/// The WebAssembly 2.0 feature set, optionally without SIMD.
+pub fn wasm_features(simd: bool) -> WasmFeatures {
+    let mut f = WasmFeatures::WASM2;
+    f.set(WasmFeatures::SIMD, simd);
+    f
+}
+
+fn val_type(ty: wasmparser::ValType, offset: u64) -> Result<ValType, ParseError> {
+    ValType::from_wasmparser(ty).ok_or_else(|| unsupported(&format!("value type {ty}"), offset))
+}
+
+fn table_type(t: &wasmparser::TableType, offset: u64) -> Result<TableType, ParseError> {
+    let element = ValType::from_ref_type(t.element_type)
+        .ok_or_else(|| unsupported("table element type", offset))?;
+    if t.table64 || t.shared {
+        return Err(unsupported("64-bit or shared tables", offset));
+    }
+    Ok(TableType {
+        element,
+        minimum: t.initial,
+        maximum: t.maximum,
+    })
+}
+
+fn memory_type(m: &wasmparser::MemoryType, offset: u64) -> Result<MemoryType, ParseError> {
+    if m.memory64 || m.shared || m.page_size_log2.is_some() {
+        return Err(unsupported(
+            "64-bit, shared or custom-page-size memories",
+            offset,
+        ));
+    }
+    Ok(MemoryType {
+        minimum: m.initial,
+        maximum: m.maximum,
+    })
+}
+
+fn global_type(g: &wasmparser::GlobalType, offset: u64) -> Result<GlobalType, ParseError> {
+    let mutability = if g.mutable {
+        Mutability::Var
+    } else {
+        Mutability::Const
+    };
+    Ok(GlobalType {
+        content: val_type(g.content_type, offset)?,
+        mutability,
+    })
+}
+
+fn const_expr(e: &wasmparser::ConstExpr<'_>) -> Result<ConstExpr, ParseError> {
+    ConstExpr::decode(e).map_err(|message| ParseError {
+        message,
+        offset: e.get_binary_reader().original_position(),
+    })
+}
+
+/// Validates `bytes` with `features` and decodes it into a [`ModuleInfo`].
+pub fn parse_module(bytes: &[u8], features: WasmFeatures) -> Result<ModuleInfo, ParseError> {
+    let mut validator = Validator::new_with_features(features);
+    let mut info = ModuleInfo::default();
+    let mut allocs = FuncValidatorAllocations::default();
+    for payload in Parser::new(0).parse_all(bytes) {
+        let payload = payload?;
+        if let ValidPayload::Func(func, body) = validator.payload(&payload)? {
+            let mut v = func.into_validator(allocs);
+            v.validate(&body)?;
+            allocs = v.into_allocations();
+            info.bodies.push(FuncBody {
+                range: {
+                    let r = body.range();
+                    r.start as usize..r.end as usize
+                },
+            });
+        }
+        decode_payload(&mut info, payload)?;
+    }
+    Ok(info)
+}
+
+fn decode_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<(), ParseError> {
+    match payload {
+        Payload::Version {
+            encoding: wasmparser::Encoding::Component,
+            range,
+            ..
+        } => {
+            return Err(unsupported(
+                "components (expected a core module)",
+                range.start,
+            ));
+        }
+        Payload::TypeSection(r) => {
+            let offset = r.range().start;
+            for ty in r.into_iter_err_on_gc_types() {
+                let ty = ty?;
+                let params = ty.params().iter().map(|t| val_type(*t, offset));
+                let results = ty.results().iter().map(|t| val_type(*t, offset));
+                let params = params.collect::<Result<Vec<_>, _>>()?;
+                let results = results.collect::<Result<Vec<_>, _>>()?;
+                info.types.push(FuncType::new(params, results));
+            }
+        }
+        Payload::ImportSection(r) => {
+            let offset = r.range().start;
+            for import in r.into_imports() {
+                let import = import?;
+                let ty = match import.ty {
+                    TypeRef::Func(t) => {
+                        info.funcs.push(t);
+                        info.num_imported_funcs += 1;
+                        EntityType::Func(info.types[t as usize].clone())
+                    }
+                    TypeRef::Table(t) => {
+                        let t = table_type(&t, offset)?;
+                        info.tables.push(t);
+                        info.num_imported_tables += 1;
+                        EntityType::Table(t)
+                    }
+                    TypeRef::Memory(m) => {
+                        let m = memory_type(&m, offset)?;
+                        info.memories.push(m);
+                        info.num_imported_memories += 1;
+                        EntityType::Memory(m)
+                    }
+                    TypeRef::Global(g) => {
+                        let g = global_type(&g, offset)?;
+                        info.globals.push(g);
+                        info.num_imported_globals += 1;
+                        EntityType::Global(g)
+                    }
+                    _ => return Err(unsupported("import kind", offset)),
+                };
+                info.imports.push(Import {
+                    module: import.module.to_string(),
+                    name: import.name.to_string(),
+                    ty,
+                });
+            }
+        }
+        Payload::FunctionSection(r) => {
+            for t in r {
+                info.funcs.push(t?);
+            }
+        }
+        Payload::TableSection(r) => {
+            let offset = r.range().start;
+            for t in r {
+                let t = t?;
+                info.tables.push(table_type(&t.ty, offset)?);
+                if let wasmparser::TableInit::Expr(_) = t.init {
+                    return Err(unsupported("table initialiser expressions", offset));
+                }
+            }
+        }
+        Payload::MemorySection(r) => {
+            let offset = r.range().start;
+            for m in r {
+                info.memories.push(memory_type(&m?, offset)?);
+            }
+        }
+        Payload::GlobalSection(r) => {
+            let offset = r.range().start;
+            for g in r {
+                let g = g?;
+                info.globals.push(global_type(&g.ty, offset)?);
+                info.global_inits.push(const_expr(&g.init_expr)?);
+            }
+        }
+        Payload::ExportSection(r) => {
+            let offset = r.range().start;
+            for e in r {
+                let e = e?;
+                let kind = match e.kind {
+                    ExternalKind::Func => ExternKind::Func,
+                    ExternalKind::Table => ExternKind::Table,
+                    ExternalKind::Memory => ExternKind::Memory,
+                    ExternalKind::Global => ExternKind::Global,
+                    _ => return Err(unsupported("export kind", offset)),
+                };
+                info.exports.push(Export {
+                    name: e.name.to_string(),
+                    kind,
+                    index: e.index,
+                });
+            }
+        }
+        Payload::StartSection { func, .. } => info.start = Some(func),
+        Payload::ElementSection(r) => {
+            let offset = r.range().start;
+            for e in r {
+                info.elems.push(elem_segment(e?, offset)?);
+            }
+        }
+        Payload::DataSection(r) => {
+            for d in r {
+                let d = d?;
+                let kind = match d.kind {
+                    wasmparser::DataKind::Passive => DataKind::Passive,
+                    wasmparser::DataKind::Active {
+                        memory_index,
+                        offset_expr,
+                    } => DataKind::Active {
+                        memory: memory_index,
+                        offset: const_expr(&offset_expr)?,
+                    },
+                };
+                let end = d.range.end as usize;
+                let start = end - d.data.len();
+                info.data.push(DataSegment {
+                    kind,
+                    bytes: start..end,
+                });
+            }
+        }
+        Payload::CustomSection(c) => {
+            if let KnownCustom::Name(names) = c.as_known() {
+                // A malformed name section is ignored, as the spec asks of custom sections.
+                for name in names.into_iter().flatten() {
+                    match name {
+                        Name::Module { name, .. } => info.name = Some(name.to_string()),
+                        Name::Function(map) => {
+                            for n in map.into_iter().flatten() {
+                                info.func_names.insert(n.index, n.name.to_string());
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+fn elem_segment(e: wasmparser::Element<'_>, offset: u64) -> Result<ElemSegment, ParseError> {
+    let kind = match e.kind {
+        ElementKind::Passive => ElemKind::Passive,
+        ElementKind::Declared => ElemKind::Declared,
+        ElementKind::Active {
+            table_index,
+            offset_expr,
+        } => ElemKind::Active {
+            table: table_index.unwrap_or(0),
+            offset: const_expr(&offset_expr)?,
+        },
+    };
+    let (ty, items) = match e.items {
+        ElementItems::Functions(r) => (
+            ValType::FuncRef,
+            ElemItems::Funcs(r.into_iter().collect::<Result<_, _>>()?),
+        ),
+        ElementItems::Expressions(rt, r) => {
+            let ty = ValType::from_ref_type(rt)
+                .ok_or_else(|| unsupported("element segment type", offset))?;
+            let mut exprs = Vec::new();
+            for expr in r {
+                exprs.push(const_expr(&expr?)?);
+            }
+            (ty, ElemItems::Exprs(exprs))
+        }
+    };
+    Ok(ElemSegment { kind, ty, items })
+}

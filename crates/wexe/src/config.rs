@@ -1,0 +1,155 @@
+//! [`Config`] and [`Engine`]: the settings shared by every module and store, and the registry that
+//! gives structurally equal function types one id across modules (for `call_indirect`).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use anyhow::{Result, bail};
+use wexe_environ::FuncType;
+
+/// Which execution tier runs WebAssembly code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tier {
+    /// The interpreter: portable, instant start.
+    Interp,
+    /// The Cranelift JIT (not built yet).
+    Jit,
+}
+
+impl std::str::FromStr for Tier {
+    type Err = anyhow::Error;
+    fn from_str(s: &str) -> Result<Tier> {
+        match s {
+            "interp" => Ok(Tier::Interp),
+            "jit" => Ok(Tier::Jit),
+            _ => bail!("unknown tier `{s}` (expected `interp` or `jit`)"),
+        }
+    }
+}
+
+/// Settings for an [`Engine`].
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub(crate) tier: Tier,
+    pub(crate) max_wasm_stack: usize,
+    pub(crate) max_call_depth: usize,
+    pub(crate) max_memory_size: u64,
+    pub(crate) simd: bool,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            tier: Tier::Interp,
+            max_wasm_stack: 64 << 20,
+            max_call_depth: 2_000_000,
+            max_memory_size: 1 << 32,
+            simd: true,
+        }
+    }
+}
+
+impl Config {
+    /// The default settings.
+    pub fn new() -> Config {
+        Config::default()
+    }
+
+    /// Chooses the execution tier.
+    pub fn tier(&mut self, tier: Tier) -> &mut Config {
+        self.tier = tier;
+        self
+    }
+
+    /// The most bytes of value stack that WebAssembly frames may use before a call traps with
+    /// "call stack exhausted".
+    pub fn max_wasm_stack(&mut self, bytes: usize) -> &mut Config {
+        self.max_wasm_stack = bytes;
+        self
+    }
+
+    /// The deepest nesting of WebAssembly calls before a call traps with "call stack exhausted".
+    pub fn max_call_depth(&mut self, depth: usize) -> &mut Config {
+        self.max_call_depth = depth;
+        self
+    }
+
+    /// The largest size in bytes that any linear memory may grow to.
+    pub fn max_memory_size(&mut self, bytes: u64) -> &mut Config {
+        self.max_memory_size = bytes;
+        self
+    }
+
+    /// Whether modules may use 128-bit SIMD (validation only for now; executing a SIMD operator
+    /// reports that it is not supported yet).
+    pub fn wasm_simd(&mut self, enable: bool) -> &mut Config {
+        self.simd = enable;
+        self
+    }
+}
+
+/// Gives every distinct function type an id, so that signature checks are one comparison.
+#[derive(Default)]
+struct TypeRegistry {
+    ids: HashMap<FuncType, u32>,
+}
+
+pub(crate) struct EngineInner {
+    pub(crate) config: Config,
+    types: Mutex<TypeRegistry>,
+}
+
+/// Shared settings and caches for modules and stores; cheap to clone.
+#[derive(Clone)]
+pub struct Engine {
+    pub(crate) inner: Arc<EngineInner>,
+}
+
+impl Default for Engine {
+    fn default() -> Engine {
+        Engine::new(&Config::default()).expect("the default configuration is valid")
+    }
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("config", &self.inner.config)
+            .finish()
+    }
+}
+
+impl Engine {
+    /// Makes an engine with the given settings.
+    pub fn new(config: &Config) -> Result<Engine> {
+        if config.tier == Tier::Jit {
+            bail!(
+                "the JIT tier is not available in this build yet; use the interpreter (`--tier interp`)"
+            );
+        }
+        let types = Mutex::new(TypeRegistry::default());
+        Ok(Engine {
+            inner: Arc::new(EngineInner {
+                config: config.clone(),
+                types,
+            }),
+        })
+    }
+
+    /// The settings this engine was made with.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// Whether two handles refer to the same engine.
+    pub fn same(a: &Engine, b: &Engine) -> bool {
+        Arc::ptr_eq(&a.inner, &b.inner)
+    }
+
+    /// The engine-wide id of a function type.
+    pub(crate) fn type_id(&self, ty: &FuncType) -> u32 {
+        let mut reg = self.inner.types.lock().unwrap_or_else(|e| e.into_inner());
+        let next = reg.ids.len() as u32;
+        *reg.ids.entry(ty.clone()).or_insert(next)
+    }
+}

@@ -1,0 +1,351 @@
+//! [`Instance`]: instantiation (import checks, entity creation, segment initialisation, the start
+//! function) and access to an instance's exports.
+
+use anyhow::{Result, anyhow, bail};
+use wexe_environ::{
+    ConstExpr, ConstOp, DataKind, ElemItems, ElemKind, EntityType, ExternKind, MemoryType,
+    TableType,
+};
+
+use crate::Trap;
+use crate::externals::{Extern, Global, Memory, Table};
+use crate::func::Func;
+use crate::module::Module;
+use crate::store::{
+    AsContextMut, FuncEntity, GlobalEntity, InstanceEntity, StoreInner, StoreOps, TableEntity,
+};
+use crate::typed::{TypedFunc, WasmParams, WasmResults};
+use crate::vm::LinearMemory;
+
+/// An instantiated module in a store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Instance {
+    pub(crate) store_id: u64,
+    pub(crate) index: u32,
+}
+
+fn limits_match(min: u64, max: Option<u64>, want_min: u64, want_max: Option<u64>) -> bool {
+    min >= want_min
+        && match want_max {
+            None => true,
+            Some(wm) => max.is_some_and(|m| m <= wm),
+        }
+}
+
+/// Whether an entity of type `have` may satisfy an import of type `want`.
+fn import_matches(have: &EntityType, want: &EntityType) -> bool {
+    match (have, want) {
+        (EntityType::Func(a), EntityType::Func(b)) => a == b,
+        (EntityType::Global(a), EntityType::Global(b)) => a == b,
+        (EntityType::Memory(a), EntityType::Memory(b)) => {
+            limits_match(a.minimum, a.maximum, b.minimum, b.maximum)
+        }
+        (EntityType::Table(a), EntityType::Table(b)) => {
+            a.element == b.element && limits_match(a.minimum, a.maximum, b.minimum, b.maximum)
+        }
+        _ => false,
+    }
+}
+
+impl Instance {
+    /// Instantiates `module` with `imports` given in the order of the module's imports, then runs
+    /// its start function.
+    pub fn new(
+        mut store: impl AsContextMut,
+        module: &Module,
+        imports: &[Extern],
+    ) -> Result<Instance> {
+        let store = store.as_context_mut().0;
+        let index = instantiate(&mut store.inner, module, imports)?;
+        let inst = Instance {
+            store_id: store.inner.id,
+            index,
+        };
+        initialize(store, inst.index)?;
+        Ok(inst)
+    }
+
+    /// The export called `name`.
+    pub fn get_export(&self, mut store: impl AsContextMut, name: &str) -> Option<Extern> {
+        let inner = &store.as_context_mut().0.inner;
+        inner.check(self.store_id);
+        let inst = &inner.instances[self.index as usize];
+        let e = inst.module.info().exports.iter().find(|e| e.name == name)?;
+        Some(export_extern(inner, self.index, e.kind, e.index))
+    }
+
+    /// Every export with its name, in the module's order.
+    pub fn exports(&self, mut store: impl AsContextMut) -> Vec<(String, Extern)> {
+        let inner = &store.as_context_mut().0.inner;
+        inner.check(self.store_id);
+        let module = inner.instances[self.index as usize].module.clone();
+        let exports = module.info().exports.iter();
+        exports
+            .map(|e| {
+                (
+                    e.name.clone(),
+                    export_extern(inner, self.index, e.kind, e.index),
+                )
+            })
+            .collect()
+    }
+
+    /// The exported function `name`.
+    pub fn get_func(&self, store: impl AsContextMut, name: &str) -> Option<Func> {
+        self.get_export(store, name)?.into_func()
+    }
+
+    /// The exported function `name` with a static signature.
+    pub fn get_typed_func<P: WasmParams, R: WasmResults>(
+        &self,
+        mut store: impl AsContextMut,
+        name: &str,
+    ) -> Result<TypedFunc<P, R>> {
+        let f = self
+            .get_func(&mut store, name)
+            .ok_or_else(|| anyhow!("the instance has no exported function `{name}`"))?;
+        f.typed(&store)
+    }
+
+    /// The exported memory `name`.
+    pub fn get_memory(&self, store: impl AsContextMut, name: &str) -> Option<Memory> {
+        self.get_export(store, name)?.into_memory()
+    }
+
+    /// The exported table `name`.
+    pub fn get_table(&self, store: impl AsContextMut, name: &str) -> Option<Table> {
+        self.get_export(store, name)?.into_table()
+    }
+
+    /// The exported global `name`.
+    pub fn get_global(&self, store: impl AsContextMut, name: &str) -> Option<Global> {
+        self.get_export(store, name)?.into_global()
+    }
+}
+
+fn export_extern(inner: &StoreInner, instance: u32, kind: ExternKind, index: u32) -> Extern {
+    let inst = &inner.instances[instance as usize];
+    let i = index as usize;
+    let store_id = inner.id;
+    match kind {
+        ExternKind::Func => Extern::Func(Func {
+            store_id,
+            index: inst.funcs[i],
+        }),
+        ExternKind::Table => Extern::Table(Table {
+            store_id,
+            index: inst.tables[i],
+        }),
+        ExternKind::Memory => Extern::Memory(Memory {
+            store_id,
+            index: inst.memories[i],
+        }),
+        ExternKind::Global => Extern::Global(Global {
+            store_id,
+            index: inst.globals[i],
+        }),
+    }
+}
+
+/// The type of a store entity, for import matching.
+fn extern_type(inner: &StoreInner, ext: &Extern) -> EntityType {
+    match ext {
+        Extern::Func(f) => EntityType::Func(inner.funcs[f.index as usize].ty().clone()),
+        Extern::Global(g) => EntityType::Global(inner.globals[g.index as usize].ty),
+        Extern::Memory(m) => {
+            let mem = &inner.memories[m.index as usize];
+            EntityType::Memory(MemoryType {
+                minimum: mem.pages(),
+                maximum: mem.ty.maximum,
+            })
+        }
+        Extern::Table(t) => {
+            let tab = &inner.tables[t.index as usize];
+            EntityType::Table(TableType {
+                minimum: tab.elements.len() as u64,
+                ..tab.ty
+            })
+        }
+    }
+}
+
+fn store_id_of(ext: &Extern) -> u64 {
+    match ext {
+        Extern::Func(f) => f.store_id,
+        Extern::Global(g) => g.store_id,
+        Extern::Memory(m) => m.store_id,
+        Extern::Table(t) => t.store_id,
+    }
+}
+
+/// Creates the instance's entities and checks its imports; runs no code and writes no segment.
+fn instantiate(inner: &mut StoreInner, module: &Module, imports: &[Extern]) -> Result<u32> {
+    if !crate::Engine::same(&inner.engine, module.engine()) {
+        bail!("the module was compiled for another engine than the store's");
+    }
+    let info = module.info();
+    if imports.len() != info.imports.len() {
+        bail!(
+            "expected {} imports, got {}",
+            info.imports.len(),
+            imports.len()
+        );
+    }
+    let index = inner.instances.len() as u32;
+    let mut inst = InstanceEntity {
+        module: module.clone(),
+        funcs: Vec::with_capacity(info.funcs.len()),
+        tables: Vec::new(),
+        memories: Vec::new(),
+        globals: Vec::new(),
+        elems: Vec::new(),
+        data_dropped: vec![false; info.data.len()],
+    };
+    for (imp, ext) in info.imports.iter().zip(imports) {
+        inner.check(store_id_of(ext));
+        let have = extern_type(inner, ext);
+        if !import_matches(&have, &imp.ty) {
+            bail!(
+                "incompatible import type for `{}::{}`: expected {}, found {}",
+                imp.module,
+                imp.name,
+                imp.ty,
+                have
+            );
+        }
+        match ext {
+            Extern::Func(f) => inst.funcs.push(f.index),
+            Extern::Table(t) => inst.tables.push(t.index),
+            Extern::Memory(m) => inst.memories.push(m.index),
+            Extern::Global(g) => inst.globals.push(g.index),
+        }
+    }
+    for func_index in info.num_imported_funcs..info.funcs.len() {
+        let ty_index = info.funcs[func_index] as usize;
+        let ty = info.types[ty_index].clone();
+        let type_id = module.inner.type_ids[ty_index];
+        inner.funcs.push(FuncEntity::Wasm {
+            instance: index,
+            index: func_index as u32,
+            ty,
+            type_id,
+        });
+        inst.funcs.push((inner.funcs.len() - 1) as u32);
+    }
+    for ty in &info.tables[info.num_imported_tables..] {
+        let elements = vec![0; usize::try_from(ty.minimum)?];
+        inner.tables.push(TableEntity { ty: *ty, elements });
+        inst.tables.push((inner.tables.len() - 1) as u32);
+    }
+    let limit = inner.engine.config().max_memory_size;
+    for ty in &info.memories[info.num_imported_memories..] {
+        let mem = LinearMemory::new(*ty, limit)
+            .ok_or_else(|| anyhow!("cannot allocate a memory of {} pages", ty.minimum))?;
+        inner.memories.push(mem);
+        inst.memories.push((inner.memories.len() - 1) as u32);
+    }
+    for (ty, init) in info.globals[info.num_imported_globals..]
+        .iter()
+        .zip(&info.global_inits)
+    {
+        let value = eval_const(inner, &inst, init);
+        inner
+            .globals
+            .push(Box::new(GlobalEntity { ty: *ty, value }));
+        inst.globals.push((inner.globals.len() - 1) as u32);
+    }
+    for seg in &info.elems {
+        let cells = match &seg.items {
+            ElemItems::Funcs(funcs) => funcs
+                .iter()
+                .map(|&f| inst.funcs[f as usize] as u64 + 1)
+                .collect(),
+            ElemItems::Exprs(exprs) => exprs
+                .iter()
+                .map(|e| eval_const(inner, &inst, e)[0])
+                .collect(),
+        };
+        inst.elems.push(cells);
+    }
+    inner.instances.push(inst);
+    Ok(index)
+}
+
+/// Evaluates a validated constant expression in the context of a (partly built) instance.
+fn eval_const(inner: &StoreInner, inst: &InstanceEntity, expr: &ConstExpr) -> [u64; 2] {
+    let mut stack: Vec<[u64; 2]> = Vec::with_capacity(2);
+    for op in &expr.ops {
+        let v = match *op {
+            ConstOp::I32Const(v) => [v as u32 as u64, 0],
+            ConstOp::I64Const(v) => [v as u64, 0],
+            ConstOp::F32Const(v) => [v as u64, 0],
+            ConstOp::F64Const(v) => [v, 0],
+            ConstOp::V128Const(v) => [v as u64, (v >> 64) as u64],
+            ConstOp::RefNull(_) => [0, 0],
+            ConstOp::RefFunc(f) => [inst.funcs[f as usize] as u64 + 1, 0],
+            ConstOp::GlobalGet(g) => inner.globals[inst.globals[g as usize] as usize].value,
+            ConstOp::I32Add | ConstOp::I32Sub | ConstOp::I32Mul => {
+                let b = stack.pop().unwrap_or_default()[0] as u32;
+                let a = stack.pop().unwrap_or_default()[0] as u32;
+                let r = match op {
+                    ConstOp::I32Add => a.wrapping_add(b),
+                    ConstOp::I32Sub => a.wrapping_sub(b),
+                    _ => a.wrapping_mul(b),
+                };
+                [r as u64, 0]
+            }
+            ConstOp::I64Add | ConstOp::I64Sub | ConstOp::I64Mul => {
+                let b = stack.pop().unwrap_or_default()[0];
+                let a = stack.pop().unwrap_or_default()[0];
+                let r = match op {
+                    ConstOp::I64Add => a.wrapping_add(b),
+                    ConstOp::I64Sub => a.wrapping_sub(b),
+                    _ => a.wrapping_mul(b),
+                };
+                [r, 0]
+            }
+        };
+        stack.push(v);
+    }
+    stack.pop().unwrap_or_default()
+}
+
+/// Applies the active segments and runs the start function.
+fn initialize(store: &mut dyn StoreOps, instance: u32) -> Result<()> {
+    let inner = store.inner();
+    let module = inner.instances[instance as usize].module.clone();
+    let info = module.info();
+    for (i, seg) in info.elems.iter().enumerate() {
+        match &seg.kind {
+            ElemKind::Active { table, offset } => {
+                let inst = &inner.instances[instance as usize];
+                let offset = eval_const(inner, inst, offset)[0] as u32;
+                let n = seg.items.len() as u32;
+                crate::interp::table_init(inner, instance, *table, i as u32, offset, 0, n)
+                    .map_err(anyhow::Error::from)?;
+                inner.instances[instance as usize].elems[i].clear();
+            }
+            ElemKind::Declared => inner.instances[instance as usize].elems[i].clear(),
+            ElemKind::Passive => {}
+        }
+    }
+    for (i, seg) in info.data.iter().enumerate() {
+        if let DataKind::Active { memory, offset } = &seg.kind {
+            let inst = &inner.instances[instance as usize];
+            let offset = eval_const(inner, inst, offset)[0] as u32 as usize;
+            let mem = &mut inner.memories[inst.memories[*memory as usize] as usize];
+            let bytes = &module.inner.bytes[seg.bytes.clone()];
+            let dst = offset
+                .checked_add(bytes.len())
+                .and_then(|end| mem.data_mut().get_mut(offset..end))
+                .ok_or(Trap::MemoryOutOfBounds)?;
+            dst.copy_from_slice(bytes);
+            inner.instances[instance as usize].data_dropped[i] = true;
+        }
+    }
+    if let Some(start) = info.start {
+        let func = inner.instances[instance as usize].funcs[start as usize];
+        crate::interp::call(store, func, &[], &mut [])?;
+    }
+    Ok(())
+}

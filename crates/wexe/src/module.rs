@@ -1,0 +1,156 @@
+//! [`Module`]: a validated module, shareable across threads and stores. Function bodies are
+//! translated for the interpreter lazily, the first time each is called.
+
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
+
+use anyhow::{Context, Result};
+use wexe_environ::{EntityType, ModuleInfo};
+
+use crate::Engine;
+use crate::interp::CompiledFunc;
+
+pub(crate) struct ModuleInner {
+    pub engine: Engine,
+    pub bytes: Vec<u8>,
+    pub info: ModuleInfo,
+    /// The engine-wide type id of each type index.
+    pub type_ids: Vec<u32>,
+    /// Translated bodies of the defined functions, filled on first call.
+    pub compiled: Box<[OnceLock<Result<CompiledFunc, String>>]>,
+}
+
+/// A compiled WebAssembly module; cheap to clone.
+#[derive(Clone)]
+pub struct Module {
+    pub(crate) inner: Arc<ModuleInner>,
+}
+
+impl std::fmt::Debug for Module {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Module")
+            .field("name", &self.name())
+            .finish()
+    }
+}
+
+/// An import of a module: where it comes from and what type it must have.
+#[derive(Clone, Copy, Debug)]
+pub struct ImportType<'a> {
+    import: &'a wexe_environ::Import,
+}
+
+impl<'a> ImportType<'a> {
+    pub fn module(&self) -> &'a str {
+        &self.import.module
+    }
+    pub fn name(&self) -> &'a str {
+        &self.import.name
+    }
+    pub fn ty(&self) -> EntityType {
+        self.import.ty.clone()
+    }
+}
+
+/// An export of a module: its name and type.
+#[derive(Clone, Debug)]
+pub struct ExportType<'a> {
+    name: &'a str,
+    ty: EntityType,
+}
+
+impl<'a> ExportType<'a> {
+    pub fn name(&self) -> &'a str {
+        self.name
+    }
+    pub fn ty(&self) -> EntityType {
+        self.ty.clone()
+    }
+}
+
+impl Module {
+    /// Compiles a module from its binary form, or from the text format when the bytes are not
+    /// binary.
+    pub fn new(engine: &Engine, bytes: impl AsRef<[u8]>) -> Result<Module> {
+        let bytes = bytes.as_ref();
+        if bytes.starts_with(b"\0asm") {
+            return Module::from_binary(engine, bytes);
+        }
+        let binary = wat::parse_bytes(bytes).map_err(|e| anyhow::anyhow!("{e}"))?;
+        Module::from_binary(engine, &binary)
+    }
+
+    /// Compiles a module from a `.wasm` or `.wat` file.
+    pub fn from_file(engine: &Engine, path: impl AsRef<Path>) -> Result<Module> {
+        let path = path.as_ref();
+        let bytes =
+            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        Module::new(engine, bytes).with_context(|| format!("invalid module {}", path.display()))
+    }
+
+    /// Compiles a module from its binary form.
+    pub fn from_binary(engine: &Engine, bytes: &[u8]) -> Result<Module> {
+        let features = wexe_environ::wasm_features(engine.config().simd);
+        let info = wexe_environ::parse_module(bytes, features)?;
+        let type_ids = info.types.iter().map(|t| engine.type_id(t)).collect();
+        let compiled = (0..info.bodies.len()).map(|_| OnceLock::new()).collect();
+        let inner = ModuleInner {
+            engine: engine.clone(),
+            bytes: bytes.to_vec(),
+            info,
+            type_ids,
+            compiled,
+        };
+        Ok(Module {
+            inner: Arc::new(inner),
+        })
+    }
+
+    /// Checks that `bytes` are a valid binary module, without keeping anything.
+    pub fn validate(engine: &Engine, bytes: &[u8]) -> Result<()> {
+        let features = wexe_environ::wasm_features(engine.config().simd);
+        wexe_environ::parse_module(bytes, features)?;
+        Ok(())
+    }
+
+    /// The engine this module was compiled for.
+    pub fn engine(&self) -> &Engine {
+        &self.inner.engine
+    }
+
+    /// The module's name from its name section.
+    pub fn name(&self) -> Option<&str> {
+        self.inner.info.name.as_deref()
+    }
+
+    /// The decoded module.
+    pub fn info(&self) -> &ModuleInfo {
+        &self.inner.info
+    }
+
+    /// The module's imports, in order.
+    pub fn imports(&self) -> impl ExactSizeIterator<Item = ImportType<'_>> + '_ {
+        self.inner
+            .info
+            .imports
+            .iter()
+            .map(|import| ImportType { import })
+    }
+
+    /// The module's exports, in order.
+    pub fn exports(&self) -> impl ExactSizeIterator<Item = ExportType<'_>> + '_ {
+        let info = &self.inner.info;
+        info.exports.iter().map(move |e| ExportType {
+            name: &e.name,
+            ty: info.export_type(e),
+        })
+    }
+
+    /// The translated body of defined function `def_index`, translating it on first use.
+    pub(crate) fn compiled(&self, def_index: usize) -> Result<&CompiledFunc, &str> {
+        let slot = &self.inner.compiled[def_index];
+        slot.get_or_init(|| crate::interp::translate(self, def_index))
+            .as_ref()
+            .map_err(|e| e.as_str())
+    }
+}

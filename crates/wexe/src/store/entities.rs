@@ -1,0 +1,60 @@
+//! The entities a store owns, addressed by index from the public handles.
+
+use wexe_environ::{FuncType, GlobalType, TableType};
+
+use crate::module::Module;
+
+/// A function: defined by a wasm instance, or by the host.
+pub(crate) enum FuncEntity {
+    Wasm {
+        instance: u32,
+        index: u32,
+        ty: FuncType,
+        type_id: u32,
+    },
+    Host {
+        host: u32,
+        ty: FuncType,
+        type_id: u32,
+    },
+}
+
+impl FuncEntity {
+    pub fn ty(&self) -> &FuncType {
+        match self {
+            FuncEntity::Wasm { ty, .. } | FuncEntity::Host { ty, .. } => ty,
+        }
+    }
+
+    pub fn type_id(&self) -> u32 {
+        match self {
+            FuncEntity::Wasm { type_id, .. } | FuncEntity::Host { type_id, .. } => *type_id,
+        }
+    }
+}
+
+/// A global's type and value. A value is stored as its raw bits: two 64-bit cells so that a
+/// v128 fits; scalar values use the first.
+pub(crate) struct GlobalEntity {
+    pub ty: GlobalType,
+    pub value: [u64; 2],
+}
+
+/// A table: its type and elements as raw reference cells (0 is null).
+pub(crate) struct TableEntity {
+    pub ty: TableType,
+    pub elements: Vec<u64>,
+}
+
+/// An instantiated module: its index spaces mapped to store entities, and its segment state.
+pub(crate) struct InstanceEntity {
+    pub module: Module,
+    pub funcs: Vec<u32>,
+    pub tables: Vec<u32>,
+    pub memories: Vec<u32>,
+    pub globals: Vec<u32>,
+    /// Element segments as reference cells; emptied by `elem.drop` and after active init.
+    pub elems: Vec<Vec<u64>>,
+    /// Whether each data segment was dropped (by `data.drop` or after active init).
+    pub data_dropped: Vec<bool>,
+}

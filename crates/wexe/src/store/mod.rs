@@ -1,0 +1,135 @@
+//! [`Store<T>`]: owns every runtime entity (functions, memories, tables, globals, instances,
+//! extern references) in arenas addressed by small typed handles, plus the host's data `T`.
+//!
+//! Handles ([`crate::Func`], [`crate::Memory`], ...) carry the id of their store; using one with
+//! another store is a programming error and panics.
+
+mod context;
+mod entities;
+
+use std::any::Any;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use anyhow::Result;
+
+pub use context::{AsContext, AsContextMut, StoreContext, StoreContextMut};
+pub(crate) use entities::{FuncEntity, GlobalEntity, InstanceEntity, TableEntity};
+
+use crate::Engine;
+use crate::func::{Caller, HostFunc};
+use crate::interp::exec::ExecStack;
+use crate::values::Val;
+use crate::vm::LinearMemory;
+
+static NEXT_STORE_ID: AtomicU64 = AtomicU64::new(1);
+
+/// The part of a store that does not depend on the host data type.
+pub(crate) struct StoreInner {
+    pub id: u64,
+    pub engine: Engine,
+    pub funcs: Vec<FuncEntity>,
+    pub memories: Vec<LinearMemory>,
+    pub tables: Vec<TableEntity>,
+    pub globals: Vec<Box<GlobalEntity>>,
+    pub instances: Vec<InstanceEntity>,
+    pub externrefs: Vec<Arc<dyn Any + Send + Sync>>,
+    pub stack: ExecStack,
+}
+
+impl StoreInner {
+    /// Panics unless a handle with `store_id` belongs to this store.
+    pub fn check(&self, store_id: u64) {
+        assert_eq!(
+            store_id, self.id,
+            "a handle was used with a store it does not belong to"
+        );
+    }
+}
+
+/// What the interpreter needs from a store: its entities, and a way to call host functions
+/// (which need the typed store).
+pub(crate) trait StoreOps {
+    fn inner(&mut self) -> &mut StoreInner;
+    fn call_host(
+        &mut self,
+        host: u32,
+        caller: Option<u32>,
+        params: &[Val],
+        results: &mut [Val],
+    ) -> Result<()>;
+}
+
+/// All WebAssembly state of one program: instances and their memories, tables and globals, plus
+/// the host's data `T`, which host functions reach through [`Caller`].
+pub struct Store<T> {
+    pub(crate) inner: StoreInner,
+    pub(crate) host_funcs: Vec<HostFunc<T>>,
+    data: T,
+}
+
+impl<T: 'static> Store<T> {
+    /// A new, empty store for `engine`, holding `data`.
+    pub fn new(engine: &Engine, data: T) -> Store<T> {
+        let inner = StoreInner {
+            id: NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed),
+            engine: engine.clone(),
+            funcs: Vec::new(),
+            memories: Vec::new(),
+            tables: Vec::new(),
+            globals: Vec::new(),
+            instances: Vec::new(),
+            externrefs: Vec::new(),
+            stack: ExecStack::new(engine.config()),
+        };
+        Store {
+            inner,
+            host_funcs: Vec::new(),
+            data,
+        }
+    }
+
+    /// The host data.
+    pub fn data(&self) -> &T {
+        &self.data
+    }
+
+    /// The host data, mutably.
+    pub fn data_mut(&mut self) -> &mut T {
+        &mut self.data
+    }
+
+    /// Consumes the store and gives back the host data.
+    pub fn into_data(self) -> T {
+        self.data
+    }
+
+    /// The engine this store belongs to.
+    pub fn engine(&self) -> &Engine {
+        &self.inner.engine
+    }
+}
+
+impl<T: 'static> StoreOps for Store<T> {
+    fn inner(&mut self) -> &mut StoreInner {
+        &mut self.inner
+    }
+
+    fn call_host(
+        &mut self,
+        host: u32,
+        caller: Option<u32>,
+        params: &[Val],
+        results: &mut [Val],
+    ) -> Result<()> {
+        let f = self.host_funcs[host as usize].clone();
+        f(
+            Caller {
+                store: self,
+                instance: caller,
+            },
+            params,
+            results,
+        )
+    }
+}
