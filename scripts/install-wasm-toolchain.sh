@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs what the tests and benchmarks need beyond Rust: clang and lld targeting wasm32, with
+# wasi-libc and the wasm32 compiler runtime, from Debian's packages. Does nothing when present.
+set -euo pipefail
+have() {
+    command -v clang >/dev/null && command -v wasm-ld >/dev/null &&
+        [ -e /usr/lib/wasm32-wasi/libc.a ] &&
+        ls /usr/lib/llvm-*/lib/clang/*/lib/wasi/libclang_rt.builtins-wasm32.a >/dev/null 2>&1
+}
+if have; then exit 0; fi
+SUDO=""
+[ "$(id -u)" = 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq clang lld wasi-libc libclang-rt-14-dev-wasm32 >/dev/null
+have || { echo "install-wasm-toolchain: clang/lld/wasi-libc still missing" >&2; exit 1; }
