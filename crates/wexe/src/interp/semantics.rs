@@ -90,3 +90,14 @@ min_max! {
     min_f32 max_f32: f32;
     min_f64 max_f64: f64;
 }
+
+/// `result`, unless `input` is NaN: then a quiet NaN (rounding functions of the host's libm may
+/// pass a signalling NaN through unchanged, which wasm does not allow).
+pub(crate) fn quiet<F: std::ops::Add<Output = F> + Copy + PartialEq>(input: F, result: F) -> F {
+    #[allow(clippy::eq_op)]
+    if input != input {
+        input + input
+    } else {
+        result
+    }
+}

@@ -349,7 +349,15 @@ impl Translator<'_> {
                 self.emit(Instr::ReturnOne { src });
             }
             _ => {
-                self.materialize_from(top - n);
+                // Stage the values in their canonical slots (above every local and constant),
+                // then move them down. The compile-time stack is left alone: a return may be
+                // one path of a conditional branch.
+                for h in top - n..top {
+                    let (src, dst) = (self.entry_slot(h), self.slot_of_height(h));
+                    if src != dst {
+                        self.emit(Instr::Copy { dst, src });
+                    }
+                }
                 for i in 0..n {
                     let src = self.slot_of_height(top - n + i);
                     if src != i as Slot {
