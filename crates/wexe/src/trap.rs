@@ -79,12 +79,17 @@ pub struct FrameInfo {
 #[derive(Clone, Debug, Default)]
 pub struct WasmBacktrace {
     pub frames: Vec<FrameInfo>,
+    /// How many frames in the middle of a very deep stack are not listed.
+    pub omitted: usize,
 }
 
 impl fmt::Display for WasmBacktrace {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "error while executing at wasm backtrace:")?;
         for (i, fr) in self.frames.iter().enumerate() {
+            if self.omitted > 0 && i == self.frames.len() / 2 {
+                writeln!(f, "        ... {} frames omitted ...", self.omitted)?;
+            }
             write!(f, "    {i:>2}: ")?;
             if let Some(off) = fr.module_offset {
                 write!(f, "{off:#x} - ")?;

@@ -21,14 +21,14 @@ pub(crate) struct IndirectSite {
 }
 
 /// A translated function body and the layout of its frame: cells `0..num_params` are the
-/// parameters, then the other locals up to `num_locals`, then `consts`, then temporaries up to
-/// `frame_size`.
+/// parameters, then the other locals up to `num_locals`, then the constants, then temporaries up
+/// to `frame_size`. Entering the function copies `frame_init` (zeros for the locals, then the
+/// constants) to the cells after the parameters.
 pub(crate) struct CompiledFunc {
     pub func_index: u32,
     pub num_params: u32,
-    pub num_locals: u32,
     pub frame_size: u32,
-    pub consts: Box<[u64]>,
+    pub frame_init: Box<[u64]>,
     pub code: Box<[Instr]>,
     /// The wasm byte offset of each instruction, for backtraces.
     pub offsets: Box<[u32]>,
@@ -43,9 +43,8 @@ impl CompiledFunc {
         CompiledFunc {
             func_index,
             num_params: p,
-            num_locals: p,
             frame_size: p.max(r),
-            consts: Box::new([]),
+            frame_init: Box::new([]),
             code: Box::new([Instr::Unsupported {}]),
             offsets: Box::new([0]),
             sites: Box::new([]),

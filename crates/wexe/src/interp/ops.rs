@@ -16,7 +16,9 @@ pub(crate) type Slot = u32;
 /// Invokes `$cb! { (args) groups... }` with the full list of operations.
 ///
 /// Groups: `unary`/`binary` (pure), `unary_trap`/`binary_trap` (may trap, the function returns
-/// `Result`), `load`/`store` (memory type and value type), `produce` (hand-written operations
+/// `Result`), `branch_cmp` (an integer comparison fused with the conditional branch it feeds:
+/// the comparison it replaces and the fused operation of the opposite condition),
+/// `load`/`store` (memory type and value type), `produce` (hand-written operations
 /// whose first field `dst` receives a result) and `special` (hand-written, everything else).
 macro_rules! for_each_op {
     ($cb:ident ! ( $($args:tt)* )) => {
@@ -162,6 +164,28 @@ macro_rules! for_each_op {
             I64RemS: i64, i64 -> i64 = $crate::interp::semantics::rem_s64;
             I64RemU: u64, u64 -> u64 = $crate::interp::semantics::rem_u64;
         }
+        branch_cmp {
+            BrIfI32Eq(I32Eq, BrIfI32Ne): i32 = |a, b| a == b;
+            BrIfI32Ne(I32Ne, BrIfI32Eq): i32 = |a, b| a != b;
+            BrIfI32LtS(I32LtS, BrIfI32GeS): i32 = |a, b| a < b;
+            BrIfI32LtU(I32LtU, BrIfI32GeU): u32 = |a, b| a < b;
+            BrIfI32GtS(I32GtS, BrIfI32LeS): i32 = |a, b| a > b;
+            BrIfI32GtU(I32GtU, BrIfI32LeU): u32 = |a, b| a > b;
+            BrIfI32LeS(I32LeS, BrIfI32GtS): i32 = |a, b| a <= b;
+            BrIfI32LeU(I32LeU, BrIfI32GtU): u32 = |a, b| a <= b;
+            BrIfI32GeS(I32GeS, BrIfI32LtS): i32 = |a, b| a >= b;
+            BrIfI32GeU(I32GeU, BrIfI32LtU): u32 = |a, b| a >= b;
+            BrIfI64Eq(I64Eq, BrIfI64Ne): i64 = |a, b| a == b;
+            BrIfI64Ne(I64Ne, BrIfI64Eq): i64 = |a, b| a != b;
+            BrIfI64LtS(I64LtS, BrIfI64GeS): i64 = |a, b| a < b;
+            BrIfI64LtU(I64LtU, BrIfI64GeU): u64 = |a, b| a < b;
+            BrIfI64GtS(I64GtS, BrIfI64LeS): i64 = |a, b| a > b;
+            BrIfI64GtU(I64GtU, BrIfI64LeU): u64 = |a, b| a > b;
+            BrIfI64LeS(I64LeS, BrIfI64GtS): i64 = |a, b| a <= b;
+            BrIfI64LeU(I64LeU, BrIfI64GtU): u64 = |a, b| a <= b;
+            BrIfI64GeS(I64GeS, BrIfI64LtS): i64 = |a, b| a >= b;
+            BrIfI64GeU(I64GeU, BrIfI64LtU): u64 = |a, b| a >= b;
+        }
         load {
             I32Load: i32 => i32;
             I64Load: i64 => i64;
@@ -249,18 +273,22 @@ macro_rules! define_instr {
         unary_trap { $($ut:ident: $uti:ident -> $uto:ident = $utf:expr;)* }
         binary { $($bn:ident: $ba:ident, $bb:ident -> $bo:ident = $bf:expr;)* }
         binary_trap { $($bt:ident: $bta:ident, $btb:ident -> $bto:ident = $btf:expr;)* }
+        branch_cmp { $($bc:ident($bcmp:ident, $bneg:ident): $bct:ident = $bcf:expr;)* }
         load { $($ld:ident: $lm:ident => $lo:ident;)* }
         store { $($st:ident: $si:ident => $sm:ident;)* }
         produce { $($pr:ident { $($pf:ident: $pt:ty),* };)* }
         special { $($sp:ident { $($sf:ident: $stt:ty),* };)* }
     ) => {
-        /// One bytecode instruction (16 bytes).
+        /// One bytecode instruction (16 bytes). `repr(u16)`: the tag comes first and numbers
+        /// the variants in list order, which is also the order of the executor's handler table.
         #[derive(Clone, Copy, Debug, PartialEq)]
+        #[repr(u16)]
         pub(crate) enum Instr {
             $($un { dst: Slot, src: Slot },)*
             $($ut { dst: Slot, src: Slot },)*
             $($bn { dst: Slot, lhs: Slot, rhs: Slot },)*
             $($bt { dst: Slot, lhs: Slot, rhs: Slot },)*
+            $($bc { lhs: Slot, rhs: Slot, offset: i32 },)*
             $($ld { dst: Slot, addr: Slot, offset: u32 },)*
             $($st { addr: Slot, value: Slot, offset: u32 },)*
             $($pr { $($pf: $pt),* },)*
@@ -268,6 +296,31 @@ macro_rules! define_instr {
         }
 
         impl Instr {
+            /// For a comparison whose result only feeds a conditional branch: the fused
+            /// compare-and-branch that jumps when the comparison is true (or, with `negate`,
+            /// false). Its offset is 0 until patched.
+            pub(crate) fn fused_branch(&self, negate: bool) -> Option<Instr> {
+                match *self {
+                    $(Instr::$bcmp { lhs, rhs, .. } => Some(if negate {
+                        Instr::$bneg { lhs, rhs, offset: 0 }
+                    } else {
+                        Instr::$bc { lhs, rhs, offset: 0 }
+                    }),)*
+                    _ => None,
+                }
+            }
+
+            /// The jump offset of a branch instruction.
+            pub(crate) fn branch_offset_mut(&mut self) -> Option<&mut i32> {
+                match self {
+                    Instr::Br { offset } | Instr::BrIfNez { offset, .. } | Instr::BrIfEqz { offset, .. } => {
+                        Some(offset)
+                    }
+                    $(Instr::$bc { offset, .. } => Some(offset),)*
+                    _ => None,
+                }
+            }
+
             /// The result slot of an instruction that writes exactly one result and nothing
             /// else, so that the translator may redirect it (for example into a local).
             pub(crate) fn dst_mut(&mut self) -> Option<&mut Slot> {
@@ -289,6 +342,7 @@ macro_rules! define_instr {
                     $(Instr::$ut { .. } => stringify!($ut),)*
                     $(Instr::$bn { .. } => stringify!($bn),)*
                     $(Instr::$bt { .. } => stringify!($bt),)*
+                    $(Instr::$bc { .. } => stringify!($bc),)*
                     $(Instr::$ld { .. } => stringify!($ld),)*
                     $(Instr::$st { .. } => stringify!($st),)*
                     $(Instr::$pr { .. } => stringify!($pr),)*
@@ -306,11 +360,9 @@ const _: () = assert!(std::mem::size_of::<Instr>() == 16);
 impl Instr {
     /// Sets the jump offset of a branch instruction.
     pub(crate) fn set_branch_offset(&mut self, to: i32) {
-        match self {
-            Instr::Br { offset }
-            | Instr::BrIfNez { offset, .. }
-            | Instr::BrIfEqz { offset, .. } => *offset = to,
-            other => unreachable!("not a branch: {other:?}"),
+        match self.branch_offset_mut() {
+            Some(offset) => *offset = to,
+            None => unreachable!("not a branch: {self:?}"),
         }
     }
 }

@@ -1,9 +1,14 @@
 //! Execution: the value stack shared by all frames of a store, the entry from the embedding
 //! API, host calls, traps with wasm backtraces, and the table helpers shared with
-//! instantiation. The dispatch loop itself is in `run.rs`, bulk operations in `bulk.rs`.
+//! instantiation. Execution proper: `run.rs` (entry), `dispatch.rs` (how handlers chain),
+//! `handlers.rs` and `calls.rs` (one handler per operation), `state.rs`, `bulk.rs`.
 
 mod bulk;
+mod calls;
+mod dispatch;
+mod handlers;
 mod run;
+mod state;
 
 use anyhow::Result;
 
@@ -17,16 +22,20 @@ use crate::{Config, Trap};
 /// uses native stack.
 const MAX_NESTING: u32 = 100;
 
-/// The cells of all active frames of a store, and the limits on their depth.
+/// The cells and the suspended callers of all active frames of a store. Both are allocated at
+/// their maximum size on first use (the pages are only touched as they are reached) and never
+/// reallocated, since running code points into them; the size of `frames` is the call depth
+/// limit.
 pub(crate) struct ExecStack {
-    /// Allocated on first use; never reallocated, since frames point into it.
     cells: Vec<u64>,
+    /// Room for [`state::Frame`]s, which are four words each.
+    frames: Vec<[u64; 4]>,
     cell_limit: usize,
     max_depth: usize,
-    /// Frames held by runs further out (when a host function calls back into wasm).
-    outer_depth: usize,
     /// The first free cell.
     top: usize,
+    /// The first free frame.
+    frames_top: usize,
     nesting: u32,
 }
 
@@ -34,10 +43,11 @@ impl ExecStack {
     pub fn new(config: &Config) -> ExecStack {
         ExecStack {
             cells: Vec::new(),
+            frames: Vec::new(),
             cell_limit: (config.max_wasm_stack / 8).max(1024),
-            max_depth: config.max_call_depth,
-            outer_depth: 0,
+            max_depth: config.max_call_depth.max(1),
             top: 0,
+            frames_top: 0,
             nesting: 0,
         }
     }
@@ -69,6 +79,7 @@ pub(crate) fn call(
     }
     if stack.cells.is_empty() {
         stack.cells = vec![0; stack.cell_limit];
+        stack.frames = vec![[0; 4]; stack.max_depth];
     }
     let base = stack.top;
     let width = params.len().max(results.len());

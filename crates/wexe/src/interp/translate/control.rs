@@ -33,6 +33,17 @@ pub(super) struct Ctrl {
     saved_params: Vec<Entry>,
 }
 
+/// A branch condition as it was computed.
+#[derive(Clone, Copy)]
+enum Cond {
+    /// The value in a slot is non-zero.
+    NonZero(Slot),
+    /// The value in a slot is zero (a fused `i32.eqz`).
+    Zero(Slot),
+    /// A fusable integer comparison (the instruction that would have computed it) is true.
+    Compare(Instr),
+}
+
 /// A jump target; `uses` are branch instructions waiting for its position.
 pub(super) struct Label {
     pos: Option<usize>,
@@ -128,35 +139,49 @@ impl Translator<'_> {
         Ok(())
     }
 
-    /// Pops a branch condition; when it is `i32.eqz x` just computed, drops the `eqz` and
-    /// returns `x` with `negated = true`.
-    fn pop_cond(&mut self) -> TResult<(Slot, bool)> {
+    /// Pops a branch condition. When it was computed by the instruction just emitted — an
+    /// `i32.eqz` or an integer comparison — that instruction is dropped and fused into the branch.
+    fn pop_cond(&mut self) -> TResult<Cond> {
         if let Some(at) = self.last_result
             && at + 1 == self.code.len()
             && self.stack.last() == Some(&Entry::Temp)
-            && let Instr::I32Eqz { dst, src } = self.code[at]
-            && dst == self.slot_of_height(self.stack.len() - 1)
+            && self.code[at].dst_mut().copied() == Some(self.slot_of_height(self.stack.len() - 1))
         {
-            self.code.pop();
-            self.offsets.pop();
-            self.stack.pop();
-            self.last_result = None;
-            return Ok((src, true));
+            let cmp = self.code[at];
+            let fused = match cmp {
+                Instr::I32Eqz { src, .. } => Some(Cond::Zero(src)),
+                _ => cmp.fused_branch(false).map(|_| Cond::Compare(cmp)),
+            };
+            if let Some(cond) = fused {
+                self.code.pop();
+                self.offsets.pop();
+                self.stack.pop();
+                self.last_result = None;
+                return Ok(cond);
+            }
         }
-        Ok((self.pop()?, false))
+        Ok(Cond::NonZero(self.pop()?))
+    }
+
+    /// The instruction that jumps when `cond` is `when`.
+    fn cond_jump(cond: Cond, when: bool) -> Instr {
+        match (cond, when) {
+            (Cond::NonZero(cond), true) | (Cond::Zero(cond), false) => {
+                Instr::BrIfNez { cond, offset: 0 }
+            }
+            (Cond::NonZero(cond), false) | (Cond::Zero(cond), true) => {
+                Instr::BrIfEqz { cond, offset: 0 }
+            }
+            (Cond::Compare(cmp), when) => cmp.fused_branch(!when).expect("a fusable comparison"),
+        }
     }
 
     pub(super) fn op_if(&mut self, bt: BlockType) -> TResult {
         let (params, results) = self.block_type(bt)?;
-        let (cond, negated) = self.pop_cond()?;
+        let cond = self.pop_cond()?;
         self.materialize_all_locals();
         let else_label = self.new_label();
-        let jump = if negated {
-            Instr::BrIfNez { cond, offset: 0 }
-        } else {
-            Instr::BrIfEqz { cond, offset: 0 }
-        };
-        self.emit_branch(jump, else_label);
+        self.emit_branch(Self::cond_jump(cond, false), else_label);
         self.push_ctrl(CtrlKind::If, params, results);
         let height = self.stack.len() - params as usize;
         let saved = self.stack[height..].to_vec();
@@ -282,24 +307,14 @@ impl Translator<'_> {
     }
 
     pub(super) fn op_br_if(&mut self, depth: u32) -> TResult {
-        let (cond, negated) = self.pop_cond()?;
+        let cond = self.pop_cond()?;
         let (height, arity, label) = self.branch_target(depth)?;
         if !self.is_function_level(depth) && !self.branch_needs_copies(height, arity) {
-            let jump = if negated {
-                Instr::BrIfEqz { cond, offset: 0 }
-            } else {
-                Instr::BrIfNez { cond, offset: 0 }
-            };
-            self.emit_branch(jump, label);
+            self.emit_branch(Self::cond_jump(cond, true), label);
             return Ok(());
         }
         let skip = self.new_label();
-        let jump = if negated {
-            Instr::BrIfNez { cond, offset: 0 }
-        } else {
-            Instr::BrIfEqz { cond, offset: 0 }
-        };
-        self.emit_branch(jump, skip);
+        self.emit_branch(Self::cond_jump(cond, false), skip);
         self.branch(depth)?;
         self.bind_label(skip);
         Ok(())

@@ -136,9 +136,10 @@ pub(crate) fn translate(module: &Module, def_index: usize) -> Result<CompiledFun
     Ok(CompiledFunc {
         func_index,
         num_params: ty.params().len() as u32,
-        num_locals,
         frame_size,
-        consts: t.consts.into(),
+        frame_init: std::iter::repeat_n(0, (num_locals - ty.params().len() as u32) as usize)
+            .chain(t.consts)
+            .collect(),
         code: t.code.into(),
         offsets: t.offsets.into(),
         sites: t.sites.into(),

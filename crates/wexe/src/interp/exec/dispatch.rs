@@ -1,0 +1,92 @@
+//! How control passes from one instruction's handler to the next.
+//!
+//! Every operation has a handler (`handlers.rs`, `calls.rs`), and [`HANDLERS`] lists them in the
+//! order of the op list, so an instruction's `u16` tag indexes it. In optimised builds on x86-64
+//! and aarch64 (`cfg(wexe_tail_dispatch)`, set by `build.rs`) a handler ends by calling the next
+//! handler with the same arguments in tail position, which LLVM compiles to a jump: threaded
+//! code with the interpreter's registers (instruction pointer, frame pointer, memory base and
+//! length) kept in machine registers. Elsewhere the handlers return to a trampoline loop.
+
+use super::handlers;
+use super::state::{Cx, Exit, Fp, Ip};
+use crate::interp::ops::for_each_op;
+
+/// The signature of every handler. `C-unwind`: a panicking host function may unwind through.
+pub(super) type Handler = unsafe extern "C-unwind" fn(Ip, Fp, *mut Cx, *mut u8, usize) -> Exit;
+
+macro_rules! handler_table {
+    (()
+        unary { $($un:ident: $ui:ident -> $uo:ident = $uf:expr;)* }
+        unary_trap { $($ut:ident: $uti:ident -> $uto:ident = $utf:expr;)* }
+        binary { $($bn:ident: $ba:ident, $bb:ident -> $bo:ident = $bf:expr;)* }
+        binary_trap { $($bt:ident: $bta:ident, $btb:ident -> $bto:ident = $btf:expr;)* }
+        branch_cmp { $($bc:ident($bcmp:ident, $bneg:ident): $bct:ident = $bcf:expr;)* }
+        load { $($ld:ident: $lm:ident => $lo:ident;)* }
+        store { $($st:ident: $si:ident => $sm:ident;)* }
+        produce { $($pr:ident { $($pf:ident: $pt:ty),* };)* }
+        special { $($sp:ident { $($sf:ident: $stt:ty),* };)* }
+    ) => {
+        /// The handler of every operation, indexed by the instruction's tag.
+        pub(super) static HANDLERS: &[Handler] = &[
+            $(handlers::$un,)* $(handlers::$ut,)* $(handlers::$bn,)* $(handlers::$bt,)* $(handlers::$bc,)*
+            $(handlers::$ld,)* $(handlers::$st,)* $(handlers::$pr,)* $(handlers::$sp,)*
+        ];
+    };
+}
+
+for_each_op!(handler_table!());
+
+/// The handler of the instruction at `ip`.
+#[inline(always)]
+pub(super) unsafe fn handler_at(ip: Ip) -> Handler {
+    // SAFETY: `Instr` is `repr(u16)`, so its first two bytes are the tag, and every tag has a
+    // handler.
+    unsafe { *HANDLERS.get_unchecked(*(ip as *const u16) as usize) }
+}
+
+/// Passes control to the instruction at `$ip`; must be the last thing a handler does.
+#[cfg(wexe_tail_dispatch)]
+macro_rules! next {
+    ($ip:expr, $fp:expr, $cx:expr, $mem:expr, $len:expr) => {{
+        let ip: $crate::interp::exec::state::Ip = $ip;
+        return $crate::interp::exec::dispatch::handler_at(ip)(ip, $fp, $cx, $mem, $len);
+    }};
+}
+
+#[cfg(not(wexe_tail_dispatch))]
+macro_rules! next {
+    ($ip:expr, $fp:expr, $cx:expr, $mem:expr, $len:expr) => {{
+        let regs = $crate::interp::exec::state::Regs {
+            ip: $ip,
+            fp: $fp,
+            mem: $mem,
+            len: $len,
+        };
+        (*$cx).regs = regs;
+        return $crate::interp::exec::state::Exit::Continue;
+    }};
+}
+
+pub(super) use next;
+
+/// Runs from `ip` until the run ends.
+pub(super) unsafe fn execute(ip: Ip, fp: Fp, cx: *mut Cx, mem: *mut u8, len: usize) -> Exit {
+    // SAFETY: the caller set up a valid frame at `fp` and `cx` for the code at `ip`.
+    unsafe {
+        #[cfg(wexe_tail_dispatch)]
+        {
+            handler_at(ip)(ip, fp, cx, mem, len)
+        }
+        #[cfg(not(wexe_tail_dispatch))]
+        {
+            (*cx).regs = super::state::Regs { ip, fp, mem, len };
+            loop {
+                let r = (*cx).regs;
+                let exit = handler_at(r.ip)(r.ip, r.fp, cx, r.mem, r.len);
+                if exit != Exit::Continue {
+                    return exit;
+                }
+            }
+        }
+    }
+}
