@@ -81,7 +81,7 @@ impl RunCommand {
                         exported_funcs(&module)
                     )
                 })?;
-                (&*"_start", func, Vec::new())
+                ("_start", func, Vec::new())
             }
         };
         let results = match call(&mut store, func, &params) {
