@@ -2,6 +2,7 @@
 //! error messages, and a panic hook that reports a bug without a Rust backtrace.
 
 pub mod run;
+mod values;
 pub mod wast;
 
 use clap::ValueEnum;

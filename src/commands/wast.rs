@@ -12,9 +12,12 @@ use wexe_wast::{Failure, Report, WastRunner};
 use super::TierArg;
 
 const EXAMPLES: &str = "\
+Output: each failed directive as `FILE:LINE:COL: REASON`, then the line `N passed, M failed`
+(one count per directive). The exit status is 1 when any directive failed.
+
 Examples:
-  wexe wast i32.wast                  run one script
-  wexe wast --tier interp tests/misc/*.wast";
+  wexe wast i32.wast                          run one script
+  wexe wast --tier interp tests/misc/*.wast   run several scripts in the interpreter";
 
 /// Run .wast test scripts and report failed directives
 #[derive(Args)]

@@ -136,7 +136,7 @@ impl WastRunner {
             let outcome = catch_unwind(AssertUnwindSafe(|| script.run(directive)));
             match outcome {
                 Ok(Ok(())) => report.passed += 1,
-                Ok(Err(e)) => report.fail(name, text, offset, format!("{e:#}")),
+                Ok(Err(e)) => report.fail(name, text, offset, script::describe(&e)),
                 Err(panic) => {
                     let msg = panic_message(&*panic);
                     report.fail(name, text, offset, format!("panicked: {msg}"));

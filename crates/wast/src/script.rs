@@ -170,6 +170,16 @@ pub(crate) fn expect_trap<T>(result: Result<T>, expected: &str) -> Result<()> {
                 bail!("expected trap `{expected}`, got trap `{got}`")
             }
         }
-        None => bail!("expected trap `{expected}`, got error: {err:#}"),
+        None => bail!("expected trap `{expected}`, got error: {}", describe(&err)),
     }
+}
+
+/// An error on one line: a trap as `wasm trap: MESSAGE` (without its backtrace), anything else
+/// as its chain of causes.
+pub(crate) fn describe(err: &anyhow::Error) -> String {
+    if let Some(trap) = find_trap(err) {
+        return trap.to_string();
+    }
+    let text = format!("{err:#}");
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }

@@ -1,0 +1,248 @@
+//! Tests of the `wexe` binary as users run it: output, exit statuses (0, 1 before the program
+//! runs, 134 after a trap) and one-line error messages.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// A fresh directory for one test's files.
+fn scratch(test: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("wexe-cli-{}-{test}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn write(dir: &Path, name: &str, contents: impl AsRef<[u8]>) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, contents).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+fn wexe(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_wexe"))
+        .args(args)
+        .output()
+        .expect("the wexe binary runs")
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Asserts exit status 1 with exactly one line `error: ...` on stderr, and returns that line.
+fn one_line_error(out: &Output) -> String {
+    let err = stderr(out);
+    assert_eq!(out.status.code(), Some(1), "stderr: {err}");
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 1, "expected one line, got: {err}");
+    assert!(lines[0].starts_with("error: "), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    lines[0].to_string()
+}
+
+const ADD: &str = r#"(module
+  (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1)))
+  (func (export "div") (param i32 i32) (result i32) (i32.div_s (local.get 0) (local.get 1)))
+  (func (export "mix") (param i64 f32 f64) (result f64 f32 i64)
+    local.get 2 local.get 1 local.get 0))"#;
+
+#[test]
+fn invoke_prints_results_one_per_line() {
+    let dir = scratch("invoke");
+    let add = write(&dir, "add.wat", ADD);
+    let out = wexe(&["run", "--invoke", "add", &add, "2", "3"]);
+    assert_eq!(stdout(&out), "5\n", "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(0));
+
+    let out = wexe(&["run", "--invoke", "add", &add, "-7", "0x10"]);
+    assert_eq!(stdout(&out), "9\n", "{}", stderr(&out));
+    let out = wexe(&["run", "--invoke", "add", &add, "0x7fffffff", "1"]);
+    assert_eq!(stdout(&out), "-2147483648\n", "{}", stderr(&out));
+
+    let out = wexe(&["run", "--invoke", "mix", &add, "-1", "2.5", "-inf"]);
+    assert_eq!(stdout(&out), "-inf\n2.5\n-1\n", "{}", stderr(&out));
+}
+
+#[test]
+fn file_alone_means_run_and_later_flags_belong_to_the_program() {
+    let dir = scratch("shorthand");
+    let ok = write(
+        &dir,
+        "ok.wat",
+        r#"(module (func (export "_start")) (func (export "other")))"#,
+    );
+    let out = wexe(&[&ok]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "");
+    // `--invoke` after FILE is the program's argument, so `_start` runs and nothing is printed.
+    let out = wexe(&[&ok, "--invoke", "other", "-x"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = wexe(&["--tier", "interp", &ok]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+
+    let add = write(&dir, "add.wat", ADD);
+    let line = one_line_error(&wexe(&[&add, "--invoke", "add", "1", "2"]));
+    assert!(line.contains("no `_start`"), "{line}");
+    assert!(line.contains("--invoke"), "{line}");
+}
+
+#[test]
+fn errors_before_the_program_runs_exit_1_with_one_line() {
+    let dir = scratch("errors");
+    let missing = dir.join("missing.wasm");
+    let line = one_line_error(&wexe(&[missing.to_str().unwrap()]));
+    assert!(line.contains("cannot read"), "{line}");
+
+    let truncated = write(&dir, "trunc.wasm", b"\0asm\x01\0\0");
+    let line = one_line_error(&wexe(&["run", &truncated]));
+    assert!(line.contains("offset"), "{line}");
+
+    let invalid = write(
+        &dir,
+        "bad.wat",
+        "(module (func (result i32) (i64.const 1)))",
+    );
+    let line = one_line_error(&wexe(&["run", &invalid]));
+    assert!(line.contains("type mismatch"), "{line}");
+    assert!(line.contains("offset 0x"), "{line}");
+
+    let unparsable = write(&dir, "syntax.wat", "(module (func (i32.const 1)");
+    let line = one_line_error(&wexe(&["run", &unparsable]));
+    assert!(line.contains("syntax.wat:1:"), "{line}");
+
+    let import = write(&dir, "imp.wat", r#"(module (import "env" "f" (func)))"#);
+    let line = one_line_error(&wexe(&["run", &import]));
+    assert!(line.contains("unknown import"), "{line}");
+    assert!(line.contains("env::f"), "{line}");
+}
+
+#[test]
+fn bad_invoke_arguments_and_flags_exit_1() {
+    let dir = scratch("args");
+    let add = write(&dir, "add.wat", ADD);
+    let line = one_line_error(&wexe(&["run", "--invoke", "add", &add, "1"]));
+    assert!(
+        line.contains("takes 2 arguments (i32, i32), got 1"),
+        "{line}"
+    );
+    let line = one_line_error(&wexe(&["run", "--invoke", "add", &add, "1", "x"]));
+    assert!(line.contains("argument 2"), "{line}");
+    let line = one_line_error(&wexe(&["run", "--invoke", "add", &add, "1", "99999999999"]));
+    assert!(line.contains("i32"), "{line}");
+    let line = one_line_error(&wexe(&["run", "--invoke", "nope", &add]));
+    assert!(
+        line.contains("`nope`") && line.contains("add, div, mix"),
+        "{line}"
+    );
+
+    let line = one_line_error(&wexe(&["run", "--bogus", &add]));
+    assert!(line.contains("--bogus"), "{line}");
+    let line = one_line_error(&wexe(&["run", "--tier", "fast", &add]));
+    assert!(line.contains("fast"), "{line}");
+    let line = one_line_error(&wexe(&["wast"]));
+    assert!(line.contains("FILE"), "{line}");
+}
+
+#[test]
+fn a_trap_exits_134_with_the_trap_and_a_backtrace() {
+    let dir = scratch("trap");
+    let add = write(&dir, "add.wat", ADD);
+    let out = wexe(&["run", "--invoke", "div", &add, "1", "0"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(134), "{err}");
+    assert!(
+        err.starts_with("error: wasm trap: integer divide by zero\n"),
+        "{err}"
+    );
+    assert!(err.contains("wasm backtrace"), "{err}");
+    assert_eq!(stdout(&out), "");
+
+    let named = write(
+        &dir,
+        "named.wat",
+        r#"(module $prog
+  (func $boom (unreachable))
+  (func $main (export "_start") (call $boom)))"#,
+    );
+    let out = wexe(&[&named]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(134), "{err}");
+    assert!(err.contains("unreachable"), "{err}");
+    assert!(err.contains("prog!boom"), "{err}");
+    assert!(err.contains("prog!main"), "{err}");
+
+    // A trap in the start function, during instantiation.
+    let start = write(
+        &dir,
+        "start.wat",
+        "(module (memory 1) (func $s (drop (i32.load (i32.const 65536)))) (start $s))",
+    );
+    let out = wexe(&["run", &start]);
+    assert_eq!(out.status.code(), Some(134), "{}", stderr(&out));
+    assert!(stderr(&out).contains("out of bounds memory access"));
+}
+
+#[test]
+fn deep_recursion_is_a_short_call_stack_exhausted_report() {
+    let dir = scratch("recursion");
+    let rec = write(
+        &dir,
+        "rec.wat",
+        r#"(module (func $f (export "_start") (call $f)))"#,
+    );
+    let out = wexe(&[&rec]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(134), "{err}");
+    assert!(err.contains("call stack exhausted"), "{err}");
+    assert!(err.lines().count() < 50, "{} lines", err.lines().count());
+}
+
+const PASSING: &str = r#"(module
+  (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1)))
+  (func (export "div") (param i32) (result i32) (i32.div_u (i32.const 1) (local.get 0))))
+(assert_return (invoke "add" (i32.const 2) (i32.const 3)) (i32.const 5))
+(assert_trap (invoke "div" (i32.const 0)) "integer divide by zero")
+(assert_invalid (module (func (result i32) (i64.const 0))) "type mismatch")
+"#;
+
+#[test]
+fn wast_reports_counts_on_the_last_line() {
+    let dir = scratch("wast");
+    let pass = write(&dir, "pass.wast", PASSING);
+    let out = wexe(&["wast", &pass]);
+    assert_eq!(stdout(&out).lines().last(), Some("4 passed, 0 failed"));
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+
+    let failing = PASSING.replace("(i32.const 5))", "(i32.const 6))");
+    let fail = write(&dir, "fail.wast", failing);
+    let out = wexe(&["wast", "--tier", "interp", &pass, &fail]);
+    let text = stdout(&out);
+    assert_eq!(text.lines().last(), Some("7 passed, 1 failed"), "{text}");
+    assert_eq!(out.status.code(), Some(1));
+    let failure = format!("{fail}:4:");
+    let line = text.lines().find(|l| l.starts_with(&failure));
+    assert!(
+        line.is_some_and(|l| l.contains("expected i32:6, got i32:5")),
+        "{text}"
+    );
+
+    let missing = dir.join("missing.wast");
+    let out = wexe(&["wast", missing.to_str().unwrap()]);
+    assert_eq!(stdout(&out).lines().last(), Some("0 passed, 1 failed"));
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn help_has_examples_for_each_subcommand() {
+    for args in [&["--help"][..], &["run", "--help"], &["wast", "--help"]] {
+        let out = wexe(args);
+        assert_eq!(out.status.code(), Some(0));
+        assert!(stdout(&out).contains("Examples:"), "{args:?}");
+    }
+    let out = wexe(&["run", "--help"]);
+    assert!(stdout(&out).contains("wexe run --invoke add add.wat 2 3"));
+}
