@@ -9,7 +9,6 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use arbitrary::Unstructured;
 use smith_driver::Stats;
-use wexe::{Engine, Module, Store};
 
 /// How many seeds to try.
 const SEEDS: u64 = 500;
@@ -30,19 +29,6 @@ fn seed_bytes(seed: u64) -> Vec<u8> {
     }
     out.truncate(len);
     out
-}
-
-/// Whether this build can call wasm at all (the interpreter may not have landed yet).
-fn interpreter_works(engine: &Engine) -> bool {
-    let module = Module::new(
-        engine,
-        r#"(module (func (export "f") (result i32) i32.const 7))"#,
-    )
-    .expect("a trivial module is valid");
-    let mut store = Store::new(engine, ());
-    let instance = wexe::Instance::new(&mut store, &module, &[]).expect("it has no imports");
-    let f = instance.get_typed_func::<(), i32>(&mut store, "f").unwrap();
-    f.call(&mut store, ()).ok() == Some(7)
 }
 
 #[test]
@@ -82,7 +68,7 @@ fn smith_modules_validate_instantiate_and_run_without_panics() {
     );
     assert_eq!(stats.returned + stats.traps + stats.errors, stats.calls);
     assert!(stats.calls > 0, "no module exported a function");
-    if interpreter_works(&engine) {
+    if smith_driver::interpreter_works(&engine) {
         // Dummy imports match their types and arguments are well typed, so nothing but traps
         // may go wrong.
         assert_eq!(stats.instantiate_errors, 0, "{stats}");
@@ -117,7 +103,7 @@ fn dummy_imports_satisfy_every_kind_of_import() {
     assert_eq!(stats.valid, 1);
     assert_eq!(stats.instantiated, 1, "{stats}");
     assert_eq!(stats.calls, 3);
-    if interpreter_works(&engine) {
+    if smith_driver::interpreter_works(&engine) {
         assert_eq!(
             (stats.returned, stats.traps, stats.errors),
             (2, 1, 0),

@@ -25,6 +25,20 @@ pub fn engine() -> Engine {
     Engine::new(&config).expect("the smith engine configuration is valid")
 }
 
+/// Whether `engine` can call wasm at all (false until the interpreter has landed), probed with a
+/// trivial function. Until it can, calls fail with errors and only panics are bugs.
+pub fn interpreter_works(engine: &Engine) -> bool {
+    let module = Module::new(
+        engine,
+        r#"(module (func (export "f") (result i32) i32.const 7))"#,
+    )
+    .expect("a trivial module is valid");
+    let mut store = Store::new(engine, ());
+    let instance = wexe::Instance::new(&mut store, &module, &[]).expect("it has no imports");
+    let f = instance.get_typed_func::<(), i32>(&mut store, "f").unwrap();
+    f.call(&mut store, ()).ok() == Some(7)
+}
+
 /// A wasm-smith configuration drawn from `u`, restricted to the WebAssembly 2.0 features that
 /// wexe executes (no SIMD yet) and to small sizes.
 pub fn smith_config(u: &mut Unstructured<'_>) -> arbitrary::Result<wasm_smith::Config> {
