@@ -13,7 +13,7 @@ use smith_driver::Stats;
 /// How many seeds to try.
 const SEEDS: u64 = 500;
 /// Loop iterations plus calls each instance may run before it traps.
-const FUEL: u32 = 1_000;
+const FUEL: u32 = 10_000;
 
 /// splitmix64: turns a seed into a reproducible stream of bytes for `Unstructured`.
 fn seed_bytes(seed: u64) -> Vec<u8> {

@@ -3,6 +3,7 @@
 //! without SIMD, made to terminate), instantiated with dummy imports of the right types, with
 //! every exported function called on zero arguments.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use arbitrary::Unstructured;
@@ -105,6 +106,8 @@ pub struct Stats {
     pub returned: u64,
     /// Calls that trapped.
     pub traps: u64,
+    /// Trapped calls by the trap's message.
+    pub trap_kinds: BTreeMap<&'static str, u64>,
     /// Calls that failed with an error other than a trap.
     pub errors: u64,
     /// The first few non-trap error messages, for the report.
@@ -134,6 +137,14 @@ impl fmt::Display for Stats {
             self.traps,
             self.errors,
         )?;
+        if !self.trap_kinds.is_empty() {
+            let kinds: Vec<String> = self
+                .trap_kinds
+                .iter()
+                .map(|(k, n)| format!("{k}: {n}"))
+                .collect();
+            write!(f, " ({})", kinds.join(", "))?;
+        }
         for e in &self.error_samples {
             write!(f, "\n  error: {e}")?;
         }
@@ -200,7 +211,11 @@ pub fn run_module(engine: &Engine, bytes: &[u8], stats: &mut Stats) -> wexe::Res
                     assert_eq!(val.ty(), *t, "a result of {ty} has the wrong type");
                 }
             }
-            Err(e) if e.downcast_ref::<Trap>().is_some() => stats.traps += 1,
+            Err(e) if e.downcast_ref::<Trap>().is_some() => {
+                stats.traps += 1;
+                let kind = e.downcast_ref::<Trap>().unwrap().message();
+                *stats.trap_kinds.entry(kind).or_default() += 1;
+            }
             Err(e) => {
                 stats.errors += 1;
                 stats.error(&e);
