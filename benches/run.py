@@ -5,7 +5,8 @@ and prints one table of median times and wexe/peer ratios from a single run.
 
 Each program exports `int run(int n)`; every runtime is asked for `run(N)` through its CLI
 (`--invoke run prog.wasm N`) and must print the same checksum. Times are whole-process wall clock
-(start-up, lazy translation and execution), the median of several runs.
+(start-up, lazy translation and execution), the median of several runs; the runtimes take turns
+run by run, so that changes in machine load hit them alike.
 
 Usage: benches/run.py [--runs 5] [--only fib,sort] [--scale 0.5] [--no-build] [--no-native]
 """
@@ -132,21 +133,33 @@ def run_once(argv):
     return elapsed, out[-1]
 
 
-def measure(runtime, program, n, runs):
-    """Median seconds, relative spread and checksum over `runs` runs, or an error string."""
-    times, checksum = [], None
-    try:
-        for _ in range(runs):
-            t, c = run_once(runtime.argv_for(program, n))
-            if checksum is not None and c != checksum:
-                raise RuntimeError(f"checksum changed between runs: {checksum} then {c}")
-            checksum = c
-            times.append(t)
-    except (RuntimeError, OSError) as e:
-        return {"error": str(e)}
-    med = statistics.median(times)
-    spread = (max(times) - min(times)) / med if med > 0 else 0.0
-    return {"median": med, "spread": spread, "checksum": checksum}
+def measure(rts, program, n, runs):
+    """Times `run(n)` of `program` on every runtime, interleaving the runtimes run by run so that
+    a change in machine load hits them alike. Returns, per runtime name, the median seconds,
+    relative spread and checksum, or an error string."""
+    times = {rt.name: [] for rt in rts}
+    checksums, errors = {}, {}
+    for _ in range(runs):
+        for rt in rts:
+            if rt.name in errors:
+                continue
+            try:
+                t, c = run_once(rt.argv_for(program, n))
+                if checksums.setdefault(rt.name, c) != c:
+                    raise RuntimeError(f"checksum changed between runs: {checksums[rt.name]}, {c}")
+                times[rt.name].append(t)
+            except (RuntimeError, OSError) as e:
+                errors[rt.name] = str(e)
+    results = {}
+    for rt in rts:
+        if rt.name in errors:
+            results[rt.name] = {"error": errors[rt.name]}
+            continue
+        ts = times[rt.name]
+        med = statistics.median(ts)
+        spread = (max(ts) - min(ts)) / med if med > 0 else 0.0
+        results[rt.name] = {"median": med, "spread": spread, "checksum": checksums[rt.name]}
+    return results
 
 
 def fmt_time(res):
@@ -189,12 +202,11 @@ def main():
     for name in names:
         base = PROGRAMS_AND_SIZES[name]
         n = SCALE_FN.get(name, lambda n, s: max(1, round(n * s)))(base, args.scale)
-        results = {}
-        for rt in rts:
-            log(f"  {name}({n}) on {rt.name} ...")
-            results[rt.name] = measure(rt, name, n, args.runs)
-            if "error" in results[rt.name]:
-                errors.append(f"{name} on {rt.name}: {results[rt.name]['error']}")
+        log(f"  {name}({n}) ...")
+        results = measure(rts, name, n, args.runs)
+        for rt, res in results.items():
+            if "error" in res:
+                errors.append(f"{name} on {rt}: {res['error']}")
         sums = {r: res["checksum"] for r, res in results.items() if "checksum" in res}
         if len(set(sums.values())) > 1:
             mismatches.append(f"{name}: checksums differ: {sums}")
