@@ -10,7 +10,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use arbitrary::Unstructured;
 use smith_driver::Stats;
 
-/// How many seeds to try.
+/// How many seeds to try; `WEXE_SMITH_SEEDS=N cargo test --test smith` runs more.
 const SEEDS: u64 = 500;
 /// Loop iterations plus calls each instance may run before it traps.
 const FUEL: u32 = 10_000;
@@ -33,12 +33,16 @@ fn seed_bytes(seed: u64) -> Vec<u8> {
 
 #[test]
 fn smith_modules_validate_instantiate_and_run_without_panics() {
+    let seeds = std::env::var("WEXE_SMITH_SEEDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(SEEDS);
     let engine = smith_driver::engine();
     let mut stats = Stats::default();
     let mut generated = 0;
     let mut rejected = Vec::new();
     let mut panicked = Vec::new();
-    for seed in 0..SEEDS {
+    for seed in 0..seeds {
         let data = seed_bytes(seed);
         let Ok(bytes) = smith_driver::generate(&mut Unstructured::new(&data), FUEL) else {
             continue; // not enough bytes for this configuration
@@ -52,7 +56,7 @@ fn smith_modules_validate_instantiate_and_run_without_panics() {
             Err(_) => panicked.push(seed),
         }
     }
-    eprintln!("{generated} of {SEEDS} seeds made a module; {stats}");
+    eprintln!("{generated} of {seeds} seeds made a module; {stats}");
 
     assert!(panicked.is_empty(), "wexe panicked on seeds {panicked:?}");
     assert!(
@@ -60,7 +64,7 @@ fn smith_modules_validate_instantiate_and_run_without_panics() {
         "wexe rejected valid modules:\n{}",
         rejected.join("\n")
     );
-    assert!(generated >= SEEDS * 9 / 10, "too few seeds made a module");
+    assert!(generated >= seeds * 9 / 10, "too few seeds made a module");
     assert_eq!(stats.valid, generated);
     assert_eq!(
         stats.instantiated + stats.instantiate_traps + stats.instantiate_errors,
