@@ -1,0 +1,226 @@
+//! Generated-module driver shared by `tests/smith.rs` and the `execute` fuzz target (both include
+//! this file with `#[path]`): wasm-smith modules limited to what wexe runs (WebAssembly 2.0
+//! without SIMD, made to terminate), instantiated with dummy imports of the right types, with
+//! every exported function called on zero arguments.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use arbitrary::Unstructured;
+use wexe::{
+    Config, Engine, Extern, ExternType, Func, Global, Memory, Module, Store, Table, Trap, Val,
+};
+
+/// The largest memory a generated module declares, in bytes.
+const MAX_DECLARED_MEMORY: u64 = 4 << 20;
+/// The largest size any memory may grow to.
+const MAX_MEMORY: u64 = 16 << 20;
+
+/// The engine generated modules run on: the interpreter, no SIMD, small memories.
+pub fn engine() -> Engine {
+    let mut config = Config::new();
+    config
+        .tier(wexe::Tier::Interp)
+        .wasm_simd(false)
+        .max_memory_size(MAX_MEMORY);
+    Engine::new(&config).expect("the smith engine configuration is valid")
+}
+
+/// Whether `engine` can call wasm at all (false until the interpreter has landed), probed with a
+/// trivial function. Until it can, calls fail with errors and only panics are bugs.
+pub fn interpreter_works(engine: &Engine) -> bool {
+    let module = Module::new(
+        engine,
+        r#"(module (func (export "f") (result i32) i32.const 7))"#,
+    )
+    .expect("a trivial module is valid");
+    let mut store = Store::new(engine, ());
+    let instance = wexe::Instance::new(&mut store, &module, &[]).expect("it has no imports");
+    let f = instance.get_typed_func::<(), i32>(&mut store, "f").unwrap();
+    f.call(&mut store, ()).ok() == Some(7)
+}
+
+/// A wasm-smith configuration drawn from `u`, restricted to the WebAssembly 2.0 features that
+/// wexe executes (no SIMD yet) and to small sizes.
+pub fn smith_config(u: &mut Unstructured<'_>) -> arbitrary::Result<wasm_smith::Config> {
+    let mut c: wasm_smith::Config = u.arbitrary()?;
+    // WebAssembly 2.0: bulk memory, reference types, multi-value, sign extension, saturating
+    // float-to-int and mutable globals stay as drawn; later proposals are off.
+    c.simd_enabled = false;
+    c.relaxed_simd_enabled = false;
+    c.threads_enabled = false;
+    c.shared_everything_threads_enabled = false;
+    c.tail_call_enabled = false;
+    c.exceptions_enabled = false;
+    c.gc_enabled = false;
+    c.memory64_enabled = false;
+    c.custom_page_sizes_enabled = false;
+    c.wide_arithmetic_enabled = false;
+    c.extended_const_enabled = false;
+    c.compact_imports_enabled = false;
+    c.custom_descriptors_enabled = false;
+    c.acquire_release_atomics_enabled = false;
+    c.multibyte_array_access_enabled = false;
+    c.max_memories = c.max_memories.min(1);
+    // Export every function so that each one gets called.
+    c.export_everything = true;
+    if !c.reference_types_enabled {
+        c.max_tables = c.max_tables.min(1);
+    }
+    c.max_memory32_bytes = c.max_memory32_bytes.min(MAX_DECLARED_MEMORY);
+    c.max_table_elements = c.max_table_elements.min(10_000);
+    c.max_funcs = c.max_funcs.clamp(1, 50);
+    c.min_funcs = 1;
+    c.max_instructions = c.max_instructions.min(500);
+    c.max_data_segments = c.max_data_segments.min(20);
+    c.max_element_segments = c.max_element_segments.min(20);
+    Ok(c)
+}
+
+/// A module generated from `u` whose every loop head and function entry costs one unit of
+/// `fuel`, a budget shared by all calls into one instance; when it runs out the code traps with
+/// `unreachable`, so every call terminates.
+pub fn generate(u: &mut Unstructured<'_>, fuel: u32) -> arbitrary::Result<Vec<u8>> {
+    let config = smith_config(u)?;
+    let mut module = wasm_smith::Module::new(config, u)?;
+    module
+        .ensure_termination(fuel)
+        .expect("wasm-smith generated every function body itself");
+    Ok(module.to_bytes())
+}
+
+/// What happened to the modules and calls given to [`run_module`].
+#[derive(Debug, Default, Clone)]
+pub struct Stats {
+    /// Modules that passed `Module::new`.
+    pub valid: u64,
+    /// Modules instantiated (imports satisfied, segments written, start function run).
+    pub instantiated: u64,
+    /// Instantiations that trapped (segment out of bounds, a trap in the start function).
+    pub instantiate_traps: u64,
+    /// Instantiations that failed with an error other than a trap.
+    pub instantiate_errors: u64,
+    /// Calls of exported functions.
+    pub calls: u64,
+    /// Calls that returned normally.
+    pub returned: u64,
+    /// Calls that trapped.
+    pub traps: u64,
+    /// Trapped calls by the trap's message.
+    pub trap_kinds: BTreeMap<&'static str, u64>,
+    /// Calls that failed with an error other than a trap.
+    pub errors: u64,
+    /// The first few non-trap error messages, for the report.
+    pub error_samples: Vec<String>,
+}
+
+impl Stats {
+    fn error(&mut self, e: &wexe::Error) {
+        if self.error_samples.len() < 5 {
+            self.error_samples.push(format!("{e:#}"));
+        }
+    }
+}
+
+impl fmt::Display for Stats {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} valid modules: {} instantiated, {} trapped and {} failed while instantiating; \
+             {} calls: {} returned, {} trapped, {} failed",
+            self.valid,
+            self.instantiated,
+            self.instantiate_traps,
+            self.instantiate_errors,
+            self.calls,
+            self.returned,
+            self.traps,
+            self.errors,
+        )?;
+        if !self.trap_kinds.is_empty() {
+            let kinds: Vec<String> = self
+                .trap_kinds
+                .iter()
+                .map(|(k, n)| format!("{k}: {n}"))
+                .collect();
+            write!(f, " ({})", kinds.join(", "))?;
+        }
+        for e in &self.error_samples {
+            write!(f, "\n  error: {e}")?;
+        }
+        Ok(())
+    }
+}
+
+/// An entity of type `ty` made for `store`: a host function that returns zeros, or a fresh
+/// memory, table or global of the imported type holding zeros or null references.
+pub fn dummy_extern(store: &mut Store<()>, ty: &ExternType) -> wexe::Result<Extern> {
+    Ok(match ty {
+        ExternType::Func(ft) => {
+            let results = ft.results().to_vec();
+            Func::new(&mut *store, ft.clone(), move |_, _, out| {
+                for (slot, ty) in out.iter_mut().zip(&results) {
+                    *slot = Val::default_for(*ty);
+                }
+                Ok(())
+            })
+            .into()
+        }
+        ExternType::Memory(mt) => Memory::new(&mut *store, *mt)?.into(),
+        ExternType::Table(tt) => Table::new(&mut *store, *tt, Val::default_for(tt.element))?.into(),
+        ExternType::Global(gt) => {
+            Global::new(&mut *store, *gt, Val::default_for(gt.content))?.into()
+        }
+    })
+}
+
+/// Compiles `bytes`, instantiates them with dummy imports and calls every exported function with
+/// zero arguments, counting outcomes in `stats`. Traps and errors are outcomes; the error
+/// returned is for a module wexe rejects, which for wasm-smith output means a validator bug.
+pub fn run_module(engine: &Engine, bytes: &[u8], stats: &mut Stats) -> wexe::Result<()> {
+    let module = Module::new(engine, bytes)?;
+    stats.valid += 1;
+    let mut store = Store::new(engine, ());
+    let mut imports = Vec::with_capacity(module.imports().len());
+    for import in module.imports() {
+        imports.push(dummy_extern(&mut store, &import.ty())?);
+    }
+    let instance = match wexe::Instance::new(&mut store, &module, &imports) {
+        Ok(instance) => instance,
+        Err(e) if e.downcast_ref::<Trap>().is_some() => {
+            stats.instantiate_traps += 1;
+            return Ok(());
+        }
+        Err(e) => {
+            stats.instantiate_errors += 1;
+            stats.error(&e);
+            return Ok(());
+        }
+    };
+    stats.instantiated += 1;
+    for (_, export) in instance.exports(&mut store) {
+        let Extern::Func(func) = export else { continue };
+        let ty = func.ty(&store);
+        let params: Vec<Val> = ty.params().iter().map(|t| Val::default_for(*t)).collect();
+        let mut results: Vec<Val> = ty.results().iter().map(|t| Val::default_for(*t)).collect();
+        stats.calls += 1;
+        match func.call(&mut store, &params, &mut results) {
+            Ok(()) => {
+                stats.returned += 1;
+                for (val, t) in results.iter().zip(ty.results()) {
+                    assert_eq!(val.ty(), *t, "a result of {ty} has the wrong type");
+                }
+            }
+            Err(e) if e.downcast_ref::<Trap>().is_some() => {
+                stats.traps += 1;
+                let kind = e.downcast_ref::<Trap>().unwrap().message();
+                *stats.trap_kinds.entry(kind).or_default() += 1;
+            }
+            Err(e) => {
+                stats.errors += 1;
+                stats.error(&e);
+            }
+        }
+    }
+    Ok(())
+}
