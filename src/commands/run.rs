@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, anyhow};
 use clap::Args;
-use wexe::{Engine, FrameInfo, Func, Linker, Module, Store, Trap, Val, WasmBacktrace};
+use wexe::{Engine, Func, Linker, Module, Store, Trap, Val, WasmBacktrace};
 
 use super::TierArg;
 use super::values::{parse_args, show_val};
@@ -160,87 +160,7 @@ fn report_trap(err: &anyhow::Error) -> ExitCode {
         eprintln!("error: {trap}");
     }
     if let Some(bt) = err.downcast_ref::<WasmBacktrace>() {
-        eprint!("{}", show_backtrace(bt));
+        eprint!("{bt}");
     }
     ExitCode::from(134)
-}
-
-/// At most this many lines of backtrace are printed.
-const MAX_FRAMES_SHOWN: usize = 40;
-
-/// The backtrace as `wexe` prints it: like [`WasmBacktrace`]'s `Display`, but with runs of the
-/// same frame (deep recursion) folded into one line and long traces cut short.
-fn show_backtrace(bt: &WasmBacktrace) -> String {
-    use std::fmt::Write;
-    let mut out = String::from("error while executing at wasm backtrace:\n");
-    let frames = &bt.frames;
-    let same = |a: &FrameInfo, b: &FrameInfo| {
-        a.func_index == b.func_index
-            && a.module_offset == b.module_offset
-            && a.module_name == b.module_name
-    };
-    let (mut i, mut lines) = (0, 0);
-    while i < frames.len() {
-        if lines == MAX_FRAMES_SHOWN {
-            let _ = writeln!(out, "    ... and {} more frames", frames.len() - i);
-            break;
-        }
-        let frame = &frames[i];
-        let _ = write!(out, "    {i:>2}: ");
-        if let Some(off) = frame.module_offset {
-            let _ = write!(out, "{off:#x} - ");
-        }
-        if let Some(m) = &frame.module_name {
-            let _ = write!(out, "{m}!");
-        }
-        let _ = match &frame.func_name {
-            Some(n) => writeln!(out, "{n}"),
-            None => writeln!(out, "<wasm function {}>", frame.func_index),
-        };
-        let run = frames[i..].iter().take_while(|f| same(f, frame)).count();
-        if run > 1 {
-            let _ = writeln!(
-                out,
-                "        ... the frame above repeated {} more times",
-                run - 1
-            );
-        }
-        i += run;
-        lines += 1;
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backtraces_fold_recursion_and_stop_after_a_limit() {
-        let frame = |i: u32| FrameInfo {
-            module_name: Some("m".to_string()),
-            func_index: i,
-            func_name: None,
-            module_offset: Some(0x10 + i as usize),
-        };
-        let mut frames = vec![frame(1)];
-        frames.extend(std::iter::repeat_n(frame(2), 1000));
-        frames.push(frame(3));
-        let text = show_backtrace(&WasmBacktrace { frames });
-        let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(
-            lines,
-            [
-                "error while executing at wasm backtrace:",
-                "     0: 0x11 - m!<wasm function 1>",
-                "     1: 0x12 - m!<wasm function 2>",
-                "        ... the frame above repeated 999 more times",
-                "    1001: 0x13 - m!<wasm function 3>",
-            ]
-        );
-        let frames = (0..100).map(frame).collect();
-        let text = show_backtrace(&WasmBacktrace { frames });
-        assert_eq!(text.lines().count(), 1 + MAX_FRAMES_SHOWN + 1);
-        assert!(text.ends_with("    ... and 60 more frames\n"));
-    }
 }

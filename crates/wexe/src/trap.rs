@@ -84,12 +84,21 @@ pub struct WasmBacktrace {
 }
 
 impl fmt::Display for WasmBacktrace {
+    /// One line a frame, innermost first, as `    0: 0x1a2 - module!func`; a run of identical
+    /// frames (deep recursion) is folded into one line.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "error while executing at wasm backtrace:")?;
-        for (i, fr) in self.frames.iter().enumerate() {
+        let same = |a: &FrameInfo, b: &FrameInfo| {
+            a.func_index == b.func_index
+                && a.module_offset == b.module_offset
+                && a.module_name == b.module_name
+        };
+        let mut i = 0;
+        while i < self.frames.len() {
             if self.omitted > 0 && i == self.frames.len() / 2 {
                 writeln!(f, "        ... {} frames omitted ...", self.omitted)?;
             }
+            let fr = &self.frames[i];
             write!(f, "    {i:>2}: ")?;
             if let Some(off) = fr.module_offset {
                 write!(f, "{off:#x} - ")?;
@@ -101,7 +110,46 @@ impl fmt::Display for WasmBacktrace {
                 Some(n) => writeln!(f, "{n}")?,
                 None => writeln!(f, "<wasm function {}>", fr.func_index)?,
             }
+            let run = self.frames[i..].iter().take_while(|g| same(g, fr)).count();
+            if run > 1 {
+                writeln!(
+                    f,
+                    "        ... the frame above repeated {} more times",
+                    run - 1
+                )?;
+            }
+            i += run;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backtraces_fold_repeated_frames() {
+        let frame = |i: u32| FrameInfo {
+            module_name: Some("m".to_string()),
+            func_index: i,
+            func_name: (i == 3).then(|| "main".to_string()),
+            module_offset: Some(0x10 + i as usize),
+        };
+        let mut frames = vec![frame(1)];
+        frames.extend(std::iter::repeat_n(frame(2), 50));
+        frames.push(frame(3));
+        let text = WasmBacktrace { frames, omitted: 0 }.to_string();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines,
+            [
+                "error while executing at wasm backtrace:",
+                "     0: 0x11 - m!<wasm function 1>",
+                "     1: 0x12 - m!<wasm function 2>",
+                "        ... the frame above repeated 49 more times",
+                "    51: 0x13 - m!main",
+            ]
+        );
     }
 }
