@@ -11,8 +11,13 @@ use super::handlers;
 use super::state::{Cx, Exit, Fp, Ip};
 use crate::interp::ops::for_each_op;
 
-/// The signature of every handler. `C-unwind`: a panicking host function may unwind through.
-pub(super) type Handler = unsafe extern "C-unwind" fn(Ip, Fp, *mut Cx, *mut u8, usize) -> Exit;
+/// The signature of every handler: instruction pointer, frame pointer, run state, memory base,
+/// memory length and the handler table (kept in a register rather than reloaded at every
+/// dispatch). `C-unwind`: a panicking host function may unwind through.
+pub(super) type Handler = unsafe extern "C-unwind" fn(Ip, Fp, *mut Cx, *mut u8, usize, Table) -> Exit;
+
+/// The handler table, as handlers pass it on (untyped: a function type cannot name itself).
+pub(super) type Table = *const ();
 
 macro_rules! handler_table {
     (()
@@ -38,24 +43,25 @@ for_each_op!(handler_table!());
 
 /// The handler of the instruction at `ip`.
 #[inline(always)]
-pub(super) unsafe fn handler_at(ip: Ip) -> Handler {
+pub(super) unsafe fn handler_at(ip: Ip, table: Table) -> Handler {
     // SAFETY: `Instr` is `repr(u16)`, so its first two bytes are the tag, and every tag has a
-    // handler.
-    unsafe { *HANDLERS.get_unchecked(*(ip as *const u16) as usize) }
+    // handler in `table` (which is `HANDLERS`).
+    unsafe { *(table as *const Handler).add(*(ip as *const u16) as usize) }
 }
 
 /// Passes control to the instruction at `$ip`; must be the last thing a handler does.
 #[cfg(wexe_tail_dispatch)]
 macro_rules! next {
-    ($ip:expr, $fp:expr, $cx:expr, $mem:expr, $len:expr) => {{
+    ($ip:expr, $fp:expr, $cx:expr, $mem:expr, $len:expr, $tbl:expr) => {{
         let ip: $crate::interp::exec::state::Ip = $ip;
-        return $crate::interp::exec::dispatch::handler_at(ip)(ip, $fp, $cx, $mem, $len);
+        return $crate::interp::exec::dispatch::handler_at(ip, $tbl)(ip, $fp, $cx, $mem, $len, $tbl);
     }};
 }
 
 #[cfg(not(wexe_tail_dispatch))]
 macro_rules! next {
-    ($ip:expr, $fp:expr, $cx:expr, $mem:expr, $len:expr) => {{
+    ($ip:expr, $fp:expr, $cx:expr, $mem:expr, $len:expr, $tbl:expr) => {{
+        let _ = $tbl;
         let regs = $crate::interp::exec::state::Regs {
             ip: $ip,
             fp: $fp,
@@ -75,14 +81,16 @@ pub(super) unsafe fn execute(ip: Ip, fp: Fp, cx: *mut Cx, mem: *mut u8, len: usi
     unsafe {
         #[cfg(wexe_tail_dispatch)]
         {
-            handler_at(ip)(ip, fp, cx, mem, len)
+            let table = HANDLERS.as_ptr() as Table;
+            handler_at(ip, table)(ip, fp, cx, mem, len, table)
         }
         #[cfg(not(wexe_tail_dispatch))]
         {
             (*cx).regs = super::state::Regs { ip, fp, mem, len };
+            let table = HANDLERS.as_ptr() as Table;
             loop {
                 let r = (*cx).regs;
-                let exit = handler_at(r.ip)(r.ip, r.fp, cx, r.mem, r.len);
+                let exit = handler_at(r.ip, table)(r.ip, r.fp, cx, r.mem, r.len, table);
                 if exit != Exit::Continue {
                     return exit;
                 }
