@@ -179,19 +179,19 @@ unsafe fn indirect_target(ip: Ip, fp: Fp, cx: &Cx) -> Result<u32, Trap> {
 
 /// Passes control to where [`call_store_func`] said execution continues.
 macro_rules! continue_after_call {
-    ($to:expr, $cx:ident, $tbl:ident) => {{
+    ($to:expr, $cx:ident) => {{
         let (ip, fp) = $to;
         if ip.is_null() {
             return (*$cx).exit;
         }
         let c = &*$cx;
-        next!(ip, fp, $cx, c.inst.mem_base, c.inst.mem_len, $tbl)
+        next!(ip, fp, $cx, c.inst.mem_base, c.inst.mem_len)
     }};
 }
 
 /// Pops the innermost frame and continues in the caller.
 macro_rules! return_to_caller {
-    ($cx:ident, $mem:ident, $len:ident, $tbl:ident) => {{
+    ($cx:ident, $mem:ident, $len:ident) => {{
         let c = &mut *$cx;
         if c.frames_top == c.frames_base {
             return Exit::Done;
@@ -200,14 +200,14 @@ macro_rules! return_to_caller {
         let f = &*c.frames_top;
         c.func = f.func;
         if f.instance != c.inst.instance {
-            return ReturnToInstance(f.ret_ip, f.fp, $cx, $mem, $len, $tbl);
+            return ReturnToInstance(f.ret_ip, f.fp, $cx, $mem, $len);
         }
-        next!(f.ret_ip, f.fp, $cx, $mem, $len, $tbl)
+        next!(f.ret_ip, f.fp, $cx, $mem, $len)
     }};
 }
 
 handlers! {
-    fn Call(ip, fp, cx, mem, len, tbl) {
+    fn Call(ip, fp, cx, mem, len) {
         decode!(ip, Call { func, base });
         let c = &mut *cx;
         if func >= c.inst.num_imported_funcs {
@@ -218,20 +218,20 @@ handlers! {
                 if !push_frame(c, ip.add(1), fp, callee, new_fp, instance) {
                     return trap(cx, Trap::StackOverflow, ip);
                 }
-                next!((*callee).code.as_ptr(), new_fp, cx, mem, len, tbl)
+                next!((*callee).code.as_ptr(), new_fp, cx, mem, len)
             }
         }
-        CallSlow(ip, fp, cx, mem, len, tbl)
+        CallSlow(ip, fp, cx, mem, len)
     }
 
     #[inline(never)]
-    fn CallSlow(ip, fp, cx, mem, len, tbl) {
+    fn CallSlow(ip, fp, cx, mem, len) {
         decode!(ip, Call { func, base });
         let sf = *(&*cx).inst.funcs.get_unchecked(func as usize);
-        continue_after_call!(call_store_func(ip, fp, cx, sf, base), cx, tbl)
+        continue_after_call!(call_store_func(ip, fp, cx, sf, base), cx)
     }
 
-    fn CallIndirect(ip, fp, cx, mem, len, tbl) {
+    fn CallIndirect(ip, fp, cx, mem, len) {
         let sf = match indirect_target(ip, fp, &*cx) {
             Ok(sf) => sf,
             Err(t) => return trap(cx, t, ip),
@@ -247,38 +247,38 @@ handlers! {
                 if !push_frame(c, ip.add(1), fp, callee, new_fp, instance) {
                     return trap(cx, Trap::StackOverflow, ip);
                 }
-                next!((*callee).code.as_ptr(), new_fp, cx, mem, len, tbl)
+                next!((*callee).code.as_ptr(), new_fp, cx, mem, len)
             }
         }
-        CallIndirectSlow(ip, fp, cx, mem, len, tbl)
+        CallIndirectSlow(ip, fp, cx, mem, len)
     }
 
     #[inline(never)]
-    fn CallIndirectSlow(ip, fp, cx, mem, len, tbl) {
+    fn CallIndirectSlow(ip, fp, cx, mem, len) {
         decode!(ip, CallIndirect { index: _, base, site: _ });
         let sf = match indirect_target(ip, fp, &*cx) {
             Ok(sf) => sf,
             Err(t) => return trap(cx, t, ip),
         };
-        continue_after_call!(call_store_func(ip, fp, cx, sf, base), cx, tbl)
+        continue_after_call!(call_store_func(ip, fp, cx, sf, base), cx)
     }
 
-    fn Return(ip, fp, cx, mem, len, tbl) {
-        return_to_caller!(cx, mem, len, tbl)
+    fn Return(ip, fp, cx, mem, len) {
+        return_to_caller!(cx, mem, len)
     }
 
-    fn ReturnOne(ip, fp, cx, mem, len, tbl) {
+    fn ReturnOne(ip, fp, cx, mem, len) {
         decode!(ip, ReturnOne { src });
         *fp = *fp.add(src as usize);
-        return_to_caller!(cx, mem, len, tbl)
+        return_to_caller!(cx, mem, len)
     }
 
     /// Continues at `ip` in the caller just popped, which runs in another instance.
     #[inline(never)]
-    fn ReturnToInstance(ip, fp, cx, mem, len, tbl) {
+    fn ReturnToInstance(ip, fp, cx, mem, len) {
         let c = &mut *cx;
         let instance = (*c.frames_top).instance;
         c.switch_instance(instance);
-        next!(ip, fp, cx, c.inst.mem_base, c.inst.mem_len, tbl)
+        next!(ip, fp, cx, c.inst.mem_base, c.inst.mem_len)
     }
 }

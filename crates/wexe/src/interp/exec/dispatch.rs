@@ -1,7 +1,8 @@
 //! How control passes from one instruction's handler to the next.
 //!
 //! Every operation has a handler (`handlers.rs`, `calls.rs`), and [`HANDLERS`] lists them in the
-//! order of the op list, so an instruction's `u16` tag indexes it. In optimised builds on x86-64
+//! order of the op list, so an instruction's `u16` tag indexes it. Translated code is direct
+//! threaded: each instruction is stored with its handler's address ([`crate::interp::Threaded`]). In optimised builds on x86-64
 //! and aarch64 (`cfg(wexe_tail_dispatch)`, set by `build.rs`) a handler ends by calling the next
 //! handler with the same arguments in tail position, which LLVM compiles to a jump: threaded
 //! code with the interpreter's registers (instruction pointer, frame pointer, memory base and
@@ -9,21 +10,17 @@
 
 use super::handlers;
 use super::state::{Cx, Exit, Fp, Ip};
-use crate::interp::ops::for_each_op;
+use crate::interp::ops::{Instr, for_each_op};
 
-/// The signature of every handler: instruction pointer, frame pointer, run state, memory base,
-/// memory length and the handler table (kept in a register rather than reloaded at every
-/// dispatch). `C-unwind`: a panicking host function may unwind through.
-pub(super) type Handler = unsafe extern "C-unwind" fn(Ip, Fp, *mut Cx, *mut u8, usize, Table) -> Exit;
-
-/// The handler table, as handlers pass it on (untyped: a function type cannot name itself).
-pub(super) type Table = *const ();
+/// The signature of every handler: instruction pointer, frame pointer, run state, memory base
+/// and memory length. `C-unwind`: a panicking host function may unwind through.
+pub(crate) type Handler = unsafe extern "C-unwind" fn(Ip, Fp, *mut Cx, *mut u8, usize) -> Exit;
 
 macro_rules! handler_table {
     (()
         unary { $($un:ident: $ui:ident -> $uo:ident = $uf:expr;)* }
         unary_trap { $($ut:ident: $uti:ident -> $uto:ident = $utf:expr;)* }
-        binary { $($bn:ident: $ba:ident, $bb:ident -> $bo:ident = $bf:expr;)* }
+        binary { $($bn:ident $(($bi:ident))?: $ba:ident, $bb:ident -> $bo:ident = $bf:expr;)* }
         binary_trap { $($bt:ident: $bta:ident, $btb:ident -> $bto:ident = $btf:expr;)* }
         branch_cmp { $($bc:ident($bcmp:ident, $bneg:ident): $bct:ident = $bcf:expr;)* }
         load { $($ld:ident: $lm:ident => $lo:ident;)* }
@@ -33,7 +30,7 @@ macro_rules! handler_table {
     ) => {
         /// The handler of every operation, indexed by the instruction's tag.
         pub(super) static HANDLERS: &[Handler] = &[
-            $(handlers::$un,)* $(handlers::$ut,)* $(handlers::$bn,)* $(handlers::$bt,)* $(handlers::$bc,)*
+            $(handlers::$un,)* $(handlers::$ut,)* $(handlers::$bn,)* $($(handlers::$bi,)?)* $(handlers::$bt,)* $(handlers::$bc,)*
             $(handlers::$ld,)* $(handlers::$st,)* $(handlers::$pr,)* $(handlers::$sp,)*
         ];
     };
@@ -41,27 +38,31 @@ macro_rules! handler_table {
 
 for_each_op!(handler_table!());
 
-/// The handler of the instruction at `ip`.
-#[inline(always)]
-pub(super) unsafe fn handler_at(ip: Ip, table: Table) -> Handler {
+/// The handler of an instruction.
+pub(crate) fn handler_of(instr: &Instr) -> Handler {
     // SAFETY: `Instr` is `repr(u16)`, so its first two bytes are the tag, and every tag has a
-    // handler in `table` (which is `HANDLERS`).
-    unsafe { *(table as *const Handler).add(*(ip as *const u16) as usize) }
+    // handler.
+    unsafe { *HANDLERS.get_unchecked(*(instr as *const Instr as *const u16) as usize) }
+}
+
+/// The handler of the instruction at `ip` (direct threading: it is stored beside it).
+#[inline(always)]
+pub(super) unsafe fn handler_at(ip: Ip) -> Handler {
+    unsafe { (*ip).handler }
 }
 
 /// Passes control to the instruction at `$ip`; must be the last thing a handler does.
 #[cfg(wexe_tail_dispatch)]
 macro_rules! next {
-    ($ip:expr, $fp:expr, $cx:expr, $mem:expr, $len:expr, $tbl:expr) => {{
+    ($ip:expr, $fp:expr, $cx:expr, $mem:expr, $len:expr) => {{
         let ip: $crate::interp::exec::state::Ip = $ip;
-        return $crate::interp::exec::dispatch::handler_at(ip, $tbl)(ip, $fp, $cx, $mem, $len, $tbl);
+        return $crate::interp::exec::dispatch::handler_at(ip)(ip, $fp, $cx, $mem, $len);
     }};
 }
 
 #[cfg(not(wexe_tail_dispatch))]
 macro_rules! next {
-    ($ip:expr, $fp:expr, $cx:expr, $mem:expr, $len:expr, $tbl:expr) => {{
-        let _ = $tbl;
+    ($ip:expr, $fp:expr, $cx:expr, $mem:expr, $len:expr) => {{
         let regs = $crate::interp::exec::state::Regs {
             ip: $ip,
             fp: $fp,
@@ -81,16 +82,14 @@ pub(super) unsafe fn execute(ip: Ip, fp: Fp, cx: *mut Cx, mem: *mut u8, len: usi
     unsafe {
         #[cfg(wexe_tail_dispatch)]
         {
-            let table = HANDLERS.as_ptr() as Table;
-            handler_at(ip, table)(ip, fp, cx, mem, len, table)
+            handler_at(ip)(ip, fp, cx, mem, len)
         }
         #[cfg(not(wexe_tail_dispatch))]
         {
             (*cx).regs = super::state::Regs { ip, fp, mem, len };
-            let table = HANDLERS.as_ptr() as Table;
             loop {
                 let r = (*cx).regs;
-                let exit = handler_at(r.ip, table)(r.ip, r.fp, cx, r.mem, r.len, table);
+                let exit = handler_at(r.ip)(r.ip, r.fp, cx, r.mem, r.len);
                 if exit != Exit::Continue {
                     return exit;
                 }

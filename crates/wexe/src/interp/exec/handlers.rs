@@ -44,6 +44,32 @@ cell! {
     f64: |p| f64::from_bits(*p), |p, v| *p = v.to_bits();
 }
 
+/// A right operand carried in the instruction: 32 bits, sign-extended for 64-bit operations.
+trait Imm {
+    fn from_imm(imm: u32) -> Self;
+}
+
+impl Imm for i32 {
+    fn from_imm(imm: u32) -> i32 {
+        imm as i32
+    }
+}
+impl Imm for u32 {
+    fn from_imm(imm: u32) -> u32 {
+        imm
+    }
+}
+impl Imm for i64 {
+    fn from_imm(imm: u32) -> i64 {
+        imm as i32 as i64
+    }
+}
+impl Imm for u64 {
+    fn from_imm(imm: u32) -> u64 {
+        imm as i32 as i64 as u64
+    }
+}
+
 #[inline(always)]
 pub(super) unsafe fn rd<T: Cell>(fp: Fp, s: Slot) -> T {
     unsafe { T::rd(fp.add(s as usize)) }
@@ -57,17 +83,17 @@ pub(super) unsafe fn wr<T: Cell>(fp: Fp, s: Slot, v: T) {
 /// Decodes the instruction at `$ip`, known to be a `$variant`.
 macro_rules! decode {
     ($ip:expr, $variant:ident { $($field:tt)* }) => {
-        let Instr::$variant { $($field)* } = *$ip else { unreachable_unchecked() };
+        let Instr::$variant { $($field)* } = (*$ip).instr else { unreachable_unchecked() };
     };
 }
 pub(super) use decode;
 
-/// Defines handlers: `fn Name(ip, fp, cx, mem, len, tbl) { body }`.
+/// Defines handlers: `fn Name(ip, fp, cx, mem, len) { body }`.
 macro_rules! handlers {
-    ($($(#[$doc:meta])* fn $name:ident($ip:ident, $fp:ident, $cx:ident, $mem:ident, $len:ident, $tbl:ident) $body:block)*) => {$(
+    ($($(#[$doc:meta])* fn $name:ident($ip:ident, $fp:ident, $cx:ident, $mem:ident, $len:ident) $body:block)*) => {$(
         $(#[$doc])*
         #[allow(non_snake_case, unused_variables, unused_unsafe)]
-        pub(crate) unsafe extern "C-unwind" fn $name($ip: Ip, $fp: Fp, $cx: *mut Cx, $mem: *mut u8, $len: usize, $tbl: $crate::interp::exec::dispatch::Table) -> Exit {
+        pub(crate) unsafe extern "C-unwind" fn $name($ip: Ip, $fp: Fp, $cx: *mut Cx, $mem: *mut u8, $len: usize) -> Exit {
             // SAFETY: the handler table only calls a handler for its own instruction, with a
             // frame laid out for the function that contains it.
             unsafe { $body }
@@ -80,7 +106,7 @@ macro_rules! gen_handlers {
     (()
         unary { $($un:ident: $ui:ident -> $uo:ident = $uf:expr;)* }
         unary_trap { $($ut:ident: $uti:ident -> $uto:ident = $utf:expr;)* }
-        binary { $($bn:ident: $ba:ident, $bb:ident -> $bo:ident = $bf:expr;)* }
+        binary { $($bn:ident $(($bi:ident))?: $ba:ident, $bb:ident -> $bo:ident = $bf:expr;)* }
         binary_trap { $($bt:ident: $bta:ident, $btb:ident -> $bto:ident = $btf:expr;)* }
         branch_cmp { $($bc:ident($bcmp:ident, $bneg:ident): $bct:ident = $bcf:expr;)* }
         load { $($ld:ident: $lm:ident => $lo:ident;)* }
@@ -89,47 +115,53 @@ macro_rules! gen_handlers {
         special { $($sp:ident { $($sf:ident: $stt:ty),* };)* }
     ) => {
         handlers! {
-            $(fn $un(ip, fp, cx, mem, len, tbl) {
+            $(fn $un(ip, fp, cx, mem, len) {
                 decode!(ip, $un { dst, src });
                 let f: fn($ui) -> $uo = $uf;
                 wr(fp, dst, f(rd(fp, src)));
-                next!(ip.add(1), fp, cx, mem, len, tbl)
+                next!(ip.add(1), fp, cx, mem, len)
             })*
-            $(fn $ut(ip, fp, cx, mem, len, tbl) {
+            $(fn $ut(ip, fp, cx, mem, len) {
                 decode!(ip, $ut { dst, src });
                 let f: fn($uti) -> Result<$uto, Trap> = $utf;
                 match f(rd(fp, src)) {
                     Ok(v) => wr(fp, dst, v),
                     Err(t) => return trap(cx, t, ip),
                 }
-                next!(ip.add(1), fp, cx, mem, len, tbl)
+                next!(ip.add(1), fp, cx, mem, len)
             })*
-            $(fn $bn(ip, fp, cx, mem, len, tbl) {
+            $(fn $bn(ip, fp, cx, mem, len) {
                 decode!(ip, $bn { dst, lhs, rhs });
                 let f: fn($ba, $bb) -> $bo = $bf;
                 wr(fp, dst, f(rd(fp, lhs), rd(fp, rhs)));
-                next!(ip.add(1), fp, cx, mem, len, tbl)
+                next!(ip.add(1), fp, cx, mem, len)
             })*
-            $(fn $bt(ip, fp, cx, mem, len, tbl) {
+            $($(fn $bi(ip, fp, cx, mem, len) {
+                decode!(ip, $bi { dst, lhs, imm });
+                let f: fn($ba, $bb) -> $bo = $bf;
+                wr(fp, dst, f(rd(fp, lhs), <$bb as Imm>::from_imm(imm)));
+                next!(ip.add(1), fp, cx, mem, len)
+            })?)*
+            $(fn $bt(ip, fp, cx, mem, len) {
                 decode!(ip, $bt { dst, lhs, rhs });
                 let f: fn($bta, $btb) -> Result<$bto, Trap> = $btf;
                 match f(rd(fp, lhs), rd(fp, rhs)) {
                     Ok(v) => wr(fp, dst, v),
                     Err(t) => return trap(cx, t, ip),
                 }
-                next!(ip.add(1), fp, cx, mem, len, tbl)
+                next!(ip.add(1), fp, cx, mem, len)
             })*
-            $(fn $bc(ip, fp, cx, mem, len, tbl) {
+            $(fn $bc(ip, fp, cx, mem, len) {
                 decode!(ip, $bc { lhs, rhs, offset });
                 let f: fn($bct, $bct) -> bool = $bcf;
                 // Two dispatch sites, so that the condition is a predicted branch rather than
                 // a data dependency of the next instruction's address.
                 if f(rd(fp, lhs), rd(fp, rhs)) {
-                    next!(ip.offset(offset as isize), fp, cx, mem, len, tbl)
+                    next!(ip.offset(offset as isize), fp, cx, mem, len)
                 }
-                next!(ip.add(1), fp, cx, mem, len, tbl)
+                next!(ip.add(1), fp, cx, mem, len)
             })*
-            $(fn $ld(ip, fp, cx, mem, len, tbl) {
+            $(fn $ld(ip, fp, cx, mem, len) {
                 decode!(ip, $ld { dst, addr, offset });
                 let ea = rd::<u32>(fp, addr) as usize + offset as usize;
                 if ea + size_of::<$lm>() > len {
@@ -137,16 +169,16 @@ macro_rules! gen_handlers {
                 }
                 let v = ptr::read_unaligned(mem.add(ea) as *const $lm);
                 wr::<$lo>(fp, dst, v as $lo);
-                next!(ip.add(1), fp, cx, mem, len, tbl)
+                next!(ip.add(1), fp, cx, mem, len)
             })*
-            $(fn $st(ip, fp, cx, mem, len, tbl) {
+            $(fn $st(ip, fp, cx, mem, len) {
                 decode!(ip, $st { addr, value, offset });
                 let ea = rd::<u32>(fp, addr) as usize + offset as usize;
                 if ea + size_of::<$sm>() > len {
                     return trap(cx, Trap::MemoryOutOfBounds, ip);
                 }
                 ptr::write_unaligned(mem.add(ea) as *mut $sm, rd::<$si>(fp, value) as $sm);
-                next!(ip.add(1), fp, cx, mem, len, tbl)
+                next!(ip.add(1), fp, cx, mem, len)
             })*
         }
     };
@@ -156,11 +188,11 @@ for_each_op!(gen_handlers!());
 
 /// Ends the run with the trap of a failed bulk operation, or passes control on.
 macro_rules! check {
-    ($e:expr, $ip:ident, $fp:ident, $cx:ident, $mem:ident, $len:ident, $tbl:ident) => {{
+    ($e:expr, $ip:ident, $fp:ident, $cx:ident, $mem:ident, $len:ident) => {{
         if let Err(t) = $e {
             return trap($cx, t, $ip);
         }
-        next!($ip.add(1), $fp, $cx, $mem, $len, $tbl)
+        next!($ip.add(1), $fp, $cx, $mem, $len)
     }};
 }
 
@@ -180,186 +212,186 @@ unsafe fn ext(ip: Ip) -> (u32, u32) {
 }
 
 handlers! {
-    fn Copy(ip, fp, cx, mem, len, tbl) {
+    fn Copy(ip, fp, cx, mem, len) {
         decode!(ip, Copy { dst, src });
         *fp.add(dst as usize) = *fp.add(src as usize);
-        next!(ip.add(1), fp, cx, mem, len, tbl)
+        next!(ip.add(1), fp, cx, mem, len)
     }
 
-    fn Br(ip, fp, cx, mem, len, tbl) {
+    fn Br(ip, fp, cx, mem, len) {
         decode!(ip, Br { offset });
-        next!(ip.offset(offset as isize), fp, cx, mem, len, tbl)
+        next!(ip.offset(offset as isize), fp, cx, mem, len)
     }
 
-    fn BrIfNez(ip, fp, cx, mem, len, tbl) {
+    fn BrIfNez(ip, fp, cx, mem, len) {
         decode!(ip, BrIfNez { cond, offset });
         if rd::<u32>(fp, cond) != 0 {
-            next!(ip.offset(offset as isize), fp, cx, mem, len, tbl)
+            next!(ip.offset(offset as isize), fp, cx, mem, len)
         }
-        next!(ip.add(1), fp, cx, mem, len, tbl)
+        next!(ip.add(1), fp, cx, mem, len)
     }
 
-    fn BrIfEqz(ip, fp, cx, mem, len, tbl) {
+    fn BrIfEqz(ip, fp, cx, mem, len) {
         decode!(ip, BrIfEqz { cond, offset });
         if rd::<u32>(fp, cond) == 0 {
-            next!(ip.offset(offset as isize), fp, cx, mem, len, tbl)
+            next!(ip.offset(offset as isize), fp, cx, mem, len)
         }
-        next!(ip.add(1), fp, cx, mem, len, tbl)
+        next!(ip.add(1), fp, cx, mem, len)
     }
 
-    fn BrTable(ip, fp, cx, mem, len, tbl) {
+    fn BrTable(ip, fp, cx, mem, len) {
         decode!(ip, BrTable { index, len: n });
-        next!(ip.add(1 + rd::<u32>(fp, index).min(n) as usize), fp, cx, mem, len, tbl)
+        next!(ip.add(1 + rd::<u32>(fp, index).min(n) as usize), fp, cx, mem, len)
     }
 
-    fn Unreachable(ip, fp, cx, mem, len, tbl) {
+    fn Unreachable(ip, fp, cx, mem, len) {
         trap(cx, Trap::Unreachable, ip)
     }
 
-    fn Unsupported(ip, fp, cx, mem, len, tbl) {
+    fn Unsupported(ip, fp, cx, mem, len) {
         trap(cx, Trap::Unsupported, ip)
     }
 
-    fn Ext(ip, fp, cx, mem, len, tbl) {
-        next!(ip.add(1), fp, cx, mem, len, tbl)
+    fn Ext(ip, fp, cx, mem, len) {
+        next!(ip.add(1), fp, cx, mem, len)
     }
 
-    fn Select(ip, fp, cx, mem, len, tbl) {
+    fn Select(ip, fp, cx, mem, len) {
         decode!(ip, Select { dst, alt, cond });
         if rd::<u32>(fp, cond) == 0 {
             *fp.add(dst as usize) = *fp.add(alt as usize);
         }
-        next!(ip.add(1), fp, cx, mem, len, tbl)
+        next!(ip.add(1), fp, cx, mem, len)
     }
 
-    fn GlobalGet(ip, fp, cx, mem, len, tbl) {
+    fn GlobalGet(ip, fp, cx, mem, len) {
         decode!(ip, GlobalGet { dst, global });
         *fp.add(dst as usize) = **(&*cx).inst.globals.get_unchecked(global as usize);
-        next!(ip.add(1), fp, cx, mem, len, tbl)
+        next!(ip.add(1), fp, cx, mem, len)
     }
 
-    fn GlobalSet(ip, fp, cx, mem, len, tbl) {
+    fn GlobalSet(ip, fp, cx, mem, len) {
         decode!(ip, GlobalSet { src, global });
         **(&*cx).inst.globals.get_unchecked(global as usize) = *fp.add(src as usize);
-        next!(ip.add(1), fp, cx, mem, len, tbl)
+        next!(ip.add(1), fp, cx, mem, len)
     }
 
-    fn MemorySize(ip, fp, cx, mem, len, tbl) {
+    fn MemorySize(ip, fp, cx, mem, len) {
         decode!(ip, MemorySize { dst });
         wr(fp, dst, (len / 65536) as u32);
-        next!(ip.add(1), fp, cx, mem, len, tbl)
+        next!(ip.add(1), fp, cx, mem, len)
     }
 
-    fn MemoryGrow(ip, fp, cx, mem, len, tbl) {
+    fn MemoryGrow(ip, fp, cx, mem, len) {
         decode!(ip, MemoryGrow { dst, delta });
         let c = &mut *cx;
         let inner = &mut *c.inner;
         let grown = inner.memories[c.inst.memory as usize].grow(rd::<u32>(fp, delta) as u64);
         wr(fp, dst, grown.map_or(-1, |old| old as i32));
         c.inst.refresh_memory(inner);
-        next!(ip.add(1), fp, cx, c.inst.mem_base, c.inst.mem_len, tbl)
+        next!(ip.add(1), fp, cx, c.inst.mem_base, c.inst.mem_len)
     }
 
-    fn MemoryCopy(ip, fp, cx, mem, len, tbl) {
+    fn MemoryCopy(ip, fp, cx, mem, len) {
         decode!(ip, MemoryCopy { dst, src, len: n });
         let c = &mut *cx;
         let r = bulk::memory_copy(&mut *c.inner, c.inst.memory, rd(fp, dst), rd(fp, src), rd(fp, n));
-        check!(r, ip, fp, cx, mem, len, tbl)
+        check!(r, ip, fp, cx, mem, len)
     }
 
-    fn MemoryFill(ip, fp, cx, mem, len, tbl) {
+    fn MemoryFill(ip, fp, cx, mem, len) {
         decode!(ip, MemoryFill { dst, value, len: n });
         let c = &mut *cx;
         let v = rd::<u32>(fp, value) as u8;
         let r = bulk::memory_fill(&mut *c.inner, c.inst.memory, rd(fp, dst), v, rd(fp, n));
-        check!(r, ip, fp, cx, mem, len, tbl)
+        check!(r, ip, fp, cx, mem, len)
     }
 
-    fn MemoryInit(ip, fp, cx, mem, len, tbl) {
+    fn MemoryInit(ip, fp, cx, mem, len) {
         decode!(ip, MemoryInit { dst, src, len: n });
         let (seg, _) = ext(ip);
         let c = &mut *cx;
         let args = [rd(fp, dst), rd(fp, src), rd(fp, n)];
         let r = bulk::memory_init(&mut *c.inner, c.inst.instance, c.inst.memory, seg, args);
         let ip = ip.add(1);
-        check!(r, ip, fp, cx, mem, len, tbl)
+        check!(r, ip, fp, cx, mem, len)
     }
 
-    fn DataDrop(ip, fp, cx, mem, len, tbl) {
+    fn DataDrop(ip, fp, cx, mem, len) {
         decode!(ip, DataDrop { seg });
         let c = &mut *cx;
         (&mut *c.inner).instances[c.inst.instance as usize].data_dropped[seg as usize] = true;
-        next!(ip.add(1), fp, cx, mem, len, tbl)
+        next!(ip.add(1), fp, cx, mem, len)
     }
 
-    fn TableGet(ip, fp, cx, mem, len, tbl) {
+    fn TableGet(ip, fp, cx, mem, len) {
         decode!(ip, TableGet { dst, index, table: t });
         match bulk::table_get(&*(*cx).inner, table(cx, t), rd(fp, index)) {
             Ok(v) => *fp.add(dst as usize) = v,
             Err(e) => return trap(cx, e, ip),
         }
-        next!(ip.add(1), fp, cx, mem, len, tbl)
+        next!(ip.add(1), fp, cx, mem, len)
     }
 
-    fn TableSet(ip, fp, cx, mem, len, tbl) {
+    fn TableSet(ip, fp, cx, mem, len) {
         decode!(ip, TableSet { index, value, table: t });
         let r = bulk::table_set(&mut *(*cx).inner, table(cx, t), rd(fp, index), *fp.add(value as usize));
-        check!(r, ip, fp, cx, mem, len, tbl)
+        check!(r, ip, fp, cx, mem, len)
     }
 
-    fn TableSize(ip, fp, cx, mem, len, tbl) {
+    fn TableSize(ip, fp, cx, mem, len) {
         decode!(ip, TableSize { dst, table: t });
         let n = (&*(*cx).inner).tables[table(cx, t) as usize].elements.len();
         wr(fp, dst, n as u32);
-        next!(ip.add(1), fp, cx, mem, len, tbl)
+        next!(ip.add(1), fp, cx, mem, len)
     }
 
-    fn TableGrow(ip, fp, cx, mem, len, tbl) {
+    fn TableGrow(ip, fp, cx, mem, len) {
         decode!(ip, TableGrow { dst, init, delta });
         let (t, _) = ext(ip);
         let tab = &mut (&mut *(*cx).inner).tables[table(cx, t) as usize];
         let r = bulk::table_grow(tab, rd::<u32>(fp, delta) as u64, *fp.add(init as usize));
         wr(fp, dst, r.map_or(-1, |old| old as i32));
-        next!(ip.add(2), fp, cx, mem, len, tbl)
+        next!(ip.add(2), fp, cx, mem, len)
     }
 
-    fn TableFill(ip, fp, cx, mem, len, tbl) {
+    fn TableFill(ip, fp, cx, mem, len) {
         decode!(ip, TableFill { dst, value, len: n });
         let (t, _) = ext(ip);
         let v = *fp.add(value as usize);
         let r = bulk::table_fill(&mut *(*cx).inner, table(cx, t), rd(fp, dst), v, rd(fp, n));
         let ip = ip.add(1);
-        check!(r, ip, fp, cx, mem, len, tbl)
+        check!(r, ip, fp, cx, mem, len)
     }
 
-    fn TableCopy(ip, fp, cx, mem, len, tbl) {
+    fn TableCopy(ip, fp, cx, mem, len) {
         decode!(ip, TableCopy { dst, src, len: n });
         let (dt, st) = ext(ip);
         let args = [rd(fp, dst), rd(fp, src), rd(fp, n)];
         let r = bulk::table_copy(&mut *(*cx).inner, table(cx, dt), table(cx, st), args);
         let ip = ip.add(1);
-        check!(r, ip, fp, cx, mem, len, tbl)
+        check!(r, ip, fp, cx, mem, len)
     }
 
-    fn TableInit(ip, fp, cx, mem, len, tbl) {
+    fn TableInit(ip, fp, cx, mem, len) {
         decode!(ip, TableInit { dst, src, len: n });
         let (t, seg) = ext(ip);
         let c = &mut *cx;
         let r = bulk::table_init(&mut *c.inner, c.inst.instance, t, seg, rd(fp, dst), rd(fp, src), rd(fp, n));
         let ip = ip.add(1);
-        check!(r, ip, fp, cx, mem, len, tbl)
+        check!(r, ip, fp, cx, mem, len)
     }
 
-    fn ElemDrop(ip, fp, cx, mem, len, tbl) {
+    fn ElemDrop(ip, fp, cx, mem, len) {
         decode!(ip, ElemDrop { seg });
         let c = &mut *cx;
         (&mut *c.inner).instances[c.inst.instance as usize].elems[seg as usize].clear();
-        next!(ip.add(1), fp, cx, mem, len, tbl)
+        next!(ip.add(1), fp, cx, mem, len)
     }
 
-    fn RefFunc(ip, fp, cx, mem, len, tbl) {
+    fn RefFunc(ip, fp, cx, mem, len) {
         decode!(ip, RefFunc { dst, func });
         *fp.add(dst as usize) = *(&*cx).inst.funcs.get_unchecked(func as usize) as u64 + 1;
-        next!(ip.add(1), fp, cx, mem, len, tbl)
+        next!(ip.add(1), fp, cx, mem, len)
     }
 }
