@@ -216,14 +216,16 @@ impl WasiCtxBuilder {
         let r_in = crate::handle::stdio_rights(stdin.host_fd(), rights::FD_READ);
         let r_out = crate::handle::stdio_rights(stdout.host_fd(), rights::FD_WRITE);
         let r_err = crate::handle::stdio_rights(stderr.host_fd(), rights::FD_WRITE);
-        ctx.table.insert_at(0, Entry::new(Handle::Stdin(stdin), r_in, 0));
-        ctx.table.insert_at(1, Entry::new(Handle::Stdout(stdout), r_out, 0));
-        ctx.table.insert_at(2, Entry::new(Handle::Stdout(stderr), r_err, 0));
+        ctx.table
+            .insert_at(0, Entry::new(Handle::Stdin(stdin), r_in, 0));
+        ctx.table
+            .insert_at(1, Entry::new(Handle::Stdout(stdout), r_out, 0));
+        ctx.table
+            .insert_at(2, Entry::new(Handle::Stdout(stderr), r_err, 0));
 
         for p in &self.preopens {
-            let dir = Dir::open_ambient_dir(&p.host, ambient_authority()).with_context(|| {
-                format!("cannot preopen directory `{}`", p.host.display())
-            })?;
+            let dir = Dir::open_ambient_dir(&p.host, ambient_authority())
+                .with_context(|| format!("cannot preopen directory `{}`", p.host.display()))?;
             if !dir.dir_metadata()?.is_dir() {
                 bail!("cannot preopen `{}`: not a directory", p.host.display());
             }
@@ -288,8 +290,14 @@ mod tests {
         assert!(b.dir_spec("::guest").is_err());
         let ctx = b.build().unwrap();
         assert_eq!(ctx.env, vec![b"A=1".to_vec(), b"B=x=y".to_vec()]);
-        assert_eq!(ctx.table.get(3).unwrap().preopen.as_deref(), Some("/sandbox"));
-        assert_eq!(ctx.table.get(4).unwrap().preopen.as_deref(), Some(host.as_str()));
+        assert_eq!(
+            ctx.table.get(3).unwrap().preopen.as_deref(),
+            Some("/sandbox")
+        );
+        assert_eq!(
+            ctx.table.get(4).unwrap().preopen.as_deref(),
+            Some(host.as_str())
+        );
     }
 
     #[test]
@@ -323,8 +331,14 @@ mod tests {
             .build()
             .unwrap();
         assert!(matches!(ctx.table.get(3).unwrap().handle, Handle::Dir(_)));
-        assert!(matches!(ctx.table.get(4).unwrap().handle, Handle::Listener(_)));
-        let err = WasiCtxBuilder::new().tcp_listen("not an address").build().unwrap_err();
+        assert!(matches!(
+            ctx.table.get(4).unwrap().handle,
+            Handle::Listener(_)
+        ));
+        let err = WasiCtxBuilder::new()
+            .tcp_listen("not an address")
+            .build()
+            .unwrap_err();
         assert!(format!("{err:#}").contains("not an address"));
     }
 }

@@ -258,10 +258,7 @@ mod tests {
 
     #[test]
     fn host_errors_map_by_code() {
-        assert_eq!(
-            Errno::from(io::Error::from_raw_os_error(2)),
-            Errno::NoEnt
-        );
+        assert_eq!(Errno::from(io::Error::from_raw_os_error(2)), Errno::NoEnt);
         assert_eq!(Errno::from(io::Error::from_raw_os_error(13)), Errno::Acces);
         assert_eq!(Errno::from(io::Error::from_raw_os_error(40)), Errno::Loop);
         let escape = io::Error::new(io::ErrorKind::PermissionDenied, "outside");

@@ -127,7 +127,8 @@ pub fn stat_to_filestat(st: &rustix::fs::Stat) -> Filestat {
 /// when the host fd is a file or a device that is not a terminal, so that wasi-libc's
 /// `isatty` (a character device without seek rights) answers truthfully.
 pub fn stdio_rights(host_fd: Option<i32>, io: u64) -> u64 {
-    let base = io | rights::FD_FILESTAT_GET | rights::FD_FDSTAT_SET_FLAGS | rights::POLL_FD_READWRITE;
+    let base =
+        io | rights::FD_FILESTAT_GET | rights::FD_FDSTAT_SET_FLAGS | rights::POLL_FD_READWRITE;
     match host_fd.map(stdio_fd) {
         Some(fd) if rustix::termios::isatty(fd) => base,
         Some(fd) => match rustix::fs::fstat(fd) {

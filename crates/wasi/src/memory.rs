@@ -65,7 +65,10 @@ impl<'a> GuestMemory<'a> {
     }
 
     fn array<const N: usize>(&self, ptr: u32) -> WasiResult<[u8; N]> {
-        Ok(self.slice(ptr, N as u32)?.try_into().expect("length checked"))
+        Ok(self
+            .slice(ptr, N as u32)?
+            .try_into()
+            .expect("length checked"))
     }
 
     pub fn read_u8(&self, ptr: u32) -> WasiResult<u8> {
@@ -204,7 +207,10 @@ mod tests {
         m.write_u32(8, 40).unwrap();
         m.write_u32(12, 8).unwrap();
         let iovs = m.iovecs(0, 2).unwrap();
-        assert_eq!(iovs, vec![IoVec { ptr: 32, len: 4 }, IoVec { ptr: 40, len: 8 }]);
+        assert_eq!(
+            iovs,
+            vec![IoVec { ptr: 32, len: 4 }, IoVec { ptr: 40, len: 8 }]
+        );
         assert_eq!(transfer_len(&iovs), 12);
         // huge counts: the array runs past memory
         assert_eq!(m.iovecs(0, u32::MAX).err(), Some(Errno::Fault));

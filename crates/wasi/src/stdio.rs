@@ -77,7 +77,9 @@ impl Input {
         match self {
             Input::Null => Some(0),
             Input::Inherit => None,
-            Input::Bytes(c) => Some(c.get_ref().len() as u64 - c.position().min(c.get_ref().len() as u64)),
+            Input::Bytes(c) => {
+                Some(c.get_ref().len() as u64 - c.position().min(c.get_ref().len() as u64))
+            }
         }
     }
 

@@ -40,8 +40,12 @@ pub mod rights {
     pub const ALL: u64 = (1 << 30) - 1;
 
     /// Rights that change file contents or metadata through an open file.
-    pub const FILE_WRITE: u64 =
-        FD_DATASYNC | FD_WRITE | FD_ALLOCATE | FD_FILESTAT_SET_SIZE | FD_FILESTAT_SET_TIMES | FD_SYNC;
+    pub const FILE_WRITE: u64 = FD_DATASYNC
+        | FD_WRITE
+        | FD_ALLOCATE
+        | FD_FILESTAT_SET_SIZE
+        | FD_FILESTAT_SET_TIMES
+        | FD_SYNC;
 
     /// Rights that change a directory's contents or its entries' metadata.
     pub const DIR_WRITE: u64 = PATH_CREATE_DIRECTORY
@@ -103,7 +107,8 @@ pub mod rights {
     pub const SOCKET: u64 = STREAM | SOCK_SHUTDOWN;
 
     /// Rights of a listening socket.
-    pub const LISTENER: u64 = FD_FDSTAT_SET_FLAGS | FD_FILESTAT_GET | POLL_FD_READWRITE | SOCK_ACCEPT;
+    pub const LISTENER: u64 =
+        FD_FDSTAT_SET_FLAGS | FD_FILESTAT_GET | POLL_FD_READWRITE | SOCK_ACCEPT;
 }
 
 /// File descriptor flags (`fdflags`, u16).
