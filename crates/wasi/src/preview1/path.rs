@@ -136,7 +136,10 @@ pub fn path_open(
                 o.create(true);
             }
         }
-        o.truncate(of & oflags::TRUNC != 0);
+        // std refuses truncate with append; POSIX allows it: truncate after opening then.
+        let trunc = of & oflags::TRUNC != 0;
+        let trunc_after = trunc && ff & fdflags::APPEND != 0;
+        o.truncate(trunc && !trunc_after);
         o.follow(if follow {
             FollowSymlinks::Yes
         } else {
@@ -148,6 +151,9 @@ pub fn path_open(
         o.dsync(ff & fdflags::DSYNC != 0);
         o.rsync(ff & fdflags::RSYNC != 0);
         let file = dir.open_with(&path, &o)?;
+        if trunc_after && file.metadata()?.is_file() {
+            file.set_len(0)?;
+        }
         if file.metadata()?.is_dir() {
             Handle::Dir(Dir::from_std_file(file.into_std()))
         } else {
