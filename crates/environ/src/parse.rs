@@ -99,7 +99,9 @@ pub fn parse_module(bytes: &[u8], features: WasmFeatures) -> Result<ModuleInfo, 
     let mut validator = Validator::new_with_features(features);
     let mut info = ModuleInfo::default();
     let mut allocs = FuncValidatorAllocations::default();
-    for payload in Parser::new(0).parse_all(bytes) {
+    let mut parser = Parser::new(0);
+    parser.set_features(features);
+    for payload in parser.parse_all(bytes) {
         let payload = payload?;
         if let ValidPayload::Func(func, body) = validator.payload(&payload)? {
             let mut v = func.into_validator(allocs);

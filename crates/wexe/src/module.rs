@@ -146,6 +146,16 @@ impl Module {
         })
     }
 
+    /// The interpreter bytecode of function `func_index`, disassembled (for debugging).
+    #[doc(hidden)]
+    pub fn disassemble(&self, func_index: u32) -> Result<String> {
+        let def = (func_index as usize)
+            .checked_sub(self.inner.info.num_imported_funcs)
+            .ok_or_else(|| anyhow::anyhow!("function {func_index} is imported"))?;
+        let f = self.compiled(def).map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok(f.disassemble())
+    }
+
     /// The translated body of defined function `def_index`, translating it on first use.
     pub(crate) fn compiled(&self, def_index: usize) -> Result<&CompiledFunc, &str> {
         let slot = &self.inner.compiled[def_index];

@@ -1,70 +1,59 @@
-//! The interpreter tier: wasm function bodies are translated (lazily, on first call) into a
-//! register-based bytecode ([`ops`]) and executed by [`exec`].
+//! The interpreter tier: wasm function bodies are translated, lazily on first call, into a
+//! register-based bytecode ([`ops`]) by [`translate`], and run by [`exec`].
 
 pub(crate) mod exec;
+mod ops;
+mod semantics;
+mod translate;
 
-use anyhow::Result;
+use wexe_environ::FuncType;
 
-use crate::Trap;
-use crate::module::Module;
-use crate::store::{StoreInner, StoreOps, TableEntity};
-use crate::values::Val;
+pub(crate) use exec::{call, table_grow, table_init};
+pub(crate) use translate::translate;
 
-/// A translated function body.
-pub(crate) struct CompiledFunc {}
+use ops::Instr;
 
-pub(crate) fn translate(_module: &Module, _def_index: usize) -> Result<CompiledFunc, String> {
-    Err("the interpreter is not built yet".into())
+/// What a `call_indirect` site expects: a function of engine type `type_id` in table `table`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct IndirectSite {
+    pub type_id: u32,
+    pub table: u32,
 }
 
-/// Calls store function `func` with checked arguments.
-pub(crate) fn call(
-    _store: &mut dyn StoreOps,
-    _func: u32,
-    _params: &[Val],
-    _results: &mut [Val],
-) -> Result<()> {
-    anyhow::bail!("the interpreter is not built yet")
+/// A translated function body and the layout of its frame: cells `0..num_params` are the
+/// parameters, then the other locals up to `num_locals`, then `consts`, then temporaries up to
+/// `frame_size`.
+pub(crate) struct CompiledFunc {
+    pub func_index: u32,
+    pub num_params: u32,
+    pub num_locals: u32,
+    pub frame_size: u32,
+    pub consts: Box<[u64]>,
+    pub code: Box<[Instr]>,
+    /// The wasm byte offset of each instruction, for backtraces.
+    pub offsets: Box<[u32]>,
+    pub sites: Box<[IndirectSite]>,
 }
 
-/// Grows a table by `delta` elements set to `init`; the old size, or `None` past its maximum.
-pub(crate) fn table_grow(table: &mut TableEntity, delta: u64, init: u64) -> Option<u64> {
-    let old = table.elements.len() as u64;
-    let new = old.checked_add(delta)?;
-    if new > table.ty.maximum.unwrap_or(u32::MAX as u64) || new > 10_000_000 {
-        return None;
+impl CompiledFunc {
+    /// A body that traps as unsupported when called (it uses SIMD, which this tier cannot run
+    /// yet).
+    pub(crate) fn unsupported(func_index: u32, ty: &FuncType) -> CompiledFunc {
+        let (p, r) = (ty.params().len() as u32, ty.results().len() as u32);
+        CompiledFunc {
+            func_index,
+            num_params: p,
+            num_locals: p,
+            frame_size: p.max(r),
+            consts: Box::new([]),
+            code: Box::new([Instr::Unsupported {}]),
+            offsets: Box::new([0]),
+            sites: Box::new([]),
+        }
     }
-    table.elements.resize(new as usize, init);
-    Some(old)
-}
 
-/// `table.init`: copies `len` items of element segment `seg` from `src` into table `table` at
-/// `dst`, for instance `instance`.
-pub(crate) fn table_init(
-    inner: &mut StoreInner,
-    instance: u32,
-    table: u32,
-    seg: u32,
-    dst: u32,
-    src: u32,
-    len: u32,
-) -> Result<(), Trap> {
-    let inst = &inner.instances[instance as usize];
-    let items = &inst.elems[seg as usize];
-    let t = &mut inner.tables[inst.tables[table as usize] as usize];
-    let src_end = (src as usize)
-        .checked_add(len as usize)
-        .ok_or(Trap::TableOutOfBounds)?;
-    let dst_end = (dst as usize)
-        .checked_add(len as usize)
-        .ok_or(Trap::TableOutOfBounds)?;
-    let from = items
-        .get(src as usize..src_end)
-        .ok_or(Trap::TableOutOfBounds)?;
-    let to = t
-        .elements
-        .get_mut(dst as usize..dst_end)
-        .ok_or(Trap::TableOutOfBounds)?;
-    to.copy_from_slice(from);
-    Ok(())
+    /// A listing of the bytecode, for debugging the translator.
+    pub(crate) fn disassemble(&self) -> String {
+        ops::disassemble(&self.code)
+    }
 }

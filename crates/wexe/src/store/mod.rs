@@ -31,6 +31,8 @@ pub(crate) struct StoreInner {
     pub funcs: Vec<FuncEntity>,
     pub memories: Vec<LinearMemory>,
     pub tables: Vec<TableEntity>,
+    /// Boxed so that their addresses stay put while the interpreter holds pointers to them.
+    #[allow(clippy::vec_box)]
     pub globals: Vec<Box<GlobalEntity>>,
     pub instances: Vec<InstanceEntity>,
     pub externrefs: Vec<Arc<dyn Any + Send + Sync>>,

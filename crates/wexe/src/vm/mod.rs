@@ -2,4 +2,4 @@
 
 mod memory;
 
-pub(crate) use memory::{LinearMemory, WASM_PAGE_SIZE};
+pub(crate) use memory::LinearMemory;

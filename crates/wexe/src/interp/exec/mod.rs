@@ -1,12 +1,93 @@
-//! The interpreter's execution loop and its value stack.
+//! Execution: the value stack shared by all frames of a store, the entry from the embedding
+//! API, host calls, traps with wasm backtraces, and the table helpers shared with
+//! instantiation. The dispatch loop itself is in `run.rs`, bulk operations in `bulk.rs`.
 
-use crate::Config;
+mod bulk;
+mod run;
 
-/// The value stack and call frames of a store, reused across calls.
-pub(crate) struct ExecStack {}
+use anyhow::Result;
+
+pub(crate) use bulk::{table_grow, table_init};
+
+use crate::store::{FuncEntity, StoreOps};
+use crate::values::Val;
+use crate::{Config, Trap};
+
+/// The most host → wasm → host nestings before a call traps as stack exhaustion; each nesting
+/// uses native stack.
+const MAX_NESTING: u32 = 100;
+
+/// The cells of all active frames of a store, and the limits on their depth.
+pub(crate) struct ExecStack {
+    /// Allocated on first use; never reallocated, since frames point into it.
+    cells: Vec<u64>,
+    cell_limit: usize,
+    max_depth: usize,
+    /// Frames held by runs further out (when a host function calls back into wasm).
+    outer_depth: usize,
+    /// The first free cell.
+    top: usize,
+    nesting: u32,
+}
 
 impl ExecStack {
-    pub fn new(_config: &Config) -> ExecStack {
-        ExecStack {}
+    pub fn new(config: &Config) -> ExecStack {
+        ExecStack {
+            cells: Vec::new(),
+            cell_limit: (config.max_wasm_stack / 8).max(1024),
+            max_depth: config.max_call_depth,
+            outer_depth: 0,
+            top: 0,
+            nesting: 0,
+        }
     }
+}
+
+/// Calls store function `func` with arguments already checked against its type.
+pub(crate) fn call(
+    store: &mut dyn StoreOps,
+    func: u32,
+    params: &[Val],
+    results: &mut [Val],
+) -> Result<()> {
+    let inner = store.inner();
+    let (instance, index, ty) = match &inner.funcs[func as usize] {
+        FuncEntity::Host { host, .. } => {
+            let host = *host;
+            return store.call_host(host, None, params, results);
+        }
+        FuncEntity::Wasm {
+            instance,
+            index,
+            ty,
+            ..
+        } => (*instance, *index, ty.clone()),
+    };
+    let stack = &mut inner.stack;
+    if stack.nesting >= MAX_NESTING {
+        return Err(Trap::StackOverflow.into());
+    }
+    if stack.cells.is_empty() {
+        stack.cells = vec![0; stack.cell_limit];
+    }
+    let base = stack.top;
+    let width = params.len().max(results.len());
+    if base + width > stack.cells.len() {
+        return Err(Trap::StackOverflow.into());
+    }
+    for (i, p) in params.iter().enumerate() {
+        let cells = p.to_cells(inner);
+        inner.stack.cells[base + i] = cells[0];
+    }
+    inner.stack.nesting += 1;
+    // SAFETY: the cells from `base` on belong to this call; `run` keeps within the stack.
+    let outcome = unsafe { run::run(store, instance, index, base) };
+    let inner = store.inner();
+    inner.stack.nesting -= 1;
+    inner.stack.top = base;
+    outcome?;
+    for (i, (r, t)) in results.iter_mut().zip(ty.results()).enumerate() {
+        *r = Val::from_cells(*t, [inner.stack.cells[base + i], 0], inner);
+    }
+    Ok(())
 }

@@ -1,0 +1,328 @@
+//! The interpreter's operations, defined once.
+//!
+//! [`for_each_op!`] holds the single list of every bytecode operation with its operands and, for
+//! the numeric and memory operations, its semantics. It is expanded three times: into the
+//! [`Instr`] enum and its disassembler (here), into the mapping from wasm operators
+//! (`translate/simple.rs`) and into the executor's match arms (`exec/run.rs`). Numeric operations
+//! carry the name of the wasm operator they implement.
+//!
+//! Operands are frame slots ([`Slot`]): every value lives in a 64-bit cell of the current frame
+//! (locals first, then constants, then the operand stack's temporaries), so an operation names
+//! where its inputs are and where its result goes — a register machine, not a stack machine.
+
+/// An index into the current frame's cells.
+pub(crate) type Slot = u32;
+
+/// Invokes `$cb! { (args) groups... }` with the full list of operations.
+///
+/// Groups: `unary`/`binary` (pure), `unary_trap`/`binary_trap` (may trap, the function returns
+/// `Result`), `load`/`store` (memory type and value type), `produce` (hand-written operations
+/// whose first field `dst` receives a result) and `special` (hand-written, everything else).
+macro_rules! for_each_op {
+    ($cb:ident ! ( $($args:tt)* )) => {
+        $cb! { ($($args)*)
+        unary {
+            I32Eqz: i32 -> i32 = |a| (a == 0) as i32;
+            I64Eqz: i64 -> i32 = |a| (a == 0) as i32;
+            I32Clz: i32 -> i32 = |a| a.leading_zeros() as i32;
+            I32Ctz: i32 -> i32 = |a| a.trailing_zeros() as i32;
+            I32Popcnt: i32 -> i32 = |a| a.count_ones() as i32;
+            I64Clz: i64 -> i64 = |a| a.leading_zeros() as i64;
+            I64Ctz: i64 -> i64 = |a| a.trailing_zeros() as i64;
+            I64Popcnt: i64 -> i64 = |a| a.count_ones() as i64;
+            F32Abs: u32 -> u32 = |a| a & 0x7fff_ffff;
+            F32Neg: u32 -> u32 = |a| a ^ 0x8000_0000;
+            F32Ceil: f32 -> f32 = |a| $crate::interp::semantics::quiet(a, a.ceil());
+            F32Floor: f32 -> f32 = |a| $crate::interp::semantics::quiet(a, a.floor());
+            F32Trunc: f32 -> f32 = |a| $crate::interp::semantics::quiet(a, a.trunc());
+            F32Nearest: f32 -> f32 = |a| $crate::interp::semantics::quiet(a, a.round_ties_even());
+            F32Sqrt: f32 -> f32 = |a| a.sqrt();
+            F64Abs: u64 -> u64 = |a| a & 0x7fff_ffff_ffff_ffff;
+            F64Neg: u64 -> u64 = |a| a ^ 0x8000_0000_0000_0000;
+            F64Ceil: f64 -> f64 = |a| $crate::interp::semantics::quiet(a, a.ceil());
+            F64Floor: f64 -> f64 = |a| $crate::interp::semantics::quiet(a, a.floor());
+            F64Trunc: f64 -> f64 = |a| $crate::interp::semantics::quiet(a, a.trunc());
+            F64Nearest: f64 -> f64 = |a| $crate::interp::semantics::quiet(a, a.round_ties_even());
+            F64Sqrt: f64 -> f64 = |a| a.sqrt();
+            I32WrapI64: i64 -> i32 = |a| a as i32;
+            I64ExtendI32S: i32 -> i64 = |a| a as i64;
+            I64ExtendI32U: i32 -> i64 = |a| a as u32 as i64;
+            F32ConvertI32S: i32 -> f32 = |a| a as f32;
+            F32ConvertI32U: i32 -> f32 = |a| a as u32 as f32;
+            F32ConvertI64S: i64 -> f32 = |a| a as f32;
+            F32ConvertI64U: i64 -> f32 = |a| a as u64 as f32;
+            F64ConvertI32S: i32 -> f64 = |a| a as f64;
+            F64ConvertI32U: i32 -> f64 = |a| a as u32 as f64;
+            F64ConvertI64S: i64 -> f64 = |a| a as f64;
+            F64ConvertI64U: i64 -> f64 = |a| a as u64 as f64;
+            F32DemoteF64: f64 -> f32 = |a| a as f32;
+            F64PromoteF32: f32 -> f64 = |a| a as f64;
+            I32Extend8S: i32 -> i32 = |a| a as i8 as i32;
+            I32Extend16S: i32 -> i32 = |a| a as i16 as i32;
+            I64Extend8S: i64 -> i64 = |a| a as i8 as i64;
+            I64Extend16S: i64 -> i64 = |a| a as i16 as i64;
+            I64Extend32S: i64 -> i64 = |a| a as i32 as i64;
+            I32TruncSatF32S: f32 -> i32 = |a| a as i32;
+            I32TruncSatF32U: f32 -> i32 = |a| a as u32 as i32;
+            I32TruncSatF64S: f64 -> i32 = |a| a as i32;
+            I32TruncSatF64U: f64 -> i32 = |a| a as u32 as i32;
+            I64TruncSatF32S: f32 -> i64 = |a| a as i64;
+            I64TruncSatF32U: f32 -> i64 = |a| a as u64 as i64;
+            I64TruncSatF64S: f64 -> i64 = |a| a as i64;
+            I64TruncSatF64U: f64 -> i64 = |a| a as u64 as i64;
+            RefIsNull: u64 -> i32 = |a| (a == 0) as i32;
+        }
+        unary_trap {
+            I32TruncF32S: f32 -> i32 = |a| $crate::interp::semantics::trunc_i32(a as f64);
+            I32TruncF32U: f32 -> i32 = |a| $crate::interp::semantics::trunc_u32(a as f64);
+            I32TruncF64S: f64 -> i32 = $crate::interp::semantics::trunc_i32;
+            I32TruncF64U: f64 -> i32 = $crate::interp::semantics::trunc_u32;
+            I64TruncF32S: f32 -> i64 = |a| $crate::interp::semantics::trunc_i64(a as f64);
+            I64TruncF32U: f32 -> i64 = |a| $crate::interp::semantics::trunc_u64(a as f64);
+            I64TruncF64S: f64 -> i64 = $crate::interp::semantics::trunc_i64;
+            I64TruncF64U: f64 -> i64 = $crate::interp::semantics::trunc_u64;
+        }
+        binary {
+            I32Add: i32, i32 -> i32 = |a, b| a.wrapping_add(b);
+            I32Sub: i32, i32 -> i32 = |a, b| a.wrapping_sub(b);
+            I32Mul: i32, i32 -> i32 = |a, b| a.wrapping_mul(b);
+            I32And: i32, i32 -> i32 = |a, b| a & b;
+            I32Or: i32, i32 -> i32 = |a, b| a | b;
+            I32Xor: i32, i32 -> i32 = |a, b| a ^ b;
+            I32Shl: i32, i32 -> i32 = |a, b| a.wrapping_shl(b as u32);
+            I32ShrS: i32, i32 -> i32 = |a, b| a.wrapping_shr(b as u32);
+            I32ShrU: u32, u32 -> u32 = |a, b| a.wrapping_shr(b);
+            I32Rotl: u32, u32 -> u32 = |a, b| a.rotate_left(b % 32);
+            I32Rotr: u32, u32 -> u32 = |a, b| a.rotate_right(b % 32);
+            I32Eq: i32, i32 -> i32 = |a, b| (a == b) as i32;
+            I32Ne: i32, i32 -> i32 = |a, b| (a != b) as i32;
+            I32LtS: i32, i32 -> i32 = |a, b| (a < b) as i32;
+            I32LtU: u32, u32 -> i32 = |a, b| (a < b) as i32;
+            I32GtS: i32, i32 -> i32 = |a, b| (a > b) as i32;
+            I32GtU: u32, u32 -> i32 = |a, b| (a > b) as i32;
+            I32LeS: i32, i32 -> i32 = |a, b| (a <= b) as i32;
+            I32LeU: u32, u32 -> i32 = |a, b| (a <= b) as i32;
+            I32GeS: i32, i32 -> i32 = |a, b| (a >= b) as i32;
+            I32GeU: u32, u32 -> i32 = |a, b| (a >= b) as i32;
+            I64Add: i64, i64 -> i64 = |a, b| a.wrapping_add(b);
+            I64Sub: i64, i64 -> i64 = |a, b| a.wrapping_sub(b);
+            I64Mul: i64, i64 -> i64 = |a, b| a.wrapping_mul(b);
+            I64And: i64, i64 -> i64 = |a, b| a & b;
+            I64Or: i64, i64 -> i64 = |a, b| a | b;
+            I64Xor: i64, i64 -> i64 = |a, b| a ^ b;
+            I64Shl: i64, i64 -> i64 = |a, b| a.wrapping_shl(b as u32);
+            I64ShrS: i64, i64 -> i64 = |a, b| a.wrapping_shr(b as u32);
+            I64ShrU: u64, u64 -> u64 = |a, b| a.wrapping_shr(b as u32);
+            I64Rotl: u64, u64 -> u64 = |a, b| a.rotate_left((b % 64) as u32);
+            I64Rotr: u64, u64 -> u64 = |a, b| a.rotate_right((b % 64) as u32);
+            I64Eq: i64, i64 -> i32 = |a, b| (a == b) as i32;
+            I64Ne: i64, i64 -> i32 = |a, b| (a != b) as i32;
+            I64LtS: i64, i64 -> i32 = |a, b| (a < b) as i32;
+            I64LtU: u64, u64 -> i32 = |a, b| (a < b) as i32;
+            I64GtS: i64, i64 -> i32 = |a, b| (a > b) as i32;
+            I64GtU: u64, u64 -> i32 = |a, b| (a > b) as i32;
+            I64LeS: i64, i64 -> i32 = |a, b| (a <= b) as i32;
+            I64LeU: u64, u64 -> i32 = |a, b| (a <= b) as i32;
+            I64GeS: i64, i64 -> i32 = |a, b| (a >= b) as i32;
+            I64GeU: u64, u64 -> i32 = |a, b| (a >= b) as i32;
+            F32Add: f32, f32 -> f32 = |a, b| a + b;
+            F32Sub: f32, f32 -> f32 = |a, b| a - b;
+            F32Mul: f32, f32 -> f32 = |a, b| a * b;
+            F32Div: f32, f32 -> f32 = |a, b| a / b;
+            F32Min: f32, f32 -> f32 = $crate::interp::semantics::min_f32;
+            F32Max: f32, f32 -> f32 = $crate::interp::semantics::max_f32;
+            F32Copysign: u32, u32 -> u32 = |a, b| (a & 0x7fff_ffff) | (b & 0x8000_0000);
+            F32Eq: f32, f32 -> i32 = |a, b| (a == b) as i32;
+            F32Ne: f32, f32 -> i32 = |a, b| (a != b) as i32;
+            F32Lt: f32, f32 -> i32 = |a, b| (a < b) as i32;
+            F32Gt: f32, f32 -> i32 = |a, b| (a > b) as i32;
+            F32Le: f32, f32 -> i32 = |a, b| (a <= b) as i32;
+            F32Ge: f32, f32 -> i32 = |a, b| (a >= b) as i32;
+            F64Add: f64, f64 -> f64 = |a, b| a + b;
+            F64Sub: f64, f64 -> f64 = |a, b| a - b;
+            F64Mul: f64, f64 -> f64 = |a, b| a * b;
+            F64Div: f64, f64 -> f64 = |a, b| a / b;
+            F64Min: f64, f64 -> f64 = $crate::interp::semantics::min_f64;
+            F64Max: f64, f64 -> f64 = $crate::interp::semantics::max_f64;
+            F64Copysign: u64, u64 -> u64 = |a, b| (a & !(1 << 63)) | (b & (1 << 63));
+            F64Eq: f64, f64 -> i32 = |a, b| (a == b) as i32;
+            F64Ne: f64, f64 -> i32 = |a, b| (a != b) as i32;
+            F64Lt: f64, f64 -> i32 = |a, b| (a < b) as i32;
+            F64Gt: f64, f64 -> i32 = |a, b| (a > b) as i32;
+            F64Le: f64, f64 -> i32 = |a, b| (a <= b) as i32;
+            F64Ge: f64, f64 -> i32 = |a, b| (a >= b) as i32;
+        }
+        binary_trap {
+            I32DivS: i32, i32 -> i32 = $crate::interp::semantics::div_s32;
+            I32DivU: u32, u32 -> u32 = $crate::interp::semantics::div_u32;
+            I32RemS: i32, i32 -> i32 = $crate::interp::semantics::rem_s32;
+            I32RemU: u32, u32 -> u32 = $crate::interp::semantics::rem_u32;
+            I64DivS: i64, i64 -> i64 = $crate::interp::semantics::div_s64;
+            I64DivU: u64, u64 -> u64 = $crate::interp::semantics::div_u64;
+            I64RemS: i64, i64 -> i64 = $crate::interp::semantics::rem_s64;
+            I64RemU: u64, u64 -> u64 = $crate::interp::semantics::rem_u64;
+        }
+        load {
+            I32Load: i32 => i32;
+            I64Load: i64 => i64;
+            F32Load: u32 => u32;
+            F64Load: u64 => u64;
+            I32Load8S: i8 => i32;
+            I32Load8U: u8 => i32;
+            I32Load16S: i16 => i32;
+            I32Load16U: u16 => i32;
+            I64Load8S: i8 => i64;
+            I64Load8U: u8 => i64;
+            I64Load16S: i16 => i64;
+            I64Load16U: u16 => i64;
+            I64Load32S: i32 => i64;
+            I64Load32U: u32 => i64;
+        }
+        store {
+            I32Store: i32 => i32;
+            I64Store: i64 => i64;
+            F32Store: u32 => u32;
+            F64Store: u64 => u64;
+            I32Store8: i32 => u8;
+            I32Store16: i32 => u16;
+            I64Store8: i64 => u8;
+            I64Store16: i64 => u16;
+            I64Store32: i64 => u32;
+        }
+        produce {
+            GlobalGet { dst: Slot, global: u32 };
+            MemorySize { dst: Slot };
+            MemoryGrow { dst: Slot, delta: Slot };
+            TableGet { dst: Slot, index: Slot, table: u32 };
+            TableSize { dst: Slot, table: u32 };
+            RefFunc { dst: Slot, func: u32 };
+        }
+        special {
+            // Copies one cell.
+            Copy { dst: Slot, src: Slot };
+            // Jumps by `offset` instructions, relative to this one.
+            Br { offset: i32 };
+            BrIfNez { cond: Slot, offset: i32 };
+            BrIfEqz { cond: Slot, offset: i32 };
+            // Jumps to the `min(index, len)`-th of the `len + 1` `Br` that follow.
+            BrTable { index: Slot, len: u32 };
+            Unreachable {};
+            // Results are already in cells 0.. of the frame.
+            Return {};
+            // Moves one result to cell 0, then returns.
+            ReturnOne { src: Slot };
+            // Arguments in cells `base..`; results land there too.
+            Call { func: u32, base: Slot };
+            CallIndirect { index: Slot, base: Slot, site: u32 };
+            // `dst` holds the first operand; replaced by `alt` when `cond` is zero.
+            Select { dst: Slot, alt: Slot, cond: Slot };
+            GlobalSet { src: Slot, global: u32 };
+            MemoryCopy { dst: Slot, src: Slot, len: Slot };
+            MemoryFill { dst: Slot, value: Slot, len: Slot };
+            // Followed by `Ext { a: segment }`.
+            MemoryInit { dst: Slot, src: Slot, len: Slot };
+            DataDrop { seg: u32 };
+            TableSet { index: Slot, value: Slot, table: u32 };
+            // Followed by `Ext { a: table }`.
+            TableGrow { dst: Slot, init: Slot, delta: Slot };
+            // Followed by `Ext { a: table }`.
+            TableFill { dst: Slot, value: Slot, len: Slot };
+            // Followed by `Ext { a: dst_table, b: src_table }`.
+            TableCopy { dst: Slot, src: Slot, len: Slot };
+            // Followed by `Ext { a: table, b: segment }`.
+            TableInit { dst: Slot, src: Slot, len: Slot };
+            ElemDrop { seg: u32 };
+            // Extra operands of the operation before it; never executed.
+            Ext { a: u32, b: u32 };
+            // The function uses an operator this tier cannot execute yet.
+            Unsupported {};
+        }
+        }
+    };
+}
+
+pub(crate) use for_each_op;
+
+macro_rules! define_instr {
+    (()
+        unary { $($un:ident: $ui:ident -> $uo:ident = $uf:expr;)* }
+        unary_trap { $($ut:ident: $uti:ident -> $uto:ident = $utf:expr;)* }
+        binary { $($bn:ident: $ba:ident, $bb:ident -> $bo:ident = $bf:expr;)* }
+        binary_trap { $($bt:ident: $bta:ident, $btb:ident -> $bto:ident = $btf:expr;)* }
+        load { $($ld:ident: $lm:ident => $lo:ident;)* }
+        store { $($st:ident: $si:ident => $sm:ident;)* }
+        produce { $($pr:ident { $($pf:ident: $pt:ty),* };)* }
+        special { $($sp:ident { $($sf:ident: $stt:ty),* };)* }
+    ) => {
+        /// One bytecode instruction (16 bytes).
+        #[derive(Clone, Copy, Debug, PartialEq)]
+        pub(crate) enum Instr {
+            $($un { dst: Slot, src: Slot },)*
+            $($ut { dst: Slot, src: Slot },)*
+            $($bn { dst: Slot, lhs: Slot, rhs: Slot },)*
+            $($bt { dst: Slot, lhs: Slot, rhs: Slot },)*
+            $($ld { dst: Slot, addr: Slot, offset: u32 },)*
+            $($st { addr: Slot, value: Slot, offset: u32 },)*
+            $($pr { $($pf: $pt),* },)*
+            $($sp { $($sf: $stt),* },)*
+        }
+
+        impl Instr {
+            /// The result slot of an instruction that writes exactly one result and nothing
+            /// else, so that the translator may redirect it (for example into a local).
+            pub(crate) fn dst_mut(&mut self) -> Option<&mut Slot> {
+                match self {
+                    $(Instr::$un { dst, .. } => Some(dst),)*
+                    $(Instr::$ut { dst, .. } => Some(dst),)*
+                    $(Instr::$bn { dst, .. } => Some(dst),)*
+                    $(Instr::$bt { dst, .. } => Some(dst),)*
+                    $(Instr::$ld { dst, .. } => Some(dst),)*
+                    $(Instr::$pr { dst, .. } => Some(dst),)*
+                    _ => None,
+                }
+            }
+
+            /// The operation's name, as the disassembler prints it.
+            pub(crate) fn name(&self) -> &'static str {
+                match self {
+                    $(Instr::$un { .. } => stringify!($un),)*
+                    $(Instr::$ut { .. } => stringify!($ut),)*
+                    $(Instr::$bn { .. } => stringify!($bn),)*
+                    $(Instr::$bt { .. } => stringify!($bt),)*
+                    $(Instr::$ld { .. } => stringify!($ld),)*
+                    $(Instr::$st { .. } => stringify!($st),)*
+                    $(Instr::$pr { .. } => stringify!($pr),)*
+                    $(Instr::$sp { .. } => stringify!($sp),)*
+                }
+            }
+        }
+    };
+}
+
+for_each_op!(define_instr!());
+
+const _: () = assert!(std::mem::size_of::<Instr>() == 16);
+
+impl Instr {
+    /// Sets the jump offset of a branch instruction.
+    pub(crate) fn set_branch_offset(&mut self, to: i32) {
+        match self {
+            Instr::Br { offset }
+            | Instr::BrIfNez { offset, .. }
+            | Instr::BrIfEqz { offset, .. } => *offset = to,
+            other => unreachable!("not a branch: {other:?}"),
+        }
+    }
+}
+
+/// A readable listing of translated code, one instruction a line.
+pub(crate) fn disassemble(code: &[Instr]) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    for (pc, instr) in code.iter().enumerate() {
+        let text = format!("{instr:?}");
+        let operands = text.strip_prefix(instr.name()).unwrap_or("").trim();
+        let _ = writeln!(out, "{pc:5}: {:<18} {operands}", instr.name());
+    }
+    out
+}

@@ -1,0 +1,423 @@
+//! Structured control flow (blocks, loops, ifs, branches, returns) and calls.
+//!
+//! Every block has a label; its values are passed in the canonical slots of the block's base
+//! height, so a branch copies its values there and jumps. Forward jumps are patched when the
+//! label is bound.
+
+use wasmparser::{BlockType, BrTable};
+use wexe_environ::{FuncType, ValType};
+
+use super::{Abort, Entry, TResult, Translator, err};
+use crate::interp::IndirectSite;
+use crate::interp::ops::{Instr, Slot};
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(super) enum CtrlKind {
+    Block,
+    Loop,
+    If,
+    Else,
+}
+
+/// An open block.
+pub(super) struct Ctrl {
+    pub kind: CtrlKind,
+    /// Stack height below the block's parameters.
+    pub height: u32,
+    pub params: u32,
+    pub results: u32,
+    /// Where branches to this block go (the loop head, or the block's end).
+    label: usize,
+    /// For `if`: where the else arm starts, and the parameter entries to restore there.
+    else_label: usize,
+    saved_params: Vec<Entry>,
+}
+
+/// A jump target; `uses` are branch instructions waiting for its position.
+pub(super) struct Label {
+    pos: Option<usize>,
+    uses: Vec<usize>,
+    used: bool,
+}
+
+impl Translator<'_> {
+    fn new_label(&mut self) -> usize {
+        self.labels.push(Label {
+            pos: None,
+            uses: Vec::new(),
+            used: false,
+        });
+        self.labels.len() - 1
+    }
+
+    fn bind_label(&mut self, l: usize) {
+        let pos = self.code.len();
+        let label = &mut self.labels[l];
+        label.pos = Some(pos);
+        for u in std::mem::take(&mut label.uses) {
+            self.code[u].set_branch_offset((pos - u) as i32);
+        }
+        self.last_result = None;
+    }
+
+    /// Emits a branch instruction towards label `l`.
+    fn emit_branch(&mut self, instr: Instr, l: usize) {
+        let at = self.emit(instr);
+        let label = &mut self.labels[l];
+        label.used = true;
+        match label.pos {
+            Some(pos) => self.code[at].set_branch_offset(pos as i32 - at as i32),
+            None => label.uses.push(at),
+        }
+    }
+
+    pub(super) fn push_ctrl(&mut self, kind: CtrlKind, params: u32, results: u32) {
+        let label = self.new_label();
+        let height = self.stack.len() as u32 - params;
+        let saved_params = Vec::new();
+        self.ctrl.push(Ctrl {
+            kind,
+            height,
+            params,
+            results,
+            label,
+            else_label: usize::MAX,
+            saved_params,
+        });
+    }
+
+    pub(super) fn set_unreachable(&mut self) {
+        self.reachable = false;
+        self.dead_depth = 0;
+    }
+
+    fn block_type(&self, bt: BlockType) -> TResult<(u32, u32)> {
+        let (params, results): (&[ValType], Vec<ValType>) = match bt {
+            BlockType::Empty => (&[], vec![]),
+            BlockType::Type(t) => (
+                &[],
+                vec![ValType::from_wasmparser(t).ok_or(Abort::Unsupported)?],
+            ),
+            BlockType::FuncType(i) => {
+                let ty = self
+                    .info
+                    .types
+                    .get(i as usize)
+                    .ok_or(Abort::Error("bad block type".into()))?;
+                (ty.params(), ty.results().to_vec())
+            }
+        };
+        if params.contains(&ValType::V128) || results.contains(&ValType::V128) {
+            return Err(Abort::Unsupported);
+        }
+        Ok((params.len() as u32, results.len() as u32))
+    }
+
+    pub(super) fn op_block(&mut self, bt: BlockType, kind: CtrlKind) -> TResult {
+        let (params, results) = self.block_type(bt)?;
+        self.materialize_all_locals();
+        if kind == CtrlKind::Loop {
+            // The loop head is a merge point: its parameters must be in canonical slots.
+            self.materialize_from(self.stack.len() - params as usize);
+        }
+        self.push_ctrl(kind, params, results);
+        if kind == CtrlKind::Loop {
+            let l = self.ctrl.last().map(|c| c.label).unwrap_or_default();
+            self.bind_label(l);
+        }
+        Ok(())
+    }
+
+    /// Pops a branch condition; when it is `i32.eqz x` just computed, drops the `eqz` and
+    /// returns `x` with `negated = true`.
+    fn pop_cond(&mut self) -> TResult<(Slot, bool)> {
+        if let Some(at) = self.last_result
+            && at + 1 == self.code.len()
+            && self.stack.last() == Some(&Entry::Temp)
+            && let Instr::I32Eqz { dst, src } = self.code[at]
+            && dst == self.slot_of_height(self.stack.len() - 1)
+        {
+            self.code.pop();
+            self.offsets.pop();
+            self.stack.pop();
+            self.last_result = None;
+            return Ok((src, true));
+        }
+        Ok((self.pop()?, false))
+    }
+
+    pub(super) fn op_if(&mut self, bt: BlockType) -> TResult {
+        let (params, results) = self.block_type(bt)?;
+        let (cond, negated) = self.pop_cond()?;
+        self.materialize_all_locals();
+        let else_label = self.new_label();
+        let jump = if negated {
+            Instr::BrIfNez { cond, offset: 0 }
+        } else {
+            Instr::BrIfEqz { cond, offset: 0 }
+        };
+        self.emit_branch(jump, else_label);
+        self.push_ctrl(CtrlKind::If, params, results);
+        let height = self.stack.len() - params as usize;
+        let saved = self.stack[height..].to_vec();
+        let c = self.ctrl.last_mut().expect("just pushed");
+        c.else_label = else_label;
+        c.saved_params = saved;
+        Ok(())
+    }
+
+    /// Copies the top `n` values into the canonical slots starting at `height`.
+    fn move_values(&mut self, height: usize, n: usize) {
+        let top = self.stack.len();
+        for i in 0..n {
+            let src = self.entry_slot(top - n + i);
+            let dst = self.slot_of_height(height + i);
+            if src != dst {
+                self.emit(Instr::Copy { dst, src });
+            }
+        }
+    }
+
+    fn truncate_stack(&mut self, height: usize) {
+        while self.stack.len() > height {
+            if let Some(Entry::Local(n)) = self.stack.pop() {
+                self.aliases[n as usize] -= 1;
+            }
+        }
+    }
+
+    pub(super) fn op_else(&mut self) -> TResult {
+        let Some(c) = self.ctrl.last() else {
+            return err("else outside a block");
+        };
+        if c.kind != CtrlKind::If {
+            return err("else without if");
+        }
+        let (height, results, label, else_label) =
+            (c.height as usize, c.results as usize, c.label, c.else_label);
+        if self.reachable {
+            self.move_values(height, results);
+            self.emit_branch(Instr::Br { offset: 0 }, label);
+        }
+        self.bind_label(else_label);
+        self.truncate_stack(height);
+        let c = self.ctrl.last_mut().expect("checked above");
+        c.kind = CtrlKind::Else;
+        for e in std::mem::take(&mut c.saved_params) {
+            self.push(e);
+        }
+        self.reachable = true;
+        self.dead_depth = 0;
+        Ok(())
+    }
+
+    pub(super) fn op_end(&mut self) -> TResult {
+        let Some(c) = self.ctrl.last() else {
+            return err("end outside a block");
+        };
+        if c.kind == CtrlKind::If {
+            // An `if` without `else`: the missing else arm passes its parameters through.
+            self.op_else()?;
+        }
+        let c = self.ctrl.last().expect("checked above");
+        let (kind, height, results, label) =
+            (c.kind, c.height as usize, c.results as usize, c.label);
+        let mut reachable = self.reachable;
+        if self.reachable {
+            self.move_values(height, results);
+        }
+        if kind != CtrlKind::Loop {
+            self.bind_label(label);
+            reachable |= self.labels[label].used;
+        }
+        self.ctrl.pop();
+        self.truncate_stack(height);
+        for _ in 0..results {
+            self.push(Entry::Temp);
+        }
+        if self.ctrl.is_empty() {
+            if reachable {
+                self.op_return()?;
+            }
+            return Ok(());
+        }
+        self.reachable = reachable;
+        self.dead_depth = 0;
+        Ok(())
+    }
+
+    /// The base height and arity of a branch to the block `depth` levels out.
+    fn branch_target(&self, depth: u32) -> TResult<(usize, usize, usize)> {
+        let Some(i) = self.ctrl.len().checked_sub(depth as usize + 1) else {
+            return err("branch depth out of range");
+        };
+        let c = &self.ctrl[i];
+        let arity = if c.kind == CtrlKind::Loop {
+            c.params
+        } else {
+            c.results
+        };
+        Ok((c.height as usize, arity as usize, c.label))
+    }
+
+    fn is_function_level(&self, depth: u32) -> bool {
+        depth as usize + 1 == self.ctrl.len()
+    }
+
+    /// Whether branching to a block needs copies of its values.
+    fn branch_needs_copies(&self, height: usize, arity: usize) -> bool {
+        let top = self.stack.len();
+        (0..arity).any(|i| self.entry_slot(top - arity + i) != self.slot_of_height(height + i))
+    }
+
+    /// An unconditional branch `depth` levels out.
+    pub(super) fn branch(&mut self, depth: u32) -> TResult {
+        if self.is_function_level(depth) {
+            return self.op_return();
+        }
+        let (height, arity, label) = self.branch_target(depth)?;
+        self.move_values(height, arity);
+        self.emit_branch(Instr::Br { offset: 0 }, label);
+        Ok(())
+    }
+
+    pub(super) fn op_br_if(&mut self, depth: u32) -> TResult {
+        let (cond, negated) = self.pop_cond()?;
+        let (height, arity, label) = self.branch_target(depth)?;
+        if !self.is_function_level(depth) && !self.branch_needs_copies(height, arity) {
+            let jump = if negated {
+                Instr::BrIfEqz { cond, offset: 0 }
+            } else {
+                Instr::BrIfNez { cond, offset: 0 }
+            };
+            self.emit_branch(jump, label);
+            return Ok(());
+        }
+        let skip = self.new_label();
+        let jump = if negated {
+            Instr::BrIfNez { cond, offset: 0 }
+        } else {
+            Instr::BrIfEqz { cond, offset: 0 }
+        };
+        self.emit_branch(jump, skip);
+        self.branch(depth)?;
+        self.bind_label(skip);
+        Ok(())
+    }
+
+    pub(super) fn op_br_table(&mut self, targets: &BrTable<'_>) -> TResult {
+        let index = self.pop()?;
+        let mut depths = Vec::with_capacity(targets.len() as usize + 1);
+        for t in targets.targets() {
+            depths.push(t.map_err(|e| Abort::Error(e.to_string()))?);
+        }
+        depths.push(targets.default());
+        self.emit(Instr::BrTable {
+            index,
+            len: depths.len() as u32 - 1,
+        });
+        let mut stubs = Vec::new();
+        for &depth in &depths {
+            let (height, arity, label) = self.branch_target(depth)?;
+            if self.is_function_level(depth) || self.branch_needs_copies(height, arity) {
+                stubs.push((self.emit(Instr::Br { offset: 0 }), depth));
+            } else {
+                self.emit_branch(Instr::Br { offset: 0 }, label);
+            }
+        }
+        for (entry, depth) in stubs {
+            let here = self.code.len();
+            self.code[entry].set_branch_offset((here - entry) as i32);
+            self.branch(depth)?;
+        }
+        self.set_unreachable();
+        Ok(())
+    }
+
+    pub(super) fn op_return(&mut self) -> TResult {
+        let n = self.num_results as usize;
+        let top = self.stack.len();
+        if top < n {
+            return err("operand stack underflow at return");
+        }
+        match n {
+            0 => {
+                self.emit(Instr::Return {});
+            }
+            1 => {
+                let src = self.entry_slot(top - 1);
+                self.emit(Instr::ReturnOne { src });
+            }
+            _ => {
+                // Stage the values in their canonical slots (above every local and constant),
+                // then move them down. The compile-time stack is left alone: a return may be
+                // one path of a conditional branch.
+                for h in top - n..top {
+                    let (src, dst) = (self.entry_slot(h), self.slot_of_height(h));
+                    if src != dst {
+                        self.emit(Instr::Copy { dst, src });
+                    }
+                }
+                for i in 0..n {
+                    let src = self.slot_of_height(top - n + i);
+                    if src != i as Slot {
+                        self.emit(Instr::Copy {
+                            dst: i as Slot,
+                            src,
+                        });
+                    }
+                }
+                self.emit(Instr::Return {});
+            }
+        }
+        Ok(())
+    }
+
+    /// Puts the top `n` values (a call's arguments) in canonical slots and returns the first.
+    fn call_args(&mut self, ty: &FuncType) -> TResult<Slot> {
+        if ty.params().contains(&ValType::V128) || ty.results().contains(&ValType::V128) {
+            return Err(Abort::Unsupported);
+        }
+        let n = ty.params().len();
+        if self.stack.len() < n {
+            return err("operand stack underflow at call");
+        }
+        let first = self.stack.len() - n;
+        self.materialize_from(first);
+        self.truncate_stack(first);
+        Ok(self.slot_of_height(first))
+    }
+
+    pub(super) fn op_call(&mut self, func: u32) -> TResult {
+        let Some(&ty_index) = self.info.funcs.get(func as usize) else {
+            return err("function index out of range");
+        };
+        let ty = &self.info.types[ty_index as usize];
+        let results = ty.results().len();
+        let base = self.call_args(ty)?;
+        self.emit(Instr::Call { func, base });
+        for _ in 0..results {
+            self.push(Entry::Temp);
+        }
+        Ok(())
+    }
+
+    pub(super) fn op_call_indirect(&mut self, type_index: u32, table: u32) -> TResult {
+        let Some(ty) = self.info.types.get(type_index as usize) else {
+            return err("type index out of range");
+        };
+        let results = ty.results().len();
+        let index = self.pop()?;
+        let base = self.call_args(ty)?;
+        let site = self.sites.len() as u32;
+        self.sites.push(IndirectSite {
+            type_id: self.type_ids[type_index as usize],
+            table,
+        });
+        self.emit(Instr::CallIndirect { index, base, site });
+        for _ in 0..results {
+            self.push(Entry::Temp);
+        }
+        Ok(())
+    }
+}

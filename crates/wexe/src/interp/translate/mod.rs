@@ -1,0 +1,574 @@
+//! Translation of one function body from wasm operators into register bytecode.
+//!
+//! The translator keeps a compile-time model of the operand stack. Each entry is either a
+//! temporary living in its canonical slot (`temps_base + height`), or an alias of a local or a
+//! constant slot: `local.get` and `*.const` emit nothing, and the operation that consumes them
+//! reads the local or constant directly. A result that is immediately stored by `local.set` or
+//! `local.tee` is written straight into the local by redirecting the producing instruction.
+//! Aliases are materialised into their canonical slots when a local they alias is overwritten,
+//! when control flow merges (block entry, branches, block ends) and before calls.
+
+mod control;
+mod simple;
+
+use std::collections::HashMap;
+
+use wasmparser::{BinaryReader, FunctionBody, Operator};
+use wexe_environ::{ModuleInfo, ValType};
+
+use super::CompiledFunc;
+use super::ops::{Instr, Slot};
+use crate::module::Module;
+
+use control::Ctrl;
+
+/// Where a value on the compile-time operand stack lives.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Entry {
+    /// In the canonical slot for its stack height.
+    Temp,
+    /// In local `n` (an alias created by `local.get`).
+    Local(u32),
+    /// In the constant slot `n`.
+    Const(Slot),
+}
+
+/// Why a body could not be translated into bytecode that runs.
+enum Abort {
+    /// The body needs an operator this tier does not execute yet (SIMD).
+    Unsupported,
+    /// Malformed input that validation should have refused.
+    Error(String),
+}
+
+type TResult<T = ()> = Result<T, Abort>;
+
+fn err<T>(msg: impl Into<String>) -> TResult<T> {
+    Err(Abort::Error(msg.into()))
+}
+
+struct Translator<'a> {
+    info: &'a ModuleInfo,
+    type_ids: &'a [u32],
+    code: Vec<Instr>,
+    /// The wasm byte offset of each instruction in `code`.
+    offsets: Vec<u32>,
+    /// The byte offset of the operator being translated.
+    offset: u32,
+    num_locals: u32,
+    consts: Vec<u64>,
+    const_slots: HashMap<u64, Slot>,
+    temps_base: Slot,
+    max_height: u32,
+    stack: Vec<Entry>,
+    /// How many stack entries alias each local.
+    aliases: Vec<u32>,
+    ctrl: Vec<Ctrl>,
+    labels: Vec<control::Label>,
+    sites: Vec<super::IndirectSite>,
+    /// The last instruction, when it wrote the top-of-stack temporary and may be redirected.
+    last_result: Option<usize>,
+    /// Nesting depth of blocks skipped after an unconditional branch (0: reachable).
+    dead_depth: u32,
+    reachable: bool,
+    /// The function's result count.
+    num_results: u32,
+}
+
+/// Translates defined function `def_index` of `module`.
+pub(crate) fn translate(module: &Module, def_index: usize) -> Result<CompiledFunc, String> {
+    let inner = &module.inner;
+    let info = &inner.info;
+    let func_index = (info.num_imported_funcs + def_index) as u32;
+    let ty = info.func_type(func_index).clone();
+    let range = info.bodies[def_index].range.clone();
+    let body = FunctionBody::new(BinaryReader::new(
+        &inner.bytes[range.clone()],
+        range.start as u64,
+    ));
+    let unsupported = || CompiledFunc::unsupported(func_index, &ty);
+    let mut local_types: Vec<ValType> = ty.params().to_vec();
+    let locals = body.get_locals_reader().map_err(|e| e.to_string())?;
+    for local in locals {
+        let (count, t) = local.map_err(|e| e.to_string())?;
+        let t = ValType::from_wasmparser(t).ok_or("unsupported local type")?;
+        if local_types.len() + count as usize > 1_000_000 {
+            return Err("function has too many locals".into());
+        }
+        local_types.extend(std::iter::repeat_n(t, count as usize));
+    }
+    if local_types.contains(&ValType::V128) || ty.results().contains(&ValType::V128) {
+        return Ok(unsupported());
+    }
+    let num_locals = local_types.len() as u32;
+    let consts = collect_consts(&body).map_err(|e| e.to_string())?;
+    let mut t = Translator {
+        info,
+        type_ids: &inner.type_ids,
+        code: Vec::new(),
+        offsets: Vec::new(),
+        offset: range.start as u32,
+        num_locals,
+        const_slots: consts
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (*c, num_locals + i as u32))
+            .collect(),
+        temps_base: num_locals + consts.len() as u32,
+        consts,
+        max_height: 0,
+        stack: Vec::new(),
+        aliases: vec![0; num_locals as usize],
+        ctrl: Vec::new(),
+        labels: Vec::new(),
+        sites: Vec::new(),
+        last_result: None,
+        dead_depth: 0,
+        reachable: true,
+        num_results: ty.results().len() as u32,
+    };
+    match t.translate_body(&body) {
+        Ok(()) => {}
+        Err(Abort::Unsupported) => return Ok(unsupported()),
+        Err(Abort::Error(e)) => return Err(e),
+    }
+    let frame_size = (t.temps_base + t.max_height).max(ty.results().len() as u32);
+    Ok(CompiledFunc {
+        func_index,
+        num_params: ty.params().len() as u32,
+        num_locals,
+        frame_size,
+        consts: t.consts.into(),
+        code: t.code.into(),
+        offsets: t.offsets.into(),
+        sites: t.sites.into(),
+    })
+}
+
+/// The distinct constants of a body, in order of first use.
+fn collect_consts(body: &FunctionBody<'_>) -> wasmparser::Result<Vec<u64>> {
+    let mut seen = std::collections::HashSet::new();
+    let mut consts = vec![0]; // null references and zero
+    seen.insert(0u64);
+    let mut ops = body.get_operators_reader()?;
+    while !ops.eof() {
+        let bits = match ops.read()? {
+            Operator::I32Const { value } => value as u32 as u64,
+            Operator::I64Const { value } => value as u64,
+            Operator::F32Const { value } => value.bits() as u64,
+            Operator::F64Const { value } => value.bits(),
+            _ => continue,
+        };
+        if seen.insert(bits) {
+            consts.push(bits);
+        }
+    }
+    Ok(consts)
+}
+
+impl<'a> Translator<'a> {
+    fn translate_body(&mut self, body: &FunctionBody<'_>) -> TResult {
+        self.push_ctrl(control::CtrlKind::Block, 0, self.num_results);
+        let mut ops = body
+            .get_operators_reader()
+            .map_err(|e| Abort::Error(e.to_string()))?;
+        while !ops.eof() {
+            let (op, offset) = ops
+                .read_with_offset()
+                .map_err(|e| Abort::Error(e.to_string()))?;
+            self.offset = offset as u32;
+            if !self.reachable {
+                self.skip_dead(&op)?;
+                continue;
+            }
+            self.translate_op(op)?;
+        }
+        if !self.ctrl.is_empty() {
+            return err("function body does not end");
+        }
+        Ok(())
+    }
+
+    /// Handles an operator in unreachable code: only nesting and the end of the dead region
+    /// matter.
+    fn skip_dead(&mut self, op: &Operator<'_>) -> TResult {
+        match op {
+            Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => {
+                self.dead_depth += 1;
+            }
+            Operator::Else if self.dead_depth == 0 => self.op_else()?,
+            Operator::End if self.dead_depth == 0 => self.op_end()?,
+            Operator::End => self.dead_depth -= 1,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn emit(&mut self, instr: Instr) -> usize {
+        self.code.push(instr);
+        self.offsets.push(self.offset);
+        self.last_result = None;
+        self.code.len() - 1
+    }
+
+    /// Emits an instruction whose `dst` is the temporary just pushed.
+    fn emit_result(&mut self, instr: Instr) {
+        let at = self.emit(instr);
+        self.last_result = Some(at);
+    }
+
+    fn slot_of_height(&self, height: usize) -> Slot {
+        self.temps_base + height as u32
+    }
+
+    fn entry_slot(&self, height: usize) -> Slot {
+        match self.stack[height] {
+            Entry::Temp => self.slot_of_height(height),
+            Entry::Local(n) => n,
+            Entry::Const(s) => s,
+        }
+    }
+
+    fn push(&mut self, e: Entry) {
+        if let Entry::Local(n) = e {
+            self.aliases[n as usize] += 1;
+        }
+        self.stack.push(e);
+        self.max_height = self.max_height.max(self.stack.len() as u32);
+    }
+
+    /// Pushes a temporary and returns its slot.
+    fn push_temp(&mut self) -> Slot {
+        self.push(Entry::Temp);
+        self.slot_of_height(self.stack.len() - 1)
+    }
+
+    fn push_const(&mut self, bits: u64) -> TResult {
+        let slot = *self
+            .const_slots
+            .get(&bits)
+            .ok_or(Abort::Error("constant not collected".into()))?;
+        self.push(Entry::Const(slot));
+        Ok(())
+    }
+
+    /// Pops the top entry and returns the slot its value is in.
+    fn pop(&mut self) -> TResult<Slot> {
+        if self.stack.len() <= self.ctrl.last().map_or(0, |c| c.height as usize) {
+            return err("operand stack underflow");
+        }
+        let slot = self.entry_slot(self.stack.len() - 1);
+        if let Some(Entry::Local(n)) = self.stack.pop() {
+            self.aliases[n as usize] -= 1;
+        }
+        Ok(slot)
+    }
+
+    /// Moves the entry at `height` into its canonical slot.
+    fn materialize(&mut self, height: usize) {
+        let e = self.stack[height];
+        if e == Entry::Temp {
+            return;
+        }
+        let src = self.entry_slot(height);
+        let dst = self.slot_of_height(height);
+        if let Entry::Local(n) = e {
+            self.aliases[n as usize] -= 1;
+        }
+        self.stack[height] = Entry::Temp;
+        self.emit(Instr::Copy { dst, src });
+    }
+
+    /// Materialises every entry from `from` to the top.
+    fn materialize_from(&mut self, from: usize) {
+        for h in from..self.stack.len() {
+            self.materialize(h);
+        }
+    }
+
+    /// Materialises every alias of local `n` (before `n` is overwritten).
+    fn materialize_local(&mut self, n: u32) {
+        if self.aliases[n as usize] == 0 {
+            return;
+        }
+        for h in 0..self.stack.len() {
+            if self.stack[h] == Entry::Local(n) {
+                self.materialize(h);
+            }
+        }
+    }
+
+    /// Materialises every alias of any local (at control-flow boundaries).
+    fn materialize_all_locals(&mut self) {
+        for h in 0..self.stack.len() {
+            if matches!(self.stack[h], Entry::Local(_)) {
+                self.materialize(h);
+            }
+        }
+    }
+
+    /// If the last instruction produced the top temporary, redirects it to `dst` and pops it.
+    fn try_redirect_top(&mut self, dst: Slot) -> bool {
+        let Some(at) = self.last_result else {
+            return false;
+        };
+        if at + 1 != self.code.len() || self.stack.last() != Some(&Entry::Temp) {
+            return false;
+        }
+        let top = self.slot_of_height(self.stack.len() - 1);
+        match self.code[at].dst_mut() {
+            Some(d) if *d == top => *d = dst,
+            _ => return false,
+        }
+        self.stack.pop();
+        self.last_result = None;
+        true
+    }
+
+    fn local_set(&mut self, n: u32, tee: bool) -> TResult {
+        if n >= self.num_locals {
+            return err("local index out of range");
+        }
+        if self.stack.last() == Some(&Entry::Local(n)) {
+            if !tee {
+                self.pop()?;
+            }
+            return Ok(());
+        }
+        // The top value itself is not an alias of `n`, so it survives the materialisation.
+        self.materialize_local(n);
+        if self.try_redirect_top(n) {
+            if tee {
+                self.push(Entry::Local(n));
+            }
+            return Ok(());
+        }
+        let src = self.pop()?;
+        self.emit(Instr::Copy { dst: n, src });
+        if tee {
+            self.push(Entry::Local(n));
+        }
+        Ok(())
+    }
+
+    fn unary(&mut self, make: impl FnOnce(Slot, Slot) -> Instr) -> TResult {
+        let src = self.pop()?;
+        let dst = self.push_temp();
+        self.emit_result(make(dst, src));
+        Ok(())
+    }
+
+    fn binary(&mut self, make: impl FnOnce(Slot, Slot, Slot) -> Instr) -> TResult {
+        let rhs = self.pop()?;
+        let lhs = self.pop()?;
+        let dst = self.push_temp();
+        self.emit_result(make(dst, lhs, rhs));
+        Ok(())
+    }
+
+    fn load(
+        &mut self,
+        memarg: &wasmparser::MemArg,
+        make: impl FnOnce(Slot, Slot, u32) -> Instr,
+    ) -> TResult {
+        let offset = u32::try_from(memarg.offset).or(err("memory offset too large"))?;
+        let addr = self.pop()?;
+        let dst = self.push_temp();
+        self.emit_result(make(dst, addr, offset));
+        Ok(())
+    }
+
+    fn store(
+        &mut self,
+        memarg: &wasmparser::MemArg,
+        make: impl FnOnce(Slot, Slot, u32) -> Instr,
+    ) -> TResult {
+        let offset = u32::try_from(memarg.offset).or(err("memory offset too large"))?;
+        let value = self.pop()?;
+        let addr = self.pop()?;
+        self.emit(make(addr, value, offset));
+        Ok(())
+    }
+
+    /// Pops three operands and emits a bulk operation followed by its extra operands.
+    fn bulk(
+        &mut self,
+        make: impl FnOnce(Slot, Slot, Slot) -> Instr,
+        ext: Option<(u32, u32)>,
+    ) -> TResult {
+        let len = self.pop()?;
+        let src = self.pop()?;
+        let dst = self.pop()?;
+        self.emit(make(dst, src, len));
+        if let Some((a, b)) = ext {
+            self.emit(Instr::Ext { a, b });
+        }
+        Ok(())
+    }
+
+    fn global_type(&self, g: u32) -> TResult<ValType> {
+        match self.info.globals.get(g as usize) {
+            Some(t) if t.content == ValType::V128 => Err(Abort::Unsupported),
+            Some(t) => Ok(t.content),
+            None => err("global index out of range"),
+        }
+    }
+
+    fn translate_op(&mut self, op: Operator<'_>) -> TResult {
+        if self.translate_simple(&op)? {
+            return Ok(());
+        }
+        use Operator as O;
+        match op {
+            O::Nop => {}
+            O::Drop => {
+                self.pop()?;
+            }
+            O::I32Const { value } => self.push_const(value as u32 as u64)?,
+            O::I64Const { value } => self.push_const(value as u64)?,
+            O::F32Const { value } => self.push_const(value.bits() as u64)?,
+            O::F64Const { value } => self.push_const(value.bits())?,
+            O::RefNull { .. } => self.push_const(0)?,
+            // Reinterpretation changes no bits: the cell already holds them.
+            O::I32ReinterpretF32
+            | O::F32ReinterpretI32
+            | O::I64ReinterpretF64
+            | O::F64ReinterpretI64 => {}
+            O::LocalGet { local_index } => {
+                if local_index >= self.num_locals {
+                    return err("local index out of range");
+                }
+                self.push(Entry::Local(local_index));
+            }
+            O::LocalSet { local_index } => self.local_set(local_index, false)?,
+            O::LocalTee { local_index } => self.local_set(local_index, true)?,
+            O::GlobalGet { global_index } => {
+                self.global_type(global_index)?;
+                let dst = self.push_temp();
+                self.emit_result(Instr::GlobalGet {
+                    dst,
+                    global: global_index,
+                });
+            }
+            O::GlobalSet { global_index } => {
+                self.global_type(global_index)?;
+                let src = self.pop()?;
+                self.emit(Instr::GlobalSet {
+                    src,
+                    global: global_index,
+                });
+            }
+            O::Select | O::TypedSelect { .. } | O::TypedSelectMulti { .. } => self.select()?,
+            O::MemorySize { .. } => {
+                let dst = self.push_temp();
+                self.emit_result(Instr::MemorySize { dst });
+            }
+            O::MemoryGrow { .. } => {
+                let delta = self.pop()?;
+                let dst = self.push_temp();
+                self.emit_result(Instr::MemoryGrow { dst, delta });
+            }
+            O::MemoryCopy { .. } => {
+                self.bulk(|dst, src, len| Instr::MemoryCopy { dst, src, len }, None)?
+            }
+            O::MemoryFill { .. } => self.bulk(
+                |dst, value, len| Instr::MemoryFill { dst, value, len },
+                None,
+            )?,
+            O::MemoryInit { data_index, .. } => self.bulk(
+                |dst, src, len| Instr::MemoryInit { dst, src, len },
+                Some((data_index, 0)),
+            )?,
+            O::DataDrop { data_index } => {
+                self.emit(Instr::DataDrop { seg: data_index });
+            }
+            O::TableGet { table } => {
+                let index = self.pop()?;
+                let dst = self.push_temp();
+                self.emit_result(Instr::TableGet { dst, index, table });
+            }
+            O::TableSet { table } => {
+                let value = self.pop()?;
+                let index = self.pop()?;
+                self.emit(Instr::TableSet {
+                    index,
+                    value,
+                    table,
+                });
+            }
+            O::TableSize { table } => {
+                let dst = self.push_temp();
+                self.emit_result(Instr::TableSize { dst, table });
+            }
+            O::TableGrow { table } => {
+                let delta = self.pop()?;
+                let init = self.pop()?;
+                let dst = self.push_temp();
+                self.emit(Instr::TableGrow { dst, init, delta });
+                self.emit(Instr::Ext { a: table, b: 0 });
+            }
+            O::TableFill { table } => self.bulk(
+                |dst, value, len| Instr::TableFill { dst, value, len },
+                Some((table, 0)),
+            )?,
+            O::TableCopy {
+                dst_table,
+                src_table,
+            } => self.bulk(
+                |dst, src, len| Instr::TableCopy { dst, src, len },
+                Some((dst_table, src_table)),
+            )?,
+            O::TableInit { elem_index, table } => self.bulk(
+                |dst, src, len| Instr::TableInit { dst, src, len },
+                Some((table, elem_index)),
+            )?,
+            O::ElemDrop { elem_index } => {
+                self.emit(Instr::ElemDrop { seg: elem_index });
+            }
+            O::RefFunc { function_index } => {
+                let dst = self.push_temp();
+                self.emit_result(Instr::RefFunc {
+                    dst,
+                    func: function_index,
+                });
+            }
+            O::Unreachable => {
+                self.emit(Instr::Unreachable {});
+                self.set_unreachable();
+            }
+            O::Block { blockty } => self.op_block(blockty, control::CtrlKind::Block)?,
+            O::Loop { blockty } => self.op_block(blockty, control::CtrlKind::Loop)?,
+            O::If { blockty } => self.op_if(blockty)?,
+            O::Else => self.op_else()?,
+            O::End => self.op_end()?,
+            O::Br { relative_depth } => {
+                self.branch(relative_depth)?;
+                self.set_unreachable();
+            }
+            O::BrIf { relative_depth } => self.op_br_if(relative_depth)?,
+            O::BrTable { targets } => self.op_br_table(&targets)?,
+            O::Return => {
+                self.op_return()?;
+                self.set_unreachable();
+            }
+            O::Call { function_index } => self.op_call(function_index)?,
+            O::CallIndirect {
+                type_index,
+                table_index,
+            } => self.op_call_indirect(type_index, table_index)?,
+            _ => return Err(Abort::Unsupported),
+        }
+        Ok(())
+    }
+
+    fn select(&mut self) -> TResult {
+        let cond = self.pop()?;
+        let alt = self.pop()?;
+        let h = self.stack.len() - 1;
+        self.materialize(h);
+        let dst = self.pop()?;
+        self.push(Entry::Temp);
+        self.emit(Instr::Select { dst, alt, cond });
+        Ok(())
+    }
+}
