@@ -229,14 +229,16 @@ impl WasiCtxBuilder {
             if !dir.dir_metadata()?.is_dir() {
                 bail!("cannot preopen `{}`: not a directory", p.host.display());
             }
-            let (mut base, mut inheriting) =
-                (rights::DIRECTORY, rights::DIRECTORY | rights::REGULAR_FILE);
+            // A read-only preopen keeps the full inheriting set, so that wasi-libc asks for the
+            // write rights an `O_WRONLY` open implies and `path_open` can refuse it.
+            let mut base = rights::DIRECTORY;
             if p.read_only {
                 base &= !rights::DIR_WRITE;
-                inheriting &= !(rights::DIR_WRITE | rights::FILE_WRITE);
             }
+            let inheriting = rights::DIRECTORY | rights::REGULAR_FILE;
             let mut entry = Entry::new(Handle::Dir(dir), base, inheriting);
             entry.preopen = Some(p.guest.clone());
+            entry.read_only = p.read_only;
             ctx.table.push(entry).map_err(|e| anyhow::anyhow!("{e}"))?;
         }
 
@@ -308,8 +310,9 @@ mod tests {
             .build()
             .unwrap();
         let e = ctx.table.get(3).unwrap();
+        assert!(e.read_only);
         assert_eq!(e.base & rights::PATH_CREATE_FILE, 0);
-        assert_eq!(e.inheriting & rights::FD_WRITE, 0);
+        assert_eq!(e.base & rights::PATH_UNLINK_FILE, 0);
         assert_ne!(e.base & rights::PATH_OPEN, 0);
         assert_ne!(e.inheriting & rights::FD_READ, 0);
     }

@@ -41,6 +41,8 @@ pub struct Entry {
     pub flags: u16,
     /// For a preopened directory, the name the guest sees.
     pub preopen: Option<String>,
+    /// A directory beneath a read-only preopen: nothing opened through it may write.
+    pub read_only: bool,
 }
 
 impl Entry {
@@ -52,6 +54,7 @@ impl Entry {
             inheriting,
             flags: 0,
             preopen: None,
+            read_only: false,
         }
     }
 

@@ -86,8 +86,8 @@ fn stdio_write_and_read() {
     assert_eq!(read(&mut ctx, &mut m, 0, 100).unwrap(), b"one\nline two\n");
     assert_eq!(read(&mut ctx, &mut m, 0, 100).unwrap(), b"");
     // wrong directions
-    assert_eq!(write(&mut ctx, &mut m, 0, "x"), Err(Errno::NotCapable));
-    assert_eq!(read(&mut ctx, &mut m, 1, 1), Err(Errno::NotCapable));
+    assert_eq!(write(&mut ctx, &mut m, 0, "x"), Err(Errno::Badf));
+    assert_eq!(read(&mut ctx, &mut m, 1, 1), Err(Errno::Badf));
     // stdio is not seekable
     assert_eq!(
         p::fd_seek(&mut ctx, &mut m, Abi::Preview1, 1, 0, 1, OUT),
@@ -305,7 +305,7 @@ fn rights_can_only_shrink() {
     p::fd_fdstat_get(&mut ctx, m, fd, OUT).unwrap();
     assert_eq!(m.read_u64(OUT + 8), Ok(RW));
     p::fd_fdstat_set_rights(&mut ctx, m, fd, rights::FD_READ, 0).unwrap();
-    assert_eq!(write(&mut ctx, m, fd, "x"), Err(Errno::NotCapable));
+    assert_eq!(write(&mut ctx, m, fd, "x"), Err(Errno::Badf));
     assert_eq!(read(&mut ctx, m, fd, 1), Ok(vec![]));
     assert_eq!(
         p::fd_fdstat_set_rights(&mut ctx, m, fd, RW, 0),

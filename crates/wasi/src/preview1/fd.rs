@@ -1,6 +1,9 @@
 //! Reading, writing and positioning fds: `fd_read`, `fd_write`, `fd_pread`, `fd_pwrite`,
 //! `fd_seek`, `fd_tell`, and the fd housekeeping calls `fd_close`, `fd_renumber`, `fd_sync`,
 //! `fd_datasync`, `fd_advise`, `fd_allocate`.
+//!
+//! Reading or writing an fd without the right to is `EBADF`, as it is natively for a file
+//! opened the other way; every other missing right is `ENOTCAPABLE`.
 
 use std::io::{Seek, SeekFrom};
 use std::num::NonZeroU64;
@@ -23,7 +26,7 @@ pub fn fd_read(
     let iovs = mem.iovecs(iovs, iovs_len)?;
     mem.slice(nread, 4)?;
     let entry = ctx.table.get_mut(fd)?;
-    entry.need(rights::FD_READ)?;
+    entry.need(rights::FD_READ).map_err(|_| Errno::Badf)?;
     let mut buf = vec![0u8; transfer_len(&iovs)];
     let n = entry.handle.read(&mut buf)?;
     mem.scatter(&iovs, &buf[..n])?;
@@ -41,7 +44,7 @@ pub fn fd_write(
     let iovs = mem.iovecs(iovs, iovs_len)?;
     mem.slice(nwritten, 4)?;
     let entry = ctx.table.get_mut(fd)?;
-    entry.need(rights::FD_WRITE)?;
+    entry.need(rights::FD_WRITE).map_err(|_| Errno::Badf)?;
     let data = mem.gather(&iovs)?;
     let n = entry.handle.write(&data)?;
     mem.write_u32(nwritten, n as u32)
@@ -184,8 +187,6 @@ pub fn fd_advise(
     adv: u32,
 ) -> WasiResult<()> {
     use rustix::fs::Advice;
-    let entry = ctx.table.get(fd)?;
-    entry.need(rights::FD_ADVISE)?;
     let a = match u8::try_from(adv).map_err(|_| Errno::Inval)? {
         advice::NORMAL => Advice::Normal,
         advice::SEQUENTIAL => Advice::Sequential,
@@ -195,6 +196,8 @@ pub fn fd_advise(
         advice::NOREUSE => Advice::NoReuse,
         _ => return Err(Errno::Inval),
     };
+    let entry = ctx.table.get(fd)?;
+    entry.need(rights::FD_ADVISE)?;
     match &entry.handle {
         Handle::File(f) => Ok(rustix::fs::fadvise(f, offset, NonZeroU64::new(len), a)?),
         Handle::Dir(_) => Err(Errno::Badf),

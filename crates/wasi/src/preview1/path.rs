@@ -114,6 +114,10 @@ pub fn path_open(
     if ff & fdflags::APPEND != 0 && entry.inheriting & rights::FD_WRITE == 0 {
         return Err(Errno::NotCapable);
     }
+    let read_only = entry.read_only;
+    if read_only && (base & writes != 0 || ff & fdflags::APPEND != 0) {
+        return Err(Errno::NotCapable);
+    }
     let mut new_base = base & entry.inheriting;
     let new_inheriting = inheriting & entry.inheriting;
 
@@ -164,8 +168,12 @@ pub fn path_open(
         Handle::Dir(_) => rights::DIRECTORY,
         _ => rights::REGULAR_FILE,
     };
+    if read_only {
+        new_base &= !(rights::DIR_WRITE | rights::FILE_WRITE);
+    }
     let mut e = Entry::new(handle, new_base, new_inheriting);
     e.flags = ff;
+    e.read_only = read_only;
     let fd = ctx.table.push(e)?;
     mem.write_u32(opened, fd)
 }

@@ -102,3 +102,5 @@ pub fn stat(
         m.read_u64(OUT + 32).unwrap(),
     ))
 }
+
+pub mod run;
