@@ -14,13 +14,22 @@
 //!
 //! A host that runs a WASI program and reads what it printed:
 //!
-//! ```no_run
+//! ```
 //! use wexe::{Engine, Linker, Module, Store};
 //! use wexe_wasi::{I32Exit, WasiCtx, WasiCtxBuilder};
 //!
 //! # fn main() -> anyhow::Result<()> {
 //! let engine = Engine::default();
-//! let module = Module::from_file(&engine, "hello.wasm")?;
+//! // Any wasm32-wasi program will do (`Module::from_file(&engine, "hello.wasm")`); this one
+//! // writes "hello\n" to stdout and exits with status 3.
+//! let module = Module::new(&engine, r#"(module
+//!     (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+//!     (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+//!     (memory (export "memory") 1)
+//!     (data (i32.const 8) "\10\00\00\00\06\00\00\00hello\n")
+//!     (func (export "_start")
+//!         (drop (call $write (i32.const 1) (i32.const 8) (i32.const 1) (i32.const 32)))
+//!         (call $exit (i32.const 3))))"#)?;
 //!
 //! let mut builder = WasiCtxBuilder::new();
 //! builder.args(["hello", "world"]).env("GREETING", "hi");
@@ -36,10 +45,11 @@
 //!     Ok(()) => 0,
 //!     Err(e) => match e.downcast_ref::<I32Exit>() {
 //!         Some(exit) => exit.0,
-//!         None => return Err(e),
+//!         None => return Err(e), // a trap: `wexe run` exits 134
 //!     },
 //! };
-//! println!("exit status {status}, printed {:?}", stdout.contents_string());
+//! assert_eq!(status, 3);
+//! assert_eq!(stdout.contents_string(), "hello\n");
 //! # Ok(())
 //! # }
 //! ```
