@@ -127,9 +127,14 @@ pub fn stat_to_filestat(st: &rustix::fs::Stat) -> Filestat {
 /// when the host fd is a file or a device that is not a terminal, so that wasi-libc's
 /// `isatty` (a character device without seek rights) answers truthfully.
 pub fn stdio_rights(host_fd: Option<i32>, io: u64) -> u64 {
+    host_rights(host_fd.map(stdio_fd), io)
+}
+
+/// [`stdio_rights`] for any host fd.
+pub fn host_rights(fd: Option<BorrowedFd<'_>>, io: u64) -> u64 {
     let base =
         io | rights::FD_FILESTAT_GET | rights::FD_FDSTAT_SET_FLAGS | rights::POLL_FD_READWRITE;
-    match host_fd.map(stdio_fd) {
+    match fd {
         Some(fd) if rustix::termios::isatty(fd) => base,
         Some(fd) => match rustix::fs::fstat(fd) {
             Ok(st)
@@ -168,6 +173,36 @@ mod tests {
         let h = Handle::File(std::fs::File::open("/dev/null").unwrap());
         assert_eq!(h.filetype(), filetype::CHARACTER_DEVICE);
         assert!(!h.is_tty());
+    }
+
+    #[test]
+    fn terminals_are_character_devices_without_seek_rights() {
+        let tty = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open("/dev/ptmx")
+            .unwrap();
+        assert!(rustix::termios::isatty(&tty));
+        assert_eq!(
+            host_filetype(FileType::from_raw_mode(
+                rustix::fs::fstat(&tty).unwrap().st_mode
+            )),
+            filetype::CHARACTER_DEVICE
+        );
+        let r = host_rights(Some(tty.as_fd()), rights::FD_WRITE);
+        assert_eq!(r & (rights::FD_SEEK | rights::FD_TELL), 0);
+        let null = std::fs::File::open("/dev/null").unwrap();
+        let r = host_rights(Some(null.as_fd()), rights::FD_WRITE);
+        assert_ne!(
+            r & rights::FD_SEEK,
+            0,
+            "a device that is not a terminal can seek"
+        );
+        let pipe = rustix::pipe::pipe().unwrap();
+        assert_eq!(
+            host_rights(Some(pipe.0.as_fd()), rights::FD_READ) & rights::FD_SEEK,
+            0
+        );
     }
 
     #[test]

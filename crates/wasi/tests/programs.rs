@@ -36,21 +36,22 @@ fn hello_sees_nothing_by_default() {
 
 #[test]
 fn hello_host_env_passes_only_when_named() {
-    // SAFETY: tests in this binary do not read the environment concurrently with this write
-    // (only this test touches WEXE_WASI_TEST_VAR).
-    unsafe { std::env::set_var("WEXE_WASI_TEST_VAR", "from host") };
+    // PATH is set in any test run; the other variable is not.
+    let path = std::env::var("PATH").expect("PATH is set");
+    assert!(std::env::var("WEXE_WASI_UNSET_VAR").is_err());
     let o = run("hello", |b| {
         b.arg("hello");
-        b.env_spec("WEXE_WASI_TEST_VAR").unwrap();
+        b.env_spec("PATH").unwrap();
         b.env_spec("WEXE_WASI_UNSET_VAR").unwrap();
     });
     assert_ok(&o);
     assert!(
-        o.stdout.contains("env WEXE_WASI_TEST_VAR=from host\n"),
+        o.stdout.contains(&format!("env PATH={path}\n")),
         "{}",
         o.stdout
     );
     assert!(!o.stdout.contains("WEXE_WASI_UNSET_VAR"));
+    assert!(!o.stdout.contains("HOME=/"), "HOME was not passed");
 }
 
 #[test]
