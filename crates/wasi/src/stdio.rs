@@ -67,7 +67,10 @@ impl Input {
     pub fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         match self {
             Input::Null => Ok(0),
-            Input::Inherit => io::stdin().lock().read(buf),
+            // Unbuffered, straight from fd 0: what `poll` sees is what a read gets.
+            Input::Inherit => {
+                rustix::io::read(rustix::stdio::stdin(), buf).map_err(io::Error::from)
+            }
             Input::Bytes(c) => c.read(buf),
         }
     }

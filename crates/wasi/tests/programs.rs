@@ -183,3 +183,41 @@ fn echo_server_over_loopback() {
     assert_ok(&o);
     assert_eq!(o.stdout, "echoed 15 bytes\n");
 }
+
+/// Inherited stdio, seen from outside: the test binary runs itself as a child whose stdin is
+/// a pipe; the child runs `hello` with the host's stdio and exits with the guest's status.
+#[test]
+fn inherited_stdio_in_a_child_process() {
+    if std::env::var_os("WEXE_WASI_CHILD").is_some() {
+        let wasm = common::run::compile("hello");
+        let status = common::run::run_inherited(&wasm, &["hello", "4"]);
+        std::process::exit(status);
+    }
+    // Install the toolchain (if missing) here, not in the child with its piped stdio.
+    common::run::compile("hello");
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "inherited_stdio_in_a_child_process",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("WEXE_WASI_CHILD", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"piped in").unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    assert!(stdout.contains("argv[1]=4\n"), "{stdout}");
+    assert!(stdout.contains("stdin=[piped in]\n"), "{stdout}");
+    assert!(stderr.contains("to stderr\n"), "{stderr}");
+}

@@ -111,3 +111,26 @@ pub fn assert_ok(o: &Outcome) {
         o.status, o.stdout, o.stderr
     );
 }
+
+/// Runs `wasm` with the host's stdin, stdout and stderr and the given arguments; returns the
+/// exit status.
+pub fn run_inherited(wasm: &[u8], args: &[&str]) -> i32 {
+    let engine = Engine::default();
+    let module = Module::new(&engine, wasm).expect("module compiles");
+    let ctx = WasiCtxBuilder::new()
+        .inherit_stdio()
+        .args(args.iter().copied())
+        .build()
+        .unwrap();
+    let mut linker: Linker<WasiCtx> = Linker::new(&engine);
+    wexe_wasi::add_to_linker(&mut linker, |c: &mut WasiCtx| c).unwrap();
+    let mut store = Store::new(&engine, ctx);
+    let instance = linker.instantiate(&mut store, &module).unwrap();
+    let start = instance
+        .get_typed_func::<(), ()>(&mut store, "_start")
+        .unwrap();
+    match start.call(&mut store, ()) {
+        Ok(()) => 0,
+        Err(e) => e.downcast_ref::<I32Exit>().map(|x| x.0).unwrap_or(134),
+    }
+}
