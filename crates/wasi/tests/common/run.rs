@@ -8,8 +8,14 @@ use std::sync::Once;
 use wexe::{Engine, Linker, Module, Store};
 use wexe_wasi::{I32Exit, WasiCtx, WasiCtxBuilder};
 
+/// The workspace root: the nearest folder above the test's package with the project scripts
+/// (this file is also included by the root package's tests).
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    here.ancestors()
+        .find(|d| d.join("scripts/install-wasm-toolchain.sh").exists())
+        .expect("the workspace root")
+        .to_path_buf()
 }
 
 /// Installs clang, lld and wasi-libc through the project script when they are missing.
@@ -28,8 +34,11 @@ fn toolchain() {
 pub fn compile(name: &str) -> Vec<u8> {
     toolchain();
     let src = root().join("tests/programs").join(format!("{name}.c"));
-    let out =
-        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}-{}.wasm", std::process::id()));
+    // Unique per call: tests compile the same program concurrently.
+    static COUNT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("{name}-{}-{n}.wasm", std::process::id()));
     let output = Command::new("clang")
         .args([
             "--target=wasm32-wasi",
