@@ -11,7 +11,9 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, anyhow};
 use clap::Args;
-use wexe::{Engine, Func, Linker, Module, Store, Trap, Val, WasmBacktrace};
+use wexe::{Engine, Func, Linker, Module, Store, Val};
+
+use super::backtrace::find_trap;
 
 use super::TierArg;
 use super::values::{parse_args, show_val};
@@ -59,7 +61,7 @@ impl RunCommand {
         let linker = make_linker(&engine, &mut store, &file, &args)?;
         let instance = match linker.instantiate(&mut store, &module) {
             Ok(instance) => instance,
-            Err(e) if find_trap(&e).is_some() => return Ok(report_trap(&e)),
+            Err(e) if find_trap(&e).is_some() => return Ok(report_trap(&e, &file)),
             Err(e) => return Err(e.context(format!("cannot instantiate {}", file.display()))),
         };
 
@@ -87,7 +89,7 @@ impl RunCommand {
         };
         let results = match call(&mut store, func, &params) {
             Ok(results) => results,
-            Err(e) if find_trap(&e).is_some() => return Ok(report_trap(&e)),
+            Err(e) if find_trap(&e).is_some() => return Ok(report_trap(&e, &file)),
             Err(e) => return Err(e.context(format!("`{name}` failed"))),
         };
         if self.invoke.is_some() {
@@ -149,18 +151,8 @@ fn exported_funcs(module: &Module) -> String {
     }
 }
 
-/// The trap inside `err`, searching the whole chain of causes.
-fn find_trap(err: &anyhow::Error) -> Option<Trap> {
-    err.chain().find_map(|e| e.downcast_ref::<Trap>().copied())
-}
-
-/// Prints a trap and its wasm backtrace to stderr; the exit status after a trap is 134.
-fn report_trap(err: &anyhow::Error) -> ExitCode {
-    if let Some(trap) = find_trap(err) {
-        eprintln!("error: {trap}");
-    }
-    if let Some(bt) = err.downcast_ref::<WasmBacktrace>() {
-        eprint!("{bt}");
-    }
-    ExitCode::from(134)
+/// Prints a trap and its wasm backtrace (names demangled, source lines with
+/// `WEXE_BACKTRACE_DETAILS=1`); the exit status after a trap is 134.
+fn report_trap(err: &anyhow::Error, file: &Path) -> ExitCode {
+    super::backtrace::report_trap(err, &|| super::backtrace::read_binary(file))
 }
