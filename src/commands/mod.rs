@@ -9,6 +9,7 @@ mod dwarf;
 pub mod inspect;
 mod policy;
 mod policy_file;
+mod preload;
 mod program;
 pub mod run;
 pub mod validate;

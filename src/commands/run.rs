@@ -23,7 +23,8 @@ Examples:
   wexe run hello.wasm                 run the program's `_start`
   wexe hello.wasm a b                 the same, shorter; `a` and `b` are the program's arguments
   wexe run --invoke add add.wat 2 3   call the export `add` with 2 and 3 and print the result (5)
-  wexe run --invoke scale m.wasm -1.5 inf   numbers may be negative, inf or nan";
+  wexe run --invoke scale m.wasm -1.5 inf   numbers may be negative, inf or nan
+  wexe run --preload math=math.wasm app.wasm   app.wasm imports `math`'s exports";
 
 /// Run a WebAssembly module (a .wasm binary or a .wat text file)
 #[derive(Args)]
@@ -38,6 +39,11 @@ pub struct RunCommand {
     /// printed one per line
     #[arg(long, value_name = "NAME")]
     invoke: Option<String>,
+
+    /// Instantiate the module at PATH first and let the program import its exports from the
+    /// module name NAME (repeatable; later preloads may import earlier ones)
+    #[arg(long, value_name = "NAME=PATH")]
+    preload: Vec<String>,
 
     /// The module, then the program's arguments; everything after FILE belongs to the program
     #[arg(value_names = ["FILE", "ARGS"], required = true, trailing_var_arg = true)]
@@ -58,7 +64,8 @@ impl RunCommand {
         let engine = Engine::new(&self.tier.config())?;
         let module = load_module(&engine, &file)?;
         let mut store = Store::new(&engine, Host::default());
-        let linker = make_linker(&engine, &mut store, &file, &args)?;
+        let mut linker = make_linker(&engine, &mut store, &file, &args)?;
+        super::preload::apply(&engine, &mut linker, &mut store, &self.preload)?;
         let instance = match linker.instantiate(&mut store, &module) {
             Ok(instance) => instance,
             Err(e) if find_trap(&e).is_some() => return Ok(report_trap(&e, &file)),
