@@ -151,10 +151,11 @@ fn uninstall(name: &str) -> Result<ExitCode> {
 
 fn status(name: &str) -> Result<ExitCode> {
     let persisted = kernel::persist_path(name);
-    let persisted = persisted
-        .exists()
-        .then(|| format!("; persisted in {}", persisted.display()))
-        .unwrap_or_default();
+    let persisted = if persisted.exists() {
+        format!("; persisted in {}", persisted.display())
+    } else {
+        String::new()
+    };
     if !kernel::is_mounted() {
         println!(
             "not registered: binfmt_misc is not mounted on {}{persisted}",

@@ -51,11 +51,7 @@ fn memory(m: &MemoryType) -> String {
 }
 
 fn table(t: &TableType) -> String {
-    format!(
-        "table {} {}",
-        t.element,
-        limits(t.minimum.into(), t.maximum.map(Into::into))
-    )
+    format!("table {} {}", t.element, limits(t.minimum, t.maximum))
 }
 
 fn extern_type(t: &ExternType) -> String {
