@@ -6,6 +6,7 @@ use std::ffi::OsString;
 
 use anyhow::{Result, anyhow};
 use wexe::{Engine, Linker, Module, Store};
+use wexe_wasi::{I32Exit, WasiCtx, WasiCtxBuilder};
 
 use super::backtrace::find_trap;
 use super::policy::Grants;
@@ -18,18 +19,40 @@ pub enum Outcome {
     Trap(anyhow::Error),
 }
 
-/// The host state of a program: WASI's context once WASI is part of wexe.
-#[derive(Default)]
-pub struct ProgramHost {}
+/// The host state of a program: its WASI context.
+pub type ProgramHost = WasiCtx;
 
-/// Defines the program's imports. Until `wexe-wasi` is on main, nothing is defined: modules that
-/// import WASI fail to instantiate with an unknown-import error naming the import.
+/// The WASI context for `argv` under `grants`: stdio inherited, the granted directories,
+/// variables and listening sockets.
+pub fn wasi_context(argv: &[OsString], grants: &Grants) -> Result<WasiCtx> {
+    let mut b = WasiCtxBuilder::new();
+    b.args(argv.iter().map(|a| a.to_string_lossy().into_owned()));
+    b.inherit_stdio();
+    for (name, value) in &grants.env {
+        b.env(name.as_str(), value.as_str());
+    }
+    for d in &grants.dirs {
+        if d.read_only {
+            b.preopen_dir_read_only(&d.host, d.guest.as_str());
+        } else {
+            b.preopen_dir(&d.host, d.guest.as_str());
+        }
+    }
+    for addr in &grants.tcplisten {
+        b.tcp_listen(addr.as_str());
+    }
+    b.build()
+}
+
+/// Defines the program's imports: WASI preview1 (and `wasi_unstable`).
 fn make_linker(
     engine: &Engine,
-    _argv: &[OsString],
-    _grants: &Grants,
+    argv: &[OsString],
+    grants: &Grants,
 ) -> Result<(Linker<ProgramHost>, ProgramHost)> {
-    Ok((Linker::new(engine), ProgramHost::default()))
+    let mut linker = Linker::new(engine);
+    wexe_wasi::add_to_linker(&mut linker, |ctx: &mut WasiCtx| ctx)?;
+    Ok((linker, wasi_context(argv, grants)?))
 }
 
 /// Instantiates `module` and calls `_start`.
@@ -49,7 +72,11 @@ pub fn run_command(
     });
     match result {
         Ok(()) => Ok(Outcome::Exit(0)),
-        Err(e) if find_trap(&e).is_some() => Ok(Outcome::Trap(e)),
-        Err(e) => Err(e),
+        Err(e) => match e.downcast_ref::<I32Exit>() {
+            // The kernel keeps the low 8 bits of an exit status, as for a native exit().
+            Some(exit) => Ok(Outcome::Exit(exit.0 as u8)),
+            None if find_trap(&e).is_some() => Ok(Outcome::Trap(e)),
+            None => Err(e),
+        },
     }
 }
