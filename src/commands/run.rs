@@ -13,7 +13,9 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, anyhow};
 use clap::Args;
-use wexe::{Engine, Func, Linker, Module, Store, Trap, Val, WasmBacktrace};
+use wexe::{Engine, Func, Linker, Module, Store, Val};
+
+use super::backtrace::find_trap;
 
 use super::TierArg;
 use super::values::{parse_args, show_val};
@@ -25,7 +27,9 @@ Examples:
   wexe run --invoke add add.wat 2 3   call the export `add` with 2 and 3 and print the result (5)
   wexe run --invoke scale m.wasm -1.5 inf   numbers may be negative, inf or nan
   wexe run --dir data::/data --env LANG prog.wasm    the program sees ./data as /data and $LANG
-  wexe run --tcplisten 127.0.0.1:8080 server.wasm    a preopened listening socket";
+  wexe run --tcplisten 127.0.0.1:8080 server.wasm    a preopened listening socket
+
+  wexe run --preload math=math.wasm app.wasm   app.wasm imports `math`'s exports";
 
 /// Run a WebAssembly module (a .wasm binary or a .wat text file)
 #[derive(Args)]
@@ -58,6 +62,11 @@ pub struct RunCommand {
     #[arg(long, value_name = "NAME")]
     invoke: Option<String>,
 
+    /// Instantiate the module at PATH first and let the program import its exports from the
+    /// module name NAME (repeatable; later preloads may import earlier ones)
+    #[arg(long, value_name = "NAME=PATH")]
+    preload: Vec<String>,
+
     /// The module, then the program's arguments; everything after FILE belongs to the program
     #[arg(value_names = ["FILE", "ARGS"], required = true, trailing_var_arg = true)]
     module_and_args: Vec<OsString>,
@@ -79,10 +88,11 @@ impl RunCommand {
         let module = Module::from_file(&engine, &file)?;
         let wasi = self.wasi_context(&file, &args)?;
         let mut store = Store::new(&engine, Host { wasi });
-        let linker = make_linker(&engine)?;
+        let mut linker = make_linker(&engine)?;
+        super::preload::apply(&engine, &mut linker, &mut store, &self.preload)?;
         let instance = match linker.instantiate(&mut store, &module) {
             Ok(instance) => instance,
-            Err(e) if find_trap(&e).is_some() => return Ok(report_trap(&e)),
+            Err(e) if find_trap(&e).is_some() => return Ok(report_trap(&e, &file)),
             Err(e) => return Err(e.context(format!("cannot instantiate {}", file.display()))),
         };
 
@@ -116,7 +126,7 @@ impl RunCommand {
                     return Ok(ExitCode::from(exit.0 as u8));
                 }
                 if find_trap(&e).is_some() {
-                    return Ok(report_trap(&e));
+                    return Ok(report_trap(&e, &file));
                 }
                 return Err(e.context(format!("`{name}` failed")));
             }
@@ -191,18 +201,8 @@ fn exported_funcs(module: &Module) -> String {
     }
 }
 
-/// The trap inside `err`, searching the whole chain of causes.
-fn find_trap(err: &anyhow::Error) -> Option<Trap> {
-    err.chain().find_map(|e| e.downcast_ref::<Trap>().copied())
-}
-
-/// Prints a trap and its wasm backtrace to stderr; the exit status after a trap is 134.
-fn report_trap(err: &anyhow::Error) -> ExitCode {
-    if let Some(trap) = find_trap(err) {
-        eprintln!("error: {trap}");
-    }
-    if let Some(bt) = err.downcast_ref::<WasmBacktrace>() {
-        eprint!("{bt}");
-    }
-    ExitCode::from(134)
+/// Prints a trap and its wasm backtrace (names demangled, source lines with
+/// `WEXE_BACKTRACE_DETAILS=1`); the exit status after a trap is 134.
+fn report_trap(err: &anyhow::Error, file: &Path) -> ExitCode {
+    super::backtrace::report_trap(err, &|| super::backtrace::read_binary(file))
 }
