@@ -35,6 +35,8 @@ pub struct Config {
     pub(crate) max_call_depth: usize,
     pub(crate) max_memory_size: u64,
     pub(crate) simd: bool,
+    pub(crate) consume_fuel: bool,
+    pub(crate) interruptible: bool,
 }
 
 impl Default for Config {
@@ -45,6 +47,8 @@ impl Default for Config {
             max_call_depth: 2_000_000,
             max_memory_size: 1 << 32,
             simd: true,
+            consume_fuel: false,
+            interruptible: false,
         }
     }
 }
@@ -78,6 +82,27 @@ impl Config {
     pub fn max_memory_size(&mut self, bytes: u64) -> &mut Config {
         self.max_memory_size = bytes;
         self
+    }
+
+    /// Whether execution consumes fuel: one unit at every function entry and every loop
+    /// iteration. A store starts with none (see [`crate::Store::set_fuel`]); running out traps
+    /// with [`crate::Trap::OutOfFuel`]. Costs a check at those points when on, nothing when off.
+    pub fn consume_fuel(&mut self, enable: bool) -> &mut Config {
+        self.consume_fuel = enable;
+        self
+    }
+
+    /// Whether running code can be interrupted from another thread with an
+    /// [`crate::InterruptHandle`] (for timeouts); it then traps with [`crate::Trap::Interrupt`]
+    /// at the next function entry or loop iteration.
+    pub fn interruptible(&mut self, enable: bool) -> &mut Config {
+        self.interruptible = enable;
+        self
+    }
+
+    /// Whether function entries and loop headers check fuel or interruption.
+    pub(crate) fn checks_progress(&self) -> bool {
+        self.consume_fuel || self.interruptible
     }
 
     /// Whether modules may use 128-bit SIMD (validation only for now; executing a SIMD operator

@@ -9,7 +9,7 @@ mod entities;
 
 use std::any::Any;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use anyhow::Result;
 
@@ -37,6 +37,30 @@ pub(crate) struct StoreInner {
     pub instances: Vec<InstanceEntity>,
     pub externrefs: Vec<Arc<dyn Any + Send + Sync>>,
     pub stack: ExecStack,
+    /// Fuel left, when the engine consumes fuel.
+    pub fuel: u64,
+    /// Set by an [`InterruptHandle`]; checked when the engine is interruptible.
+    pub interrupt: Arc<AtomicBool>,
+}
+
+/// Interrupts the code running in a store from any thread (for timeouts). Needs an engine
+/// made with [`crate::Config::interruptible`].
+#[derive(Clone, Debug)]
+pub struct InterruptHandle {
+    flag: Arc<AtomicBool>,
+}
+
+impl InterruptHandle {
+    /// Makes the store's running code trap with [`crate::Trap::Interrupt`] at its next
+    /// function entry or loop iteration (and any code started later, until [`Self::reset`]).
+    pub fn interrupt(&self) {
+        self.flag.store(true, Ordering::Relaxed);
+    }
+
+    /// Lets code run again after an interruption.
+    pub fn reset(&self) {
+        self.flag.store(false, Ordering::Relaxed);
+    }
 }
 
 impl StoreInner {
@@ -83,6 +107,8 @@ impl<T: 'static> Store<T> {
             instances: Vec::new(),
             externrefs: Vec::new(),
             stack: ExecStack::new(engine.config()),
+            fuel: 0,
+            interrupt: Arc::new(AtomicBool::new(false)),
         };
         Store {
             inner,
@@ -109,6 +135,34 @@ impl<T: 'static> Store<T> {
     /// The engine this store belongs to.
     pub fn engine(&self) -> &Engine {
         &self.inner.engine
+    }
+
+    /// Sets the fuel left for execution; an error unless the engine consumes fuel.
+    pub fn set_fuel(&mut self, fuel: u64) -> Result<()> {
+        if !self.inner.engine.config().consume_fuel {
+            anyhow::bail!("fuel is not enabled: use `Config::consume_fuel(true)`");
+        }
+        self.inner.fuel = fuel;
+        Ok(())
+    }
+
+    /// The fuel left; an error unless the engine consumes fuel.
+    pub fn get_fuel(&self) -> Result<u64> {
+        if !self.inner.engine.config().consume_fuel {
+            anyhow::bail!("fuel is not enabled: use `Config::consume_fuel(true)`");
+        }
+        Ok(self.inner.fuel)
+    }
+
+    /// A handle that interrupts this store's running code; an error unless the engine is
+    /// interruptible.
+    pub fn interrupt_handle(&self) -> Result<InterruptHandle> {
+        if !self.inner.engine.config().interruptible {
+            anyhow::bail!("interruption is not enabled: use `Config::interruptible(true)`");
+        }
+        Ok(InterruptHandle {
+            flag: self.inner.interrupt.clone(),
+        })
     }
 }
 
