@@ -80,6 +80,8 @@ print("io size", #all, f:seek("set", 5), f:read("n"), f:seek("end"))
 f:close()
 print("io missing", io.open(dir .. "/no/such/file", "r"))
 print("os", type(os.time()), type(os.clock()), os.getenv("LUA_TEST_VAR"), os.getenv("HOME"))
+print("escape", select(2, io.open(dir .. "/../escape.txt", "w")))
+print("escape", select(2, io.open("/etc/hostname", "r")))
 print("remove", os.rename(path, dir .. "/renamed.txt"), io.open(path) == nil)
 
 io.stdout:write("exiting with 3\n")

@@ -53,7 +53,11 @@ int main(int argc, char **argv) {
     }
     for (int i = 2; i < argc; i++)
         lua_pushstring(L, argv[i]);
-    lua_call(L, argc - 2, 0);
+    /* Protected, so that an error reaches lua_main_throw (an unprotected one would abort). */
+    if (lua_pcall(L, argc - 2, 0, 0) != LUA_OK) {
+        fprintf(stderr, "lua: %s\n", lua_tostring(L, -1));
+        return 1;
+    }
     lua_close(L);
     return 0;
 }
