@@ -122,8 +122,14 @@ impl<'a> GuestMemory<'a> {
         Ok(out)
     }
 
-    /// Gathers the bytes the iovecs name (at most [`MAX_TRANSFER`]) into one buffer.
-    pub fn gather(&self, iovs: &[IoVec]) -> WasiResult<Vec<u8>> {
+    /// Gathers the bytes the iovecs name (at most [`MAX_TRANSFER`]) into one buffer; borrowed
+    /// from guest memory, without a copy, when a single iovec holds them all (the usual case).
+    pub fn gather(&self, iovs: &[IoVec]) -> WasiResult<std::borrow::Cow<'_, [u8]>> {
+        let mut nonempty = iovs.iter().filter(|v| v.len > 0);
+        if let (Some(v), None) = (nonempty.next(), nonempty.next()) {
+            let take = (v.len as usize).min(MAX_TRANSFER) as u32;
+            return Ok(std::borrow::Cow::Borrowed(self.slice(v.ptr, take)?));
+        }
         let mut out = Vec::new();
         for v in iovs {
             let room = MAX_TRANSFER - out.len();
@@ -133,7 +139,7 @@ impl<'a> GuestMemory<'a> {
                 break;
             }
         }
-        Ok(out)
+        Ok(std::borrow::Cow::Owned(out))
     }
 
     /// Scatters `data` over the iovecs in order; returns the count of bytes placed.
