@@ -228,7 +228,19 @@ mod tests {
         assert_eq!(placed, 12);
         assert_eq!(m.slice(32, 4).unwrap(), b"abcd");
         assert_eq!(m.slice(40, 8).unwrap(), b"efghijkl");
-        assert_eq!(m.gather(&iovs).unwrap(), b"abcdefghijkl");
+        let gathered = m.gather(&iovs).unwrap();
+        assert_eq!(&gathered[..], b"abcdefghijkl");
+        assert!(
+            matches!(gathered, std::borrow::Cow::Owned(_)),
+            "two iovecs are copied together"
+        );
+        let one = &iovs[1..];
+        let borrowed = m.gather(one).unwrap();
+        assert_eq!(&borrowed[..], b"efghijkl");
+        assert!(
+            matches!(borrowed, std::borrow::Cow::Borrowed(_)),
+            "one iovec is not copied"
+        );
     }
 
     #[test]
