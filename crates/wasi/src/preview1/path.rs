@@ -32,11 +32,10 @@ fn follow(flags: u32) -> WasiResult<bool> {
     Ok(flags & lookupflags::SYMLINK_FOLLOW != 0)
 }
 
-/// Host metadata as a WASI `filestat`.
-pub(crate) fn metadata_to_filestat(m: &Metadata) -> Filestat {
+/// A host file type as a WASI `filetype`.
+pub(crate) fn wasi_filetype(t: &cap_std::fs::FileType) -> u8 {
     use cap_fs_ext::FileTypeExt;
-    let t = m.file_type();
-    let ft = if t.is_dir() {
+    if t.is_dir() {
         filetype::DIRECTORY
     } else if t.is_file() {
         filetype::REGULAR_FILE
@@ -50,7 +49,12 @@ pub(crate) fn metadata_to_filestat(m: &Metadata) -> Filestat {
         filetype::SOCKET_STREAM
     } else {
         filetype::UNKNOWN
-    };
+    }
+}
+
+/// Host metadata as a WASI `filestat`.
+pub(crate) fn metadata_to_filestat(m: &Metadata) -> Filestat {
+    let ft = wasi_filetype(&m.file_type());
     let ns = |s: i64, n: i64| {
         (s.max(0) as u64)
             .saturating_mul(1_000_000_000)
@@ -178,6 +182,19 @@ pub fn path_open(
     mem.write_u32(opened, fd)
 }
 
+/// A directory operation on one path, needing `right` on the directory `fd`.
+fn on_path(
+    ctx: &mut WasiCtx,
+    mem: &mut GuestMemory,
+    [fd, path, len]: [u32; 3],
+    right: u64,
+    op: impl FnOnce(&cap_std::fs::Dir, &str) -> std::io::Result<()>,
+) -> WasiResult<()> {
+    let path = path_arg(mem, path, len)?;
+    let dir = ctx.table.get(fd)?.dir(right)?;
+    Ok(op(dir, &path)?)
+}
+
 pub fn path_create_directory(
     ctx: &mut WasiCtx,
     mem: &mut GuestMemory,
@@ -185,9 +202,13 @@ pub fn path_create_directory(
     path: u32,
     len: u32,
 ) -> WasiResult<()> {
-    let path = path_arg(mem, path, len)?;
-    let dir = ctx.table.get(fd)?.dir(rights::PATH_CREATE_DIRECTORY)?;
-    Ok(dir.create_dir(path)?)
+    on_path(
+        ctx,
+        mem,
+        [fd, path, len],
+        rights::PATH_CREATE_DIRECTORY,
+        |d, p| d.create_dir(p),
+    )
 }
 
 pub fn path_remove_directory(
@@ -197,9 +218,13 @@ pub fn path_remove_directory(
     path: u32,
     len: u32,
 ) -> WasiResult<()> {
-    let path = path_arg(mem, path, len)?;
-    let dir = ctx.table.get(fd)?.dir(rights::PATH_REMOVE_DIRECTORY)?;
-    Ok(dir.remove_dir(path)?)
+    on_path(
+        ctx,
+        mem,
+        [fd, path, len],
+        rights::PATH_REMOVE_DIRECTORY,
+        |d, p| d.remove_dir(p),
+    )
 }
 
 pub fn path_unlink_file(
@@ -209,9 +234,13 @@ pub fn path_unlink_file(
     path: u32,
     len: u32,
 ) -> WasiResult<()> {
-    let path = path_arg(mem, path, len)?;
-    let dir = ctx.table.get(fd)?.dir(rights::PATH_UNLINK_FILE)?;
-    Ok(dir.remove_file(path)?)
+    on_path(
+        ctx,
+        mem,
+        [fd, path, len],
+        rights::PATH_UNLINK_FILE,
+        |d, p| d.remove_file(p),
+    )
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -17,7 +17,6 @@ struct DirEnt {
 }
 
 fn entries(dir: &cap_std::fs::Dir) -> WasiResult<Vec<DirEnt>> {
-    use cap_fs_ext::FileTypeExt;
     use std::os::unix::fs::DirEntryExt;
     let self_ino = cap_fs_ext::MetadataExt::ino(&dir.dir_metadata()?);
     let mut out = vec![
@@ -35,21 +34,7 @@ fn entries(dir: &cap_std::fs::Dir) -> WasiResult<Vec<DirEnt>> {
     for e in dir.entries()? {
         let e = e?;
         let t = e.file_type()?;
-        let kind = if t.is_dir() {
-            filetype::DIRECTORY
-        } else if t.is_file() {
-            filetype::REGULAR_FILE
-        } else if t.is_symlink() {
-            filetype::SYMBOLIC_LINK
-        } else if t.is_char_device() {
-            filetype::CHARACTER_DEVICE
-        } else if t.is_block_device() {
-            filetype::BLOCK_DEVICE
-        } else if t.is_socket() {
-            filetype::SOCKET_STREAM
-        } else {
-            filetype::UNKNOWN
-        };
+        let kind = super::path::wasi_filetype(&t);
         out.push(DirEnt {
             ino: e.ino(),
             kind,
