@@ -12,7 +12,7 @@ use wexe_environ::FuncType;
 pub enum Tier {
     /// The interpreter: portable, instant start.
     Interp,
-    /// The Cranelift JIT (not built yet).
+    /// The Cranelift JIT: every function compiled to machine code when the module is created.
     Jit,
 }
 
@@ -123,9 +123,7 @@ impl Engine {
     /// Makes an engine with the given settings.
     pub fn new(config: &Config) -> Result<Engine> {
         if config.tier == Tier::Jit {
-            bail!(
-                "the JIT tier is not available in this build yet; use the interpreter (`--tier interp`)"
-            );
+            crate::jit::check_host().map_err(|e| anyhow::anyhow!("the JIT tier: {e}"))?;
         }
         let types = Mutex::new(TypeRegistry::default());
         Ok(Engine {

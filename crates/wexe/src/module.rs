@@ -18,6 +18,8 @@ pub(crate) struct ModuleInner {
     pub type_ids: Vec<u32>,
     /// Translated bodies of the defined functions, filled on first call.
     pub compiled: Box<[OnceLock<Result<CompiledFunc, String>>]>,
+    /// Machine code of every function, when the engine's tier is the JIT.
+    pub jit: Option<crate::jit::JitModule>,
 }
 
 /// A compiled WebAssembly module; cheap to clone.
@@ -92,14 +94,16 @@ impl Module {
     pub fn from_binary(engine: &Engine, bytes: &[u8]) -> Result<Module> {
         let features = wexe_environ::wasm_features(engine.config().simd);
         let info = wexe_environ::parse_module(bytes, features)?;
-        let type_ids = info.types.iter().map(|t| engine.type_id(t)).collect();
+        let type_ids: Vec<u32> = info.types.iter().map(|t| engine.type_id(t)).collect();
         let compiled = (0..info.bodies.len()).map(|_| OnceLock::new()).collect();
+        let jit = crate::jit::compile_for(engine, &info, bytes, &type_ids)?;
         let inner = ModuleInner {
             engine: engine.clone(),
             bytes: bytes.to_vec(),
             info,
             type_ids,
             compiled,
+            jit,
         };
         Ok(Module {
             inner: Arc::new(inner),

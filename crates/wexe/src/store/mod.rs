@@ -37,6 +37,8 @@ pub(crate) struct StoreInner {
     pub instances: Vec<InstanceEntity>,
     pub externrefs: Vec<Arc<dyn Any + Send + Sync>>,
     pub stack: ExecStack,
+    /// What compiled code reads (JIT tier only).
+    pub jit: crate::jit::JitStore,
 }
 
 impl StoreInner {
@@ -83,6 +85,7 @@ impl<T: 'static> Store<T> {
             instances: Vec::new(),
             externrefs: Vec::new(),
             stack: ExecStack::new(engine.config()),
+            jit: crate::jit::JitStore::new(),
         };
         Store {
             inner,

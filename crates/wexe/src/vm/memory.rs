@@ -16,6 +16,12 @@ pub(crate) struct LinearMemory {
 }
 
 impl LinearMemory {
+    /// Whether memories are reserved with guard regions, so that compiled code may omit bounds
+    /// checks.
+    pub fn guarded() -> bool {
+        false
+    }
+
     /// A memory of `ty.minimum` zeroed pages; `None` when that exceeds `limit_bytes` or cannot
     /// be allocated.
     pub fn new(ty: MemoryType, limit_bytes: u64) -> Option<LinearMemory> {
