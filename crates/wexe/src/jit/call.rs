@@ -16,8 +16,6 @@ use crate::vm::traps::{self, TrapSite};
 const MAX_NESTING: u32 = 100;
 /// Stack kept free below compiled code for host functions and the signal handler.
 const STACK_MARGIN: usize = 256 << 10;
-/// The most frames a backtrace lists.
-const MAX_BACKTRACE: usize = 100;
 
 /// The lowest address compiled code may use on this thread's stack.
 fn stack_limit(max_wasm_stack: usize) -> usize {
@@ -108,7 +106,7 @@ pub(crate) fn call(
     }
     sync(inner);
     if let Err(site) = outcome {
-        return Err(trap_error(inner, site));
+        return Err(trap_error(inner, &site));
     }
     let ty = inner.funcs[func as usize].ty().clone();
     for ((r, t), v) in results.iter_mut().zip(ty.results()).zip(&values) {
@@ -135,7 +133,7 @@ fn to_trap(code: TrapCode) -> Trap {
 }
 
 /// The error for a trap at `site`.
-fn trap_error(inner: &mut StoreInner, site: TrapSite) -> anyhow::Error {
+fn trap_error(inner: &mut StoreInner, site: &TrapSite) -> anyhow::Error {
     let code = find_module(inner, site.pc).and_then(|m| {
         let jm = m.inner.jit.as_ref()?;
         jm.trap_at(site.pc)
@@ -198,28 +196,14 @@ fn frame_info(inner: &StoreInner, pc: usize) -> Option<FrameInfo> {
     })
 }
 
-/// Walks the compiled frames from the trap site outwards.
-fn backtrace(inner: &StoreInner, site: TrapSite) -> WasmBacktrace {
-    let mut pcs = vec![site.pc];
-    let mut fp = site.fp;
-    while fp != 0 {
-        // SAFETY: compiled code keeps frame pointers: `fp` points at the saved caller frame
-        // pointer, followed by the return address. We stop at the first return address
-        // outside compiled code (the entry's Rust frame).
-        let (next, ret) = unsafe { (*(fp as *const usize), *((fp + 8) as *const usize)) };
-        if !traps::is_code(ret) || next <= fp {
-            break;
-        }
-        pcs.push(ret - 1);
-        fp = next;
-    }
-    let mut bt = WasmBacktrace::default();
-    let n = pcs.len();
-    for (i, &pc) in pcs.iter().enumerate() {
-        if n > MAX_BACKTRACE && i >= MAX_BACKTRACE / 2 && i < n - MAX_BACKTRACE / 2 {
-            bt.omitted += 1;
-            continue;
-        }
+/// The wasm frames of a trap, innermost first.
+fn backtrace(inner: &StoreInner, site: &TrapSite) -> WasmBacktrace {
+    let (rets, omitted) = site.return_addresses();
+    let mut bt = WasmBacktrace {
+        omitted,
+        ..WasmBacktrace::default()
+    };
+    for pc in std::iter::once(site.pc).chain(rets) {
         if let Some(f) = frame_info(inner, pc) {
             bt.frames.push(f);
         }

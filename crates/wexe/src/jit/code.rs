@@ -8,8 +8,10 @@ use wexe_environ::{CompileInput, CompiledFunction, Compiler, ModuleInfo, RelocKi
 
 use crate::vm::CodeMemory;
 
-/// Where one compiled function lies in the code memory, and its trap and source tables.
+/// Where one compiled function or trampoline lies in the code memory, and its trap and source
+/// tables; `def` is its defined-function index (`None` for trampolines).
 struct FuncInfo {
+    def: Option<usize>,
     start: usize,
     len: usize,
     traps: Vec<(u32, TrapCode)>,
@@ -18,6 +20,9 @@ struct FuncInfo {
 
 pub(crate) struct JitModule {
     code: CodeMemory,
+    /// Where each defined function starts.
+    def_starts: Vec<usize>,
+    /// Every function and trampoline, in code order.
     funcs: Vec<FuncInfo>,
     array_entries: Vec<usize>,
     host_adapters: Vec<usize>,
@@ -54,8 +59,8 @@ pub(crate) fn compile(
         at
     };
     let starts: Vec<usize> = out.funcs.iter().map(&mut place).collect();
-    let array_entries = out.array_entries.iter().map(&mut place).collect();
-    let host_adapters = out.host_adapters.iter().map(&mut place).collect();
+    let array_entries: Vec<usize> = out.array_entries.iter().map(&mut place).collect();
+    let host_adapters: Vec<usize> = out.host_adapters.iter().map(&mut place).collect();
     let code = CodeMemory::new(&image, |base, bytes| {
         for (f, &start) in out.funcs.iter().zip(&starts) {
             for r in &f.relocs {
@@ -81,11 +86,22 @@ pub(crate) fn compile(
         }
         Ok(())
     })?;
+    let def_starts: Vec<usize> = starts.clone();
+    let trampolines = out
+        .array_entries
+        .into_iter()
+        .zip(&array_entries)
+        .chain(out.host_adapters.into_iter().zip(&host_adapters))
+        .map(|(f, &start)| (None, f, start));
     let funcs = out
         .funcs
         .into_iter()
         .zip(starts)
-        .map(|(f, start)| FuncInfo {
+        .enumerate()
+        .map(|(i, (f, start))| (Some(i), f, start))
+        .chain(trampolines)
+        .map(|(def, f, start)| FuncInfo {
+            def,
             start,
             len: f.code.len(),
             traps: f.traps,
@@ -94,6 +110,7 @@ pub(crate) fn compile(
         .collect();
     Ok(JitModule {
         code,
+        def_starts,
         funcs,
         array_entries,
         host_adapters,
@@ -103,7 +120,7 @@ pub(crate) fn compile(
 impl JitModule {
     /// The entry of defined function `def`.
     pub fn func_ptr(&self, def: usize) -> *const u8 {
-        self.code.base().wrapping_add(self.funcs[def].start)
+        self.code.base().wrapping_add(self.def_starts[def])
     }
 
     pub fn array_entry(&self, type_index: usize) -> *const u8 {
@@ -122,7 +139,7 @@ impl JitModule {
         self.code.contains(pc)
     }
 
-    /// The defined function containing `pc` and the offset of `pc` within it.
+    /// The function or trampoline containing `pc` and the offset of `pc` within it.
     fn locate(&self, pc: usize) -> Option<(usize, u32)> {
         let off = pc.checked_sub(self.code.base() as usize)?;
         let i = self
@@ -144,6 +161,7 @@ impl JitModule {
     /// The defined function and wasm offset of the instruction at `pc`.
     pub fn wasm_location(&self, pc: usize) -> Option<(usize, Option<u32>)> {
         let (i, off) = self.locate(pc)?;
+        let def = self.funcs[i].def?;
         let locs = &self.funcs[i].srclocs;
         let j = locs.partition_point(|l| l.0 <= off);
         let loc = j
@@ -151,6 +169,6 @@ impl JitModule {
             .map(|j| locs[j])
             .filter(|l| off < l.1)
             .map(|l| l.2);
-        Some((i, loc))
+        Some((def, loc))
     }
 }

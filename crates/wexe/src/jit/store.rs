@@ -21,7 +21,10 @@ pub(super) struct StoreCtx {
 pub(crate) struct JitStore {
     pub(super) ctx: Box<StoreCtx>,
     funcrefs: Vec<VMFuncRef>,
+    /// Boxed so that their addresses, held by vmctxs, stay put as the vectors grow.
+    #[allow(clippy::vec_box)]
     mem_defs: Vec<Box<VMMemoryDef>>,
+    #[allow(clippy::vec_box)]
     table_defs: Vec<Box<VMTableDef>>,
     /// One vmctx per instance (empty for instances of other tiers).
     vmctxs: Vec<Box<[u64]>>,

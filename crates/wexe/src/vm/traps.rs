@@ -16,17 +16,75 @@ unsafe extern "C" {
     fn wexe_unwind() -> !;
 }
 
-/// Where a trap happened: the faulting pc and frame pointer (0 for a trap raised by a builtin,
-/// whose code site the compiled caller's trap instruction gives instead).
-#[derive(Clone, Copy, Debug, Default)]
+/// How many return addresses a trap keeps from each end of the stack.
+const KEPT: usize = 64;
+
+/// Where a trap happened: the faulting pc, the signal, and the return addresses of the compiled
+/// frames below it, found by the handler while the stack was still intact (the innermost
+/// [`KEPT`] and the outermost [`KEPT`]; `frames` counts them all).
+#[derive(Clone, Copy, Debug)]
 pub(crate) struct TrapSite {
     pub pc: usize,
-    pub fp: usize,
     pub signal: i32,
+    pub frames: usize,
+    inner: [usize; KEPT],
+    outer: [usize; KEPT],
+}
+
+impl TrapSite {
+    const EMPTY: TrapSite = TrapSite {
+        pc: 0,
+        signal: 0,
+        frames: 0,
+        inner: [0; KEPT],
+        outer: [0; KEPT],
+    };
+
+    fn push(&mut self, ret: usize) {
+        if self.frames < KEPT {
+            self.inner[self.frames] = ret;
+        } else {
+            self.outer[(self.frames - KEPT) % KEPT] = ret;
+        }
+        self.frames += 1;
+    }
+
+    /// The kept return addresses, innermost first, and how many were dropped in the middle.
+    pub fn return_addresses(&self) -> (Vec<usize>, usize) {
+        let n = self.frames;
+        let mut out: Vec<usize> = self.inner[..n.min(KEPT)].to_vec();
+        if n > KEPT {
+            let rest = (n - KEPT).min(KEPT);
+            let first = if n - KEPT > KEPT {
+                (n - KEPT) % KEPT
+            } else {
+                0
+            };
+            out.extend((0..rest).map(|i| self.outer[(first + i) % KEPT]));
+        }
+        (out, n.saturating_sub(2 * KEPT))
+    }
+
+    /// Walks the frame-pointer chain from `fp` while return addresses lie in compiled code.
+    ///
+    /// # Safety
+    /// `fp` must be the frame pointer of a compiled frame (compiled code keeps frame pointers,
+    /// so each frame starts with the caller's frame pointer followed by the return address).
+    unsafe fn walk(&mut self, mut fp: usize) {
+        while fp != 0 {
+            // SAFETY: see above; the walk stops at the first frame not entered from our code.
+            let (next, ret) = unsafe { (*(fp as *const usize), *((fp + 8) as *const usize)) };
+            if !is_code(ret) || next <= fp {
+                break;
+            }
+            self.push(ret - 1);
+            fp = next;
+        }
+    }
 }
 
 thread_local! {
-    static LAST_TRAP: Cell<TrapSite> = const { Cell::new(TrapSite { pc: 0, fp: 0, signal: 0 }) };
+    static LAST_TRAP: Cell<TrapSite> = const { Cell::new(TrapSite::EMPTY) };
 }
 
 const MAX_REGIONS: usize = 8192;
@@ -112,13 +170,13 @@ extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut li
     unsafe {
         let (pc, fp) = context_regs(ctx);
         if wexe_in_catch() != 0 && is_code(pc) {
-            LAST_TRAP.with(|t| {
-                t.set(TrapSite {
-                    pc,
-                    fp,
-                    signal: sig,
-                })
-            });
+            let mut site = TrapSite {
+                pc,
+                signal: sig,
+                ..TrapSite::EMPTY
+            };
+            site.walk(fp);
+            LAST_TRAP.with(|t| t.set(site));
             wexe_unwind();
         }
         let i = SIGNALS.iter().position(|&s| s == sig).unwrap_or(0);
@@ -139,7 +197,7 @@ extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut li
 }
 
 /// Runs `body` so that a trap in compiled code it calls returns `Err(site)` here.
-pub(crate) fn catch<F: FnMut()>(mut body: F) -> Result<(), TrapSite> {
+pub(crate) fn catch<F: FnMut()>(mut body: F) -> Result<(), Box<TrapSite>> {
     extern "C" fn call<F: FnMut()>(data: *mut u8) {
         // SAFETY: `data` is the `&mut F` passed below, live for the call.
         let f = unsafe { &mut *(data as *mut F) };
@@ -152,6 +210,6 @@ pub(crate) fn catch<F: FnMut()>(mut body: F) -> Result<(), TrapSite> {
     if r == 0 {
         Ok(())
     } else {
-        Err(LAST_TRAP.with(|t| t.get()))
+        Err(Box::new(LAST_TRAP.with(|t| t.get())))
     }
 }
