@@ -164,10 +164,12 @@ impl JitModule {
         let def = self.funcs[i].def?;
         let locs = &self.funcs[i].srclocs;
         let j = locs.partition_point(|l| l.0 <= off);
+        // Outside any operator (the prologue's stack check): the function's first operator.
         let loc = j
             .checked_sub(1)
             .map(|j| locs[j])
             .filter(|l| off < l.1)
+            .or_else(|| locs.first().copied())
             .map(|l| l.2);
         Some((def, loc))
     }
