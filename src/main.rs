@@ -17,7 +17,10 @@ const EXAMPLES: &str = "\
 Examples:
   wexe hello.wasm                     run a program (shorthand for `wexe run hello.wasm`)
   wexe run --invoke add add.wat 2 3   call the export `add` and print its result
-  wexe wast tests/misc/*.wast         run spec-format test scripts";
+  wexe wast tests/misc/*.wast         run spec-format test scripts
+  wexe validate app.wasm              check a module (the error and its offset if invalid)
+  wexe inspect app.wasm               imports, exports, memories, sections, producers
+  sudo wexe binfmt install            make ./app.wasm run directly";
 
 #[derive(Parser)]
 #[command(
@@ -36,11 +39,25 @@ struct Cli {
 enum Command {
     Run(commands::run::RunCommand),
     Wast(commands::wast::WastCommand),
+    Validate(commands::validate::ValidateCommand),
+    Inspect(commands::inspect::InspectCommand),
+    Binfmt(commands::binfmt::BinfmtCommand),
 }
 
 /// The words that may follow `wexe` without implying `run`: the subcommands and the flags of
 /// `wexe` itself.
-const NOT_A_FILE: &[&str] = &["run", "wast", "help", "-h", "--help", "-V", "--version"];
+const NOT_A_FILE: &[&str] = &[
+    "run",
+    "wast",
+    "validate",
+    "inspect",
+    "binfmt",
+    "help",
+    "-h",
+    "--help",
+    "-V",
+    "--version",
+];
 
 /// `wexe FILE ARGS...` means `wexe run FILE ARGS...`: inserts `run` when the first argument is
 /// neither a subcommand nor a flag of `wexe` itself (so `wexe --tier interp x.wasm` works too).
@@ -55,7 +72,12 @@ fn expand_shorthand(mut args: Vec<OsString>) -> Vec<OsString> {
 
 fn main() -> ExitCode {
     commands::install_panic_hook();
-    let args = expand_shorthand(std::env::args_os().collect());
+    let args: Vec<OsString> = std::env::args_os().collect();
+    // Started by the kernel for `./app.wasm`: every argument belongs to the program.
+    if commands::binfmt_exec::is_binfmt_invocation(&args) {
+        return commands::binfmt_exec::main(args);
+    }
+    let args = expand_shorthand(args);
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => return usage_error(e),
@@ -63,6 +85,9 @@ fn main() -> ExitCode {
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match cli.command {
         Command::Run(cmd) => cmd.execute(),
         Command::Wast(cmd) => cmd.execute(),
+        Command::Validate(cmd) => cmd.execute(),
+        Command::Inspect(cmd) => cmd.execute(),
+        Command::Binfmt(cmd) => cmd.execute(),
     }));
     match outcome {
         Ok(Ok(code)) => code,

@@ -1,7 +1,18 @@
 //! The subcommands of `wexe`, one per file, and what they share: the `--tier` option, one-line
 //! error messages, and a panic hook that reports a bug without a Rust backtrace.
 
+pub mod backtrace;
+pub mod binfmt;
+pub mod binfmt_exec;
+mod binfmt_kernel;
+mod dwarf;
+pub mod inspect;
+mod policy;
+mod policy_file;
+mod preload;
+mod program;
 pub mod run;
+pub mod validate;
 mod values;
 pub mod wast;
 

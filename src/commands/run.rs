@@ -1,8 +1,10 @@
-//! `wexe run`: loads a module (binary or text), links its imports, and runs it: its `_start`
-//! function, or with `--invoke NAME` one export called with arguments from the command line,
-//! printing the results one per line.
+//! `wexe run`: loads a module (binary or text), links WASI and the other imports, and runs it:
+//! its `_start` function, or with `--invoke NAME` one export called with arguments from the
+//! command line, printing the results one per line.
 //!
-//! Everything that can go wrong before the program runs is an error (exit status 1); a trap
+//! The program gets nothing it was not given: the directories of `--dir`/`--dir-ro`, the
+//! variables of `--env`, the sockets of `--tcplisten`, and stdio. Everything that can go wrong
+//! before the program runs is an error (exit status 1); `proc_exit(n)` exits with `n`; a trap
 //! prints the trap and the wasm backtrace and exits with 134.
 
 use std::ffi::OsString;
@@ -11,7 +13,9 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, anyhow};
 use clap::Args;
-use wexe::{Engine, Func, Linker, Module, Store, Trap, Val, WasmBacktrace};
+use wexe::{Engine, Func, Linker, Module, Store, Val};
+
+use super::backtrace::find_trap;
 
 use super::TierArg;
 use super::values::{parse_args, show_val};
@@ -21,7 +25,11 @@ Examples:
   wexe run hello.wasm                 run the program's `_start`
   wexe hello.wasm a b                 the same, shorter; `a` and `b` are the program's arguments
   wexe run --invoke add add.wat 2 3   call the export `add` with 2 and 3 and print the result (5)
-  wexe run --invoke scale m.wasm -1.5 inf   numbers may be negative, inf or nan";
+  wexe run --invoke scale m.wasm -1.5 inf   numbers may be negative, inf or nan
+  wexe run --dir data::/data --env LANG prog.wasm    the program sees ./data as /data and $LANG
+  wexe run --tcplisten 127.0.0.1:8080 server.wasm    a preopened listening socket
+
+  wexe run --preload math=math.wasm app.wasm   app.wasm imports `math`'s exports";
 
 /// Run a WebAssembly module (a .wasm binary or a .wat text file)
 #[derive(Args)]
@@ -31,35 +39,60 @@ pub struct RunCommand {
     #[arg(long, value_enum, default_value_t)]
     tier: TierArg,
 
+    /// Preopen the host directory HOST for the program, as GUEST (default: HOST); repeatable
+    #[arg(long = "dir", value_name = "HOST[::GUEST]")]
+    dirs: Vec<String>,
+
+    /// Like --dir, but the program may only read the directory
+    #[arg(long = "dir-ro", value_name = "HOST[::GUEST]")]
+    dirs_ro: Vec<String>,
+
+    /// Set the environment variable NAME to VALUE for the program, or pass the host's NAME on;
+    /// repeatable. The program sees no other variables.
+    #[arg(long = "env", value_name = "NAME[=VALUE]")]
+    envs: Vec<String>,
+
+    /// Listen on the TCP address ADDR and give the program the listening socket; repeatable
+    #[arg(long = "tcplisten", value_name = "ADDR")]
+    tcp_listen: Vec<String>,
+
     /// Call the exported function NAME instead of `_start`: ARGS become its parameters
     /// (integers in decimal or 0x hex, floats in decimal, inf or nan) and its results are
     /// printed one per line
     #[arg(long, value_name = "NAME")]
     invoke: Option<String>,
 
+    /// Instantiate the module at PATH first and let the program import its exports from the
+    /// module name NAME (repeatable; later preloads may import earlier ones)
+    #[arg(long, value_name = "NAME=PATH")]
+    preload: Vec<String>,
+
     /// The module, then the program's arguments; everything after FILE belongs to the program
     #[arg(value_names = ["FILE", "ARGS"], required = true, trailing_var_arg = true)]
     module_and_args: Vec<OsString>,
 }
 
-/// The host state of a running program. WASI's context (arguments, environment, preopened
-/// directories) will live here.
-#[derive(Default)]
-pub struct Host {}
+/// The host state of a running program: WASI's context (arguments, environment, preopened
+/// directories and sockets, stdio).
+pub struct Host {
+    pub wasi: wexe_wasi::WasiCtx,
+}
 
 impl RunCommand {
-    pub fn execute(self) -> Result<ExitCode> {
-        let mut rest = self.module_and_args.into_iter();
+    pub fn execute(mut self) -> Result<ExitCode> {
+        let mut rest = std::mem::take(&mut self.module_and_args).into_iter();
         let file = PathBuf::from(rest.next().context("no module file given")?);
         let args: Vec<OsString> = rest.collect();
 
         let engine = Engine::new(&self.tier.config())?;
-        let module = load_module(&engine, &file)?;
-        let mut store = Store::new(&engine, Host::default());
-        let linker = make_linker(&engine, &mut store, &file, &args)?;
+        let module = Module::from_file(&engine, &file)?;
+        let wasi = self.wasi_context(&file, &args)?;
+        let mut store = Store::new(&engine, Host { wasi });
+        let mut linker = make_linker(&engine)?;
+        super::preload::apply(&engine, &mut linker, &mut store, &self.preload)?;
         let instance = match linker.instantiate(&mut store, &module) {
             Ok(instance) => instance,
-            Err(e) if find_trap(&e).is_some() => return Ok(report_trap(&e)),
+            Err(e) if find_trap(&e).is_some() => return Ok(report_trap(&e, &file)),
             Err(e) => return Err(e.context(format!("cannot instantiate {}", file.display()))),
         };
 
@@ -87,8 +120,16 @@ impl RunCommand {
         };
         let results = match call(&mut store, func, &params) {
             Ok(results) => results,
-            Err(e) if find_trap(&e).is_some() => return Ok(report_trap(&e)),
-            Err(e) => return Err(e.context(format!("`{name}` failed"))),
+            Err(e) => {
+                if let Some(exit) = e.downcast_ref::<wexe_wasi::I32Exit>() {
+                    // Exit statuses are 8 bits, as for a native `exit(n)`.
+                    return Ok(ExitCode::from(exit.0 as u8));
+                }
+                if find_trap(&e).is_some() {
+                    return Ok(report_trap(&e, &file));
+                }
+                return Err(e.context(format!("`{name}` failed")));
+            }
         };
         if self.invoke.is_some() {
             for val in &results {
@@ -99,32 +140,43 @@ impl RunCommand {
     }
 }
 
-/// Reads and compiles a `.wasm` or `.wat` file.
-fn load_module(engine: &Engine, path: &Path) -> Result<Module> {
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let binary = if bytes.starts_with(b"\0asm") {
-        bytes
-    } else {
-        wat::Parser::new()
-            .parse_bytes(Some(path), &bytes)
-            .map_err(|e| anyhow!("{e}"))
-            .with_context(|| format!("invalid module {}", path.display()))?
-            .into_owned()
-    };
-    Module::from_binary(engine, &binary)
-        .with_context(|| format!("invalid module {}", path.display()))
+impl RunCommand {
+    /// The program's WASI context: its arguments (`argv[0]` is the module path as given), and
+    /// exactly the capabilities granted on the command line.
+    fn wasi_context(&self, file: &Path, args: &[OsString]) -> Result<wexe_wasi::WasiCtx> {
+        let utf8 = |s: &OsString| {
+            s.to_str()
+                .map(str::to_string)
+                .ok_or_else(|| anyhow!("argument {s:?} is not valid UTF-8"))
+        };
+        let mut b = wexe_wasi::WasiCtxBuilder::new();
+        b.inherit_stdio();
+        b.arg(utf8(&file.as_os_str().to_os_string())?);
+        for a in args {
+            b.arg(utf8(a)?);
+        }
+        for d in &self.dirs {
+            b.dir_spec(d)?;
+        }
+        for d in &self.dirs_ro {
+            let (host, guest) = d.split_once("::").unwrap_or((d, d));
+            b.preopen_dir_read_only(host, guest);
+        }
+        for e in &self.envs {
+            b.env_spec(e)?;
+        }
+        for a in &self.tcp_listen {
+            b.tcp_listen(a.clone());
+        }
+        b.build()
+    }
 }
 
-/// Builds the linker that resolves the program's imports. This is the place where WASI
-/// (`wasi_snapshot_preview1`) gets defined, with `args` as the program's arguments (after
-/// `program`, its `argv[0]`) and the capabilities given by the command line.
-fn make_linker(
-    engine: &Engine,
-    _store: &mut Store<Host>,
-    _program: &Path,
-    _args: &[OsString],
-) -> Result<Linker<Host>> {
-    let linker = Linker::new(engine);
+/// The linker that resolves the program's imports: WASI (`wasi_snapshot_preview1` and the older
+/// `wasi_unstable`).
+fn make_linker(engine: &Engine) -> Result<Linker<Host>> {
+    let mut linker = Linker::new(engine);
+    wexe_wasi::add_to_linker(&mut linker, |h: &mut Host| &mut h.wasi)?;
     Ok(linker)
 }
 
@@ -149,18 +201,8 @@ fn exported_funcs(module: &Module) -> String {
     }
 }
 
-/// The trap inside `err`, searching the whole chain of causes.
-fn find_trap(err: &anyhow::Error) -> Option<Trap> {
-    err.chain().find_map(|e| e.downcast_ref::<Trap>().copied())
-}
-
-/// Prints a trap and its wasm backtrace to stderr; the exit status after a trap is 134.
-fn report_trap(err: &anyhow::Error) -> ExitCode {
-    if let Some(trap) = find_trap(err) {
-        eprintln!("error: {trap}");
-    }
-    if let Some(bt) = err.downcast_ref::<WasmBacktrace>() {
-        eprint!("{bt}");
-    }
-    ExitCode::from(134)
+/// Prints a trap and its wasm backtrace (names demangled, source lines with
+/// `WEXE_BACKTRACE_DETAILS=1`); the exit status after a trap is 134.
+fn report_trap(err: &anyhow::Error, file: &Path) -> ExitCode {
+    super::backtrace::report_trap(err, &|| super::backtrace::read_binary(file))
 }

@@ -205,7 +205,13 @@ fn instantiate(inner: &mut StoreInner, module: &Module, imports: &[Extern]) -> R
         data_dropped: vec![false; info.data.len()],
     };
     for (imp, ext) in info.imports.iter().zip(imports) {
-        inner.check(store_id_of(ext));
+        if store_id_of(ext) != inner.id {
+            bail!(
+                "import `{}::{}` belongs to another store",
+                imp.module,
+                imp.name
+            );
+        }
         let have = extern_type(inner, ext);
         if !import_matches(&have, &imp.ty) {
             bail!(

@@ -87,6 +87,18 @@ impl Module {
         let path = path.as_ref();
         let bytes =
             std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        if !bytes.starts_with(b"\0asm") {
+            // Text: parse with the path, so that errors point at `file:line:col`.
+            let text = std::str::from_utf8(&bytes).map_err(|_| {
+                anyhow::anyhow!("{}: neither a wasm binary nor UTF-8 text", path.display())
+            })?;
+            let binary = wat::parse_str(text).map_err(|mut e| {
+                e.set_path(path);
+                anyhow::anyhow!("{e}")
+            })?;
+            return Module::from_binary(engine, &binary)
+                .with_context(|| format!("invalid module {}", path.display()));
+        }
         Module::new(engine, bytes).with_context(|| format!("invalid module {}", path.display()))
     }
 

@@ -75,7 +75,9 @@ pub struct FrameInfo {
 }
 
 /// The wasm frames active when a trap happened, innermost first. Attached to trap errors as
-/// context: `error.downcast_ref::<WasmBacktrace>()`.
+/// anyhow context, so it is found with `error.downcast_ref::<WasmBacktrace>()` (not by walking
+/// `error.chain()`, which yields only the trap). Very deep stacks list their innermost and
+/// outermost frames and count the rest in `omitted`.
 #[derive(Clone, Debug, Default)]
 pub struct WasmBacktrace {
     pub frames: Vec<FrameInfo>,

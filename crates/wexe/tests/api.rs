@@ -386,3 +386,28 @@ fn bad_modules_are_errors_with_offsets() {
         Module::new(&engine, "(module (memory 1) (export \"m\" (memory 0)))").unwrap();
     assert_eq!(memory_export.exports().next().unwrap().name(), "m");
 }
+
+#[test]
+fn foreign_store_imports_and_text_errors_are_errors_not_panics() {
+    let engine = Engine::default();
+    let mut other = Store::new(&engine, ());
+    let foreign = Func::wrap(&mut other, |x: i32| x);
+    let module = Module::new(
+        &engine,
+        r#"(module (import "m" "f" (func (param i32) (result i32))))"#,
+    )
+    .unwrap();
+    let mut store = Store::new(&engine, ());
+    let err = Instance::new(&mut store, &module, &[foreign.into()])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("another store"), "{err}");
+
+    let dir = std::env::temp_dir().join(format!("wexe-api-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("broken.wat");
+    std::fs::write(&path, "(module\n  (func (result i32) (i32.const)))").unwrap();
+    let err = format!("{:#}", Module::from_file(&engine, &path).unwrap_err());
+    assert!(err.contains("broken.wat:2:"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

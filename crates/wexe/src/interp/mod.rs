@@ -13,6 +13,23 @@ pub(crate) use translate::translate;
 
 use ops::Instr;
 
+/// An instruction as it is executed: with the address of its handler (direct threading).
+#[derive(Clone, Copy)]
+#[repr(C)]
+pub(crate) struct Threaded {
+    pub handler: exec::Handler,
+    pub instr: Instr,
+}
+
+impl Threaded {
+    pub(crate) fn new(instr: Instr) -> Threaded {
+        Threaded {
+            handler: exec::handler_of(&instr),
+            instr,
+        }
+    }
+}
+
 /// What a `call_indirect` site expects: a function of engine type `type_id` in table `table`.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct IndirectSite {
@@ -29,7 +46,7 @@ pub(crate) struct CompiledFunc {
     pub num_params: u32,
     pub frame_size: u32,
     pub frame_init: Box<[u64]>,
-    pub code: Box<[Instr]>,
+    pub code: Box<[Threaded]>,
     /// The wasm byte offset of each instruction, for backtraces.
     pub offsets: Box<[u32]>,
     pub sites: Box<[IndirectSite]>,
@@ -45,7 +62,7 @@ impl CompiledFunc {
             num_params: p,
             frame_size: p.max(r),
             frame_init: Box::new([]),
-            code: Box::new([Instr::Unsupported {}]),
+            code: Box::new([Threaded::new(Instr::Unsupported {})]),
             offsets: Box::new([0]),
             sites: Box::new([]),
         }
@@ -53,6 +70,6 @@ impl CompiledFunc {
 
     /// A listing of the bytecode, for debugging the translator.
     pub(crate) fn disassemble(&self) -> String {
-        ops::disassemble(&self.code)
+        ops::disassemble(&self.code.iter().map(|t| t.instr).collect::<Vec<_>>())
     }
 }

@@ -15,7 +15,8 @@ pub(crate) type Slot = u32;
 
 /// Invokes `$cb! { (args) groups... }` with the full list of operations.
 ///
-/// Groups: `unary`/`binary` (pure), `unary_trap`/`binary_trap` (may trap, the function returns
+/// Groups: `unary`/`binary` (pure; a binary operation may name a companion taking its right
+/// operand as an immediate), `unary_trap`/`binary_trap` (may trap, the function returns
 /// `Result`), `branch_cmp` (an integer comparison fused with the conditional branch it feeds:
 /// the comparison it replaces and the fused operation of the opposite condition),
 /// `load`/`store` (memory type and value type), `produce` (hand-written operations
@@ -85,17 +86,17 @@ macro_rules! for_each_op {
             I64TruncF64U: f64 -> i64 = $crate::interp::semantics::trunc_u64;
         }
         binary {
-            I32Add: i32, i32 -> i32 = |a, b| a.wrapping_add(b);
-            I32Sub: i32, i32 -> i32 = |a, b| a.wrapping_sub(b);
-            I32Mul: i32, i32 -> i32 = |a, b| a.wrapping_mul(b);
-            I32And: i32, i32 -> i32 = |a, b| a & b;
-            I32Or: i32, i32 -> i32 = |a, b| a | b;
-            I32Xor: i32, i32 -> i32 = |a, b| a ^ b;
-            I32Shl: i32, i32 -> i32 = |a, b| a.wrapping_shl(b as u32);
-            I32ShrS: i32, i32 -> i32 = |a, b| a.wrapping_shr(b as u32);
-            I32ShrU: u32, u32 -> u32 = |a, b| a.wrapping_shr(b);
-            I32Rotl: u32, u32 -> u32 = |a, b| a.rotate_left(b % 32);
-            I32Rotr: u32, u32 -> u32 = |a, b| a.rotate_right(b % 32);
+            I32Add(I32AddImm): i32, i32 -> i32 = |a, b| a.wrapping_add(b);
+            I32Sub(I32SubImm): i32, i32 -> i32 = |a, b| a.wrapping_sub(b);
+            I32Mul(I32MulImm): i32, i32 -> i32 = |a, b| a.wrapping_mul(b);
+            I32And(I32AndImm): i32, i32 -> i32 = |a, b| a & b;
+            I32Or(I32OrImm): i32, i32 -> i32 = |a, b| a | b;
+            I32Xor(I32XorImm): i32, i32 -> i32 = |a, b| a ^ b;
+            I32Shl(I32ShlImm): i32, i32 -> i32 = |a, b| a.wrapping_shl(b as u32);
+            I32ShrS(I32ShrSImm): i32, i32 -> i32 = |a, b| a.wrapping_shr(b as u32);
+            I32ShrU(I32ShrUImm): u32, u32 -> u32 = |a, b| a.wrapping_shr(b);
+            I32Rotl(I32RotlImm): u32, u32 -> u32 = |a, b| a.rotate_left(b % 32);
+            I32Rotr(I32RotrImm): u32, u32 -> u32 = |a, b| a.rotate_right(b % 32);
             I32Eq: i32, i32 -> i32 = |a, b| (a == b) as i32;
             I32Ne: i32, i32 -> i32 = |a, b| (a != b) as i32;
             I32LtS: i32, i32 -> i32 = |a, b| (a < b) as i32;
@@ -106,17 +107,17 @@ macro_rules! for_each_op {
             I32LeU: u32, u32 -> i32 = |a, b| (a <= b) as i32;
             I32GeS: i32, i32 -> i32 = |a, b| (a >= b) as i32;
             I32GeU: u32, u32 -> i32 = |a, b| (a >= b) as i32;
-            I64Add: i64, i64 -> i64 = |a, b| a.wrapping_add(b);
-            I64Sub: i64, i64 -> i64 = |a, b| a.wrapping_sub(b);
-            I64Mul: i64, i64 -> i64 = |a, b| a.wrapping_mul(b);
-            I64And: i64, i64 -> i64 = |a, b| a & b;
-            I64Or: i64, i64 -> i64 = |a, b| a | b;
-            I64Xor: i64, i64 -> i64 = |a, b| a ^ b;
-            I64Shl: i64, i64 -> i64 = |a, b| a.wrapping_shl(b as u32);
-            I64ShrS: i64, i64 -> i64 = |a, b| a.wrapping_shr(b as u32);
-            I64ShrU: u64, u64 -> u64 = |a, b| a.wrapping_shr(b as u32);
-            I64Rotl: u64, u64 -> u64 = |a, b| a.rotate_left((b % 64) as u32);
-            I64Rotr: u64, u64 -> u64 = |a, b| a.rotate_right((b % 64) as u32);
+            I64Add(I64AddImm): i64, i64 -> i64 = |a, b| a.wrapping_add(b);
+            I64Sub(I64SubImm): i64, i64 -> i64 = |a, b| a.wrapping_sub(b);
+            I64Mul(I64MulImm): i64, i64 -> i64 = |a, b| a.wrapping_mul(b);
+            I64And(I64AndImm): i64, i64 -> i64 = |a, b| a & b;
+            I64Or(I64OrImm): i64, i64 -> i64 = |a, b| a | b;
+            I64Xor(I64XorImm): i64, i64 -> i64 = |a, b| a ^ b;
+            I64Shl(I64ShlImm): i64, i64 -> i64 = |a, b| a.wrapping_shl(b as u32);
+            I64ShrS(I64ShrSImm): i64, i64 -> i64 = |a, b| a.wrapping_shr(b as u32);
+            I64ShrU(I64ShrUImm): u64, u64 -> u64 = |a, b| a.wrapping_shr(b as u32);
+            I64Rotl(I64RotlImm): u64, u64 -> u64 = |a, b| a.rotate_left((b % 64) as u32);
+            I64Rotr(I64RotrImm): u64, u64 -> u64 = |a, b| a.rotate_right((b % 64) as u32);
             I64Eq: i64, i64 -> i32 = |a, b| (a == b) as i32;
             I64Ne: i64, i64 -> i32 = |a, b| (a != b) as i32;
             I64LtS: i64, i64 -> i32 = |a, b| (a < b) as i32;
@@ -271,7 +272,7 @@ macro_rules! define_instr {
     (()
         unary { $($un:ident: $ui:ident -> $uo:ident = $uf:expr;)* }
         unary_trap { $($ut:ident: $uti:ident -> $uto:ident = $utf:expr;)* }
-        binary { $($bn:ident: $ba:ident, $bb:ident -> $bo:ident = $bf:expr;)* }
+        binary { $($bn:ident $(($bi:ident))?: $ba:ident, $bb:ident -> $bo:ident = $bf:expr;)* }
         binary_trap { $($bt:ident: $bta:ident, $btb:ident -> $bto:ident = $btf:expr;)* }
         branch_cmp { $($bc:ident($bcmp:ident, $bneg:ident): $bct:ident = $bcf:expr;)* }
         load { $($ld:ident: $lm:ident => $lo:ident;)* }
@@ -287,6 +288,7 @@ macro_rules! define_instr {
             $($un { dst: Slot, src: Slot },)*
             $($ut { dst: Slot, src: Slot },)*
             $($bn { dst: Slot, lhs: Slot, rhs: Slot },)*
+            $($($bi { dst: Slot, lhs: Slot, imm: u32 },)?)*
             $($bt { dst: Slot, lhs: Slot, rhs: Slot },)*
             $($bc { lhs: Slot, rhs: Slot, offset: i32 },)*
             $($ld { dst: Slot, addr: Slot, offset: u32 },)*
@@ -310,6 +312,16 @@ macro_rules! define_instr {
                 }
             }
 
+            /// This binary operation with the constant `imm` as its right operand, when the
+            /// operation has such a form (integer arithmetic and bitwise operations; 64-bit ones
+            /// take a sign-extended 32-bit constant).
+            pub(crate) fn with_imm_rhs(&self, imm: u32) -> Option<Instr> {
+                match *self {
+                    $($(Instr::$bn { dst, lhs, .. } => Some(Instr::$bi { dst, lhs, imm }),)?)*
+                    _ => None,
+                }
+            }
+
             /// The jump offset of a branch instruction.
             pub(crate) fn branch_offset_mut(&mut self) -> Option<&mut i32> {
                 match self {
@@ -328,6 +340,7 @@ macro_rules! define_instr {
                     $(Instr::$un { dst, .. } => Some(dst),)*
                     $(Instr::$ut { dst, .. } => Some(dst),)*
                     $(Instr::$bn { dst, .. } => Some(dst),)*
+                    $($(Instr::$bi { dst, .. } => Some(dst),)?)*
                     $(Instr::$bt { dst, .. } => Some(dst),)*
                     $(Instr::$ld { dst, .. } => Some(dst),)*
                     $(Instr::$pr { dst, .. } => Some(dst),)*
@@ -341,6 +354,7 @@ macro_rules! define_instr {
                     $(Instr::$un { .. } => stringify!($un),)*
                     $(Instr::$ut { .. } => stringify!($ut),)*
                     $(Instr::$bn { .. } => stringify!($bn),)*
+                    $($(Instr::$bi { .. } => stringify!($bi),)?)*
                     $(Instr::$bt { .. } => stringify!($bt),)*
                     $(Instr::$bc { .. } => stringify!($bc),)*
                     $(Instr::$ld { .. } => stringify!($ld),)*

@@ -1,7 +1,8 @@
 //! How control passes from one instruction's handler to the next.
 //!
 //! Every operation has a handler (`handlers.rs`, `calls.rs`), and [`HANDLERS`] lists them in the
-//! order of the op list, so an instruction's `u16` tag indexes it. In optimised builds on x86-64
+//! order of the op list, so an instruction's `u16` tag indexes it. Translated code is direct
+//! threaded: each instruction is stored with its handler's address ([`crate::interp::Threaded`]). In optimised builds on x86-64
 //! and aarch64 (`cfg(wexe_tail_dispatch)`, set by `build.rs`) a handler ends by calling the next
 //! handler with the same arguments in tail position, which LLVM compiles to a jump: threaded
 //! code with the interpreter's registers (instruction pointer, frame pointer, memory base and
@@ -9,16 +10,17 @@
 
 use super::handlers;
 use super::state::{Cx, Exit, Fp, Ip};
-use crate::interp::ops::for_each_op;
+use crate::interp::ops::{Instr, for_each_op};
 
-/// The signature of every handler. `C-unwind`: a panicking host function may unwind through.
-pub(super) type Handler = unsafe extern "C-unwind" fn(Ip, Fp, *mut Cx, *mut u8, usize) -> Exit;
+/// The signature of every handler: instruction pointer, frame pointer, run state, memory base
+/// and memory length. `C-unwind`: a panicking host function may unwind through.
+pub(crate) type Handler = unsafe extern "C-unwind" fn(Ip, Fp, *mut Cx, *mut u8, usize) -> Exit;
 
 macro_rules! handler_table {
     (()
         unary { $($un:ident: $ui:ident -> $uo:ident = $uf:expr;)* }
         unary_trap { $($ut:ident: $uti:ident -> $uto:ident = $utf:expr;)* }
-        binary { $($bn:ident: $ba:ident, $bb:ident -> $bo:ident = $bf:expr;)* }
+        binary { $($bn:ident $(($bi:ident))?: $ba:ident, $bb:ident -> $bo:ident = $bf:expr;)* }
         binary_trap { $($bt:ident: $bta:ident, $btb:ident -> $bto:ident = $btf:expr;)* }
         branch_cmp { $($bc:ident($bcmp:ident, $bneg:ident): $bct:ident = $bcf:expr;)* }
         load { $($ld:ident: $lm:ident => $lo:ident;)* }
@@ -28,7 +30,7 @@ macro_rules! handler_table {
     ) => {
         /// The handler of every operation, indexed by the instruction's tag.
         pub(super) static HANDLERS: &[Handler] = &[
-            $(handlers::$un,)* $(handlers::$ut,)* $(handlers::$bn,)* $(handlers::$bt,)* $(handlers::$bc,)*
+            $(handlers::$un,)* $(handlers::$ut,)* $(handlers::$bn,)* $($(handlers::$bi,)?)* $(handlers::$bt,)* $(handlers::$bc,)*
             $(handlers::$ld,)* $(handlers::$st,)* $(handlers::$pr,)* $(handlers::$sp,)*
         ];
     };
@@ -36,12 +38,17 @@ macro_rules! handler_table {
 
 for_each_op!(handler_table!());
 
-/// The handler of the instruction at `ip`.
-#[inline(always)]
-pub(super) unsafe fn handler_at(ip: Ip) -> Handler {
+/// The handler of an instruction.
+pub(crate) fn handler_of(instr: &Instr) -> Handler {
     // SAFETY: `Instr` is `repr(u16)`, so its first two bytes are the tag, and every tag has a
     // handler.
-    unsafe { *HANDLERS.get_unchecked(*(ip as *const u16) as usize) }
+    unsafe { *HANDLERS.get_unchecked(*(instr as *const Instr as *const u16) as usize) }
+}
+
+/// The handler of the instruction at `ip` (direct threading: it is stored beside it).
+#[inline(always)]
+pub(super) unsafe fn handler_at(ip: Ip) -> Handler {
+    unsafe { (*ip).handler }
 }
 
 /// Passes control to the instruction at `$ip`; must be the last thing a handler does.

@@ -44,6 +44,32 @@ cell! {
     f64: |p| f64::from_bits(*p), |p, v| *p = v.to_bits();
 }
 
+/// A right operand carried in the instruction: 32 bits, sign-extended for 64-bit operations.
+trait Imm {
+    fn from_imm(imm: u32) -> Self;
+}
+
+impl Imm for i32 {
+    fn from_imm(imm: u32) -> i32 {
+        imm as i32
+    }
+}
+impl Imm for u32 {
+    fn from_imm(imm: u32) -> u32 {
+        imm
+    }
+}
+impl Imm for i64 {
+    fn from_imm(imm: u32) -> i64 {
+        imm as i32 as i64
+    }
+}
+impl Imm for u64 {
+    fn from_imm(imm: u32) -> u64 {
+        imm as i32 as i64 as u64
+    }
+}
+
 #[inline(always)]
 pub(super) unsafe fn rd<T: Cell>(fp: Fp, s: Slot) -> T {
     unsafe { T::rd(fp.add(s as usize)) }
@@ -57,7 +83,7 @@ pub(super) unsafe fn wr<T: Cell>(fp: Fp, s: Slot, v: T) {
 /// Decodes the instruction at `$ip`, known to be a `$variant`.
 macro_rules! decode {
     ($ip:expr, $variant:ident { $($field:tt)* }) => {
-        let Instr::$variant { $($field)* } = *$ip else { unreachable_unchecked() };
+        let Instr::$variant { $($field)* } = (*$ip).instr else { unreachable_unchecked() };
     };
 }
 pub(super) use decode;
@@ -80,7 +106,7 @@ macro_rules! gen_handlers {
     (()
         unary { $($un:ident: $ui:ident -> $uo:ident = $uf:expr;)* }
         unary_trap { $($ut:ident: $uti:ident -> $uto:ident = $utf:expr;)* }
-        binary { $($bn:ident: $ba:ident, $bb:ident -> $bo:ident = $bf:expr;)* }
+        binary { $($bn:ident $(($bi:ident))?: $ba:ident, $bb:ident -> $bo:ident = $bf:expr;)* }
         binary_trap { $($bt:ident: $bta:ident, $btb:ident -> $bto:ident = $btf:expr;)* }
         branch_cmp { $($bc:ident($bcmp:ident, $bneg:ident): $bct:ident = $bcf:expr;)* }
         load { $($ld:ident: $lm:ident => $lo:ident;)* }
@@ -110,6 +136,12 @@ macro_rules! gen_handlers {
                 wr(fp, dst, f(rd(fp, lhs), rd(fp, rhs)));
                 next!(ip.add(1), fp, cx, mem, len)
             })*
+            $($(fn $bi(ip, fp, cx, mem, len) {
+                decode!(ip, $bi { dst, lhs, imm });
+                let f: fn($ba, $bb) -> $bo = $bf;
+                wr(fp, dst, f(rd(fp, lhs), <$bb as Imm>::from_imm(imm)));
+                next!(ip.add(1), fp, cx, mem, len)
+            })?)*
             $(fn $bt(ip, fp, cx, mem, len) {
                 decode!(ip, $bt { dst, lhs, rhs });
                 let f: fn($bta, $btb) -> Result<$bto, Trap> = $btf;

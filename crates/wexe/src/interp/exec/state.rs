@@ -8,16 +8,16 @@ use anyhow::{Result, anyhow};
 
 use crate::Trap;
 use crate::interp::CompiledFunc;
-use crate::interp::ops::Instr;
+use crate::interp::Threaded;
 use crate::module::Module;
 use crate::store::{StoreInner, StoreOps};
 
-pub(super) type Ip = *const Instr;
-pub(super) type Fp = *mut u64;
+pub(crate) type Ip = *const Threaded;
+pub(crate) type Fp = *mut u64;
 
 /// A suspended caller (four words, stored in the store's frame array).
 #[repr(C)]
-pub(super) struct Frame {
+pub(crate) struct Frame {
     pub ret_ip: Ip,
     pub fp: Fp,
     pub func: *const CompiledFunc,
@@ -25,7 +25,7 @@ pub(super) struct Frame {
 }
 
 /// What the handlers need of the current instance, reloaded when execution moves to another.
-pub(super) struct InstCtx {
+pub(crate) struct InstCtx {
     pub instance: u32,
     pub module: Module,
     pub num_imported_funcs: u32,
@@ -93,7 +93,7 @@ impl InstCtx {
 /// The registers of the loop dispatch between two instructions.
 #[derive(Clone, Copy)]
 #[cfg_attr(wexe_tail_dispatch, allow(dead_code))]
-pub(super) struct Regs {
+pub(crate) struct Regs {
     pub ip: Ip,
     pub fp: Fp,
     pub mem: *mut u8,
@@ -101,7 +101,7 @@ pub(super) struct Regs {
 }
 
 /// One run of the interpreter.
-pub(super) struct Cx {
+pub(crate) struct Cx {
     pub store: *mut dyn StoreOps,
     pub inner: *mut StoreInner,
     pub cells: Fp,
@@ -125,7 +125,7 @@ pub(super) struct Cx {
 /// How a handler ended the run (or, for the loop dispatch, that it did not).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 #[repr(u8)]
-pub(super) enum Exit {
+pub(crate) enum Exit {
     Done,
     Trap,
     Error,

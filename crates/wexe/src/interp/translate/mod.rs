@@ -140,7 +140,7 @@ pub(crate) fn translate(module: &Module, def_index: usize) -> Result<CompiledFun
         frame_init: std::iter::repeat_n(0, (num_locals - ty.params().len() as u32) as usize)
             .chain(t.consts)
             .collect(),
-        code: t.code.into(),
+        code: t.code.iter().map(|i| super::Threaded::new(*i)).collect(),
         offsets: t.offsets.into(),
         sites: t.sites.into(),
     })
@@ -360,11 +360,28 @@ impl<'a> Translator<'a> {
     }
 
     fn binary(&mut self, make: impl FnOnce(Slot, Slot, Slot) -> Instr) -> TResult {
+        let rhs_const = match self.stack.last() {
+            Some(&Entry::Const(s)) => Some(self.consts[(s - self.num_locals) as usize]),
+            _ => None,
+        };
         let rhs = self.pop()?;
         let lhs = self.pop()?;
         let dst = self.push_temp();
-        self.emit_result(make(dst, lhs, rhs));
+        let mut instr = make(dst, lhs, rhs);
+        // A constant right operand that fits in 32 bits (sign-extended) goes in the instruction.
+        if let Some(bits) = rhs_const
+            && (bits >> 32 == 0 && !Self::is_64bit_op(&instr) || bits as i64 == bits as i32 as i64)
+            && let Some(with_imm) = instr.with_imm_rhs(bits as u32)
+        {
+            instr = with_imm;
+        }
+        self.emit_result(instr);
         Ok(())
+    }
+
+    /// Whether a binary operation works on 64-bit integers (its immediate is sign-extended).
+    fn is_64bit_op(instr: &Instr) -> bool {
+        instr.name().starts_with("I64")
     }
 
     fn load(

@@ -10,7 +10,7 @@ macro_rules! translate_simple {
     (()
         unary { $($un:ident: $ui:ident -> $uo:ident = $uf:expr;)* }
         unary_trap { $($ut:ident: $uti:ident -> $uto:ident = $utf:expr;)* }
-        binary { $($bn:ident: $ba:ident, $bb:ident -> $bo:ident = $bf:expr;)* }
+        binary { $($bn:ident $(($bi:ident))?: $ba:ident, $bb:ident -> $bo:ident = $bf:expr;)* }
         binary_trap { $($bt:ident: $bta:ident, $btb:ident -> $bto:ident = $btf:expr;)* }
         branch_cmp { $($bc:ident($bcmp:ident, $bneg:ident): $bct:ident = $bcf:expr;)* }
         load { $($ld:ident: $lm:ident => $lo:ident;)* }

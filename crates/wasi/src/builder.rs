@@ -1,0 +1,347 @@
+//! [`WasiCtxBuilder`]: grants a guest its capabilities — arguments, environment variables,
+//! stdio, preopened directories (read-write or read-only) and listening TCP sockets. Nothing
+//! is granted by default.
+
+use std::io;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use cap_std::ambient_authority;
+use cap_std::fs::Dir;
+
+use crate::ctx::WasiCtx;
+use crate::stdio::{HostStream, Input, MemoryOutput, Output};
+use crate::table::{Entry, Handle};
+use crate::types::rights;
+
+#[derive(Debug)]
+struct Preopen {
+    host: PathBuf,
+    guest: String,
+    read_only: bool,
+}
+
+#[derive(Debug)]
+enum Listen {
+    Addr(String),
+    Socket(TcpListener),
+}
+
+/// Builds a [`WasiCtx`]. By default the guest has no arguments, no environment, no files, no
+/// sockets, an empty stdin, and stdout/stderr that discard what is written.
+///
+/// Descriptors: 0–2 are stdio, then the preopened directories in the order given (from 3),
+/// then the TCP listeners. wasi-libc scans fds from 3 for preopens and stops at the first that
+/// is not one, so directories come first.
+#[derive(Debug)]
+pub struct WasiCtxBuilder {
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+    stdin: Input,
+    stdout: Output,
+    stderr: Output,
+    preopens: Vec<Preopen>,
+    listeners: Vec<Listen>,
+}
+
+impl Default for WasiCtxBuilder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl WasiCtxBuilder {
+    /// A builder that grants nothing.
+    pub fn new() -> Self {
+        WasiCtxBuilder {
+            args: Vec::new(),
+            env: Vec::new(),
+            stdin: Input::Null,
+            stdout: Output::Null,
+            stderr: Output::Null,
+            preopens: Vec::new(),
+            listeners: Vec::new(),
+        }
+    }
+
+    /// Appends one argument (the first is the program name, `argv[0]`).
+    pub fn arg(&mut self, arg: impl Into<String>) -> &mut Self {
+        self.args.push(arg.into());
+        self
+    }
+
+    /// Appends arguments.
+    pub fn args<S: Into<String>>(&mut self, args: impl IntoIterator<Item = S>) -> &mut Self {
+        self.args.extend(args.into_iter().map(Into::into));
+        self
+    }
+
+    /// Sets an environment variable (a later setting of the same name replaces it).
+    pub fn env(&mut self, name: impl Into<String>, value: impl Into<String>) -> &mut Self {
+        let name = name.into();
+        self.env.retain(|(n, _)| *n != name);
+        self.env.push((name, value.into()));
+        self
+    }
+
+    /// Passes the host's variable `name` through, if the host has it set.
+    pub fn inherit_env_var(&mut self, name: &str) -> &mut Self {
+        if let Ok(value) = std::env::var(name) {
+            self.env(name, value);
+        }
+        self
+    }
+
+    /// Parses a CLI `--env` value: `NAME=VALUE` sets, `NAME` passes the host's value through.
+    pub fn env_spec(&mut self, spec: &str) -> Result<&mut Self> {
+        match spec.split_once('=') {
+            Some(("", _)) => bail!("--env `{spec}`: the variable name is empty"),
+            Some((name, value)) => Ok(self.env(name, value)),
+            None if spec.is_empty() => bail!("--env: the variable name is empty"),
+            None => Ok(self.inherit_env_var(spec)),
+        }
+    }
+
+    /// Feeds `bytes` to the guest's stdin.
+    pub fn stdin_bytes(&mut self, bytes: impl Into<Vec<u8>>) -> &mut Self {
+        self.stdin = Input::Bytes(io::Cursor::new(bytes.into()));
+        self
+    }
+
+    /// Gives the guest the host's stdin.
+    pub fn inherit_stdin(&mut self) -> &mut Self {
+        self.stdin = Input::Inherit;
+        self
+    }
+
+    /// Gives the guest the host's stdout.
+    pub fn inherit_stdout(&mut self) -> &mut Self {
+        self.stdout = Output::Inherit(HostStream::Stdout);
+        self
+    }
+
+    /// Gives the guest the host's stderr.
+    pub fn inherit_stderr(&mut self) -> &mut Self {
+        self.stderr = Output::Inherit(HostStream::Stderr);
+        self
+    }
+
+    /// Gives the guest the host's stdin, stdout and stderr.
+    pub fn inherit_stdio(&mut self) -> &mut Self {
+        self.inherit_stdin().inherit_stdout().inherit_stderr()
+    }
+
+    /// Captures the guest's stdout in memory; read it from the returned handle.
+    pub fn capture_stdout(&mut self) -> MemoryOutput {
+        let out = MemoryOutput::new();
+        self.stdout = Output::Memory(out.clone());
+        out
+    }
+
+    /// Captures the guest's stderr in memory; read it from the returned handle.
+    pub fn capture_stderr(&mut self) -> MemoryOutput {
+        let out = MemoryOutput::new();
+        self.stderr = Output::Memory(out.clone());
+        out
+    }
+
+    /// Preopens the host directory `host` under the guest name `guest`, read-write.
+    pub fn preopen_dir(&mut self, host: impl AsRef<Path>, guest: impl Into<String>) -> &mut Self {
+        self.preopens.push(Preopen {
+            host: host.as_ref().to_path_buf(),
+            guest: guest.into(),
+            read_only: false,
+        });
+        self
+    }
+
+    /// Preopens the host directory `host` under the guest name `guest`, read-only: the guest
+    /// can list, stat, open and read, but create, write, rename, link and remove nothing.
+    pub fn preopen_dir_read_only(
+        &mut self,
+        host: impl AsRef<Path>,
+        guest: impl Into<String>,
+    ) -> &mut Self {
+        self.preopens.push(Preopen {
+            host: host.as_ref().to_path_buf(),
+            guest: guest.into(),
+            read_only: true,
+        });
+        self
+    }
+
+    /// Parses a CLI `--dir` value, `HOST[::GUEST]` (the guest name defaults to `HOST`), and
+    /// preopens it read-write.
+    pub fn dir_spec(&mut self, spec: &str) -> Result<&mut Self> {
+        let (host, guest) = spec.split_once("::").unwrap_or((spec, spec));
+        if host.is_empty() || guest.is_empty() {
+            bail!("--dir `{spec}`: expected HOST or HOST::GUEST");
+        }
+        Ok(self.preopen_dir(host, guest))
+    }
+
+    /// Binds a listening TCP socket at `addr` (such as `127.0.0.1:8080`) when the context is
+    /// built, and hands it to the guest (wasmtime's `--tcplisten`).
+    pub fn tcp_listen(&mut self, addr: impl Into<String>) -> &mut Self {
+        self.listeners.push(Listen::Addr(addr.into()));
+        self
+    }
+
+    /// Hands an already bound listening socket to the guest.
+    pub fn tcp_listener(&mut self, listener: TcpListener) -> &mut Self {
+        self.listeners.push(Listen::Socket(listener));
+        self
+    }
+
+    /// Opens the preopens and binds the listeners. A directory that does not exist, or is
+    /// not a directory, or an address that cannot be bound, is an error naming it.
+    pub fn build(&mut self) -> Result<WasiCtx> {
+        let mut ctx = WasiCtx::default();
+        for a in &self.args {
+            if a.contains('\0') {
+                bail!("argument {a:?} contains a NUL byte");
+            }
+            ctx.args.push(a.as_bytes().to_vec());
+        }
+        for (name, value) in &self.env {
+            if name.contains(['\0', '=']) || value.contains('\0') {
+                bail!("environment variable {name:?}: names may not hold `=` or NUL, values NUL");
+            }
+            ctx.env.push(format!("{name}={value}").into_bytes());
+        }
+        let stdin = std::mem::replace(&mut self.stdin, Input::Null);
+        let stdout = std::mem::replace(&mut self.stdout, Output::Null);
+        let stderr = std::mem::replace(&mut self.stderr, Output::Null);
+        let r_in = crate::handle::stdio_rights(stdin.host_fd(), rights::FD_READ);
+        let r_out = crate::handle::stdio_rights(stdout.host_fd(), rights::FD_WRITE);
+        let r_err = crate::handle::stdio_rights(stderr.host_fd(), rights::FD_WRITE);
+        ctx.table
+            .insert_at(0, Entry::new(Handle::Stdin(stdin), r_in, 0));
+        ctx.table
+            .insert_at(1, Entry::new(Handle::Stdout(stdout), r_out, 0));
+        ctx.table
+            .insert_at(2, Entry::new(Handle::Stdout(stderr), r_err, 0));
+
+        for p in &self.preopens {
+            let dir = Dir::open_ambient_dir(&p.host, ambient_authority())
+                .with_context(|| format!("cannot preopen directory `{}`", p.host.display()))?;
+            if !dir.dir_metadata()?.is_dir() {
+                bail!("cannot preopen `{}`: not a directory", p.host.display());
+            }
+            // A read-only preopen keeps the full inheriting set, so that wasi-libc asks for the
+            // write rights an `O_WRONLY` open implies and `path_open` can refuse it.
+            let mut base = rights::DIRECTORY;
+            if p.read_only {
+                base &= !rights::DIR_WRITE;
+            }
+            let inheriting = rights::DIRECTORY | rights::REGULAR_FILE;
+            let mut entry = Entry::new(Handle::Dir(dir), base, inheriting);
+            entry.preopen = Some(p.guest.clone());
+            entry.read_only = p.read_only;
+            ctx.table.push(entry).map_err(|e| anyhow::anyhow!("{e}"))?;
+        }
+
+        for l in self.listeners.drain(..) {
+            let listener = match l {
+                Listen::Socket(s) => s,
+                Listen::Addr(a) => TcpListener::bind(&a)
+                    .with_context(|| format!("cannot listen on TCP address `{a}`"))?,
+            };
+            let entry = Entry::new(Handle::Listener(listener), rights::LISTENER, rights::SOCKET);
+            ctx.table.push(entry).map_err(|e| anyhow::anyhow!("{e}"))?;
+        }
+        Ok(ctx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_preopen_is_a_clear_error() {
+        let err = WasiCtxBuilder::new()
+            .preopen_dir("/definitely/not/here", "x")
+            .build()
+            .unwrap_err();
+        let text = format!("{err:#}");
+        assert!(text.contains("/definitely/not/here"), "{text}");
+        assert!(text.contains("No such file"), "{text}");
+    }
+
+    #[test]
+    fn file_as_preopen_is_an_error() {
+        let file = tempfile::NamedTempFile::new().unwrap();
+        let err = WasiCtxBuilder::new()
+            .preopen_dir(file.path(), "f")
+            .build()
+            .unwrap_err();
+        assert!(format!("{err:#}").contains(&file.path().display().to_string()));
+    }
+
+    #[test]
+    fn specs_parse() {
+        let tmp = tempfile::tempdir().unwrap();
+        let host = tmp.path().to_str().unwrap().to_string();
+        let mut b = WasiCtxBuilder::new();
+        b.dir_spec(&format!("{host}::/sandbox")).unwrap();
+        b.dir_spec(&host).unwrap();
+        b.env_spec("A=1").unwrap().env_spec("B=x=y").unwrap();
+        assert!(b.env_spec("=v").is_err());
+        assert!(b.dir_spec("::guest").is_err());
+        let ctx = b.build().unwrap();
+        assert_eq!(ctx.env, vec![b"A=1".to_vec(), b"B=x=y".to_vec()]);
+        assert_eq!(
+            ctx.table.get(3).unwrap().preopen.as_deref(),
+            Some("/sandbox")
+        );
+        assert_eq!(
+            ctx.table.get(4).unwrap().preopen.as_deref(),
+            Some(host.as_str())
+        );
+    }
+
+    #[test]
+    fn read_only_preopen_drops_write_rights() {
+        let tmp = tempfile::tempdir().unwrap();
+        let ctx = WasiCtxBuilder::new()
+            .preopen_dir_read_only(tmp.path(), "ro")
+            .build()
+            .unwrap();
+        let e = ctx.table.get(3).unwrap();
+        assert!(e.read_only);
+        assert_eq!(e.base & rights::PATH_CREATE_FILE, 0);
+        assert_eq!(e.base & rights::PATH_UNLINK_FILE, 0);
+        assert_ne!(e.base & rights::PATH_OPEN, 0);
+        assert_ne!(e.inheriting & rights::FD_READ, 0);
+    }
+
+    #[test]
+    fn nothing_is_granted_by_default() {
+        let ctx = WasiCtxBuilder::new().build().unwrap();
+        assert!(ctx.args.is_empty() && ctx.env.is_empty());
+        assert_eq!(ctx.table.len(), 3);
+        assert!(ctx.table.get(3).is_err());
+    }
+
+    #[test]
+    fn listeners_follow_preopens() {
+        let tmp = tempfile::tempdir().unwrap();
+        let ctx = WasiCtxBuilder::new()
+            .tcp_listen("127.0.0.1:0")
+            .preopen_dir(tmp.path(), "d")
+            .build()
+            .unwrap();
+        assert!(matches!(ctx.table.get(3).unwrap().handle, Handle::Dir(_)));
+        assert!(matches!(
+            ctx.table.get(4).unwrap().handle,
+            Handle::Listener(_)
+        ));
+        let err = WasiCtxBuilder::new()
+            .tcp_listen("not an address")
+            .build()
+            .unwrap_err();
+        assert!(format!("{err:#}").contains("not an address"));
+    }
+}

@@ -1,0 +1,56 @@
+//! [`WasiCtx`]: everything one guest can see — its arguments, its environment and its
+//! descriptor table — and [`I32Exit`], the error `proc_exit` ends a call with.
+
+use crate::builder::WasiCtxBuilder;
+use crate::table::FdTable;
+
+/// The WASI state of one guest. Build it with [`WasiCtxBuilder`] and keep it in the store's
+/// data; [`crate::add_to_linker`] reaches it through a projection from that data.
+#[derive(Debug, Default)]
+pub struct WasiCtx {
+    /// Command-line arguments, the program name first (no NULs inside).
+    pub(crate) args: Vec<Vec<u8>>,
+    /// Environment entries as `NAME=VALUE`.
+    pub(crate) env: Vec<Vec<u8>>,
+    /// The guest's file descriptors.
+    pub(crate) table: FdTable,
+}
+
+impl WasiCtx {
+    /// A builder for a new context.
+    pub fn builder() -> WasiCtxBuilder {
+        WasiCtxBuilder::new()
+    }
+
+    /// The descriptor table.
+    pub fn table(&self) -> &FdTable {
+        &self.table
+    }
+
+    /// The descriptor table, mutably (to add descriptors after building).
+    pub fn table_mut(&mut self) -> &mut FdTable {
+        &mut self.table
+    }
+}
+
+/// The error a call into the guest ends with when the guest calls `proc_exit(status)`.
+/// Downcast the call's error to find it:
+///
+/// ```
+/// # let err: anyhow::Error = wexe_wasi::I32Exit(3).into();
+/// let status = match err.downcast_ref::<wexe_wasi::I32Exit>() {
+///     Some(exit) => exit.0,
+///     None => 134, // a trap or another failure
+/// };
+/// assert_eq!(status, 3);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct I32Exit(pub i32);
+
+impl std::fmt::Display for I32Exit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "exit with status {}", self.0)
+    }
+}
+
+impl std::error::Error for I32Exit {}

@@ -1,0 +1,121 @@
+//! Binfmt mode: `wexe` started by the kernel for `./app.wasm a b c`.
+//!
+//! The registered interpreter is a link named `wexe-binfmt`; with the `P` flag the kernel runs it
+//! with `argv = ["/path/to/wexe-binfmt", "./app.wasm", "./app.wasm", "a", "b", "c"]`: the
+//! registered interpreter path, the file name given to execve, then the program's own argv
+//! (argv[0] included). wexe recognises the mode by its argv[0]'s file name, before any flag parsing,
+//! so every argument — `--help` too — belongs to the program.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use wexe::{Engine, Module};
+
+use super::binfmt_kernel::INTERPRETER_NAME;
+use super::policy::{self, Grants};
+use super::{TierArg, backtrace, program};
+
+/// Whether `argv` is the kernel starting `wexe-binfmt` for a program.
+pub fn is_binfmt_invocation(argv: &[OsString]) -> bool {
+    argv.first()
+        .and_then(|a0| Path::new(a0).file_name())
+        .is_some_and(|n| n == INTERPRETER_NAME)
+}
+
+/// How the kernel started us: the program file and the program's own argv.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Invocation {
+    pub file: PathBuf,
+    pub argv: Vec<OsString>,
+}
+
+/// Splits the kernel's argv (`wexe-binfmt FILE ARGV0 ARGS...`, the `P` flag's layout).
+pub fn parse_invocation(argv: Vec<OsString>) -> Result<Invocation> {
+    let mut it = argv.into_iter().skip(1);
+    let Some(file) = it.next() else {
+        bail!(
+            "{INTERPRETER_NAME} is started by the kernel for `./program.wasm` (binfmt_misc, flag P): \
+             {INTERPRETER_NAME} FILE ARGV0 [ARGS...]; to run a module yourself use `wexe run`"
+        );
+    };
+    let mut argv: Vec<OsString> = it.collect();
+    if argv.is_empty() {
+        // execve with an empty argv: the program's argv[0] is its path.
+        argv.push(file.clone());
+    }
+    Ok(Invocation {
+        file: PathBuf::from(file),
+        argv,
+    })
+}
+
+/// Runs the program the kernel gave us; errors before it runs print one line and exit 1.
+pub fn main(argv: Vec<OsString>) -> ExitCode {
+    match run(argv) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("wexe: error: {}", super::one_line(&e));
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn run(argv: Vec<OsString>) -> Result<ExitCode> {
+    let inv = parse_invocation(argv)?;
+    let file = &inv.file;
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let policies = policy::load_policies()?;
+    let prog = policy::Program::new(file, &bytes);
+    let cwd = std::env::current_dir().context("no current directory")?;
+    let grants = policy::resolve(&policies, &prog, &cwd, &|n| std::env::var(n).ok());
+    for limit in grants.limits.not_enforced() {
+        eprintln!("wexe: warning: the policy's `{limit}` limit is not enforced yet");
+    }
+    let mut config = TierArg::default().config();
+    if let Some(bytes) = grants.limits.max_memory {
+        config.max_memory_size(bytes);
+    }
+    let engine = Engine::new(&config)?;
+    let module = Module::from_binary(&engine, &bytes)
+        .with_context(|| format!("invalid module {}", file.display()))?;
+    run_start(&engine, &module, file, &inv.argv, &grants, &bytes)
+}
+
+fn run_start(
+    engine: &Engine,
+    module: &Module,
+    file: &Path,
+    argv: &[OsString],
+    grants: &Grants,
+    bytes: &[u8],
+) -> Result<ExitCode> {
+    let outcome = program::run_command(engine, module, argv, grants)
+        .with_context(|| format!("cannot run {}", file.display()))?;
+    Ok(match outcome {
+        program::Outcome::Exit(code) => ExitCode::from(code),
+        program::Outcome::Trap(e) => backtrace::report_trap(&e, &|| Some(bytes.to_vec())),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn os(v: &[&str]) -> Vec<OsString> {
+        v.iter().map(OsString::from).collect()
+    }
+
+    #[test]
+    fn the_kernels_argv_is_split() {
+        assert!(is_binfmt_invocation(&os(&["/usr/bin/wexe-binfmt", "x"])));
+        assert!(!is_binfmt_invocation(&os(&["/usr/bin/wexe", "x"])));
+        let inv = parse_invocation(os(&["/b/wexe-binfmt", "./app.wasm", "app", "--help"])).unwrap();
+        assert_eq!(inv.file, PathBuf::from("./app.wasm"));
+        assert_eq!(inv.argv, os(&["app", "--help"]));
+        let inv = parse_invocation(os(&["wexe-binfmt", "/x/app.wasm"])).unwrap();
+        assert_eq!(inv.argv, os(&["/x/app.wasm"]));
+        assert!(parse_invocation(os(&["wexe-binfmt"])).is_err());
+    }
+}

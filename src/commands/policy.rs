@@ -1,0 +1,180 @@
+//! Capability policy for programs started through binfmt_misc (`./app.wasm`).
+//!
+//! Such a program gets, by default, the current directory preopened read-write as `.` and the
+//! host's `LANG`, `LC_ALL` and `TERM` (when set): nothing else. Policy files grant more: first the
+//! system-wide `/etc/wexe/policy.toml`, then the user's `~/.config/wexe/policy.toml`
+//! (`$XDG_CONFIG_HOME/wexe/policy.toml`). The format is in docs/binfmt.md; parsing and checking
+//! live in `policy_file`, and [`Grants`] is what a run gets — the seam where WASI's context
+//! builder takes over.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Result;
+use sha2::{Digest, Sha256};
+
+pub use super::policy_file::{CwdMode, PolicyFile};
+
+/// The host variables passed to every program when no policy says otherwise: locale and terminal
+/// type, which hold no secrets and make output right.
+pub const DEFAULT_ENV: &[&str] = &["LANG", "LC_ALL", "TERM"];
+
+/// The system-wide policy file.
+pub const SYSTEM_POLICY: &str = "/etc/wexe/policy.toml";
+
+/// The user's policy file: `$XDG_CONFIG_HOME/wexe/policy.toml`, else `~/.config/wexe/policy.toml`.
+pub fn user_policy_path() -> Option<PathBuf> {
+    let base = match std::env::var_os("XDG_CONFIG_HOME").filter(|v| !v.is_empty()) {
+        Some(dir) => PathBuf::from(dir),
+        None => PathBuf::from(std::env::var_os("HOME").filter(|v| !v.is_empty())?).join(".config"),
+    };
+    Some(base.join("wexe").join("policy.toml"))
+}
+
+/// A directory a program may use.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DirGrant {
+    pub host: PathBuf,
+    pub guest: String,
+    pub read_only: bool,
+}
+
+/// A limit and whether the engine enforces it yet.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest size of one linear memory, in bytes (`Config::max_memory_size`).
+    pub max_memory: Option<u64>,
+    /// Fuel (instructions) for the run; not enforced yet.
+    pub fuel: Option<u64>,
+    /// Wall-clock time for the run; not enforced yet.
+    pub timeout: Option<Duration>,
+}
+
+impl Limits {
+    /// The limits that are set but that this build does not enforce.
+    pub fn not_enforced(&self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        if self.fuel.is_some() {
+            out.push("fuel");
+        }
+        if self.timeout.is_some() {
+            out.push("timeout");
+        }
+        out
+    }
+}
+
+/// Everything a program is given: what WASI's context builder and the engine config are made from.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Grants {
+    pub dirs: Vec<DirGrant>,
+    /// Environment variables, in order, each name once.
+    pub env: Vec<(String, String)>,
+    /// Addresses to listen on, handed to the program as preopened sockets.
+    pub tcplisten: Vec<String>,
+    pub limits: Limits,
+    /// Where each grant came from (`file:line`), for `wexe binfmt policy`.
+    pub matched: Vec<String>,
+}
+
+impl Grants {
+    fn set_env(&mut self, name: &str, value: String) {
+        match self.env.iter_mut().find(|(n, _)| n == name) {
+            Some(slot) => slot.1 = value,
+            None => self.env.push((name.to_string(), value)),
+        }
+    }
+}
+
+/// The identity of a program, as rules match it.
+pub struct Program {
+    /// The canonical path.
+    pub path: PathBuf,
+    /// Lowercase hex SHA-256 of the file's bytes.
+    pub sha256: String,
+}
+
+impl Program {
+    pub fn new(path: &Path, bytes: &[u8]) -> Program {
+        let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        let sha256 = Sha256::digest(bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        Program { path, sha256 }
+    }
+}
+
+/// The policy files that apply, in order (system first), with those absent left out.
+pub fn load_policies() -> Result<Vec<PolicyFile>> {
+    let mut files = vec![PathBuf::from(SYSTEM_POLICY)];
+    files.extend(user_policy_path());
+    let mut out = Vec::new();
+    for path in files {
+        if let Some(policy) = PolicyFile::load(&path)? {
+            out.push(policy);
+        }
+    }
+    Ok(out)
+}
+
+/// What `program` gets under `policies` when started from `cwd`, reading inherited variables
+/// through `getenv`.
+pub fn resolve(
+    policies: &[PolicyFile],
+    program: &Program,
+    cwd: &Path,
+    getenv: &dyn Fn(&str) -> Option<String>,
+) -> Grants {
+    let mut cwd_mode = CwdMode::Rw;
+    let mut inherit: Vec<String> = DEFAULT_ENV.iter().map(|s| s.to_string()).collect();
+    for p in policies {
+        if let Some(d) = &p.defaults {
+            cwd_mode = d.cwd.unwrap_or(cwd_mode);
+            if let Some(names) = &d.inherit_env {
+                inherit = names.clone();
+            }
+        }
+    }
+    let mut g = Grants::default();
+    if cwd_mode != CwdMode::None {
+        g.dirs.push(DirGrant {
+            host: cwd.to_path_buf(),
+            guest: ".".to_string(),
+            read_only: cwd_mode == CwdMode::Ro,
+        });
+    }
+    for name in &inherit {
+        if let Some(v) = getenv(name) {
+            g.set_env(name, v);
+        }
+    }
+    for p in policies {
+        for rule in p.programs.iter().filter(|r| r.matches(program)) {
+            g.matched
+                .push(format!("{}:{}", p.path.display(), rule.line));
+            g.dirs.extend(rule.dirs.iter().cloned());
+            for name in &rule.inherit_env {
+                if let Some(v) = getenv(name) {
+                    g.set_env(name, v);
+                }
+            }
+            for (k, v) in &rule.env {
+                g.set_env(k, v.clone());
+            }
+            g.tcplisten.extend(rule.tcplisten.iter().cloned());
+            // Of several limits the strictest wins.
+            let min = |a: Option<u64>, b: Option<u64>| match (a, b) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            g.limits.max_memory = min(g.limits.max_memory, rule.limits.max_memory);
+            g.limits.fuel = min(g.limits.fuel, rule.limits.fuel);
+            g.limits.timeout = match (g.limits.timeout, rule.limits.timeout) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+        }
+    }
+    g
+}
