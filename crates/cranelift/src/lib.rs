@@ -107,9 +107,24 @@ impl Compiler for CraneliftCompiler {
         }
         Ok(out)
     }
+
+    fn fingerprint(&self) -> String {
+        self.fingerprint_text()
+    }
 }
 
 impl CraneliftCompiler {
+    fn fingerprint_text(&self) -> String {
+        let isa_flags: Vec<String> = self.isa.isa_flags().iter().map(|f| f.to_string()).collect();
+        format!(
+            "wexe-cranelift {} {} [{}] [{}]",
+            env!("CARGO_PKG_VERSION"),
+            self.isa.triple(),
+            self.isa.flags(),
+            isa_flags.join(" ")
+        )
+    }
+
     fn compile_job(
         &self,
         input: &CompileInput<'_>,

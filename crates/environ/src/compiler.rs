@@ -70,12 +70,11 @@ pub struct CompiledModule {
     pub host_adapters: Vec<CompiledFunction>,
 }
 
-/// What a compiler gets: the module, its bytes (bodies are ranges of them) and the engine-wide
-/// id of every type index (for `call_indirect` signature checks).
+/// What a compiler gets: the module and its bytes (bodies are ranges of them). The output does
+/// not depend on anything else, so it can be cached on disk.
 pub struct CompileInput<'a> {
     pub info: &'a ModuleInfo,
     pub bytes: &'a [u8],
-    pub type_ids: &'a [u32],
     /// Whether loads and stores need explicit bounds checks (no guard reservation).
     pub bounds_checks: bool,
 }
@@ -84,4 +83,8 @@ pub struct CompileInput<'a> {
 pub trait Compiler: Send + Sync {
     /// Compiles every defined function of a validated module (in parallel where it can).
     fn compile_module(&self, input: &CompileInput<'_>) -> Result<CompiledModule, String>;
+
+    /// Everything the output depends on besides the input (compiler version, target, flags):
+    /// compiled code is only reused where the fingerprints are equal.
+    fn fingerprint(&self) -> String;
 }

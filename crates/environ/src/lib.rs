@@ -10,6 +10,7 @@ mod compiler;
 mod const_expr;
 mod info;
 mod parse;
+mod serialize;
 mod types;
 pub mod vmoffsets;
 

@@ -10,7 +10,9 @@
 //! `VMContext` (one per instance), all fields 8 bytes:
 //! `store_ctx`, `builtins`, `instance index`, reserved, then pointers to each memory's
 //! `VMMemoryDef {base, len}`, pointers to each global's value (16 bytes), pointers to each table's
-//! `VMTableDef {base, len}`, then per function `VMFunc {fn_ptr, vmctx, store_index}`.
+//! `VMTableDef {base, len}`, then per function `VMFunc {fn_ptr, vmctx, store_index}`, then the
+//! engine-wide id of each type index (for `call_indirect`; kept out of the code so that compiled
+//! code does not depend on the engine and can be cached).
 //!
 //! `VMStoreContext`: `stack_limit`, `funcrefs_base`, `funcrefs_len`, `fuel`. A funcref table cell
 //! holds a store function index + 1 (0 is null); `funcrefs_base[cell - 1]` is a
@@ -84,6 +86,7 @@ pub struct VMOffsets {
     pub globals: u32,
     pub tables: u32,
     pub funcs: u32,
+    pub type_ids: u32,
     pub size: u32,
 }
 
@@ -93,12 +96,14 @@ impl VMOffsets {
         let globals = memories + 8 * info.memories.len() as u32;
         let tables = globals + 8 * info.globals.len() as u32;
         let funcs = tables + 8 * info.tables.len() as u32;
-        let size = funcs + VMFUNC_SIZE * info.funcs.len() as u32;
+        let type_ids = funcs + VMFUNC_SIZE * info.funcs.len() as u32;
+        let size = type_ids + 8 * info.types.len() as u32;
         VMOffsets {
             memories,
             globals,
             tables,
             funcs,
+            type_ids,
             size,
         }
     }
@@ -114,5 +119,8 @@ impl VMOffsets {
     }
     pub fn func(&self, i: u32) -> u32 {
         self.funcs + VMFUNC_SIZE * i
+    }
+    pub fn type_id(&self, type_index: u32) -> u32 {
+        self.type_ids + 8 * type_index
     }
 }

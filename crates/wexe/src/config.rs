@@ -35,6 +35,8 @@ pub struct Config {
     pub(crate) max_call_depth: usize,
     pub(crate) max_memory_size: u64,
     pub(crate) simd: bool,
+    /// Where the JIT keeps compiled modules between runs (off when `None`).
+    pub(crate) cache_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for Config {
@@ -45,6 +47,7 @@ impl Default for Config {
             max_call_depth: 2_000_000,
             max_memory_size: 1 << 32,
             simd: true,
+            cache_dir: None,
         }
     }
 }
@@ -77,6 +80,13 @@ impl Config {
     /// The largest size in bytes that any linear memory may grow to.
     pub fn max_memory_size(&mut self, bytes: u64) -> &mut Config {
         self.max_memory_size = bytes;
+        self
+    }
+
+    /// A directory where the JIT keeps compiled modules, so that the next process compiling the
+    /// same bytes on the same machine loads them instead; `None` (the default) keeps none.
+    pub fn cache_dir(&mut self, dir: Option<std::path::PathBuf>) -> &mut Config {
+        self.cache_dir = dir;
         self
     }
 

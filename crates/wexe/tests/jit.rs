@@ -296,3 +296,46 @@ fn many_results_round_trip() {
     assert_eq!(sum.call(&mut store, 11).unwrap(), 11);
     let _ = (FuncType::new([], []), Extern::Func(many));
 }
+
+const ADDER: &str = r#"(module (func (export "add") (param i32 i32) (result i32)
+    (i32.add (local.get 0) (local.get 1))))"#;
+
+fn call_add(engine: &Engine, module: &Module) -> i32 {
+    let mut store = Store::new(engine, ());
+    let inst = Linker::new(engine).instantiate(&mut store, module).unwrap();
+    let add = inst
+        .get_typed_func::<(i32, i32), i32>(&mut store, "add")
+        .unwrap();
+    add.call(&mut store, (40, 2)).unwrap()
+}
+
+#[test]
+fn serialized_modules_load_without_compiling() {
+    let engine = engine();
+    let bytes = Module::new(&engine, ADDER).unwrap().serialize().unwrap();
+    // SAFETY: the bytes were serialized just above by this build.
+    let module = unsafe { Module::deserialize(&engine, &bytes) }.unwrap();
+    assert_eq!(call_add(&engine, &module), 42);
+    let mut corrupt = bytes.clone();
+    corrupt.truncate(bytes.len() - 3);
+    // SAFETY: truncated bytes are refused before any code is loaded.
+    assert!(unsafe { Module::deserialize(&engine, &corrupt) }.is_err());
+    // SAFETY: as above; the interpreter refuses compiled modules.
+    assert!(unsafe { Module::deserialize(&Engine::default(), &bytes) }.is_err());
+}
+
+#[test]
+fn the_cache_keeps_compiled_modules_between_engines() {
+    let dir = std::env::temp_dir().join(format!("wexe-jit-cache-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut config = Config::new();
+    config.tier(Tier::Jit).cache_dir(Some(dir.clone()));
+    let first = Engine::new(&config).unwrap();
+    assert_eq!(call_add(&first, &Module::new(&first, ADDER).unwrap()), 42);
+    let files: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
+    assert_eq!(files.len(), 1, "one cache entry");
+    let second = Engine::new(&config).unwrap();
+    assert_eq!(call_add(&second, &Module::new(&second, ADDER).unwrap()), 42);
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -110,8 +110,8 @@ impl FuncTranslator<'_> {
             .b
             .ins()
             .load(types::I64, flags, entry, FUNCREF_TYPE_ID as i32);
-        let want = i64::from(self.input.type_ids[type_index as usize]);
-        let bad = self.b.ins().icmp_imm_s(IntCC::NotEqual, ty, want);
+        let want = self.load_ro(self.vmctx, self.offsets.type_id(type_index));
+        let bad = self.b.ins().icmp(IntCC::NotEqual, ty, want);
         self.b.ins().trapnz(bad, codes::BAD_SIGNATURE);
         let fn_ptr = self
             .b

@@ -4,7 +4,9 @@
 use std::sync::OnceLock;
 
 use wexe_cranelift::CraneliftCompiler;
-use wexe_environ::{CompileInput, CompiledFunction, Compiler, ModuleInfo, RelocKind, TrapCode};
+use wexe_environ::{
+    CompileInput, CompiledFunction, CompiledModule, Compiler, ModuleInfo, RelocKind, TrapCode,
+};
 
 use crate::vm::CodeMemory;
 
@@ -36,19 +38,24 @@ pub(super) fn compiler() -> Result<&'static CraneliftCompiler, String> {
         .map_err(Clone::clone)
 }
 
-/// Compiles and loads every function of a module.
-pub(crate) fn compile(
-    info: &ModuleInfo,
-    bytes: &[u8],
-    type_ids: &[u32],
-) -> Result<JitModule, String> {
+/// Compiles every function of a module (the machine code, not yet loaded).
+pub(crate) fn compile_raw(info: &ModuleInfo, bytes: &[u8]) -> Result<CompiledModule, String> {
     let input = CompileInput {
         info,
         bytes,
-        type_ids,
         bounds_checks: !crate::vm::LinearMemory::guarded(),
     };
-    let out = compiler()?.compile_module(&input)?;
+    compiler()?.compile_module(&input)
+}
+
+/// What compiled code depends on besides the module: the compiler and how memories are made.
+pub(crate) fn fingerprint() -> Result<String, String> {
+    let guarded = crate::vm::LinearMemory::guarded();
+    Ok(format!("{} guarded={guarded}", compiler()?.fingerprint()))
+}
+
+/// Loads compiled code into executable memory and relocates it.
+pub(crate) fn load(out: CompiledModule) -> Result<JitModule, String> {
     let mut image = Vec::new();
     let mut place = |f: &CompiledFunction| {
         while image.len() % 16 != 0 {

@@ -3,12 +3,13 @@
 //! code with traps turned into errors with backtraces ([`call`]).
 
 mod builtins;
+mod cache;
 mod call;
 mod code;
 mod store;
 
 pub(crate) use call::call;
-pub(crate) use code::{JitModule, compile};
+pub(crate) use code::JitModule;
 pub(crate) use store::{JitStore, instantiate};
 
 /// Whether Cranelift can compile for this machine.
@@ -21,12 +22,35 @@ pub(crate) fn compile_for(
     engine: &crate::Engine,
     info: &wexe_environ::ModuleInfo,
     bytes: &[u8],
-    type_ids: &[u32],
 ) -> anyhow::Result<Option<JitModule>> {
     if engine.config().tier != crate::Tier::Jit {
         return Ok(None);
     }
-    compile(info, bytes, type_ids)
+    let dir = engine.config().cache_dir.as_deref();
+    cache::compile_cached(dir, info, bytes)
         .map(Some)
         .map_err(|e| anyhow::anyhow!("compilation failed: {e}"))
+}
+
+/// The compiled form of a module's bytes, for `Module::serialize`.
+pub(crate) fn serialize(info: &wexe_environ::ModuleInfo, bytes: &[u8]) -> anyhow::Result<Vec<u8>> {
+    let err = |e: String| anyhow::anyhow!("compilation failed: {e}");
+    let compiled = code::compile_raw(info, bytes).map_err(err)?;
+    Ok(cache::encode(
+        &code::fingerprint().map_err(err)?,
+        bytes,
+        &compiled,
+    ))
+}
+
+/// Splits serialized bytes into the wasm bytes and the loaded code, checking that they were
+/// made by this compiler for this machine.
+pub(crate) fn deserialize(bytes: &[u8]) -> anyhow::Result<(Vec<u8>, JitModule)> {
+    let (print, wasm, compiled) = cache::decode(bytes).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let here = code::fingerprint().map_err(|e| anyhow::anyhow!("{e}"))?;
+    if print != here.as_bytes() {
+        anyhow::bail!("the module was compiled by another wexe or for another machine");
+    }
+    let jm = code::load(compiled).map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok((wasm.to_vec(), jm))
 }

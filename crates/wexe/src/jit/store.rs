@@ -221,6 +221,9 @@ pub(crate) fn instantiate(inner: &mut StoreInner, instance: u32) -> Result<()> {
             },
         ));
     }
+    for (t, &id) in module.inner.type_ids.iter().enumerate() {
+        words.push((offsets.type_id(t as u32), u64::from(id)));
+    }
     let vmctx = &mut jit.vmctxs[instance as usize];
     for (at, w) in words {
         vmctx[at as usize / 8] = w;
