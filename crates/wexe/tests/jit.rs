@@ -339,3 +339,21 @@ fn the_cache_keeps_compiled_modules_between_engines() {
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_failed_instantiation_leaves_the_store_usable() {
+    let mut config = Config::new();
+    config.tier(Tier::Jit).max_memory_size(1 << 20);
+    let engine = Engine::new(&config).unwrap();
+    let mut store = Store::new(&engine, ());
+    // Its function enters the store before its memory, larger than the limit, fails to be made.
+    let bad = r#"(module (func) (func) (func (export "f")) (memory 100))"#;
+    let bad = Module::new(&engine, bad).unwrap();
+    assert!(Linker::new(&engine).instantiate(&mut store, &bad).is_err());
+    let good = Module::new(&engine, ADDER).unwrap();
+    let inst = Linker::new(&engine).instantiate(&mut store, &good).unwrap();
+    let add = inst
+        .get_typed_func::<(i32, i32), i32>(&mut store, "add")
+        .unwrap();
+    assert_eq!(add.call(&mut store, (1, 2)).unwrap(), 3);
+}

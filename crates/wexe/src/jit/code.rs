@@ -130,6 +130,11 @@ impl JitModule {
         self.code.base().wrapping_add(self.def_starts[def])
     }
 
+    /// The entry of defined function `def`, if the module has one.
+    pub fn try_func_ptr(&self, def: usize) -> Option<*const u8> {
+        (def < self.def_starts.len()).then(|| self.func_ptr(def))
+    }
+
     pub fn array_entry(&self, type_index: usize) -> *const u8 {
         self.code
             .base()

@@ -113,14 +113,18 @@ pub(super) fn sync(inner: &mut StoreInner) {
                 type_id,
                 ..
             } => {
-                let inst = &inner.instances[*instance as usize];
-                let module = &inst.module;
-                let def = *index as usize - module.info().num_imported_funcs;
-                let fn_ptr = module
-                    .inner
-                    .jit
-                    .as_ref()
-                    .map_or(std::ptr::null(), |j| j.func_ptr(def));
+                // A failed instantiation leaves functions (unreachable: nothing exports them) of
+                // an instance that never was, whose index a later instance may take.
+                let fn_ptr = inner
+                    .instances
+                    .get(*instance as usize)
+                    .and_then(|inst| {
+                        let module = &inst.module;
+                        let def =
+                            (*index as usize).checked_sub(module.info().num_imported_funcs)?;
+                        module.inner.jit.as_ref()?.try_func_ptr(def)
+                    })
+                    .unwrap_or(std::ptr::null());
                 let vmctx = jit
                     .vmctxs
                     .get_mut(*instance as usize)
