@@ -72,6 +72,7 @@ pub(crate) mod codes {
     pub const LIBCALL: TrapCode = user(6);
     pub const UNSUPPORTED: TrapCode = user(7);
     pub const OUT_OF_FUEL: TrapCode = user(8);
+    pub const INTERRUPT: TrapCode = user(9);
 }
 
 /// Our trap code for one of Cranelift's.
@@ -90,6 +91,7 @@ pub(crate) fn trap_from_cranelift(code: TrapCode) -> wexe_environ::TrapCode {
         codes::LIBCALL => T::Libcall,
         codes::UNSUPPORTED => T::Unsupported,
         codes::OUT_OF_FUEL => T::OutOfFuel,
+        codes::INTERRUPT => T::Interrupt,
         _ => T::Unreachable,
     }
 }

@@ -26,6 +26,8 @@ pub enum TrapCode {
     Libcall,
     /// An operator this compiler does not translate (SIMD).
     Unsupported,
+    /// The engine's epoch reached the store's deadline.
+    Interrupt,
 }
 
 /// How a relocation is patched.
@@ -77,6 +79,10 @@ pub struct CompileInput<'a> {
     pub bytes: &'a [u8],
     /// Whether loads and stores need explicit bounds checks (no guard reservation).
     pub bounds_checks: bool,
+    /// Whether code counts the operators it runs against the store's fuel.
+    pub consume_fuel: bool,
+    /// Whether function entries and loop headers check the engine's epoch.
+    pub epoch_interruption: bool,
 }
 
 /// A machine-code compiler for WebAssembly modules.

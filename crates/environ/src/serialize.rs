@@ -3,7 +3,7 @@
 
 use crate::compiler::{CompiledFunction, CompiledModule, RelocKind, Relocation, TrapCode};
 
-const TRAPS: [TrapCode; 13] = [
+const TRAPS: [TrapCode; 14] = [
     TrapCode::StackOverflow,
     TrapCode::MemoryOutOfBounds,
     TrapCode::TableOutOfBounds,
@@ -17,6 +17,7 @@ const TRAPS: [TrapCode; 13] = [
     TrapCode::OutOfFuel,
     TrapCode::Libcall,
     TrapCode::Unsupported,
+    TrapCode::Interrupt,
 ];
 const RELOCS: [RelocKind; 3] = [RelocKind::X86PcRel4, RelocKind::Abs8, RelocKind::Arm64Call];
 

@@ -37,6 +37,8 @@ pub struct Config {
     pub(crate) simd: bool,
     /// Where the JIT keeps compiled modules between runs (off when `None`).
     pub(crate) cache_dir: Option<std::path::PathBuf>,
+    pub(crate) consume_fuel: bool,
+    pub(crate) epoch_interruption: bool,
 }
 
 impl Default for Config {
@@ -48,6 +50,8 @@ impl Default for Config {
             max_memory_size: 1 << 32,
             simd: true,
             cache_dir: None,
+            consume_fuel: false,
+            epoch_interruption: false,
         }
     }
 }
@@ -90,6 +94,22 @@ impl Config {
         self
     }
 
+    /// Whether running code uses fuel (one unit per operator; see [`crate::Store::set_fuel`])
+    /// and traps with "all fuel consumed" when none is left. JIT tier only, for now.
+    pub fn consume_fuel(&mut self, enable: bool) -> &mut Config {
+        self.consume_fuel = enable;
+        self
+    }
+
+    /// Whether function entries and loop headers check the engine's epoch (advanced by
+    /// [`Engine::increment_epoch`]) against the store's deadline
+    /// ([`crate::Store::set_epoch_deadline`]) and trap with "interrupted" once it is reached:
+    /// how a host bounds running time. JIT tier only, for now.
+    pub fn epoch_interruption(&mut self, enable: bool) -> &mut Config {
+        self.epoch_interruption = enable;
+        self
+    }
+
     /// Whether modules may use 128-bit SIMD (validation only for now; executing a SIMD operator
     /// reports that it is not supported yet).
     pub fn wasm_simd(&mut self, enable: bool) -> &mut Config {
@@ -107,6 +127,8 @@ struct TypeRegistry {
 pub(crate) struct EngineInner {
     pub(crate) config: Config,
     types: Mutex<TypeRegistry>,
+    /// The epoch counter for [`Config::epoch_interruption`].
+    pub(crate) epoch: std::sync::atomic::AtomicU64,
 }
 
 /// Shared settings and caches for modules and stores; cheap to clone.
@@ -134,12 +156,15 @@ impl Engine {
     pub fn new(config: &Config) -> Result<Engine> {
         if config.tier == Tier::Jit {
             crate::jit::check_host().map_err(|e| anyhow::anyhow!("the JIT tier: {e}"))?;
+        } else if config.consume_fuel || config.epoch_interruption {
+            bail!("fuel and epoch interruption need the JIT tier (`--tier jit`) for now");
         }
         let types = Mutex::new(TypeRegistry::default());
         Ok(Engine {
             inner: Arc::new(EngineInner {
                 config: config.clone(),
                 types,
+                epoch: std::sync::atomic::AtomicU64::new(0),
             }),
         })
     }
@@ -147,6 +172,14 @@ impl Engine {
     /// The settings this engine was made with.
     pub fn config(&self) -> &Config {
         &self.inner.config
+    }
+
+    /// Advances the epoch by one: code of stores whose deadline this reaches traps with
+    /// "interrupted" (with [`Config::epoch_interruption`]). Safe to call from any thread.
+    pub fn increment_epoch(&self) {
+        self.inner
+            .epoch
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Whether two handles refer to the same engine.

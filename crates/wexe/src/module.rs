@@ -133,7 +133,7 @@ impl Module {
     /// The module compiled to machine code for this machine (JIT tier), to be loaded later with
     /// [`Module::deserialize`] (a `.cwasm` file).
     pub fn serialize(&self) -> Result<Vec<u8>> {
-        crate::jit::serialize(&self.inner.info, &self.inner.bytes)
+        crate::jit::serialize(self.engine().config(), &self.inner.info, &self.inner.bytes)
     }
 
     /// Loads a module that [`Module::serialize`] produced, without compiling it again. The
@@ -147,7 +147,7 @@ impl Module {
         if engine.config().tier != crate::Tier::Jit {
             anyhow::bail!("compiled modules need an engine of the JIT tier");
         }
-        let (wasm, jit) = crate::jit::deserialize(bytes)?;
+        let (wasm, jit) = crate::jit::deserialize(engine.config(), bytes)?;
         Module::build(engine, &wasm, Some(jit))
     }
 

@@ -357,3 +357,84 @@ fn a_failed_instantiation_leaves_the_store_usable() {
         .unwrap();
     assert_eq!(add.call(&mut store, (1, 2)).unwrap(), 3);
 }
+
+const SPIN: &str = r#"(module
+  (func (export "count") (param i32) (result i32) (local i32)
+    (block (loop
+      (br_if 1 (i32.ge_u (local.get 1) (local.get 0)))
+      (local.set 1 (i32.add (local.get 1) (i32.const 1)))
+      (br 0)))
+    (local.get 1))
+  (func (export "forever") (loop (br 0))))"#;
+
+#[test]
+fn fuel_bounds_the_operators_run() {
+    let mut config = Config::new();
+    config.tier(Tier::Jit).consume_fuel(true);
+    let engine = Engine::new(&config).unwrap();
+    let module = Module::new(&engine, SPIN).unwrap();
+    let mut store = Store::new(&engine, ());
+    let inst = Linker::new(&engine)
+        .instantiate(&mut store, &module)
+        .unwrap();
+    let count = inst
+        .get_typed_func::<i32, i32>(&mut store, "count")
+        .unwrap();
+    store.set_fuel(1_000_000).unwrap();
+    assert_eq!(count.call(&mut store, 1000).unwrap(), 1000);
+    let used = 1_000_000 - store.get_fuel().unwrap();
+    // Nine operators per iteration, give or take the ones around the loop.
+    assert!((9_000..9_100).contains(&used), "used {used}");
+    store.set_fuel(500).unwrap();
+    let err = count.call(&mut store, 1000).unwrap_err();
+    assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::OutOfFuel));
+    assert_eq!(store.get_fuel().unwrap(), 0);
+    let forever = inst
+        .get_typed_func::<(), ()>(&mut store, "forever")
+        .unwrap();
+    store.set_fuel(10_000).unwrap();
+    let err = forever.call(&mut store, ()).unwrap_err();
+    assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::OutOfFuel));
+    // Engines without fuel refuse the API; the interpreter refuses the setting for now.
+    let mut plain = Store::new(&self::engine(), ());
+    assert!(plain.set_fuel(1).is_err());
+    let mut interp = Config::new();
+    interp.consume_fuel(true);
+    assert!(Engine::new(&interp).is_err());
+}
+
+#[test]
+fn epochs_interrupt_running_code() {
+    let mut config = Config::new();
+    config.tier(Tier::Jit).epoch_interruption(true);
+    let engine = Engine::new(&config).unwrap();
+    let module = Module::new(&engine, SPIN).unwrap();
+    let mut store = Store::new(&engine, ());
+    let inst = Linker::new(&engine)
+        .instantiate(&mut store, &module)
+        .unwrap();
+    let count = inst
+        .get_typed_func::<i32, i32>(&mut store, "count")
+        .unwrap();
+    assert_eq!(
+        count.call(&mut store, 1000).unwrap(),
+        1000,
+        "no deadline: runs"
+    );
+    store.set_epoch_deadline(1);
+    let ticker = {
+        let engine = engine.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            engine.increment_epoch();
+        })
+    };
+    let forever = inst
+        .get_typed_func::<(), ()>(&mut store, "forever")
+        .unwrap();
+    let err = forever.call(&mut store, ()).unwrap_err();
+    assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::Interrupt));
+    ticker.join().unwrap();
+    store.set_epoch_deadline(1);
+    assert_eq!(count.call(&mut store, 10).unwrap(), 10);
+}

@@ -5,7 +5,6 @@
 //! name cannot run the wrong code.
 
 use std::hash::{Hash, Hasher};
-use std::path::Path;
 
 use wexe_environ::{CompiledModule, ModuleInfo};
 
@@ -49,14 +48,14 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<(&[u8], &[u8], CompiledModule), Str
 
 /// Compiles a module, reusing and filling the cache in `dir` when there is one.
 pub(crate) fn compile_cached(
-    dir: Option<&Path>,
+    config: &crate::Config,
     info: &ModuleInfo,
     wasm: &[u8],
 ) -> Result<JitModule, String> {
-    let Some(dir) = dir else {
-        return load(compile_raw(info, wasm)?);
+    let Some(dir) = config.cache_dir.as_deref() else {
+        return load(compile_raw(config, info, wasm)?);
     };
-    let print = fingerprint()?;
+    let print = fingerprint(config)?;
     let mut h = std::collections::hash_map::DefaultHasher::new();
     (&print, wasm).hash(&mut h);
     let path = dir.join(format!("{:016x}.wexe", h.finish()));
@@ -67,7 +66,7 @@ pub(crate) fn compile_cached(
     {
         return load(compiled);
     }
-    let compiled = compile_raw(info, wasm)?;
+    let compiled = compile_raw(config, info, wasm)?;
     // The cache is best effort: a failure to write it is not an error.
     let _ = std::fs::create_dir_all(dir);
     let tmp = path.with_extension(format!("tmp{}", std::process::id()));

@@ -128,6 +128,7 @@ fn to_trap(code: TrapCode) -> Trap {
         TrapCode::BadConversionToInteger => Trap::BadConversionToInteger,
         TrapCode::OutOfFuel => Trap::OutOfFuel,
         TrapCode::Unsupported => Trap::Unsupported,
+        TrapCode::Interrupt => Trap::Interrupt,
         TrapCode::Unreachable | TrapCode::Libcall => Trap::Unreachable,
     }
 }

@@ -39,19 +39,30 @@ pub(super) fn compiler() -> Result<&'static CraneliftCompiler, String> {
 }
 
 /// Compiles every function of a module (the machine code, not yet loaded).
-pub(crate) fn compile_raw(info: &ModuleInfo, bytes: &[u8]) -> Result<CompiledModule, String> {
+pub(crate) fn compile_raw(
+    config: &crate::Config,
+    info: &ModuleInfo,
+    bytes: &[u8],
+) -> Result<CompiledModule, String> {
     let input = CompileInput {
         info,
         bytes,
         bounds_checks: !crate::vm::LinearMemory::guarded(),
+        consume_fuel: config.consume_fuel,
+        epoch_interruption: config.epoch_interruption,
     };
     compiler()?.compile_module(&input)
 }
 
 /// What compiled code depends on besides the module: the compiler and how memories are made.
-pub(crate) fn fingerprint() -> Result<String, String> {
+pub(crate) fn fingerprint(config: &crate::Config) -> Result<String, String> {
     let guarded = crate::vm::LinearMemory::guarded();
-    Ok(format!("{} guarded={guarded}", compiler()?.fingerprint()))
+    Ok(format!(
+        "{} guarded={guarded} fuel={} epochs={}",
+        compiler()?.fingerprint(),
+        config.consume_fuel,
+        config.epoch_interruption
+    ))
 }
 
 /// Loads compiled code into executable memory and relocates it.

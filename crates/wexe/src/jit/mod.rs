@@ -26,18 +26,21 @@ pub(crate) fn compile_for(
     if engine.config().tier != crate::Tier::Jit {
         return Ok(None);
     }
-    let dir = engine.config().cache_dir.as_deref();
-    cache::compile_cached(dir, info, bytes)
+    cache::compile_cached(engine.config(), info, bytes)
         .map(Some)
         .map_err(|e| anyhow::anyhow!("compilation failed: {e}"))
 }
 
 /// The compiled form of a module's bytes, for `Module::serialize`.
-pub(crate) fn serialize(info: &wexe_environ::ModuleInfo, bytes: &[u8]) -> anyhow::Result<Vec<u8>> {
+pub(crate) fn serialize(
+    config: &crate::Config,
+    info: &wexe_environ::ModuleInfo,
+    bytes: &[u8],
+) -> anyhow::Result<Vec<u8>> {
     let err = |e: String| anyhow::anyhow!("compilation failed: {e}");
-    let compiled = code::compile_raw(info, bytes).map_err(err)?;
+    let compiled = code::compile_raw(config, info, bytes).map_err(err)?;
     Ok(cache::encode(
-        &code::fingerprint().map_err(err)?,
+        &code::fingerprint(config).map_err(err)?,
         bytes,
         &compiled,
     ))
@@ -45,9 +48,12 @@ pub(crate) fn serialize(info: &wexe_environ::ModuleInfo, bytes: &[u8]) -> anyhow
 
 /// Splits serialized bytes into the wasm bytes and the loaded code, checking that they were
 /// made by this compiler for this machine.
-pub(crate) fn deserialize(bytes: &[u8]) -> anyhow::Result<(Vec<u8>, JitModule)> {
+pub(crate) fn deserialize(
+    config: &crate::Config,
+    bytes: &[u8],
+) -> anyhow::Result<(Vec<u8>, JitModule)> {
     let (print, wasm, compiled) = cache::decode(bytes).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let here = code::fingerprint().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let here = code::fingerprint(config).map_err(|e| anyhow::anyhow!("{e}"))?;
     if print != here.as_bytes() {
         anyhow::bail!("the module was compiled by another wexe or for another machine");
     }

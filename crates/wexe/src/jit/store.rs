@@ -46,7 +46,9 @@ unsafe impl Send for JitStore {}
 unsafe impl Sync for JitStore {}
 
 impl JitStore {
-    pub fn new() -> JitStore {
+    /// State for a store of an engine whose epoch counter is `epoch` (it outlives the store: the
+    /// store holds the engine).
+    pub fn new(epoch: &std::sync::atomic::AtomicU64) -> JitStore {
         JitStore {
             ctx: Box::new(StoreCtx {
                 vm: VMStoreContext {
@@ -54,6 +56,8 @@ impl JitStore {
                     funcrefs_base: std::ptr::null(),
                     funcrefs_len: 0,
                     fuel: 0,
+                    epoch_ptr: epoch,
+                    epoch_deadline: u64::MAX,
                 },
                 store: None,
             }),
@@ -69,14 +73,20 @@ impl JitStore {
         }
     }
 
+    pub fn set_fuel(&mut self, fuel: u64) {
+        self.ctx.vm.fuel = -(fuel.min(i64::MAX as u64) as i64);
+    }
+
+    pub fn fuel(&self) -> u64 {
+        (-self.ctx.vm.fuel).max(0) as u64
+    }
+
+    pub fn set_epoch_deadline(&mut self, deadline: u64) {
+        self.ctx.vm.epoch_deadline = deadline;
+    }
+
     pub(super) fn vmctx(&mut self, instance: u32) -> *mut u8 {
         self.vmctxs[instance as usize].as_mut_ptr() as *mut u8
-    }
-}
-
-impl Default for JitStore {
-    fn default() -> JitStore {
-        JitStore::new()
     }
 }
 

@@ -85,7 +85,7 @@ impl<T: 'static> Store<T> {
             instances: Vec::new(),
             externrefs: Vec::new(),
             stack: ExecStack::new(engine.config()),
-            jit: crate::jit::JitStore::new(),
+            jit: crate::jit::JitStore::new(&engine.inner.epoch),
         };
         Store {
             inner,
@@ -112,6 +112,39 @@ impl<T: 'static> Store<T> {
     /// The engine this store belongs to.
     pub fn engine(&self) -> &Engine {
         &self.inner.engine
+    }
+
+    /// Sets the fuel left for running code (needs [`crate::Config::consume_fuel`]).
+    pub fn set_fuel(&mut self, fuel: u64) -> Result<()> {
+        self.fuel_enabled()?;
+        self.inner.jit.set_fuel(fuel);
+        Ok(())
+    }
+
+    /// The fuel left (needs [`crate::Config::consume_fuel`]).
+    pub fn get_fuel(&self) -> Result<u64> {
+        self.fuel_enabled()?;
+        Ok(self.inner.jit.fuel())
+    }
+
+    fn fuel_enabled(&self) -> Result<()> {
+        if !self.inner.engine.config().consume_fuel {
+            anyhow::bail!("fuel is not enabled in this engine's configuration");
+        }
+        Ok(())
+    }
+
+    /// Running code traps with "interrupted" once the engine's epoch has advanced `ticks`
+    /// beyond its current value (needs [`crate::Config::epoch_interruption`]; without a
+    /// deadline code is never interrupted).
+    pub fn set_epoch_deadline(&mut self, ticks: u64) {
+        let now = self
+            .inner
+            .engine
+            .inner
+            .epoch
+            .load(std::sync::atomic::Ordering::Relaxed);
+        self.inner.jit.set_epoch_deadline(now.saturating_add(ticks));
     }
 }
 

@@ -8,7 +8,12 @@ pub(crate) struct VMStoreContext {
     pub stack_limit: usize,
     pub funcrefs_base: *const VMFuncRef,
     pub funcrefs_len: usize,
+    /// Minus the fuel left; compiled code traps once it is above zero.
     pub fuel: i64,
+    /// The engine's epoch counter.
+    pub epoch_ptr: *const std::sync::atomic::AtomicU64,
+    /// Compiled code traps with "interrupted" once the epoch reaches this.
+    pub epoch_deadline: u64,
 }
 
 /// What a funcref table cell (store function index + 1) leads to.
@@ -64,6 +69,14 @@ mod tests {
             o::STORE_FUNCREFS_LEN as usize
         );
         assert_eq!(offset_of!(VMStoreContext, fuel), o::STORE_FUEL as usize);
+        assert_eq!(
+            offset_of!(VMStoreContext, epoch_ptr),
+            o::STORE_EPOCH_PTR as usize
+        );
+        assert_eq!(
+            offset_of!(VMStoreContext, epoch_deadline),
+            o::STORE_EPOCH_DEADLINE as usize
+        );
         assert_eq!(offset_of!(VMFuncRef, type_id), o::FUNCREF_TYPE_ID as usize);
         assert_eq!(offset_of!(VMFuncRef, fn_ptr), o::FUNCREF_FN_PTR as usize);
         assert_eq!(offset_of!(VMFuncRef, vmctx), o::FUNCREF_VMCTX as usize);
