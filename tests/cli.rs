@@ -246,3 +246,37 @@ fn help_has_examples_for_each_subcommand() {
     let out = wexe(&["run", "--help"]);
     assert!(stdout(&out).contains("wexe run --invoke add add.wat 2 3"));
 }
+
+#[test]
+fn fuel_and_timeout_stop_a_runaway_program() {
+    let dir = tempfile::tempdir().unwrap();
+    let spin = dir.path().join("spin.wat");
+    std::fs::write(
+        &spin,
+        r#"(module (func (export "_start") (loop $l (br $l))))"#,
+    )
+    .unwrap();
+    let spin = spin.to_str().unwrap();
+    let out = wexe(&["run", "--timeout", "200ms", spin]);
+    assert_eq!(out.status.code(), Some(134));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("interrupted"));
+    let out = wexe(&["run", "--fuel", "10000", spin]);
+    assert_eq!(out.status.code(), Some(134));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("all fuel consumed"));
+    let out = wexe(&["run", "--timeout", "soon", spin]);
+    assert_eq!(out.status.code(), Some(1));
+    // Enough fuel lets a terminating program finish.
+    let add = dir.path().join("add.wat");
+    std::fs::write(&add, r#"(module (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1))))"#).unwrap();
+    let out = wexe(&[
+        "run",
+        "--fuel",
+        "10",
+        "--invoke",
+        "add",
+        add.to_str().unwrap(),
+        "2",
+        "3",
+    ]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "5\n");
+}

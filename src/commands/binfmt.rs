@@ -227,22 +227,12 @@ fn show_policy(file: &Path) -> Result<ExitCode> {
     };
     println!("listening    {socks}");
     let l = &grants.limits;
-    let show = |v: Option<String>, enforced: bool| match v {
-        None => "none".to_string(),
-        Some(v) if enforced => v,
-        Some(v) => format!("{v} (not enforced yet)"),
-    };
+    let show = |v: Option<String>| v.unwrap_or_else(|| "none".to_string());
     println!(
         "max memory   {}",
-        show(l.max_memory.map(|b| format!("{b} bytes")), true)
+        show(l.max_memory.map(|b| format!("{b} bytes")))
     );
-    println!(
-        "fuel         {}",
-        show(l.fuel.map(|f| f.to_string()), false)
-    );
-    println!(
-        "timeout      {}",
-        show(l.timeout.map(|t| format!("{t:?}")), false)
-    );
+    println!("fuel         {}", show(l.fuel.map(|f| f.to_string())));
+    println!("timeout      {}", show(l.timeout.map(|t| format!("{t:?}"))));
     Ok(ExitCode::SUCCESS)
 }

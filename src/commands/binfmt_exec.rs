@@ -70,13 +70,8 @@ fn run(argv: Vec<OsString>) -> Result<ExitCode> {
     let prog = policy::Program::new(file, &bytes);
     let cwd = std::env::current_dir().context("no current directory")?;
     let grants = policy::resolve(&policies, &prog, &cwd, &|n| std::env::var(n).ok());
-    for limit in grants.limits.not_enforced() {
-        eprintln!("wexe: warning: the policy's `{limit}` limit is not enforced yet");
-    }
     let mut config = TierArg::default().config();
-    if let Some(bytes) = grants.limits.max_memory {
-        config.max_memory_size(bytes);
-    }
+    super::limits::configure(&mut config, &grants.limits);
     let engine = Engine::new(&config)?;
     let module = Module::from_binary(&engine, &bytes)
         .with_context(|| format!("invalid module {}", file.display()))?;

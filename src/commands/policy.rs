@@ -39,29 +39,15 @@ pub struct DirGrant {
     pub read_only: bool,
 }
 
-/// A limit and whether the engine enforces it yet.
+/// Limits on a run (see `limits.rs` for how they are enforced).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Limits {
     /// Largest size of one linear memory, in bytes (`Config::max_memory_size`).
     pub max_memory: Option<u64>,
-    /// Fuel (instructions) for the run; not enforced yet.
+    /// Fuel: units of execution (one per function call and loop iteration).
     pub fuel: Option<u64>,
-    /// Wall-clock time for the run; not enforced yet.
+    /// Wall-clock time for the run.
     pub timeout: Option<Duration>,
-}
-
-impl Limits {
-    /// The limits that are set but that this build does not enforce.
-    pub fn not_enforced(&self) -> Vec<&'static str> {
-        let mut out = Vec::new();
-        if self.fuel.is_some() {
-            out.push("fuel");
-        }
-        if self.timeout.is_some() {
-            out.push("timeout");
-        }
-        out
-    }
 }
 
 /// Everything a program is given: what WASI's context builder and the engine config are made from.

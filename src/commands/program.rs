@@ -64,6 +64,7 @@ pub fn run_command(
 ) -> Result<Outcome> {
     let (linker, host) = make_linker(engine, argv, grants)?;
     let mut store = Store::new(engine, host);
+    let _watchdog = super::limits::arm(&mut store, &grants.limits)?;
     let result = linker.instantiate(&mut store, module).and_then(|instance| {
         let start = instance
             .get_typed_func::<(), ()>(&mut store, "_start")

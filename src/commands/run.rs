@@ -56,6 +56,19 @@ pub struct RunCommand {
     #[arg(long = "tcplisten", value_name = "ADDR")]
     tcp_listen: Vec<String>,
 
+    /// Give the program N units of fuel (one is used per function call and loop iteration);
+    /// running out traps
+    #[arg(long, value_name = "N")]
+    fuel: Option<u64>,
+
+    /// Interrupt the program (a trap) after DURATION, such as 500ms, 2s or 1m
+    #[arg(long, value_name = "DURATION", value_parser = super::limits::parse_timeout)]
+    timeout: Option<std::time::Duration>,
+
+    /// The largest size in bytes any linear memory may grow to
+    #[arg(long, value_name = "BYTES")]
+    max_memory_size: Option<u64>,
+
     /// Call the exported function NAME instead of `_start`: ARGS become its parameters
     /// (integers in decimal or 0x hex, floats in decimal, inf or nan) and its results are
     /// printed one per line
@@ -84,11 +97,19 @@ impl RunCommand {
         let file = PathBuf::from(rest.next().context("no module file given")?);
         let args: Vec<OsString> = rest.collect();
 
-        let engine = Engine::new(&self.tier.config())?;
+        let limits = super::policy::Limits {
+            max_memory: self.max_memory_size,
+            fuel: self.fuel,
+            timeout: self.timeout,
+        };
+        let mut config = self.tier.config();
+        super::limits::configure(&mut config, &limits);
+        let engine = Engine::new(&config)?;
         let module = Module::from_file(&engine, &file)?;
         let wasi = self.wasi_context(&file, &args)?;
         let mut store = Store::new(&engine, Host { wasi });
         let mut linker = make_linker(&engine)?;
+        let _watchdog = super::limits::arm(&mut store, &limits)?;
         super::preload::apply(&engine, &mut linker, &mut store, &self.preload)?;
         let instance = match linker.instantiate(&mut store, &module) {
             Ok(instance) => instance,

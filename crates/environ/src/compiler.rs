@@ -26,7 +26,7 @@ pub enum TrapCode {
     Libcall,
     /// An operator this compiler does not translate (SIMD).
     Unsupported,
-    /// The engine's epoch reached the store's deadline.
+    /// The store's interruption flag was set.
     Interrupt,
 }
 
@@ -79,10 +79,10 @@ pub struct CompileInput<'a> {
     pub bytes: &'a [u8],
     /// Whether loads and stores need explicit bounds checks (no guard reservation).
     pub bounds_checks: bool,
-    /// Whether code counts the operators it runs against the store's fuel.
+    /// Whether function entries and loop headers consume one unit of the store's fuel.
     pub consume_fuel: bool,
-    /// Whether function entries and loop headers check the engine's epoch.
-    pub epoch_interruption: bool,
+    /// Whether function entries and loop headers check the store's interruption flag.
+    pub interruptible: bool,
 }
 
 /// A machine-code compiler for WebAssembly modules.

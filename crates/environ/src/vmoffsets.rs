@@ -15,8 +15,8 @@
 //! code does not depend on the engine and can be cached).
 //!
 //! `VMStoreContext`: `stack_limit`, `funcrefs_base`, `funcrefs_len`, `fuel` (minus the fuel left:
-//! compiled code adds what it uses and traps once it is above zero), `epoch_ptr` (the engine's
-//! epoch counter), `epoch_deadline` (compiled code traps once the counter reaches it). A funcref table cell
+//! a check traps when it is not below zero, else adds one), `interrupt` (a pointer to the store's
+//! interruption flag, one byte). A funcref table cell
 //! holds a store function index + 1 (0 is null); `funcrefs_base[cell - 1]` is a
 //! `VMFuncRef {type_id, fn_ptr, vmctx}`.
 
@@ -31,8 +31,7 @@ pub const STORE_STACK_LIMIT: u32 = 0;
 pub const STORE_FUNCREFS_BASE: u32 = 8;
 pub const STORE_FUNCREFS_LEN: u32 = 16;
 pub const STORE_FUEL: u32 = 24;
-pub const STORE_EPOCH_PTR: u32 = 32;
-pub const STORE_EPOCH_DEADLINE: u32 = 40;
+pub const STORE_INTERRUPT: u32 = 32;
 
 pub const MEMDEF_BASE: u32 = 0;
 pub const MEMDEF_LEN: u32 = 8;

@@ -122,8 +122,14 @@ impl<'a> GuestMemory<'a> {
         Ok(out)
     }
 
-    /// Gathers the bytes the iovecs name (at most [`MAX_TRANSFER`]) into one buffer.
-    pub fn gather(&self, iovs: &[IoVec]) -> WasiResult<Vec<u8>> {
+    /// Gathers the bytes the iovecs name (at most [`MAX_TRANSFER`]) into one buffer; borrowed
+    /// from guest memory, without a copy, when a single iovec holds them all (the usual case).
+    pub fn gather(&self, iovs: &[IoVec]) -> WasiResult<std::borrow::Cow<'_, [u8]>> {
+        let mut nonempty = iovs.iter().filter(|v| v.len > 0);
+        if let (Some(v), None) = (nonempty.next(), nonempty.next()) {
+            let take = (v.len as usize).min(MAX_TRANSFER) as u32;
+            return Ok(std::borrow::Cow::Borrowed(self.slice(v.ptr, take)?));
+        }
         let mut out = Vec::new();
         for v in iovs {
             let room = MAX_TRANSFER - out.len();
@@ -133,7 +139,7 @@ impl<'a> GuestMemory<'a> {
                 break;
             }
         }
-        Ok(out)
+        Ok(std::borrow::Cow::Owned(out))
     }
 
     /// Scatters `data` over the iovecs in order; returns the count of bytes placed.
@@ -222,7 +228,19 @@ mod tests {
         assert_eq!(placed, 12);
         assert_eq!(m.slice(32, 4).unwrap(), b"abcd");
         assert_eq!(m.slice(40, 8).unwrap(), b"efghijkl");
-        assert_eq!(m.gather(&iovs).unwrap(), b"abcdefghijkl");
+        let gathered = m.gather(&iovs).unwrap();
+        assert_eq!(&gathered[..], b"abcdefghijkl");
+        assert!(
+            matches!(gathered, std::borrow::Cow::Owned(_)),
+            "two iovecs are copied together"
+        );
+        let one = &iovs[1..];
+        let borrowed = m.gather(one).unwrap();
+        assert_eq!(&borrowed[..], b"efghijkl");
+        assert!(
+            matches!(borrowed, std::borrow::Cow::Borrowed(_)),
+            "one iovec is not copied"
+        );
     }
 
     #[test]

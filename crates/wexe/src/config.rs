@@ -35,10 +35,10 @@ pub struct Config {
     pub(crate) max_call_depth: usize,
     pub(crate) max_memory_size: u64,
     pub(crate) simd: bool,
+    pub(crate) consume_fuel: bool,
+    pub(crate) interruptible: bool,
     /// Where the JIT keeps compiled modules between runs (off when `None`).
     pub(crate) cache_dir: Option<std::path::PathBuf>,
-    pub(crate) consume_fuel: bool,
-    pub(crate) epoch_interruption: bool,
 }
 
 impl Default for Config {
@@ -49,9 +49,9 @@ impl Default for Config {
             max_call_depth: 2_000_000,
             max_memory_size: 1 << 32,
             simd: true,
-            cache_dir: None,
             consume_fuel: false,
-            epoch_interruption: false,
+            interruptible: false,
+            cache_dir: None,
         }
     }
 }
@@ -87,26 +87,31 @@ impl Config {
         self
     }
 
-    /// A directory where the JIT keeps compiled modules, so that the next process compiling the
-    /// same bytes on the same machine loads them instead; `None` (the default) keeps none.
-    pub fn cache_dir(&mut self, dir: Option<std::path::PathBuf>) -> &mut Config {
-        self.cache_dir = dir;
-        self
-    }
-
-    /// Whether running code uses fuel (one unit per operator; see [`crate::Store::set_fuel`])
-    /// and traps with "all fuel consumed" when none is left. JIT tier only, for now.
+    /// Whether execution consumes fuel: one unit at every function entry and every loop
+    /// iteration. A store starts with none (see [`crate::Store::set_fuel`]); running out traps
+    /// with [`crate::Trap::OutOfFuel`]. Costs a check at those points when on, nothing when off.
     pub fn consume_fuel(&mut self, enable: bool) -> &mut Config {
         self.consume_fuel = enable;
         self
     }
 
-    /// Whether function entries and loop headers check the engine's epoch (advanced by
-    /// [`Engine::increment_epoch`]) against the store's deadline
-    /// ([`crate::Store::set_epoch_deadline`]) and trap with "interrupted" once it is reached:
-    /// how a host bounds running time. JIT tier only, for now.
-    pub fn epoch_interruption(&mut self, enable: bool) -> &mut Config {
-        self.epoch_interruption = enable;
+    /// Whether running code can be interrupted from another thread with an
+    /// [`crate::InterruptHandle`] (for timeouts); it then traps with [`crate::Trap::Interrupt`]
+    /// at the next function entry or loop iteration.
+    pub fn interruptible(&mut self, enable: bool) -> &mut Config {
+        self.interruptible = enable;
+        self
+    }
+
+    /// Whether function entries and loop headers check fuel or interruption.
+    pub(crate) fn checks_progress(&self) -> bool {
+        self.consume_fuel || self.interruptible
+    }
+
+    /// A directory where the JIT keeps compiled modules, so that the next process compiling the
+    /// same bytes on the same machine loads them instead; `None` (the default) keeps none.
+    pub fn cache_dir(&mut self, dir: Option<std::path::PathBuf>) -> &mut Config {
+        self.cache_dir = dir;
         self
     }
 
@@ -127,8 +132,6 @@ struct TypeRegistry {
 pub(crate) struct EngineInner {
     pub(crate) config: Config,
     types: Mutex<TypeRegistry>,
-    /// The epoch counter for [`Config::epoch_interruption`].
-    pub(crate) epoch: std::sync::atomic::AtomicU64,
 }
 
 /// Shared settings and caches for modules and stores; cheap to clone.
@@ -156,15 +159,12 @@ impl Engine {
     pub fn new(config: &Config) -> Result<Engine> {
         if config.tier == Tier::Jit {
             crate::jit::check_host().map_err(|e| anyhow::anyhow!("the JIT tier: {e}"))?;
-        } else if config.consume_fuel || config.epoch_interruption {
-            bail!("fuel and epoch interruption need the JIT tier (`--tier jit`) for now");
         }
         let types = Mutex::new(TypeRegistry::default());
         Ok(Engine {
             inner: Arc::new(EngineInner {
                 config: config.clone(),
                 types,
-                epoch: std::sync::atomic::AtomicU64::new(0),
             }),
         })
     }
@@ -172,14 +172,6 @@ impl Engine {
     /// The settings this engine was made with.
     pub fn config(&self) -> &Config {
         &self.inner.config
-    }
-
-    /// Advances the epoch by one: code of stores whose deadline this reaches traps with
-    /// "interrupted" (with [`Config::epoch_interruption`]). Safe to call from any thread.
-    pub fn increment_epoch(&self) {
-        self.inner
-            .epoch
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Whether two handles refer to the same engine.

@@ -53,6 +53,8 @@ pub trait WasmResults: Sized + Send + Sync + 'static {
     fn types() -> Vec<ValType>;
     fn from_vals(vals: &[Val]) -> Self;
     fn into_vals(self) -> Vec<Val>;
+    /// Writes the values into `out` (as many as there are types), without allocating.
+    fn write_vals(self, out: &mut [Val]);
 }
 
 impl<A: WasmTy> WasmParams for A {
@@ -74,6 +76,9 @@ impl<A: WasmTy> WasmResults for A {
     fn into_vals(self) -> Vec<Val> {
         vec![self.into_val()]
     }
+    fn write_vals(self, out: &mut [Val]) {
+        out[0] = self.into_val();
+    }
 }
 
 macro_rules! tuples {
@@ -91,6 +96,11 @@ macro_rules! tuples {
                 ($($a::from_val(*it.next().expect("checked arity")),)*)
             }
             fn into_vals(self) -> Vec<Val> { let ($($a,)*) = self; vec![$($a.into_val()),*] }
+            fn write_vals(self, out: &mut [Val]) {
+                let ($($a,)*) = self;
+                let mut it = out.iter_mut();
+                $(*it.next().expect("checked arity") = $a.into_val();)*
+            }
         }
     };
 }
@@ -120,9 +130,7 @@ impl<R: WasmResults> WasmRet for R {
         R::types()
     }
     fn store_results(self, out: &mut [Val]) -> Result<()> {
-        for (o, v) in out.iter_mut().zip(self.into_vals()) {
-            *o = v;
-        }
+        self.write_vals(out);
         Ok(())
     }
 }

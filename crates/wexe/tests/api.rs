@@ -411,3 +411,74 @@ fn foreign_store_imports_and_text_errors_are_errors_not_panics() {
     assert!(err.contains("broken.wat:2:"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+const SPIN: &str = r#"
+    (module
+      (func (export "count") (param i32) (result i32) (local i32)
+        (loop $l
+          (local.set 1 (i32.add (local.get 1) (i32.const 1)))
+          (br_if $l (i32.lt_u (local.get 1) (local.get 0))))
+        (local.get 1))
+      (func (export "forever") (loop $l (br $l))))
+"#;
+
+#[test]
+fn fuel_bounds_execution_deterministically() {
+    let mut config = Config::new();
+    config.consume_fuel(true);
+    let engine = Engine::new(&config).unwrap();
+    let module = Module::new(&engine, SPIN).unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    let count = instance
+        .get_typed_func::<i32, i32>(&mut store, "count")
+        .unwrap();
+    // One unit for the call and one per loop iteration.
+    store.set_fuel(101).unwrap();
+    assert_eq!(count.call(&mut store, 100).unwrap(), 100);
+    assert_eq!(store.get_fuel().unwrap(), 0);
+    store.set_fuel(50).unwrap();
+    assert_eq!(
+        trap_of(&count.call(&mut store, 100).unwrap_err()),
+        Trap::OutOfFuel
+    );
+    let forever = instance
+        .get_typed_func::<(), ()>(&mut store, "forever")
+        .unwrap();
+    store.set_fuel(1000).unwrap();
+    assert_eq!(
+        trap_of(&forever.call(&mut store, ()).unwrap_err()),
+        Trap::OutOfFuel
+    );
+    // Without fuel enabled the API says so.
+    let (store, _) = instantiate(SPIN);
+    assert!(store.get_fuel().is_err());
+}
+
+#[test]
+fn an_infinite_loop_is_interrupted_from_another_thread() {
+    let mut config = Config::new();
+    config.interruptible(true);
+    let engine = Engine::new(&config).unwrap();
+    let module = Module::new(&engine, SPIN).unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    let handle = store.interrupt_handle().unwrap();
+    let timer = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        handle.interrupt();
+    });
+    let forever = instance
+        .get_typed_func::<(), ()>(&mut store, "forever")
+        .unwrap();
+    assert_eq!(
+        trap_of(&forever.call(&mut store, ()).unwrap_err()),
+        Trap::Interrupt
+    );
+    timer.join().unwrap();
+    store.interrupt_handle().unwrap().reset();
+    let count = instance
+        .get_typed_func::<i32, i32>(&mut store, "count")
+        .unwrap();
+    assert_eq!(count.call(&mut store, 10).unwrap(), 10);
+}

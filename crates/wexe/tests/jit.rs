@@ -368,7 +368,7 @@ const SPIN: &str = r#"(module
   (func (export "forever") (loop (br 0))))"#;
 
 #[test]
-fn fuel_bounds_the_operators_run() {
+fn fuel_bounds_calls_and_loop_iterations() {
     let mut config = Config::new();
     config.tier(Tier::Jit).consume_fuel(true);
     let engine = Engine::new(&config).unwrap();
@@ -380,33 +380,83 @@ fn fuel_bounds_the_operators_run() {
     let count = inst
         .get_typed_func::<i32, i32>(&mut store, "count")
         .unwrap();
-    store.set_fuel(1_000_000).unwrap();
-    assert_eq!(count.call(&mut store, 1000).unwrap(), 1000);
-    let used = 1_000_000 - store.get_fuel().unwrap();
-    // Nine operators per iteration, give or take the ones around the loop.
-    assert!((9_000..9_100).contains(&used), "used {used}");
-    store.set_fuel(500).unwrap();
-    let err = count.call(&mut store, 1000).unwrap_err();
-    assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::OutOfFuel));
-    assert_eq!(store.get_fuel().unwrap(), 0);
+    // One unit for the call and one per loop iteration (1001 of them: the last one exits), as
+    // in the interpreter.
+    for tier_engine in [engine.clone(), {
+        let mut c = Config::new();
+        c.consume_fuel(true);
+        Engine::new(&c).unwrap()
+    }] {
+        let module = Module::new(&tier_engine, SPIN).unwrap();
+        let mut s = Store::new(&tier_engine, ());
+        let i = Linker::new(&tier_engine)
+            .instantiate(&mut s, &module)
+            .unwrap();
+        let f = i.get_typed_func::<i32, i32>(&mut s, "count").unwrap();
+        s.set_fuel(1002).unwrap();
+        assert_eq!(f.call(&mut s, 1000).unwrap(), 1000);
+        assert_eq!(s.get_fuel().unwrap(), 0);
+        s.set_fuel(1001).unwrap();
+        let err = f.call(&mut s, 1000).unwrap_err();
+        assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::OutOfFuel));
+        assert_eq!(s.get_fuel().unwrap(), 0);
+    }
     let forever = inst
         .get_typed_func::<(), ()>(&mut store, "forever")
         .unwrap();
     store.set_fuel(10_000).unwrap();
     let err = forever.call(&mut store, ()).unwrap_err();
     assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::OutOfFuel));
-    // Engines without fuel refuse the API; the interpreter refuses the setting for now.
+    store.set_fuel(5).unwrap();
+    assert_eq!(count.call(&mut store, 3).unwrap(), 3);
+    assert_eq!(store.get_fuel().unwrap(), 0);
     let mut plain = Store::new(&self::engine(), ());
     assert!(plain.set_fuel(1).is_err());
-    let mut interp = Config::new();
-    interp.consume_fuel(true);
-    assert!(Engine::new(&interp).is_err());
 }
 
 #[test]
-fn epochs_interrupt_running_code() {
+fn fuel_is_shared_with_nested_calls() {
     let mut config = Config::new();
-    config.tier(Tier::Jit).epoch_interruption(true);
+    config.tier(Tier::Jit).consume_fuel(true);
+    let engine = Engine::new(&config).unwrap();
+    let wat = r#"(module (import "h" "again" (func $again))
+        (func (export "run") (call $again))
+        (func (export "count") (param i32) (result i32) (local i32)
+          (block (loop
+            (br_if 1 (i32.ge_u (local.get 1) (local.get 0)))
+            (local.set 1 (i32.add (local.get 1) (i32.const 1)))
+            (br 0)))
+          (local.get 1)))"#;
+    let module = Module::new(&engine, wat).unwrap();
+    let mut store = Store::new(&engine, None::<Func>);
+    let mut linker = Linker::new(&engine);
+    linker
+        .func_wrap(
+            "h",
+            "again",
+            |mut c: Caller<'_, Option<Func>>| -> anyhow::Result<()> {
+                let f = c.data().unwrap();
+                let mut out = [Val::I32(0)];
+                f.call(&mut c, &[Val::I32(10)], &mut out)
+            },
+        )
+        .unwrap();
+    let inst = linker.instantiate(&mut store, &module).unwrap();
+    *store.data_mut() = inst.get_func(&mut store, "count");
+    let run = inst.get_typed_func::<(), ()>(&mut store, "run").unwrap();
+    // One unit for `run`, one for `count` and eleven for its loop.
+    store.set_fuel(13).unwrap();
+    run.call(&mut store, ()).unwrap();
+    assert_eq!(store.get_fuel().unwrap(), 0);
+    store.set_fuel(12).unwrap();
+    let err = run.call(&mut store, ()).unwrap_err();
+    assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::OutOfFuel));
+}
+
+#[test]
+fn interrupt_handles_stop_running_code() {
+    let mut config = Config::new();
+    config.tier(Tier::Jit).interruptible(true);
     let engine = Engine::new(&config).unwrap();
     let module = Module::new(&engine, SPIN).unwrap();
     let mut store = Store::new(&engine, ());
@@ -416,17 +466,13 @@ fn epochs_interrupt_running_code() {
     let count = inst
         .get_typed_func::<i32, i32>(&mut store, "count")
         .unwrap();
-    assert_eq!(
-        count.call(&mut store, 1000).unwrap(),
-        1000,
-        "no deadline: runs"
-    );
-    store.set_epoch_deadline(1);
+    assert_eq!(count.call(&mut store, 1000).unwrap(), 1000);
+    let handle = store.interrupt_handle().unwrap();
     let ticker = {
-        let engine = engine.clone();
+        let handle = handle.clone();
         std::thread::spawn(move || {
             std::thread::sleep(std::time::Duration::from_millis(50));
-            engine.increment_epoch();
+            handle.interrupt();
         })
     };
     let forever = inst
@@ -435,6 +481,6 @@ fn epochs_interrupt_running_code() {
     let err = forever.call(&mut store, ()).unwrap_err();
     assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::Interrupt));
     ticker.join().unwrap();
-    store.set_epoch_deadline(1);
+    handle.reset();
     assert_eq!(count.call(&mut store, 10).unwrap(), 10);
 }

@@ -140,7 +140,7 @@ impl FuncTranslator<'_> {
                 let vals = self.popn(params.len());
                 self.b.ins().jump(header, &args(&vals));
                 self.b.switch_to_block(header);
-                self.check_epoch();
+                self.check_progress();
                 let hp = self.b.block_params(header).to_vec();
                 self.stack.extend(hp);
                 self.control.push(Frame {

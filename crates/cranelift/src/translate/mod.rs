@@ -86,7 +86,6 @@ pub(crate) fn translate_function(
         sigs: HashMap::new(),
         funcs: HashMap::new(),
         builtins: HashMap::new(),
-        fuel_pending: 0,
     };
     t.prologue(&fty, &body).map_err(|e| e.to_string())?;
     let mut reader = body.get_operators_reader().map_err(|e| e.to_string())?;
@@ -114,8 +113,6 @@ pub(crate) struct FuncTranslator<'a> {
     sigs: HashMap<u32, ir::SigRef>,
     funcs: HashMap<u32, ir::FuncRef>,
     builtins: HashMap<u32, ir::SigRef>,
-    /// Operators counted since fuel was last charged.
-    fuel_pending: i64,
 }
 
 impl FuncTranslator<'_> {
@@ -154,7 +151,7 @@ impl FuncTranslator<'_> {
             self.b.append_block_param(exit, r);
         }
         self.control.push(Frame::function(exit, results));
-        self.check_epoch();
+        self.check_progress();
         Ok(())
     }
 
@@ -233,10 +230,8 @@ impl FuncTranslator<'_> {
     /// Translates one operator.
     fn operator(&mut self, op: Operator<'_>) -> Result<(), String> {
         if !self.reachable {
-            self.fuel_pending = 0;
             return self.unreachable_operator(op);
         }
-        self.meter(&op);
         if self.control_operator(&op)? {
             return Ok(());
         }

@@ -257,6 +257,9 @@ macro_rules! for_each_op {
             // Followed by `Ext { a: table, b: segment }`.
             TableInit { dst: Slot, src: Slot, len: Slot };
             ElemDrop { seg: u32 };
+            // At function entries and loop headers when fuel or interruption is on: consumes one
+            // unit of fuel and checks for an interruption.
+            Check {};
             // Extra operands of the operation before it; never executed.
             Ext { a: u32, b: u32 };
             // The function uses an operator this tier cannot execute yet.

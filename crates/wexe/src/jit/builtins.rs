@@ -8,7 +8,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use anyhow::Result;
 use wexe_environ::vmoffsets::{NUM_BUILTINS, VMCTX_INSTANCE, VMCTX_STORE};
 
-use super::store::{StoreCtx, sync};
+use super::store::{StoreCtx, fuel_from_code, fuel_to_code, sync};
 use crate::Trap;
 use crate::store::{FuncEntity, StoreInner, StoreOps};
 use crate::values::Val;
@@ -61,11 +61,15 @@ unsafe fn guard<R: Default>(
     // SAFETY: forwarded from the caller.
     let (store, instance) = unsafe { store_of(vmctx) };
     let store_ptr: *mut dyn StoreOps = store;
+    // The host may look at or change the fuel while we are out of compiled code.
+    // SAFETY: as below.
+    fuel_from_code(unsafe { (*store_ptr).inner() });
     // SAFETY: `store_ptr` is valid for this whole call; `f` is done with it when we resume.
     let r = catch_unwind(AssertUnwindSafe(|| f(unsafe { &mut *store_ptr }, instance)));
     // SAFETY: as above.
     let inner = unsafe { (*store_ptr).inner() };
     sync(inner);
+    fuel_to_code(inner);
     match r {
         Ok(Ok(v)) => (v, false),
         Ok(Err(e)) => {

@@ -5,7 +5,7 @@
 use anyhow::Result;
 use wexe_environ::TrapCode;
 
-use super::store::sync;
+use super::store::{fuel_from_code, fuel_to_code, sync};
 use crate::Trap;
 use crate::store::{FuncEntity, StoreInner, StoreOps};
 use crate::trap::{FrameInfo, WasmBacktrace};
@@ -92,6 +92,7 @@ pub(crate) fn call(
     }
     inner.jit.depth += 1;
     inner.jit.ctx.store = Some(ptr);
+    fuel_to_code(inner);
     // SAFETY: the array entry of the function's type, with the function's own vmctx and a value
     // array large enough for its parameters and results.
     let entry: extern "C" fn(*mut u8, *const u8, *mut [u64; 2]) =
@@ -100,6 +101,7 @@ pub(crate) fn call(
     let outcome = traps::catch(|| entry(vmctx, fn_ptr, values_ptr));
     // SAFETY: the call is over; `store` is ours again.
     let inner = unsafe { (*ptr).inner() };
+    fuel_from_code(inner);
     inner.jit.depth -= 1;
     if outer {
         inner.jit.ctx.vm.stack_limit = saved_limit;

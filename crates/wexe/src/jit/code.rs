@@ -49,7 +49,7 @@ pub(crate) fn compile_raw(
         bytes,
         bounds_checks: !crate::vm::LinearMemory::guarded(),
         consume_fuel: config.consume_fuel,
-        epoch_interruption: config.epoch_interruption,
+        interruptible: config.interruptible,
     };
     compiler()?.compile_module(&input)
 }
@@ -58,10 +58,10 @@ pub(crate) fn compile_raw(
 pub(crate) fn fingerprint(config: &crate::Config) -> Result<String, String> {
     let guarded = crate::vm::LinearMemory::guarded();
     Ok(format!(
-        "{} guarded={guarded} fuel={} epochs={}",
+        "{} guarded={guarded} fuel={} interruptible={}",
         compiler()?.fingerprint(),
         config.consume_fuel,
-        config.epoch_interruption
+        config.interruptible
     ))
 }
 

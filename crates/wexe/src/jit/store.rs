@@ -46,9 +46,7 @@ unsafe impl Send for JitStore {}
 unsafe impl Sync for JitStore {}
 
 impl JitStore {
-    /// State for a store of an engine whose epoch counter is `epoch` (it outlives the store: the
-    /// store holds the engine).
-    pub fn new(epoch: &std::sync::atomic::AtomicU64) -> JitStore {
+    pub fn new() -> JitStore {
         JitStore {
             ctx: Box::new(StoreCtx {
                 vm: VMStoreContext {
@@ -56,8 +54,7 @@ impl JitStore {
                     funcrefs_base: std::ptr::null(),
                     funcrefs_len: 0,
                     fuel: 0,
-                    epoch_ptr: epoch,
-                    epoch_deadline: u64::MAX,
+                    interrupt: std::ptr::null(),
                 },
                 store: None,
             }),
@@ -73,21 +70,20 @@ impl JitStore {
         }
     }
 
-    pub fn set_fuel(&mut self, fuel: u64) {
-        self.ctx.vm.fuel = -(fuel.min(i64::MAX as u64) as i64);
-    }
-
-    pub fn fuel(&self) -> u64 {
-        (-self.ctx.vm.fuel).max(0) as u64
-    }
-
-    pub fn set_epoch_deadline(&mut self, deadline: u64) {
-        self.ctx.vm.epoch_deadline = deadline;
-    }
-
     pub(super) fn vmctx(&mut self, instance: u32) -> *mut u8 {
         self.vmctxs[instance as usize].as_mut_ptr() as *mut u8
     }
+}
+
+/// Hands the store's fuel and interruption flag to compiled code (before it runs).
+pub(super) fn fuel_to_code(inner: &mut StoreInner) {
+    inner.jit.ctx.vm.fuel = -(inner.fuel.min(i64::MAX as u64) as i64);
+    inner.jit.ctx.vm.interrupt = std::sync::Arc::as_ptr(&inner.interrupt);
+}
+
+/// Takes back the fuel compiled code left (before the host looks at the store).
+pub(super) fn fuel_from_code(inner: &mut StoreInner) {
+    inner.fuel = (-inner.jit.ctx.vm.fuel).max(0) as u64;
 }
 
 /// Brings the definitions compiled code reads up to date with the store's entities: memory and

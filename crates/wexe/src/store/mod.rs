@@ -9,7 +9,7 @@ mod entities;
 
 use std::any::Any;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use anyhow::Result;
 
@@ -37,8 +37,32 @@ pub(crate) struct StoreInner {
     pub instances: Vec<InstanceEntity>,
     pub externrefs: Vec<Arc<dyn Any + Send + Sync>>,
     pub stack: ExecStack,
+    /// Fuel left, when the engine consumes fuel.
+    pub fuel: u64,
+    /// Set by an [`InterruptHandle`]; checked when the engine is interruptible.
+    pub interrupt: Arc<AtomicBool>,
     /// What compiled code reads (JIT tier only).
     pub jit: crate::jit::JitStore,
+}
+
+/// Interrupts the code running in a store from any thread (for timeouts). Needs an engine
+/// made with [`crate::Config::interruptible`].
+#[derive(Clone, Debug)]
+pub struct InterruptHandle {
+    flag: Arc<AtomicBool>,
+}
+
+impl InterruptHandle {
+    /// Makes the store's running code trap with [`crate::Trap::Interrupt`] at its next
+    /// function entry or loop iteration (and any code started later, until [`Self::reset`]).
+    pub fn interrupt(&self) {
+        self.flag.store(true, Ordering::Relaxed);
+    }
+
+    /// Lets code run again after an interruption.
+    pub fn reset(&self) {
+        self.flag.store(false, Ordering::Relaxed);
+    }
 }
 
 impl StoreInner {
@@ -85,7 +109,9 @@ impl<T: 'static> Store<T> {
             instances: Vec::new(),
             externrefs: Vec::new(),
             stack: ExecStack::new(engine.config()),
-            jit: crate::jit::JitStore::new(&engine.inner.epoch),
+            fuel: 0,
+            interrupt: Arc::new(AtomicBool::new(false)),
+            jit: crate::jit::JitStore::new(),
         };
         Store {
             inner,
@@ -114,37 +140,32 @@ impl<T: 'static> Store<T> {
         &self.inner.engine
     }
 
-    /// Sets the fuel left for running code (needs [`crate::Config::consume_fuel`]).
+    /// Sets the fuel left for execution; an error unless the engine consumes fuel.
     pub fn set_fuel(&mut self, fuel: u64) -> Result<()> {
-        self.fuel_enabled()?;
-        self.inner.jit.set_fuel(fuel);
-        Ok(())
-    }
-
-    /// The fuel left (needs [`crate::Config::consume_fuel`]).
-    pub fn get_fuel(&self) -> Result<u64> {
-        self.fuel_enabled()?;
-        Ok(self.inner.jit.fuel())
-    }
-
-    fn fuel_enabled(&self) -> Result<()> {
         if !self.inner.engine.config().consume_fuel {
-            anyhow::bail!("fuel is not enabled in this engine's configuration");
+            anyhow::bail!("fuel is not enabled: use `Config::consume_fuel(true)`");
         }
+        self.inner.fuel = fuel;
         Ok(())
     }
 
-    /// Running code traps with "interrupted" once the engine's epoch has advanced `ticks`
-    /// beyond its current value (needs [`crate::Config::epoch_interruption`]; without a
-    /// deadline code is never interrupted).
-    pub fn set_epoch_deadline(&mut self, ticks: u64) {
-        let now = self
-            .inner
-            .engine
-            .inner
-            .epoch
-            .load(std::sync::atomic::Ordering::Relaxed);
-        self.inner.jit.set_epoch_deadline(now.saturating_add(ticks));
+    /// The fuel left; an error unless the engine consumes fuel.
+    pub fn get_fuel(&self) -> Result<u64> {
+        if !self.inner.engine.config().consume_fuel {
+            anyhow::bail!("fuel is not enabled: use `Config::consume_fuel(true)`");
+        }
+        Ok(self.inner.fuel)
+    }
+
+    /// A handle that interrupts this store's running code; an error unless the engine is
+    /// interruptible.
+    pub fn interrupt_handle(&self) -> Result<InterruptHandle> {
+        if !self.inner.engine.config().interruptible {
+            anyhow::bail!("interruption is not enabled: use `Config::interruptible(true)`");
+        }
+        Ok(InterruptHandle {
+            flag: self.inner.interrupt.clone(),
+        })
     }
 }
 

@@ -8,12 +8,10 @@ pub(crate) struct VMStoreContext {
     pub stack_limit: usize,
     pub funcrefs_base: *const VMFuncRef,
     pub funcrefs_len: usize,
-    /// Minus the fuel left; compiled code traps once it is above zero.
+    /// Minus the fuel left: a check traps when it is not below zero, else adds one.
     pub fuel: i64,
-    /// The engine's epoch counter.
-    pub epoch_ptr: *const std::sync::atomic::AtomicU64,
-    /// Compiled code traps with "interrupted" once the epoch reaches this.
-    pub epoch_deadline: u64,
+    /// The store's interruption flag.
+    pub interrupt: *const std::sync::atomic::AtomicBool,
 }
 
 /// What a funcref table cell (store function index + 1) leads to.
@@ -70,12 +68,8 @@ mod tests {
         );
         assert_eq!(offset_of!(VMStoreContext, fuel), o::STORE_FUEL as usize);
         assert_eq!(
-            offset_of!(VMStoreContext, epoch_ptr),
-            o::STORE_EPOCH_PTR as usize
-        );
-        assert_eq!(
-            offset_of!(VMStoreContext, epoch_deadline),
-            o::STORE_EPOCH_DEADLINE as usize
+            offset_of!(VMStoreContext, interrupt),
+            o::STORE_INTERRUPT as usize
         );
         assert_eq!(offset_of!(VMFuncRef, type_id), o::FUNCREF_TYPE_ID as usize);
         assert_eq!(offset_of!(VMFuncRef, fn_ptr), o::FUNCREF_FN_PTR as usize);

@@ -62,6 +62,9 @@ unsafe fn push_frame(
     true
 }
 
+/// The most parameters plus results a host call passes without allocating.
+const INLINE_VALS: usize = 16;
+
 /// Calls a host function (store function `sf`) with its arguments in the cells at `args`,
 /// writing its results there.
 #[inline(never)]
@@ -71,27 +74,40 @@ unsafe fn call_host(cx: &mut Cx, fp: Fp, args: Fp, sf: u32) -> anyhow::Result<()
         let FuncEntity::Host { host, ty, .. } = &inner.funcs[sf as usize] else {
             anyhow::bail!("internal error: not a host function");
         };
-        let (host, ty) = (*host, ty.clone());
-        let params: Vec<Val> = ty
-            .params()
-            .iter()
-            .enumerate()
-            .map(|(i, t)| Val::from_cells(*t, [*args.add(i), 0], inner))
-            .collect();
-        let mut results: Vec<Val> = ty.results().iter().map(|t| Val::default_for(*t)).collect();
+        let host = *host;
+        let (np, nr) = (ty.params().len(), ty.results().len());
+        // Parameters then results, on the stack for the usual few (no allocation per call).
+        let mut inline = [Val::I32(0); INLINE_VALS];
+        let mut heap = Vec::new();
+        let vals: &mut [Val] = if np + nr <= INLINE_VALS {
+            &mut inline[..np + nr]
+        } else {
+            heap.resize(np + nr, Val::I32(0));
+            &mut heap
+        };
+        for (i, t) in ty.params().iter().enumerate() {
+            vals[i] = Val::from_cells(*t, [*args.add(i), 0], inner);
+        }
+        for (i, t) in ty.results().iter().enumerate() {
+            vals[np + i] = Val::default_for(*t);
+        }
+        let (params, results) = vals.split_at_mut(np);
         // A nested run (the host calling back into wasm) starts above this frame.
         let (saved_top, saved_frames) = (inner.stack.top, inner.stack.frames_top);
         inner.stack.top = fp.offset_from(cx.cells) as usize + (*cx.func).frame_size as usize;
         inner.stack.frames_top =
             cx.frames_top
                 .offset_from(inner.stack.frames.as_ptr() as *const Frame) as usize;
-        let outcome = (*cx.store).call_host(host, Some(cx.inst.instance), &params, &mut results);
+        let outcome = (*cx.store).call_host(host, Some(cx.inst.instance), params, results);
         cx.inner = (*cx.store).inner();
         let inner = &mut *cx.inner;
         inner.stack.top = saved_top;
         inner.stack.frames_top = saved_frames;
         cx.inst.refresh_memory(inner);
         outcome?;
+        let FuncEntity::Host { ty, .. } = &inner.funcs[sf as usize] else {
+            unreachable!()
+        };
         for (i, (r, t)) in results.iter().zip(ty.results()).enumerate() {
             if r.ty() != *t {
                 anyhow::bail!("host function returned {} where {t} was expected", r.ty());

@@ -252,6 +252,21 @@ handlers! {
         trap(cx, Trap::Unsupported, ip)
     }
 
+    fn Check(ip, fp, cx, mem, len) {
+        let c = &mut *cx;
+        let inner = &mut *c.inner;
+        if inner.interrupt.load(std::sync::atomic::Ordering::Relaxed) {
+            return trap(cx, Trap::Interrupt, ip);
+        }
+        if c.consume_fuel {
+            if inner.fuel == 0 {
+                return trap(cx, Trap::OutOfFuel, ip);
+            }
+            inner.fuel -= 1;
+        }
+        next!(ip.add(1), fp, cx, mem, len)
+    }
+
     fn Ext(ip, fp, cx, mem, len) {
         next!(ip.add(1), fp, cx, mem, len)
     }

@@ -58,6 +58,7 @@ pub(super) unsafe fn run(
             trap: None,
             error: None,
             exit: Exit::Done,
+            consume_fuel: (*inner).engine.config().consume_fuel,
             regs: Regs { ip, fp, mem, len },
         };
         match execute(ip, fp, &mut cx, mem, len) {

@@ -118,6 +118,8 @@ pub(crate) struct Cx {
     pub error: Option<anyhow::Error>,
     /// How the run ended, when a call helper ended it.
     pub exit: Exit,
+    /// Whether `Check` consumes fuel (from the store's counter).
+    pub consume_fuel: bool,
     #[cfg_attr(wexe_tail_dispatch, allow(dead_code))]
     pub regs: Regs,
 }

@@ -135,6 +135,9 @@ impl Translator<'_> {
         if kind == CtrlKind::Loop {
             let l = self.ctrl.last().map(|c| c.label).unwrap_or_default();
             self.bind_label(l);
+            if self.checks {
+                self.emit(Instr::Check {});
+            }
         }
         Ok(())
     }

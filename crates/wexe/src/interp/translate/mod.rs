@@ -73,6 +73,8 @@ struct Translator<'a> {
     reachable: bool,
     /// The function's result count.
     num_results: u32,
+    /// Whether function entries and loop headers get a `Check` (fuel, interruption).
+    checks: bool,
 }
 
 /// Translates defined function `def_index` of `module`.
@@ -126,6 +128,7 @@ pub(crate) fn translate(module: &Module, def_index: usize) -> Result<CompiledFun
         dead_depth: 0,
         reachable: true,
         num_results: ty.results().len() as u32,
+        checks: module.engine().config().checks_progress(),
     };
     match t.translate_body(&body) {
         Ok(()) => {}
@@ -170,6 +173,9 @@ fn collect_consts(body: &FunctionBody<'_>) -> wasmparser::Result<Vec<u64>> {
 impl<'a> Translator<'a> {
     fn translate_body(&mut self, body: &FunctionBody<'_>) -> TResult {
         self.push_ctrl(control::CtrlKind::Block, 0, self.num_results);
+        if self.checks {
+            self.emit(Instr::Check {});
+        }
         let mut ops = body
             .get_operators_reader()
             .map_err(|e| Abort::Error(e.to_string()))?;
