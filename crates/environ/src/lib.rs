@@ -6,11 +6,17 @@
 //! wasmparser for decoding and validation and contains no `unsafe` code.
 #![forbid(unsafe_code)]
 
+mod compiler;
 mod const_expr;
 mod info;
 mod parse;
+mod serialize;
 mod types;
+pub mod vmoffsets;
 
+pub use compiler::{
+    CompileInput, CompiledFunction, CompiledModule, Compiler, RelocKind, Relocation, TrapCode,
+};
 pub use const_expr::{ConstExpr, ConstOp};
 pub use info::{
     DataKind, DataSegment, ElemItems, ElemKind, ElemSegment, Export, FuncBody, Import, ModuleInfo,

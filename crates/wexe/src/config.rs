@@ -12,7 +12,7 @@ use wexe_environ::FuncType;
 pub enum Tier {
     /// The interpreter: portable, instant start.
     Interp,
-    /// The Cranelift JIT (not built yet).
+    /// The Cranelift JIT: every function compiled to machine code when the module is created.
     Jit,
 }
 
@@ -37,6 +37,8 @@ pub struct Config {
     pub(crate) simd: bool,
     pub(crate) consume_fuel: bool,
     pub(crate) interruptible: bool,
+    /// Where the JIT keeps compiled modules between runs (off when `None`).
+    pub(crate) cache_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for Config {
@@ -49,6 +51,7 @@ impl Default for Config {
             simd: true,
             consume_fuel: false,
             interruptible: false,
+            cache_dir: None,
         }
     }
 }
@@ -105,6 +108,13 @@ impl Config {
         self.consume_fuel || self.interruptible
     }
 
+    /// A directory where the JIT keeps compiled modules, so that the next process compiling the
+    /// same bytes on the same machine loads them instead; `None` (the default) keeps none.
+    pub fn cache_dir(&mut self, dir: Option<std::path::PathBuf>) -> &mut Config {
+        self.cache_dir = dir;
+        self
+    }
+
     /// Whether modules may use 128-bit SIMD (validation only for now; executing a SIMD operator
     /// reports that it is not supported yet).
     pub fn wasm_simd(&mut self, enable: bool) -> &mut Config {
@@ -148,9 +158,7 @@ impl Engine {
     /// Makes an engine with the given settings.
     pub fn new(config: &Config) -> Result<Engine> {
         if config.tier == Tier::Jit {
-            bail!(
-                "the JIT tier is not available in this build yet; use the interpreter (`--tier interp`)"
-            );
+            crate::jit::check_host().map_err(|e| anyhow::anyhow!("the JIT tier: {e}"))?;
         }
         let types = Mutex::new(TypeRegistry::default());
         Ok(Engine {

@@ -57,6 +57,9 @@ impl Instance {
     ) -> Result<Instance> {
         let store = store.as_context_mut().0;
         let index = instantiate(&mut store.inner, module, imports)?;
+        if module.inner.jit.is_some() {
+            crate::jit::instantiate(&mut store.inner, index)?;
+        }
         let inst = Instance {
             store_id: store.inner.id,
             index,
@@ -351,7 +354,7 @@ fn initialize(store: &mut dyn StoreOps, instance: u32) -> Result<()> {
     }
     if let Some(start) = info.start {
         let func = inner.instances[instance as usize].funcs[start as usize];
-        crate::interp::call(store, func, &[], &mut [])?;
+        crate::func::call_any(store, func, &[], &mut [])?;
     }
     Ok(())
 }

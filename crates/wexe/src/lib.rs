@@ -67,6 +67,7 @@ mod externals;
 mod func;
 mod instance;
 mod interp;
+mod jit;
 mod linker;
 mod module;
 mod store;

@@ -18,6 +18,8 @@ pub(crate) struct ModuleInner {
     pub type_ids: Vec<u32>,
     /// Translated bodies of the defined functions, filled on first call.
     pub compiled: Box<[OnceLock<Result<CompiledFunc, String>>]>,
+    /// Machine code of every function, when the engine's tier is the JIT.
+    pub jit: Option<crate::jit::JitModule>,
 }
 
 /// A compiled WebAssembly module; cheap to clone.
@@ -102,20 +104,51 @@ impl Module {
 
     /// Compiles a module from its binary form.
     pub fn from_binary(engine: &Engine, bytes: &[u8]) -> Result<Module> {
+        Module::build(engine, bytes, None)
+    }
+
+    /// A module from validated bytes, compiled now unless `jit` already holds its code.
+    fn build(engine: &Engine, bytes: &[u8], jit: Option<crate::jit::JitModule>) -> Result<Module> {
         let features = wexe_environ::wasm_features(engine.config().simd);
         let info = wexe_environ::parse_module(bytes, features)?;
-        let type_ids = info.types.iter().map(|t| engine.type_id(t)).collect();
+        let type_ids: Vec<u32> = info.types.iter().map(|t| engine.type_id(t)).collect();
         let compiled = (0..info.bodies.len()).map(|_| OnceLock::new()).collect();
+        let jit = match jit {
+            Some(j) => Some(j),
+            None => crate::jit::compile_for(engine, &info, bytes)?,
+        };
         let inner = ModuleInner {
             engine: engine.clone(),
             bytes: bytes.to_vec(),
             info,
             type_ids,
             compiled,
+            jit,
         };
         Ok(Module {
             inner: Arc::new(inner),
         })
+    }
+
+    /// The module compiled to machine code for this machine (JIT tier), to be loaded later with
+    /// [`Module::deserialize`] (a `.cwasm` file).
+    pub fn serialize(&self) -> Result<Vec<u8>> {
+        crate::jit::serialize(self.engine().config(), &self.inner.info, &self.inner.bytes)
+    }
+
+    /// Loads a module that [`Module::serialize`] produced, without compiling it again. The
+    /// engine must use the JIT tier.
+    ///
+    /// # Safety
+    /// The bytes are machine code that will run as is: they must come from
+    /// [`Module::serialize`] of this wexe build on this machine, unmodified (the format is
+    /// checked, the code cannot be).
+    pub unsafe fn deserialize(engine: &Engine, bytes: &[u8]) -> Result<Module> {
+        if engine.config().tier != crate::Tier::Jit {
+            anyhow::bail!("compiled modules need an engine of the JIT tier");
+        }
+        let (wasm, jit) = crate::jit::deserialize(engine.config(), bytes)?;
+        Module::build(engine, &wasm, Some(jit))
     }
 
     /// Checks that `bytes` are a valid binary module, without keeping anything.

@@ -41,6 +41,8 @@ pub(crate) struct StoreInner {
     pub fuel: u64,
     /// Set by an [`InterruptHandle`]; checked when the engine is interruptible.
     pub interrupt: Arc<AtomicBool>,
+    /// What compiled code reads (JIT tier only).
+    pub jit: crate::jit::JitStore,
 }
 
 /// Interrupts the code running in a store from any thread (for timeouts). Needs an engine
@@ -109,6 +111,7 @@ impl<T: 'static> Store<T> {
             stack: ExecStack::new(engine.config()),
             fuel: 0,
             interrupt: Arc::new(AtomicBool::new(false)),
+            jit: crate::jit::JitStore::new(),
         };
         Store {
             inner,

@@ -1,0 +1,97 @@
+//! Signatures and types shared by the translator and the trampolines: how wasm values map to
+//! Cranelift types, the wasm function ABI, builtin signatures, and our trap codes.
+
+use cranelift_codegen::ir::{self, AbiParam, ArgumentPurpose, Signature, TrapCode, types};
+use cranelift_codegen::isa::TargetIsa;
+use wexe_environ::vmoffsets::Builtin;
+use wexe_environ::{FuncType, ValType};
+
+/// The Cranelift type of a wasm value (references are 64-bit cells; v128 is carried as i128).
+pub(crate) fn clif_type(ty: ValType) -> ir::Type {
+    match ty {
+        ValType::I32 => types::I32,
+        ValType::I64 | ValType::FuncRef | ValType::ExternRef => types::I64,
+        ValType::F32 => types::F32,
+        ValType::F64 => types::F64,
+        ValType::V128 => types::I128,
+    }
+}
+
+/// The native signature of a compiled wasm function: `(callee_vmctx, caller_vmctx, params...)
+/// -> results`.
+pub(crate) fn wasm_signature(isa: &dyn TargetIsa, ty: &FuncType) -> Signature {
+    let mut sig = Signature::new(isa.default_call_conv());
+    sig.params
+        .push(AbiParam::special(types::I64, ArgumentPurpose::VMContext));
+    sig.params.push(AbiParam::new(types::I64));
+    for &p in ty.params() {
+        sig.params.push(AbiParam::new(clif_type(p)));
+    }
+    for &r in ty.results() {
+        sig.returns.push(AbiParam::new(clif_type(r)));
+    }
+    sig
+}
+
+/// The native signature of a builtin (see [`Builtin`]).
+pub(crate) fn builtin_signature(isa: &dyn TargetIsa, b: Builtin) -> Signature {
+    use types::{I32, I64};
+    let (params, ret): (&[ir::Type], bool) = match b {
+        Builtin::MemoryGrow => (&[I64, I32, I32], true),
+        Builtin::MemoryFill => (&[I64, I32, I32, I32, I32], true),
+        Builtin::MemoryCopy | Builtin::MemoryInit | Builtin::TableCopy | Builtin::TableInit => {
+            (&[I64, I32, I32, I32, I32, I32], true)
+        }
+        Builtin::DataDrop | Builtin::ElemDrop => (&[I64, I32], false),
+        Builtin::TableGrow => (&[I64, I32, I64, I32], true),
+        Builtin::TableFill => (&[I64, I32, I32, I64, I32], true),
+        Builtin::HostCall => (&[I64, I64, I64], true),
+    };
+    let mut sig = Signature::new(isa.default_call_conv());
+    sig.params.extend(params.iter().map(|&t| AbiParam::new(t)));
+    if ret {
+        sig.returns.push(AbiParam::new(I32));
+    }
+    sig
+}
+
+/// Our trap codes beyond Cranelift's reserved ones.
+pub(crate) mod codes {
+    use super::TrapCode;
+    const fn user(n: u8) -> TrapCode {
+        match TrapCode::user(n) {
+            Some(c) => c,
+            None => panic!("invalid user trap code"),
+        }
+    }
+    pub const TABLE_OUT_OF_BOUNDS: TrapCode = user(1);
+    pub const INDIRECT_CALL_TO_NULL: TrapCode = user(2);
+    pub const BAD_SIGNATURE: TrapCode = user(3);
+    pub const UNDEFINED_ELEMENT: TrapCode = user(4);
+    pub const UNREACHABLE: TrapCode = user(5);
+    pub const LIBCALL: TrapCode = user(6);
+    pub const UNSUPPORTED: TrapCode = user(7);
+    pub const OUT_OF_FUEL: TrapCode = user(8);
+    pub const INTERRUPT: TrapCode = user(9);
+}
+
+/// Our trap code for one of Cranelift's.
+pub(crate) fn trap_from_cranelift(code: TrapCode) -> wexe_environ::TrapCode {
+    use wexe_environ::TrapCode as T;
+    match code {
+        TrapCode::STACK_OVERFLOW => T::StackOverflow,
+        TrapCode::HEAP_OUT_OF_BOUNDS => T::MemoryOutOfBounds,
+        TrapCode::INTEGER_OVERFLOW => T::IntegerOverflow,
+        TrapCode::INTEGER_DIVISION_BY_ZERO => T::IntegerDivisionByZero,
+        TrapCode::BAD_CONVERSION_TO_INTEGER => T::BadConversionToInteger,
+        codes::TABLE_OUT_OF_BOUNDS => T::TableOutOfBounds,
+        codes::INDIRECT_CALL_TO_NULL => T::IndirectCallToNull,
+        codes::BAD_SIGNATURE => T::BadSignature,
+        codes::UNDEFINED_ELEMENT => T::UndefinedElement,
+        codes::LIBCALL => T::Libcall,
+        codes::UNSUPPORTED => T::Unsupported,
+        codes::OUT_OF_FUEL => T::OutOfFuel,
+        codes::INTERRUPT => T::Interrupt,
+        _ => T::Unreachable,
+    }
+}

@@ -1,0 +1,198 @@
+//! wexe-cranelift: compiles WebAssembly function bodies to machine code with Cranelift.
+//!
+//! [`CraneliftCompiler`] implements `wexe_environ::Compiler`: every defined function of a module
+//! is translated to CLIF ([`translate`]) and compiled at `opt_level=speed` for the host, in
+//! parallel across the machine's cores; per type index it also builds the two trampolines the
+//! runtime needs ([`trampolines`]). The output is plain data (code bytes, relocations, trap sites,
+//! source offsets) that the runtime loads into its own executable memory.
+
+mod abi;
+mod trampolines;
+mod translate;
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use cranelift_codegen::Context;
+use cranelift_codegen::control::ControlPlane;
+use cranelift_codegen::entity::EntityRef;
+use cranelift_codegen::ir::{self, ExternalName};
+use cranelift_codegen::isa::OwnedTargetIsa;
+use cranelift_codegen::settings::{self, Configurable};
+use cranelift_codegen::{FinalizedRelocTarget, binemit::Reloc};
+use cranelift_frontend::FunctionBuilderContext;
+use wexe_environ::{
+    CompileInput, CompiledFunction, CompiledModule, Compiler, RelocKind, Relocation,
+};
+
+/// The Cranelift compiler for the host machine.
+pub struct CraneliftCompiler {
+    isa: OwnedTargetIsa,
+}
+
+impl CraneliftCompiler {
+    /// A compiler for the machine this runs on; an error if Cranelift does not support it.
+    pub fn new() -> Result<CraneliftCompiler, String> {
+        let mut flags = settings::builder();
+        let set = |f: &mut settings::Builder, k: &str, v: &str| {
+            f.set(k, v)
+                .map_err(|e| format!("cranelift setting {k}: {e}"))
+        };
+        set(&mut flags, "opt_level", "speed")?;
+        set(&mut flags, "preserve_frame_pointers", "true")?;
+        set(&mut flags, "enable_multi_ret_implicit_sret", "true")?;
+        set(&mut flags, "unwind_info", "false")?;
+        set(&mut flags, "enable_probestack", "false")?;
+        set(&mut flags, "enable_verifier", "false")?;
+        let isa = cranelift_native::builder()?
+            .finish(settings::Flags::new(flags))
+            .map_err(|e| e.to_string())?;
+        Ok(CraneliftCompiler { isa })
+    }
+}
+
+/// One unit of work: a defined function, or one of the two trampolines of a type index.
+#[derive(Clone, Copy)]
+enum Job {
+    Func(u32),
+    ArrayEntry(u32),
+    HostAdapter(u32),
+}
+
+impl Compiler for CraneliftCompiler {
+    fn compile_module(&self, input: &CompileInput<'_>) -> Result<CompiledModule, String> {
+        let info = input.info;
+        let mut jobs: Vec<Job> = (0..info.bodies.len() as u32).map(Job::Func).collect();
+        for t in 0..info.types.len() as u32 {
+            jobs.push(Job::ArrayEntry(t));
+            jobs.push(Job::HostAdapter(t));
+        }
+        let results: Vec<Mutex<Option<Result<CompiledFunction, String>>>> =
+            jobs.iter().map(|_| Mutex::new(None)).collect();
+        let next = AtomicUsize::new(0);
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(jobs.len().div_ceil(4))
+            .max(1);
+        let work = || {
+            let mut ctx = Context::new();
+            let mut fctx = FunctionBuilderContext::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(&job) = jobs.get(i) else { break };
+                let out = self.compile_job(input, job, &mut ctx, &mut fctx);
+                *results[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(out);
+            }
+        };
+        if threads == 1 {
+            work();
+        } else {
+            std::thread::scope(|s| {
+                for _ in 0..threads {
+                    s.spawn(work);
+                }
+            });
+        }
+        let mut out = CompiledModule::default();
+        for (job, r) in jobs.iter().zip(results) {
+            let f = r
+                .into_inner()
+                .unwrap_or_else(|e| e.into_inner())
+                .ok_or("a compile job did not run")??;
+            match job {
+                Job::Func(_) => out.funcs.push(f),
+                Job::ArrayEntry(_) => out.array_entries.push(f),
+                Job::HostAdapter(_) => out.host_adapters.push(f),
+            }
+        }
+        Ok(out)
+    }
+
+    fn fingerprint(&self) -> String {
+        self.fingerprint_text()
+    }
+}
+
+impl CraneliftCompiler {
+    fn fingerprint_text(&self) -> String {
+        let isa_flags: Vec<String> = self.isa.isa_flags().iter().map(|f| f.to_string()).collect();
+        format!(
+            "wexe-cranelift {} {} [{}] [{}]",
+            env!("CARGO_PKG_VERSION"),
+            self.isa.triple(),
+            self.isa.flags(),
+            isa_flags.join(" ")
+        )
+    }
+
+    fn compile_job(
+        &self,
+        input: &CompileInput<'_>,
+        job: Job,
+        ctx: &mut Context,
+        fctx: &mut FunctionBuilderContext,
+    ) -> Result<CompiledFunction, String> {
+        ctx.clear();
+        let isa = &*self.isa;
+        match job {
+            Job::Func(def) => translate::translate_function(isa, input, def, &mut ctx.func, fctx)?,
+            Job::ArrayEntry(t) => trampolines::array_entry(isa, input.info, t, &mut ctx.func, fctx),
+            Job::HostAdapter(t) => {
+                trampolines::host_adapter(isa, input.info, t, &mut ctx.func, fctx)
+            }
+        }
+        let user_names: Vec<u32> = ctx
+            .func
+            .params
+            .user_named_funcs()
+            .values()
+            .map(|n| n.index)
+            .collect();
+        let code = ctx
+            .compile(isa, &mut ControlPlane::default())
+            .map_err(|e| format!("cranelift: {:?}", e.inner))?;
+        let buf = &code.buffer;
+        let mut relocs = Vec::new();
+        for r in buf.relocs() {
+            let kind = match r.kind {
+                Reloc::X86CallPCRel4 | Reloc::X86PCRel4 => RelocKind::X86PcRel4,
+                Reloc::Abs8 => RelocKind::Abs8,
+                Reloc::Arm64Call => RelocKind::Arm64Call,
+                other => return Err(format!("unsupported relocation {other:?}")),
+            };
+            let target = match &r.target {
+                FinalizedRelocTarget::ExternalName(ExternalName::User(name)) => {
+                    user_names[name.index()]
+                }
+                other => return Err(format!("unsupported relocation target {other:?}")),
+            };
+            relocs.push(Relocation {
+                offset: r.offset,
+                kind,
+                target,
+                addend: r.addend,
+            });
+        }
+        let mut traps: Vec<(u32, wexe_environ::TrapCode)> = buf
+            .traps()
+            .iter()
+            .map(|t| (t.offset, abi::trap_from_cranelift(t.code)))
+            .collect();
+        traps.sort_by_key(|t| t.0);
+        let srclocs = buf
+            .get_srclocs_sorted()
+            .iter()
+            .filter(|s| !s.loc.is_default())
+            .map(|s| (s.start, s.end, s.loc.bits()))
+            .collect();
+        Ok(CompiledFunction {
+            code: buf.data().to_vec(),
+            relocs,
+            traps,
+            srclocs,
+        })
+    }
+}
+
+#[allow(dead_code)]
+fn _assert_types(_: ir::Type) {}

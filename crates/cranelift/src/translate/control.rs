@@ -1,0 +1,335 @@
+//! Structured control flow: `block`, `loop`, `if`/`else`, `end`, branches, `return`,
+//! `unreachable`, `select`, `drop`, locals. Branch values travel as Cranelift block parameters.
+
+use cranelift_codegen::ir::{self, BlockArg, BlockCall, InstBuilder, JumpTableData, Value};
+use wasmparser::{BlockType, Operator};
+
+use super::FuncTranslator;
+use crate::abi::{self, codes};
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Kind {
+    Function,
+    Block,
+    Loop,
+    If,
+    /// A construct inside unreachable code: nothing is emitted for it.
+    Dead,
+}
+
+pub(super) struct Frame {
+    kind: Kind,
+    /// Where `end` continues, with the results as parameters.
+    dest: ir::Block,
+    /// The loop header (branch target of a loop), with the parameters as parameters.
+    header: ir::Block,
+    /// For an `if`: the else block and the parameter values it starts with.
+    else_block: Option<(ir::Block, Vec<Value>)>,
+    params: usize,
+    results: usize,
+    /// Operand stack height below the parameters.
+    height: usize,
+    /// Whether anything branches to `dest`.
+    dest_reached: bool,
+}
+
+impl Frame {
+    pub(super) fn function(exit: ir::Block, results: Vec<ir::Type>) -> Frame {
+        Frame {
+            kind: Kind::Function,
+            dest: exit,
+            header: exit,
+            else_block: None,
+            params: 0,
+            results: results.len(),
+            height: 0,
+            dest_reached: false,
+        }
+    }
+
+    fn branch_target(&self) -> (ir::Block, usize) {
+        if self.kind == Kind::Loop {
+            (self.header, self.params)
+        } else {
+            (self.dest, self.results)
+        }
+    }
+}
+
+fn args(values: &[Value]) -> Vec<BlockArg> {
+    values.iter().map(|&v| BlockArg::Value(v)).collect()
+}
+
+impl FuncTranslator<'_> {
+    fn block_types(&self, bt: BlockType) -> (Vec<ir::Type>, Vec<ir::Type>) {
+        let conv = |t: &wexe_environ::ValType| abi::clif_type(*t);
+        match bt {
+            BlockType::Empty => (vec![], vec![]),
+            BlockType::Type(t) => {
+                let t = wexe_environ::ValType::from_wasmparser(t)
+                    .unwrap_or(wexe_environ::ValType::V128);
+                (vec![], vec![abi::clif_type(t)])
+            }
+            BlockType::FuncType(i) => {
+                let ft = &self.info.types[i as usize];
+                (
+                    ft.params().iter().map(conv).collect(),
+                    ft.results().iter().map(conv).collect(),
+                )
+            }
+        }
+    }
+
+    fn new_block(&mut self, tys: &[ir::Type]) -> ir::Block {
+        let block = self.b.create_block();
+        for &t in tys {
+            self.b.append_block_param(block, t);
+        }
+        block
+    }
+
+    /// Jumps to the target of the frame `depth` levels out with the top of the stack, which stays.
+    fn branch_args(&mut self, depth: u32) -> (ir::Block, Vec<Value>) {
+        let i = self.control.len() - 1 - depth as usize;
+        let (target, n) = self.control[i].branch_target();
+        if self.control[i].kind != Kind::Loop {
+            self.control[i].dest_reached = true;
+        }
+        let vals = self.stack[self.stack.len() - n..].to_vec();
+        (target, vals)
+    }
+
+    /// Continues in `dest` after an `end`: its parameters become the stack's top.
+    fn enter_dest(&mut self, dest: ir::Block, reached: bool) {
+        self.b.switch_to_block(dest);
+        self.b.seal_block(dest);
+        let params = self.b.block_params(dest).to_vec();
+        self.stack.extend(params);
+        self.reachable = reached;
+        if !reached {
+            self.b.ins().trap(codes::UNREACHABLE);
+        }
+    }
+
+    /// Control operators; false if `op` is not one.
+    pub(super) fn control_operator(&mut self, op: &Operator<'_>) -> Result<bool, String> {
+        match *op {
+            Operator::Nop => {}
+            Operator::Unreachable => {
+                self.b.ins().trap(codes::UNREACHABLE);
+                self.reachable = false;
+            }
+            Operator::Block { blockty } => {
+                let (params, results) = self.block_types(blockty);
+                let dest = self.new_block(&results);
+                self.control.push(Frame {
+                    kind: Kind::Block,
+                    dest,
+                    header: dest,
+                    else_block: None,
+                    params: params.len(),
+                    results: results.len(),
+                    height: self.stack.len() - params.len(),
+                    dest_reached: false,
+                });
+            }
+            Operator::Loop { blockty } => {
+                let (params, results) = self.block_types(blockty);
+                let header = self.new_block(&params);
+                let dest = self.new_block(&results);
+                let vals = self.popn(params.len());
+                self.b.ins().jump(header, &args(&vals));
+                self.b.switch_to_block(header);
+                self.check_progress();
+                let hp = self.b.block_params(header).to_vec();
+                self.stack.extend(hp);
+                self.control.push(Frame {
+                    kind: Kind::Loop,
+                    dest,
+                    header,
+                    else_block: None,
+                    params: params.len(),
+                    results: results.len(),
+                    height: self.stack.len() - params.len(),
+                    dest_reached: false,
+                });
+            }
+            Operator::If { blockty } => {
+                let (params, results) = self.block_types(blockty);
+                let cond = self.pop();
+                let then = self.b.create_block();
+                let els = self.b.create_block();
+                let dest = self.new_block(&results);
+                self.b.ins().brif(cond, then, &[], els, &[]);
+                self.b.switch_to_block(then);
+                self.b.seal_block(then);
+                let pvals = self.stack[self.stack.len() - params.len()..].to_vec();
+                self.control.push(Frame {
+                    kind: Kind::If,
+                    dest,
+                    header: dest,
+                    else_block: Some((els, pvals)),
+                    params: params.len(),
+                    results: results.len(),
+                    height: self.stack.len() - params.len(),
+                    dest_reached: false,
+                });
+            }
+            Operator::Else => self.translate_else(),
+            Operator::End => self.translate_end(),
+            Operator::Br { relative_depth } => {
+                let (target, vals) = self.branch_args(relative_depth);
+                self.b.ins().jump(target, &args(&vals));
+                self.reachable = false;
+            }
+            Operator::BrIf { relative_depth } => {
+                let cond = self.pop();
+                let (target, vals) = self.branch_args(relative_depth);
+                let next = self.b.create_block();
+                self.b.ins().brif(cond, target, &args(&vals), next, &[]);
+                self.b.switch_to_block(next);
+                self.b.seal_block(next);
+            }
+            Operator::BrTable { ref targets } => {
+                let index = self.pop();
+                let depths: Vec<u32> = targets
+                    .targets()
+                    .collect::<Result<_, _>>()
+                    .map_err(|e| e.to_string())?;
+                let default = targets.default();
+                let mut edges: Vec<(u32, ir::Block)> = Vec::new();
+                let mut calls = Vec::with_capacity(depths.len());
+                for &d in depths.iter().chain(std::iter::once(&default)) {
+                    let block = match edges.iter().find(|e| e.0 == d) {
+                        Some(e) => e.1,
+                        None => {
+                            let (target, vals) = self.branch_args(d);
+                            let block = if vals.is_empty() {
+                                target
+                            } else {
+                                self.b.create_block()
+                            };
+                            edges.push((d, block));
+                            block
+                        }
+                    };
+                    calls.push(BlockCall::new(block, [], &mut self.b.func.dfg.value_lists));
+                }
+                let def = calls.pop().expect("default target");
+                let jt = self.b.create_jump_table(JumpTableData::new(def, &calls));
+                self.b.ins().br_table(index, jt);
+                for (d, block) in edges {
+                    let (target, vals) = self.branch_args(d);
+                    if block != target {
+                        self.b.switch_to_block(block);
+                        self.b.seal_block(block);
+                        self.b.ins().jump(target, &args(&vals));
+                    }
+                }
+                self.reachable = false;
+            }
+            Operator::Return => {
+                let n = self.control[0].results;
+                let vals = self.stack[self.stack.len() - n..].to_vec();
+                self.b.ins().return_(&vals);
+                self.reachable = false;
+            }
+            Operator::Drop => {
+                self.pop();
+            }
+            Operator::Select | Operator::TypedSelect { .. } => {
+                let cond = self.pop();
+                let (a, b) = self.pop2();
+                let v = self.b.ins().select(cond, a, b);
+                self.push(v);
+            }
+            Operator::LocalGet { local_index } => {
+                let v = self.b.use_var(self.locals[local_index as usize].0);
+                self.push(v);
+            }
+            Operator::LocalSet { local_index } => {
+                let v = self.pop();
+                self.b.def_var(self.locals[local_index as usize].0, v);
+            }
+            Operator::LocalTee { local_index } => {
+                let v = *self.stack.last().expect("validated");
+                self.b.def_var(self.locals[local_index as usize].0, v);
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    fn translate_else(&mut self) {
+        let frame = self.control.last_mut().expect("validated");
+        if frame.kind == Kind::Dead {
+            return;
+        }
+        let (els, pvals) = frame.else_block.take().expect("an if frame");
+        let (dest, results, height) = (frame.dest, frame.results, frame.height);
+        if self.reachable {
+            frame.dest_reached = true;
+            let vals = self.popn(results);
+            self.b.ins().jump(dest, &args(&vals));
+        }
+        self.stack.truncate(height);
+        self.stack.extend(pvals);
+        self.b.switch_to_block(els);
+        self.b.seal_block(els);
+        self.reachable = true;
+    }
+
+    fn translate_end(&mut self) {
+        let mut frame = self.control.pop().expect("validated");
+        if frame.kind == Kind::Dead {
+            return;
+        }
+        if self.reachable {
+            frame.dest_reached = true;
+            let vals = self.popn(frame.results);
+            self.b.ins().jump(frame.dest, &args(&vals));
+        }
+        self.stack.truncate(frame.height);
+        if let Some((els, pvals)) = frame.else_block.take() {
+            // An `if` without `else`: the parameters pass through as results.
+            self.b.switch_to_block(els);
+            self.b.seal_block(els);
+            self.b.ins().jump(frame.dest, &args(&pvals));
+            frame.dest_reached = true;
+        }
+        if frame.kind == Kind::Loop {
+            self.b.seal_block(frame.header);
+        }
+        self.enter_dest(frame.dest, frame.dest_reached);
+        if frame.kind == Kind::Function {
+            if self.reachable {
+                let vals = self.popn(frame.results);
+                self.b.ins().return_(&vals);
+            }
+            self.reachable = false;
+        }
+    }
+
+    /// In unreachable code only the nesting of control operators matters.
+    pub(super) fn unreachable_operator(&mut self, op: Operator<'_>) -> Result<(), String> {
+        match op {
+            Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => {
+                let dummy = self.control.last().expect("inside a function").dest;
+                self.control.push(Frame {
+                    kind: Kind::Dead,
+                    dest: dummy,
+                    header: dummy,
+                    else_block: None,
+                    params: 0,
+                    results: 0,
+                    height: self.stack.len(),
+                    dest_reached: false,
+                });
+            }
+            Operator::Else => self.translate_else(),
+            Operator::End => self.translate_end(),
+            _ => {}
+        }
+        Ok(())
+    }
+}

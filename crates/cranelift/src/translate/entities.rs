@@ -1,0 +1,226 @@
+//! Calls (direct, through imports, `call_indirect`), globals, tables and references.
+
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::{
+    self, ExtFuncData, ExternalName, InstBuilder, MemFlagsData, UserExternalName, Value, types,
+};
+use wasmparser::Operator;
+use wexe_environ::vmoffsets::{
+    Builtin, FUNCREF_FN_PTR, FUNCREF_SIZE, FUNCREF_TYPE_ID, FUNCREF_VMCTX, STORE_FUNCREFS_BASE,
+    TABLEDEF_BASE, TABLEDEF_LEN, VMCTX_STORE, VMFUNC_FN_PTR, VMFUNC_STORE_INDEX, VMFUNC_VMCTX,
+};
+
+use super::FuncTranslator;
+use crate::abi::{self, codes};
+
+impl FuncTranslator<'_> {
+    fn signature(&mut self, type_index: u32) -> ir::SigRef {
+        if let Some(&s) = self.sigs.get(&type_index) {
+            return s;
+        }
+        let sig = abi::wasm_signature(self.isa, &self.info.types[type_index as usize]);
+        let s = self.b.import_signature(sig);
+        self.sigs.insert(type_index, s);
+        s
+    }
+
+    fn direct_func(&mut self, def: u32, type_index: u32) -> ir::FuncRef {
+        if let Some(&f) = self.funcs.get(&def) {
+            return f;
+        }
+        let signature = self.signature(type_index);
+        let name = self
+            .b
+            .func
+            .declare_imported_user_function(UserExternalName::new(0, def));
+        let f = self.b.import_function(ExtFuncData {
+            name: ExternalName::user(name),
+            signature,
+            colocated: true,
+            patchable: false,
+        });
+        self.funcs.insert(def, f);
+        f
+    }
+
+    /// Pushes the results of a call instruction.
+    fn push_results(&mut self, call: ir::Inst) {
+        let results = self.b.inst_results(call).to_vec();
+        self.stack.extend(results);
+    }
+
+    fn call(&mut self, index: u32) {
+        let type_index = self.info.funcs[index as usize];
+        let n = self.info.types[type_index as usize].params().len();
+        let mut args = vec![self.vmctx, self.vmctx];
+        args.extend(self.popn(n));
+        let num_imported = self.info.num_imported_funcs as u32;
+        let call = if index < num_imported {
+            let at = self.offsets.func(index);
+            let fn_ptr = self.load_ro(self.vmctx, at + VMFUNC_FN_PTR);
+            args[0] = self.load_ro(self.vmctx, at + VMFUNC_VMCTX);
+            let sig = self.signature(type_index);
+            self.b.ins().call_indirect(sig, fn_ptr, &args)
+        } else {
+            let f = self.direct_func(index - num_imported, type_index);
+            self.b.ins().call(f, &args)
+        };
+        self.push_results(call);
+    }
+
+    /// The table's definition, and the index checked against its length (trapping with `code`).
+    fn table_slot(&mut self, table: u32, index: Value, code: ir::TrapCode) -> Value {
+        let def = self.load_ro(self.vmctx, self.offsets.table(table));
+        let flags = MemFlagsData::trusted();
+        let len = self
+            .b
+            .ins()
+            .load(types::I64, flags, def, TABLEDEF_LEN as i32);
+        let index = self.b.ins().uextend(types::I64, index);
+        let oob = self
+            .b
+            .ins()
+            .icmp(IntCC::UnsignedGreaterThanOrEqual, index, len);
+        self.b.ins().trapnz(oob, code);
+        let base = self
+            .b
+            .ins()
+            .load(types::I64, flags, def, TABLEDEF_BASE as i32);
+        let off = self.b.ins().ishl_imm_u(index, 3);
+        self.b.ins().iadd(base, off)
+    }
+
+    fn call_indirect(&mut self, type_index: u32, table: u32) {
+        let index = self.pop();
+        let n = self.info.types[type_index as usize].params().len();
+        let params = self.popn(n);
+        let slot = self.table_slot(table, index, codes::UNDEFINED_ELEMENT);
+        let flags = MemFlagsData::trusted();
+        let cell = self.b.ins().load(types::I64, flags, slot, 0);
+        self.b.ins().trapz(cell, codes::INDIRECT_CALL_TO_NULL);
+        let store = self.load_ro(self.vmctx, VMCTX_STORE);
+        let funcrefs = self
+            .b
+            .ins()
+            .load(types::I64, flags, store, STORE_FUNCREFS_BASE as i32);
+        let i = self.b.ins().iadd_imm_s(cell, -1);
+        let off = self.b.ins().imul_imm_s(i, i64::from(FUNCREF_SIZE));
+        let entry = self.b.ins().iadd(funcrefs, off);
+        let ty = self
+            .b
+            .ins()
+            .load(types::I64, flags, entry, FUNCREF_TYPE_ID as i32);
+        let want = self.load_ro(self.vmctx, self.offsets.type_id(type_index));
+        let bad = self.b.ins().icmp(IntCC::NotEqual, ty, want);
+        self.b.ins().trapnz(bad, codes::BAD_SIGNATURE);
+        let fn_ptr = self
+            .b
+            .ins()
+            .load(types::I64, flags, entry, FUNCREF_FN_PTR as i32);
+        let callee = self
+            .b
+            .ins()
+            .load(types::I64, flags, entry, FUNCREF_VMCTX as i32);
+        let mut args = vec![callee, self.vmctx];
+        args.extend(params);
+        let sig = self.signature(type_index);
+        let call = self.b.ins().call_indirect(sig, fn_ptr, &args);
+        self.push_results(call);
+    }
+
+    fn i32const(&mut self, v: u32) -> Value {
+        self.b.ins().iconst(types::I32, i64::from(v))
+    }
+
+    /// Calls, globals, tables and references; false if `op` is not one.
+    pub(super) fn entity_operator(&mut self, op: &Operator<'_>) -> bool {
+        use Operator as O;
+        let flags = MemFlagsData::trusted();
+        match *op {
+            O::Call { function_index } => self.call(function_index),
+            O::CallIndirect {
+                type_index,
+                table_index,
+            } => self.call_indirect(type_index, table_index),
+            O::GlobalGet { global_index } => {
+                let ty = self.info.globals[global_index as usize].content;
+                let ptr = self.load_ro(self.vmctx, self.offsets.global(global_index));
+                let v = self.b.ins().load(abi::clif_type(ty), flags, ptr, 0);
+                self.push(v);
+            }
+            O::GlobalSet { global_index } => {
+                let v = self.pop();
+                let ptr = self.load_ro(self.vmctx, self.offsets.global(global_index));
+                self.b.ins().store(flags, v, ptr, 0);
+            }
+            O::RefNull { .. } => {
+                let v = self.b.ins().iconst(types::I64, 0);
+                self.push(v);
+            }
+            O::RefIsNull => {
+                let a = self.pop();
+                let c = self.b.ins().icmp_imm_s(IntCC::Equal, a, 0);
+                let v = self.b.ins().uextend(types::I32, c);
+                self.push(v);
+            }
+            O::RefFunc { function_index } => {
+                let at = self.offsets.func(function_index) + VMFUNC_STORE_INDEX;
+                let s = self.load_ro(self.vmctx, at);
+                let v = self.b.ins().iadd_imm_s(s, 1);
+                self.push(v);
+            }
+            O::TableGet { table } => {
+                let index = self.pop();
+                let slot = self.table_slot(table, index, codes::TABLE_OUT_OF_BOUNDS);
+                let v = self.b.ins().load(types::I64, flags, slot, 0);
+                self.push(v);
+            }
+            O::TableSet { table } => {
+                let (index, v) = self.pop2();
+                let slot = self.table_slot(table, index, codes::TABLE_OUT_OF_BOUNDS);
+                self.b.ins().store(flags, v, slot, 0);
+            }
+            O::TableSize { table } => {
+                let def = self.load_ro(self.vmctx, self.offsets.table(table));
+                let len = self
+                    .b
+                    .ins()
+                    .load(types::I64, flags, def, TABLEDEF_LEN as i32);
+                let v = self.b.ins().ireduce(types::I32, len);
+                self.push(v);
+            }
+            O::TableGrow { table } => {
+                let (init, delta) = self.pop2();
+                let t = self.i32const(table);
+                let r = self.call_builtin(Builtin::TableGrow, &[t, init, delta]);
+                self.push(r.expect("has a result"));
+            }
+            O::TableFill { table } => {
+                let v = self.popn(3);
+                let t = self.i32const(table);
+                self.call_trapping_builtin(Builtin::TableFill, &[t, v[0], v[1], v[2]]);
+            }
+            O::TableCopy {
+                dst_table,
+                src_table,
+            } => {
+                let v = self.popn(3);
+                let d = self.i32const(dst_table);
+                let s = self.i32const(src_table);
+                self.call_trapping_builtin(Builtin::TableCopy, &[d, s, v[0], v[1], v[2]]);
+            }
+            O::TableInit { elem_index, table } => {
+                let v = self.popn(3);
+                let t = self.i32const(table);
+                let s = self.i32const(elem_index);
+                self.call_trapping_builtin(Builtin::TableInit, &[t, s, v[0], v[1], v[2]]);
+            }
+            O::ElemDrop { elem_index } => {
+                let s = self.i32const(elem_index);
+                self.call_builtin(Builtin::ElemDrop, &[s]);
+            }
+            _ => return false,
+        }
+        true
+    }
+}

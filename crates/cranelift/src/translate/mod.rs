@@ -1,0 +1,252 @@
+//! Translation of one function body from wasm operators to Cranelift IR.
+//!
+//! [`FuncTranslator`] keeps the wasm operand stack as a stack of SSA values, locals as frontend
+//! variables and the control stack of blocks, loops and ifs ([`control`]). Numeric operators are
+//! in [`numeric`], memory access in [`memory`], calls, globals, tables and references in
+//! [`entities`]. Every instruction carries its operator's wasm byte offset as source location,
+//! so the runtime can map return addresses and trap sites back to the module.
+
+mod control;
+mod entities;
+mod memory;
+mod metering;
+mod numeric;
+
+use std::collections::HashMap;
+
+use cranelift_codegen::ir::{
+    self, GlobalValueData, InstBuilder, MemFlagsData, SourceLoc, UserFuncName, Value, types,
+};
+use cranelift_codegen::isa::TargetIsa;
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
+use wasmparser::{BinaryReader, FunctionBody, Operator};
+use wexe_environ::vmoffsets::{Builtin, STORE_STACK_LIMIT, VMCTX_BUILTINS, VMCTX_STORE, VMOffsets};
+use wexe_environ::{CompileInput, ModuleInfo};
+
+use crate::abi::{self, codes};
+use control::Frame;
+
+/// A global value for the store's stack limit, read through the function's vmctx.
+fn stack_limit(func: &mut ir::Function) -> ir::GlobalValue {
+    let flags = func
+        .dfg
+        .mem_flags
+        .insert(MemFlagsData::trusted().with_readonly())
+        .expect("few memflags");
+    let vmctx = func.create_global_value(GlobalValueData::VMContext);
+    let store = func.create_global_value(GlobalValueData::Load {
+        base: vmctx,
+        offset: (VMCTX_STORE as i32).into(),
+        global_type: types::I64,
+        flags,
+    });
+    let flags = func
+        .dfg
+        .mem_flags
+        .insert(MemFlagsData::trusted())
+        .expect("few memflags");
+    func.create_global_value(GlobalValueData::Load {
+        base: store,
+        offset: (STORE_STACK_LIMIT as i32).into(),
+        global_type: types::I64,
+        flags,
+    })
+}
+
+/// Translates defined function `def` of the module into `func`.
+pub(crate) fn translate_function(
+    isa: &dyn TargetIsa,
+    input: &CompileInput<'_>,
+    def: u32,
+    func: &mut ir::Function,
+    fctx: &mut FunctionBuilderContext,
+) -> Result<(), String> {
+    let info = input.info;
+    let index = info.num_imported_funcs as u32 + def;
+    let fty = info.func_type(index).clone();
+    func.signature = abi::wasm_signature(isa, &fty);
+    func.name = UserFuncName::user(0, def);
+    func.stack_limit = Some(stack_limit(func));
+    let range = info.bodies[def as usize].range.clone();
+    let body = FunctionBody::new(BinaryReader::new(
+        &input.bytes[range.clone()],
+        range.start as u64,
+    ));
+    let mut t = FuncTranslator {
+        b: FunctionBuilder::new(func, fctx),
+        isa,
+        input,
+        info,
+        offsets: VMOffsets::new(info),
+        vmctx: Value::from_u32(0),
+        locals: Vec::new(),
+        stack: Vec::new(),
+        control: Vec::new(),
+        reachable: true,
+        sigs: HashMap::new(),
+        funcs: HashMap::new(),
+        builtins: HashMap::new(),
+    };
+    t.prologue(&fty, &body).map_err(|e| e.to_string())?;
+    let mut reader = body.get_operators_reader().map_err(|e| e.to_string())?;
+    while !reader.eof() {
+        let (op, offset) = reader.read_with_offset().map_err(|e| e.to_string())?;
+        t.b.set_srcloc(SourceLoc::new(offset as u32));
+        t.operator(op)?;
+    }
+    t.b.finalize(isa.frontend_config());
+    Ok(())
+}
+
+pub(crate) struct FuncTranslator<'a> {
+    b: FunctionBuilder<'a>,
+    isa: &'a dyn TargetIsa,
+    input: &'a CompileInput<'a>,
+    info: &'a ModuleInfo,
+    offsets: VMOffsets,
+    vmctx: Value,
+    locals: Vec<(Variable, ir::Type)>,
+    stack: Vec<Value>,
+    control: Vec<Frame>,
+    /// Whether the code being translated can run (false after `br`, `return`, ...).
+    reachable: bool,
+    sigs: HashMap<u32, ir::SigRef>,
+    funcs: HashMap<u32, ir::FuncRef>,
+    builtins: HashMap<u32, ir::SigRef>,
+}
+
+impl FuncTranslator<'_> {
+    fn prologue(
+        &mut self,
+        fty: &wexe_environ::FuncType,
+        body: &FunctionBody<'_>,
+    ) -> wasmparser::Result<()> {
+        let entry = self.b.create_block();
+        self.b.append_block_params_for_function_params(entry);
+        self.b.switch_to_block(entry);
+        self.b.seal_block(entry);
+        let params = self.b.block_params(entry).to_vec();
+        self.vmctx = params[0];
+        for (&ty, &v) in fty.params().iter().zip(&params[2..]) {
+            let ty = abi::clif_type(ty);
+            let var = self.b.declare_var(ty);
+            self.b.def_var(var, v);
+            self.locals.push((var, ty));
+        }
+        for local in body.get_locals_reader()? {
+            let (count, ty) = local?;
+            let vt =
+                wexe_environ::ValType::from_wasmparser(ty).unwrap_or(wexe_environ::ValType::V128);
+            let ty = abi::clif_type(vt);
+            for _ in 0..count {
+                let var = self.b.declare_var(ty);
+                let zero = self.zero(ty);
+                self.b.def_var(var, zero);
+                self.locals.push((var, ty));
+            }
+        }
+        let results: Vec<ir::Type> = fty.results().iter().map(|&t| abi::clif_type(t)).collect();
+        let exit = self.b.create_block();
+        for &r in &results {
+            self.b.append_block_param(exit, r);
+        }
+        self.control.push(Frame::function(exit, results));
+        self.check_progress();
+        Ok(())
+    }
+
+    /// The zero value of a type.
+    fn zero(&mut self, ty: ir::Type) -> Value {
+        match ty {
+            types::F32 => self.b.ins().f32const(0.0),
+            types::F64 => self.b.ins().f64const(0.0),
+            types::I128 => {
+                let z = self.b.ins().iconst(types::I64, 0);
+                self.b.ins().uextend(types::I128, z)
+            }
+            ty => self.b.ins().iconst(ty, 0),
+        }
+    }
+
+    fn pop(&mut self) -> Value {
+        self.stack
+            .pop()
+            .expect("validated: operand stack not empty")
+    }
+
+    fn pop2(&mut self) -> (Value, Value) {
+        let b = self.pop();
+        let a = self.pop();
+        (a, b)
+    }
+
+    fn popn(&mut self, n: usize) -> Vec<Value> {
+        let at = self.stack.len() - n;
+        self.stack.split_off(at)
+    }
+
+    fn push(&mut self, v: Value) {
+        self.stack.push(v);
+    }
+
+    /// A load of a pointer-sized field that never changes while the code runs.
+    fn load_ro(&mut self, base: Value, offset: u32) -> Value {
+        let flags = MemFlagsData::trusted().with_readonly().with_can_move();
+        self.b.ins().load(types::I64, flags, base, offset as i32)
+    }
+
+    /// The address of builtin `b`, and its signature.
+    fn builtin(&mut self, builtin: Builtin) -> (ir::SigRef, Value) {
+        let sig = match self.builtins.get(&(builtin as u32)) {
+            Some(&s) => s,
+            None => {
+                let s = self
+                    .b
+                    .import_signature(abi::builtin_signature(self.isa, builtin));
+                self.builtins.insert(builtin as u32, s);
+                s
+            }
+        };
+        let table = self.load_ro(self.vmctx, VMCTX_BUILTINS);
+        let f = self.load_ro(table, builtin as u32 * 8);
+        (sig, f)
+    }
+
+    /// Calls a builtin; its result, if it has one.
+    fn call_builtin(&mut self, builtin: Builtin, args: &[Value]) -> Option<Value> {
+        let (sig, f) = self.builtin(builtin);
+        let mut all = vec![self.vmctx];
+        all.extend_from_slice(args);
+        let call = self.b.ins().call_indirect(sig, f, &all);
+        self.b.inst_results(call).first().copied()
+    }
+
+    /// Calls a builtin that returns non-zero when it trapped, and traps then.
+    fn call_trapping_builtin(&mut self, builtin: Builtin, args: &[Value]) {
+        let failed = self.call_builtin(builtin, args).expect("has a result");
+        self.b.ins().trapnz(failed, codes::LIBCALL);
+    }
+
+    /// Translates one operator.
+    fn operator(&mut self, op: Operator<'_>) -> Result<(), String> {
+        if !self.reachable {
+            return self.unreachable_operator(op);
+        }
+        if self.control_operator(&op)? {
+            return Ok(());
+        }
+        if self.numeric_operator(&op) {
+            return Ok(());
+        }
+        if self.memory_operator(&op) {
+            return Ok(());
+        }
+        if self.entity_operator(&op) {
+            return Ok(());
+        }
+        // SIMD (and anything else validation let through that we do not translate).
+        self.b.ins().trap(codes::UNSUPPORTED);
+        self.reachable = false;
+        Ok(())
+    }
+}

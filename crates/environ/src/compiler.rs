@@ -1,0 +1,96 @@
+//! The boundary between the runtime and a machine-code compiler: the [`Compiler`] trait and what a
+//! compilation produces (code bytes, relocations, trap sites and source offsets per function).
+//!
+//! A compiler turns every defined function of a module into position-independent machine code
+//! that follows the calling convention described in [`crate::vmoffsets`]; the runtime copies the
+//! code into executable memory, patches the relocations and maps faulting addresses back to
+//! [`TrapCode`]s and wasm offsets.
+
+use crate::ModuleInfo;
+
+/// Why a compiled function stopped: recorded per trapping instruction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TrapCode {
+    StackOverflow,
+    MemoryOutOfBounds,
+    TableOutOfBounds,
+    IndirectCallToNull,
+    BadSignature,
+    UndefinedElement,
+    IntegerOverflow,
+    IntegerDivisionByZero,
+    BadConversionToInteger,
+    Unreachable,
+    OutOfFuel,
+    /// A runtime helper (libcall or host function) failed; the runtime holds the error.
+    Libcall,
+    /// An operator this compiler does not translate (SIMD).
+    Unsupported,
+    /// The store's interruption flag was set.
+    Interrupt,
+}
+
+/// How a relocation is patched.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RelocKind {
+    /// x86-64: 32-bit PC-relative (call or lea), `target + addend - site`.
+    X86PcRel4,
+    /// 64-bit absolute address, `target + addend`.
+    Abs8,
+    /// AArch64: 26-bit word offset of `bl`/`b`.
+    Arm64Call,
+}
+
+/// A place in a function's code that must hold the address of another defined function.
+#[derive(Clone, Copy, Debug)]
+pub struct Relocation {
+    /// Offset within the function's code.
+    pub offset: u32,
+    pub kind: RelocKind,
+    /// Index among the module's defined functions.
+    pub target: u32,
+    pub addend: i64,
+}
+
+/// A function's machine code and what the runtime needs to load and understand it.
+#[derive(Clone, Debug, Default)]
+pub struct CompiledFunction {
+    pub code: Vec<u8>,
+    pub relocs: Vec<Relocation>,
+    /// Trapping instructions: code offset → why, sorted by offset.
+    pub traps: Vec<(u32, TrapCode)>,
+    /// Code ranges `start..end` and the wasm byte offset they come from, sorted by start.
+    pub srclocs: Vec<(u32, u32, u32)>,
+}
+
+/// A whole module compiled: one entry per defined function, plus per type index an array entry
+/// (host → wasm with values in an array) and a host adapter (wasm → host function).
+#[derive(Clone, Debug, Default)]
+pub struct CompiledModule {
+    pub funcs: Vec<CompiledFunction>,
+    pub array_entries: Vec<CompiledFunction>,
+    pub host_adapters: Vec<CompiledFunction>,
+}
+
+/// What a compiler gets: the module and its bytes (bodies are ranges of them). The output does
+/// not depend on anything else, so it can be cached on disk.
+pub struct CompileInput<'a> {
+    pub info: &'a ModuleInfo,
+    pub bytes: &'a [u8],
+    /// Whether loads and stores need explicit bounds checks (no guard reservation).
+    pub bounds_checks: bool,
+    /// Whether function entries and loop headers consume one unit of the store's fuel.
+    pub consume_fuel: bool,
+    /// Whether function entries and loop headers check the store's interruption flag.
+    pub interruptible: bool,
+}
+
+/// A machine-code compiler for WebAssembly modules.
+pub trait Compiler: Send + Sync {
+    /// Compiles every defined function of a validated module (in parallel where it can).
+    fn compile_module(&self, input: &CompileInput<'_>) -> Result<CompiledModule, String>;
+
+    /// Everything the output depends on besides the input (compiler version, target, flags):
+    /// compiled code is only reused where the fingerprints are equal.
+    fn fingerprint(&self) -> String;
+}

@@ -1,0 +1,199 @@
+//! [`JitModule`]: a module's compiled functions and trampolines loaded into one [`CodeMemory`],
+//! relocated, with the tables that map a pc back to a function, a trap code and a wasm offset.
+
+use std::sync::OnceLock;
+
+use wexe_cranelift::CraneliftCompiler;
+use wexe_environ::{
+    CompileInput, CompiledFunction, CompiledModule, Compiler, ModuleInfo, RelocKind, TrapCode,
+};
+
+use crate::vm::CodeMemory;
+
+/// Where one compiled function or trampoline lies in the code memory, and its trap and source
+/// tables; `def` is its defined-function index (`None` for trampolines).
+struct FuncInfo {
+    def: Option<usize>,
+    start: usize,
+    len: usize,
+    traps: Vec<(u32, TrapCode)>,
+    srclocs: Vec<(u32, u32, u32)>,
+}
+
+pub(crate) struct JitModule {
+    code: CodeMemory,
+    /// Where each defined function starts.
+    def_starts: Vec<usize>,
+    /// Every function and trampoline, in code order.
+    funcs: Vec<FuncInfo>,
+    array_entries: Vec<usize>,
+    host_adapters: Vec<usize>,
+}
+
+pub(super) fn compiler() -> Result<&'static CraneliftCompiler, String> {
+    static COMPILER: OnceLock<Result<CraneliftCompiler, String>> = OnceLock::new();
+    COMPILER
+        .get_or_init(CraneliftCompiler::new)
+        .as_ref()
+        .map_err(Clone::clone)
+}
+
+/// Compiles every function of a module (the machine code, not yet loaded).
+pub(crate) fn compile_raw(
+    config: &crate::Config,
+    info: &ModuleInfo,
+    bytes: &[u8],
+) -> Result<CompiledModule, String> {
+    let input = CompileInput {
+        info,
+        bytes,
+        bounds_checks: !crate::vm::LinearMemory::guarded(),
+        consume_fuel: config.consume_fuel,
+        interruptible: config.interruptible,
+    };
+    compiler()?.compile_module(&input)
+}
+
+/// What compiled code depends on besides the module: the compiler and how memories are made.
+pub(crate) fn fingerprint(config: &crate::Config) -> Result<String, String> {
+    let guarded = crate::vm::LinearMemory::guarded();
+    Ok(format!(
+        "{} guarded={guarded} fuel={} interruptible={}",
+        compiler()?.fingerprint(),
+        config.consume_fuel,
+        config.interruptible
+    ))
+}
+
+/// Loads compiled code into executable memory and relocates it.
+pub(crate) fn load(out: CompiledModule) -> Result<JitModule, String> {
+    let mut image = Vec::new();
+    let mut place = |f: &CompiledFunction| {
+        while image.len() % 16 != 0 {
+            image.push(0xcc);
+        }
+        let at = image.len();
+        image.extend_from_slice(&f.code);
+        at
+    };
+    let starts: Vec<usize> = out.funcs.iter().map(&mut place).collect();
+    let array_entries: Vec<usize> = out.array_entries.iter().map(&mut place).collect();
+    let host_adapters: Vec<usize> = out.host_adapters.iter().map(&mut place).collect();
+    let code = CodeMemory::new(&image, |base, bytes| {
+        for (f, &start) in out.funcs.iter().zip(&starts) {
+            for r in &f.relocs {
+                let site = start + r.offset as usize;
+                let target = base as i64 + starts[r.target as usize] as i64 + r.addend;
+                let pc = base as i64 + site as i64;
+                match r.kind {
+                    RelocKind::X86PcRel4 => {
+                        let v = i32::try_from(target - pc).map_err(|_| "call out of range")?;
+                        bytes[site..site + 4].copy_from_slice(&v.to_le_bytes());
+                    }
+                    RelocKind::Abs8 => {
+                        bytes[site..site + 8].copy_from_slice(&target.to_le_bytes());
+                    }
+                    RelocKind::Arm64Call => {
+                        let delta = (target - pc) >> 2;
+                        let mut w = u32::from_le_bytes(bytes[site..site + 4].try_into().unwrap());
+                        w = (w & !0x03ff_ffff) | (delta as u32 & 0x03ff_ffff);
+                        bytes[site..site + 4].copy_from_slice(&w.to_le_bytes());
+                    }
+                }
+            }
+        }
+        Ok(())
+    })?;
+    let def_starts: Vec<usize> = starts.clone();
+    let trampolines = out
+        .array_entries
+        .into_iter()
+        .zip(&array_entries)
+        .chain(out.host_adapters.into_iter().zip(&host_adapters))
+        .map(|(f, &start)| (None, f, start));
+    let funcs = out
+        .funcs
+        .into_iter()
+        .zip(starts)
+        .enumerate()
+        .map(|(i, (f, start))| (Some(i), f, start))
+        .chain(trampolines)
+        .map(|(def, f, start)| FuncInfo {
+            def,
+            start,
+            len: f.code.len(),
+            traps: f.traps,
+            srclocs: f.srclocs,
+        })
+        .collect();
+    Ok(JitModule {
+        code,
+        def_starts,
+        funcs,
+        array_entries,
+        host_adapters,
+    })
+}
+
+impl JitModule {
+    /// The entry of defined function `def`.
+    pub fn func_ptr(&self, def: usize) -> *const u8 {
+        self.code.base().wrapping_add(self.def_starts[def])
+    }
+
+    /// The entry of defined function `def`, if the module has one.
+    pub fn try_func_ptr(&self, def: usize) -> Option<*const u8> {
+        (def < self.def_starts.len()).then(|| self.func_ptr(def))
+    }
+
+    pub fn array_entry(&self, type_index: usize) -> *const u8 {
+        self.code
+            .base()
+            .wrapping_add(self.array_entries[type_index])
+    }
+
+    pub fn host_adapter(&self, type_index: usize) -> *const u8 {
+        self.code
+            .base()
+            .wrapping_add(self.host_adapters[type_index])
+    }
+
+    pub fn contains(&self, pc: usize) -> bool {
+        self.code.contains(pc)
+    }
+
+    /// The function or trampoline containing `pc` and the offset of `pc` within it.
+    fn locate(&self, pc: usize) -> Option<(usize, u32)> {
+        let off = pc.checked_sub(self.code.base() as usize)?;
+        let i = self
+            .funcs
+            .partition_point(|f| f.start <= off)
+            .checked_sub(1)?;
+        let f = &self.funcs[i];
+        (off < f.start + f.len).then(|| (i, (off - f.start) as u32))
+    }
+
+    /// The trap recorded for the instruction at `pc`.
+    pub fn trap_at(&self, pc: usize) -> Option<TrapCode> {
+        let (i, off) = self.locate(pc)?;
+        let traps = &self.funcs[i].traps;
+        let j = traps.binary_search_by_key(&off, |t| t.0).ok()?;
+        Some(traps[j].1)
+    }
+
+    /// The defined function and wasm offset of the instruction at `pc`.
+    pub fn wasm_location(&self, pc: usize) -> Option<(usize, Option<u32>)> {
+        let (i, off) = self.locate(pc)?;
+        let def = self.funcs[i].def?;
+        let locs = &self.funcs[i].srclocs;
+        let j = locs.partition_point(|l| l.0 <= off);
+        // Outside any operator (the prologue's stack check): the function's first operator.
+        let loc = j
+            .checked_sub(1)
+            .map(|j| locs[j])
+            .filter(|l| off < l.1)
+            .or_else(|| locs.first().copied())
+            .map(|l| l.2);
+        Some((def, loc))
+    }
+}

@@ -1,0 +1,62 @@
+//! The JIT tier: modules compiled by `wexe-cranelift` ([`code`]), the per-store state compiled
+//! code reads ([`store`]), the runtime helpers it calls ([`builtins`]) and calls into compiled
+//! code with traps turned into errors with backtraces ([`call`]).
+
+mod builtins;
+mod cache;
+mod call;
+mod code;
+mod store;
+
+pub(crate) use call::call;
+pub(crate) use code::JitModule;
+pub(crate) use store::{JitStore, instantiate};
+
+/// Whether Cranelift can compile for this machine.
+pub(crate) fn check_host() -> Result<(), String> {
+    code::compiler().map(|_| ())
+}
+
+/// Compiles a module when `engine` runs the JIT tier.
+pub(crate) fn compile_for(
+    engine: &crate::Engine,
+    info: &wexe_environ::ModuleInfo,
+    bytes: &[u8],
+) -> anyhow::Result<Option<JitModule>> {
+    if engine.config().tier != crate::Tier::Jit {
+        return Ok(None);
+    }
+    cache::compile_cached(engine.config(), info, bytes)
+        .map(Some)
+        .map_err(|e| anyhow::anyhow!("compilation failed: {e}"))
+}
+
+/// The compiled form of a module's bytes, for `Module::serialize`.
+pub(crate) fn serialize(
+    config: &crate::Config,
+    info: &wexe_environ::ModuleInfo,
+    bytes: &[u8],
+) -> anyhow::Result<Vec<u8>> {
+    let err = |e: String| anyhow::anyhow!("compilation failed: {e}");
+    let compiled = code::compile_raw(config, info, bytes).map_err(err)?;
+    Ok(cache::encode(
+        &code::fingerprint(config).map_err(err)?,
+        bytes,
+        &compiled,
+    ))
+}
+
+/// Splits serialized bytes into the wasm bytes and the loaded code, checking that they were
+/// made by this compiler for this machine.
+pub(crate) fn deserialize(
+    config: &crate::Config,
+    bytes: &[u8],
+) -> anyhow::Result<(Vec<u8>, JitModule)> {
+    let (print, wasm, compiled) = cache::decode(bytes).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let here = code::fingerprint(config).map_err(|e| anyhow::anyhow!("{e}"))?;
+    if print != here.as_bytes() {
+        anyhow::bail!("the module was compiled by another wexe or for another machine");
+    }
+    let jm = code::load(compiled).map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok((wasm.to_vec(), jm))
+}

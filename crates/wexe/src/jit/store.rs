@@ -1,0 +1,248 @@
+//! [`JitStore`]: the part of a store that compiled code reads — the store context (stack limit,
+//! funcref entries), memory and table definitions kept in step with the store's entities by
+//! [`sync`], and one vmctx per instance, built by [`instantiate`].
+
+use std::collections::HashMap;
+
+use anyhow::{Result, anyhow};
+use wexe_environ::vmoffsets::{VMCTX_BUILTINS, VMCTX_INSTANCE, VMCTX_STORE, VMOffsets};
+
+use crate::store::{FuncEntity, StoreInner, StoreOps};
+use crate::vm::vmcontext::{VMFunc, VMFuncRef, VMMemoryDef, VMStoreContext, VMTableDef};
+
+/// The store context and, after it, what builtins need to reach the store.
+#[repr(C)]
+pub(super) struct StoreCtx {
+    pub vm: VMStoreContext,
+    /// The store running compiled code (set on every entry).
+    pub store: Option<*mut (dyn StoreOps + 'static)>,
+}
+
+pub(crate) struct JitStore {
+    pub(super) ctx: Box<StoreCtx>,
+    funcrefs: Vec<VMFuncRef>,
+    /// Boxed so that their addresses, held by vmctxs, stay put as the vectors grow.
+    #[allow(clippy::vec_box)]
+    mem_defs: Vec<Box<VMMemoryDef>>,
+    #[allow(clippy::vec_box)]
+    table_defs: Vec<Box<VMTableDef>>,
+    /// One vmctx per instance (empty for instances of other tiers).
+    vmctxs: Vec<Box<[u64]>>,
+    /// A host adapter for each engine type id seen in an instantiated module.
+    adapters: HashMap<u32, *const u8>,
+    /// Host functions whose funcref has no adapter yet.
+    unadapted: Vec<u32>,
+    /// The error of a builtin or host function that made compiled code trap.
+    pub(super) pending: Option<anyhow::Error>,
+    pub(super) pending_panic: Option<Box<dyn std::any::Any + Send>>,
+    /// Nesting of host → compiled code entries.
+    pub(super) depth: u32,
+}
+
+// SAFETY: the raw pointers point into this store's own entities (or code kept alive by its
+// instances' modules) and are only used by the thread that is calling into the store.
+unsafe impl Send for JitStore {}
+// SAFETY: as above; shared references never dereference them.
+unsafe impl Sync for JitStore {}
+
+impl JitStore {
+    pub fn new() -> JitStore {
+        JitStore {
+            ctx: Box::new(StoreCtx {
+                vm: VMStoreContext {
+                    stack_limit: 0,
+                    funcrefs_base: std::ptr::null(),
+                    funcrefs_len: 0,
+                    fuel: 0,
+                    interrupt: std::ptr::null(),
+                },
+                store: None,
+            }),
+            funcrefs: Vec::new(),
+            mem_defs: Vec::new(),
+            table_defs: Vec::new(),
+            vmctxs: Vec::new(),
+            adapters: HashMap::new(),
+            unadapted: Vec::new(),
+            pending: None,
+            pending_panic: None,
+            depth: 0,
+        }
+    }
+
+    pub(super) fn vmctx(&mut self, instance: u32) -> *mut u8 {
+        self.vmctxs[instance as usize].as_mut_ptr() as *mut u8
+    }
+}
+
+/// Hands the store's fuel and interruption flag to compiled code (before it runs).
+pub(super) fn fuel_to_code(inner: &mut StoreInner) {
+    inner.jit.ctx.vm.fuel = -(inner.fuel.min(i64::MAX as u64) as i64);
+    inner.jit.ctx.vm.interrupt = std::sync::Arc::as_ptr(&inner.interrupt);
+}
+
+/// Takes back the fuel compiled code left (before the host looks at the store).
+pub(super) fn fuel_from_code(inner: &mut StoreInner) {
+    inner.fuel = (-inner.jit.ctx.vm.fuel).max(0) as u64;
+}
+
+/// Brings the definitions compiled code reads up to date with the store's entities: memory and
+/// table bases and lengths, and funcref entries for new functions.
+pub(super) fn sync(inner: &mut StoreInner) {
+    let jit = &mut inner.jit;
+    for (i, m) in inner.memories.iter_mut().enumerate() {
+        if i == jit.mem_defs.len() {
+            jit.mem_defs.push(Box::new(VMMemoryDef {
+                base: std::ptr::null_mut(),
+                len: 0,
+            }));
+        }
+        jit.mem_defs[i].base = m.base();
+        jit.mem_defs[i].len = m.len();
+    }
+    for (i, t) in inner.tables.iter_mut().enumerate() {
+        if i == jit.table_defs.len() {
+            jit.table_defs.push(Box::new(VMTableDef {
+                base: std::ptr::null_mut(),
+                len: 0,
+            }));
+        }
+        jit.table_defs[i].base = t.elements.as_mut_ptr();
+        jit.table_defs[i].len = t.elements.len();
+    }
+    while jit.funcrefs.len() < inner.funcs.len() {
+        let i = jit.funcrefs.len();
+        let entry = match &inner.funcs[i] {
+            FuncEntity::Wasm {
+                instance,
+                index,
+                type_id,
+                ..
+            } => {
+                // A failed instantiation leaves functions (unreachable: nothing exports them) of
+                // an instance that never was, whose index a later instance may take.
+                let fn_ptr = inner
+                    .instances
+                    .get(*instance as usize)
+                    .and_then(|inst| {
+                        let module = &inst.module;
+                        let def =
+                            (*index as usize).checked_sub(module.info().num_imported_funcs)?;
+                        module.inner.jit.as_ref()?.try_func_ptr(def)
+                    })
+                    .unwrap_or(std::ptr::null());
+                let vmctx = jit
+                    .vmctxs
+                    .get_mut(*instance as usize)
+                    .map_or(std::ptr::null_mut(), |v| v.as_mut_ptr() as *mut u8);
+                VMFuncRef {
+                    type_id: u64::from(*type_id),
+                    fn_ptr,
+                    vmctx,
+                }
+            }
+            FuncEntity::Host { type_id, .. } => {
+                let fn_ptr = jit
+                    .adapters
+                    .get(type_id)
+                    .copied()
+                    .unwrap_or(std::ptr::null());
+                if fn_ptr.is_null() {
+                    jit.unadapted.push(i as u32);
+                }
+                VMFuncRef {
+                    type_id: u64::from(*type_id),
+                    fn_ptr,
+                    // A host function's "vmctx" is its store index, which the adapter passes on.
+                    vmctx: i as *mut u8,
+                }
+            }
+        };
+        jit.funcrefs.push(entry);
+    }
+    let adapters = &jit.adapters;
+    let funcrefs = &mut jit.funcrefs;
+    jit.unadapted.retain(|&f| {
+        let e = &mut funcrefs[f as usize];
+        match adapters.get(&(e.type_id as u32)) {
+            Some(&a) => {
+                e.fn_ptr = a;
+                false
+            }
+            None => true,
+        }
+    });
+    jit.ctx.vm.funcrefs_base = jit.funcrefs.as_ptr();
+    jit.ctx.vm.funcrefs_len = jit.funcrefs.len();
+}
+
+/// Builds the vmctx of a new instance (its entities already in the store).
+pub(crate) fn instantiate(inner: &mut StoreInner, instance: u32) -> Result<()> {
+    let module = inner.instances[instance as usize].module.clone();
+    let jm = module
+        .inner
+        .jit
+        .as_ref()
+        .ok_or_else(|| anyhow!("the module was not compiled for the JIT"))?;
+    let info = module.info();
+    for (t, &id) in module.inner.type_ids.iter().enumerate() {
+        inner.jit.adapters.entry(id).or_insert(jm.host_adapter(t));
+    }
+    let offsets = VMOffsets::new(info);
+    while inner.jit.vmctxs.len() <= instance as usize {
+        inner.jit.vmctxs.push(Box::new([]));
+    }
+    inner.jit.vmctxs[instance as usize] = vec![0u64; offsets.size as usize / 8].into_boxed_slice();
+    sync(inner);
+    let inst = &inner.instances[instance as usize];
+    let jit = &mut inner.jit;
+    let store_ctx = &mut jit.ctx.vm as *mut VMStoreContext as u64;
+    let mut words: Vec<(u32, u64)> = vec![
+        (VMCTX_STORE, store_ctx),
+        (VMCTX_BUILTINS, super::builtins::table() as u64),
+        (VMCTX_INSTANCE, u64::from(instance)),
+    ];
+    for (i, &m) in inst.memories.iter().enumerate() {
+        let def = &mut *jit.mem_defs[m as usize] as *mut VMMemoryDef as u64;
+        words.push((offsets.memory(i as u32), def));
+    }
+    for (i, &g) in inst.globals.iter().enumerate() {
+        let value = inner.globals[g as usize].value.as_mut_ptr() as u64;
+        words.push((offsets.global(i as u32), value));
+    }
+    for (i, &t) in inst.tables.iter().enumerate() {
+        let def = &mut *jit.table_defs[t as usize] as *mut VMTableDef as u64;
+        words.push((offsets.table(i as u32), def));
+    }
+    let mut funcs = Vec::new();
+    for (i, &f) in inst.funcs.iter().enumerate() {
+        let e = jit.funcrefs[f as usize];
+        let fn_ptr = if e.fn_ptr.is_null() {
+            jm.host_adapter(info.funcs[i] as usize)
+        } else {
+            e.fn_ptr
+        };
+        funcs.push((
+            offsets.func(i as u32),
+            VMFunc {
+                fn_ptr,
+                vmctx: e.vmctx,
+                store_index: u64::from(f),
+            },
+        ));
+    }
+    for (t, &id) in module.inner.type_ids.iter().enumerate() {
+        words.push((offsets.type_id(t as u32), u64::from(id)));
+    }
+    let vmctx = &mut jit.vmctxs[instance as usize];
+    for (at, w) in words {
+        vmctx[at as usize / 8] = w;
+    }
+    for (at, f) in funcs {
+        let i = at as usize / 8;
+        vmctx[i] = f.fn_ptr as u64;
+        vmctx[i + 1] = f.vmctx as u64;
+        vmctx[i + 2] = f.store_index;
+    }
+    Ok(())
+}

@@ -1,0 +1,106 @@
+//! Differential driver shared by `tests/differential.rs` and the `differential` fuzz target
+//! (both include it with `#[path]`, next to `smith_driver.rs`): runs a module in the interpreter
+//! and in the JIT and lists every observable event, so that the two lists can be compared —
+//! instantiation (success, trap kind or error), each exported function's results (floats by
+//! bits, any NaN equal to any NaN) or trap kind, then the exported memories and globals.
+
+use arbitrary::Unstructured;
+use wexe::{Config, Engine, Extern, Module, Store, Tier, Trap, Val};
+
+/// A module as `smith_driver::generate` makes them, but with every float result made canonical
+/// where it could be NaN: the spec lets the tiers produce different NaN bits, which would
+/// otherwise reach integers through `reinterpret` and memory and look like a disagreement.
+pub fn generate(u: &mut Unstructured<'_>, fuel: u32) -> arbitrary::Result<Vec<u8>> {
+    let mut config = crate::smith_driver::smith_config(u)?;
+    config.canonicalize_nans = true;
+    let mut module = wasm_smith::Module::new(config, u)?;
+    module
+        .ensure_termination(fuel)
+        .expect("wasm-smith generated every function body itself");
+    Ok(module.to_bytes())
+}
+
+/// An engine of `tier` for generated modules: no SIMD, small memories.
+pub fn engine(tier: Tier) -> Engine {
+    let mut config = Config::new();
+    config.tier(tier).wasm_simd(false).max_memory_size(16 << 20);
+    Engine::new(&config).unwrap()
+}
+
+fn show(v: &Val) -> String {
+    match v {
+        Val::F32(b) if f32::from_bits(*b).is_nan() => "f32:nan".into(),
+        Val::F64(b) if f64::from_bits(*b).is_nan() => "f64:nan".into(),
+        Val::FuncRef(f) => format!("funcref:{}", f.is_some()),
+        Val::ExternRef(r) => format!("externref:{}", r.is_some()),
+        other => format!("{other:?}"),
+    }
+}
+
+fn outcome(e: &wexe::Error) -> String {
+    match e.downcast_ref::<Trap>() {
+        Some(t) => format!("trap: {}", t.message()),
+        None => "error".into(),
+    }
+}
+
+/// Everything observable about running `bytes` in `tier`, one line per event.
+pub fn observe(engine: &Engine, bytes: &[u8]) -> Vec<String> {
+    let mut log = Vec::new();
+    let module = match Module::new(engine, bytes) {
+        Ok(m) => m,
+        Err(e) => return vec![format!("invalid: {e:#}")],
+    };
+    let mut store = Store::new(engine, ());
+    let mut imports = Vec::new();
+    for import in module.imports() {
+        imports.push(crate::smith_driver::dummy_extern(&mut store, &import.ty()).unwrap());
+    }
+    let instance = match wexe::Instance::new(&mut store, &module, &imports) {
+        Ok(i) => i,
+        Err(e) => return vec![format!("instantiate: {}", outcome(&e))],
+    };
+    for (name, export) in instance.exports(&mut store) {
+        let Extern::Func(func) = export else { continue };
+        let ty = func.ty(&store);
+        let params: Vec<Val> = ty.params().iter().map(|t| Val::default_for(*t)).collect();
+        let mut results: Vec<Val> = ty.results().iter().map(|t| Val::default_for(*t)).collect();
+        match func.call(&mut store, &params, &mut results) {
+            Ok(()) => {
+                let shown: Vec<String> = results.iter().map(show).collect();
+                log.push(format!("{name}: {}", shown.join(" ")));
+            }
+            Err(e) => log.push(format!("{name}: {}", outcome(&e))),
+        }
+    }
+    for (name, export) in instance.exports(&mut store) {
+        match export {
+            Extern::Memory(m) => {
+                let data = m.data(&store);
+                let hash = data.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+                    (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+                });
+                log.push(format!("memory {name}: {} bytes, fnv {hash:x}", data.len()));
+            }
+            Extern::Global(g) => log.push(format!("global {name}: {}", show(&g.get(&store)))),
+            _ => {}
+        }
+    }
+    log
+}
+
+/// The first difference between the two tiers' events for `bytes`, if any.
+pub fn compare(interp: &Engine, jit: &Engine, bytes: &[u8]) -> Option<String> {
+    let a = observe(interp, bytes);
+    let b = observe(jit, bytes);
+    if a == b {
+        return None;
+    }
+    Some(
+        a.iter()
+            .zip(&b)
+            .find(|(x, y)| x != y)
+            .map(|(x, y)| format!("interp `{x}` vs jit `{y}`"))
+            .unwrap_or_else(|| format!("{} vs {} events", a.len(), b.len())),
+    )
+}
