@@ -120,3 +120,36 @@ fn compiled_modules_run_and_bad_ones_are_refused() {
     let out = wexe(&cache, &["compile", "/no/such/file.wasm"]);
     assert_eq!(out.status.code(), Some(1));
 }
+
+#[test]
+fn verbose_says_when_memories_fall_back_to_bounds_checks() {
+    let tmp = tempfile::tempdir().unwrap();
+    let prog = tmp.path().join("mem.wat");
+    std::fs::write(
+        &prog,
+        r#"(module (memory 1) (func (export "peek") (param i32) (result i32) (i32.load8_u (local.get 0))))"#,
+    )
+    .unwrap();
+    let prog = prog.to_str().unwrap();
+    let out = wexe(tmp.path(), &["run", "-v", "--invoke", "peek", prog, "7"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("guard pages"));
+    // Under a small address-space limit the reservation fails: explicit checks, same results,
+    // and out-of-bounds accesses still trap.
+    let limited = |addr: &str| {
+        Command::new("bash")
+            .arg("-c")
+            .arg(format!(
+                "ulimit -v 2000000; exec \"$0\" run -v --no-cache --invoke peek {prog} {addr}"
+            ))
+            .arg(env!("CARGO_BIN_EXE_wexe"))
+            .output()
+            .unwrap()
+    };
+    let out = limited("7");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("explicit bounds checks"), "{stderr}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "0\n");
+    let out = limited("65536");
+    assert_eq!(out.status.code(), Some(134));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("out of bounds memory access"));
+}

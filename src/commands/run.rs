@@ -69,6 +69,10 @@ pub struct RunCommand {
     #[arg(long, value_name = "BYTES")]
     max_memory_size: Option<u64>,
 
+    /// Say on stderr how the program runs: tier, memory protection, cache
+    #[arg(short, long)]
+    verbose: bool,
+
     /// Compile without the on-disk cache of compiled modules (see `wexe cache`)
     #[arg(long)]
     no_cache: bool,
@@ -109,6 +113,21 @@ impl RunCommand {
         let mut config = self.tier.config_cached(!self.no_cache);
         super::limits::configure(&mut config, &limits);
         let engine = Engine::new(&config)?;
+        if self.verbose {
+            let memory = if engine.memory_guard_pages() {
+                "guard pages (no bounds checks in compiled code)"
+            } else {
+                "explicit bounds checks (the address-space reservation was refused)"
+            };
+            let cache = match (self.tier, self.no_cache, super::cache::dir()) {
+                (super::TierArg::Jit, false, Some(d)) => d.display().to_string(),
+                _ => "off".to_string(),
+            };
+            eprintln!(
+                "wexe: tier {:?}; memories: {memory}; cache: {cache}",
+                self.tier
+            );
+        }
         let module = open_module(&engine, &file)?;
         let wasi = self.wasi_context(&file, &args)?;
         let mut store = Store::new(&engine, Host { wasi });
