@@ -31,7 +31,9 @@ pub struct CompileCommand {
 
 impl CompileCommand {
     pub fn execute(self) -> Result<ExitCode> {
-        let engine = Engine::new(&TierArg::Jit.config())?;
+        // Loaded by an interpreter engine, which only validates (its translation is lazy):
+        // `serialize` then compiles once, with the JIT's settings, which are the same.
+        let engine = Engine::new(&TierArg::Interp.config())?;
         let module = Module::from_file(&engine, &self.file)?;
         let bytes = module.serialize()?;
         let out = self
