@@ -53,17 +53,17 @@ def wexe_binary(path):
 
 
 class Run:
-    """One finished process: wall seconds, CPU seconds (user + system), peak RSS in KiB, exit
-    status and output."""
+    """One finished process: wall seconds, CPU seconds (user + system), exit status and output."""
 
-    def __init__(self, wall, cpu, rss_kib, status, stdout, stderr):
-        self.wall, self.cpu, self.rss_kib = wall, cpu, rss_kib
+    def __init__(self, wall, cpu, status, stdout, stderr):
+        self.wall, self.cpu = wall, cpu
         self.status, self.stdout, self.stderr = status, stdout, stderr
 
 
 def run_timed(argv, cwd=None, env=None):
-    """Runs argv to completion and measures it. The resource usage comes from wait4(2), the same
-    numbers `/usr/bin/time -f '%e %U %S %M'` prints. Raises OSError if it cannot start."""
+    """Runs argv to completion and measures it; the CPU time comes from wait4(2). (Not the peak
+    RSS: a child forked from Python starts with Python's high-water mark; see peak_rss_kib.)
+    Raises OSError if it cannot start."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         proc = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
@@ -73,8 +73,22 @@ def run_timed(argv, cwd=None, env=None):
         proc.returncode = os.waitstatus_to_exitcode(wait_status)  # reaped: keep Popen quiet
         out.seek(0)
         err.seek(0)
-        return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss, proc.returncode,
+        return Run(wall, usage.ru_utime + usage.ru_stime, proc.returncode,
                    out.read().decode(errors="replace"), err.read().decode(errors="replace"))
+
+
+def peak_rss_kib(argv, cwd=None, env=None):
+    """The peak resident set size of one run of argv in KiB, from `/usr/bin/time -f %M` (GNU
+    time, a small C parent, so the child starts small), or None without /usr/bin/time or when
+    the run fails to start."""
+    if not Path("/usr/bin/time").is_file():
+        return None
+    with tempfile.NamedTemporaryFile(mode="r") as f:
+        subprocess.run(["/usr/bin/time", "-f", "%M", "-o", f.name, *argv], cwd=cwd, env=env,
+                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+        words = f.read().split()
+    return int(words[-1]) if words and words[-1].isdigit() else None
 
 
 def first_line(run):
@@ -87,7 +101,7 @@ def measure(argvs, runs, cwd=None, env=None, output=lambda r: r.stdout.strip(),
     """Runs each command of `argvs` (name -> argv) `runs` times, taking turns run by run (a, b,
     c, a, b, c, ...) so that a change in machine load hits them alike. Returns, per name, a dict
     with the median wall time, its relative spread (max - min) / median, the median CPU time and
-    peak RSS, and the output (`output(run)`, which must be the same every run) -- or a dict with
+    the output (`output(run)`, which must be the same every run) -- or a dict with
     just an "error"."""
     done = {name: [] for name in argvs}
     outputs, errors = {}, {}
@@ -119,7 +133,6 @@ def measure(argvs, runs, cwd=None, env=None, output=lambda r: r.stdout.strip(),
             "median": med,
             "spread": (max(walls) - min(walls)) / med if med > 0 else 0.0,
             "cpu": statistics.median(r.cpu for r in rs),
-            "rss_kib": statistics.median(r.rss_kib for r in rs),
             "output": outputs[name],
         }
     return results
