@@ -15,6 +15,7 @@ Usage: benches/jit.py [--runs 5] [--only fib,sha256] [--scale 1.0] [--wexe PATH]
 import argparse
 import math
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -193,9 +194,9 @@ def compile_time(args, wexe, tmp, problems):
     wasmtime = find_tool("wasmtime")
     cmds = {}
     if wexe.has_compile:
-        out_flag = "-o" if "-o" in wexe.compile_help or "--output" in wexe.compile_help else None
+        out_flag = re.search(r"\s(-o|--output)\b", wexe.compile_help)
         no_cache = ["--no-cache"] if "--no-cache" in wexe.compile_help else []
-        out = [out_flag, str(tmp / "sqlite.wexe")] if out_flag else []
+        out = [out_flag.group(1), str(tmp / "sqlite.wexe")] if out_flag else []
         cmds["wexe compile"] = [wexe.path, "compile", *no_cache, str(module), *out]
     # Without arguments the SQLite driver prints its usage and exits 2: compile, instantiate and
     # a trivial run.
