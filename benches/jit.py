@@ -95,6 +95,8 @@ class Wexe:
 
 
 def kernels(args, wexe, env):
+    """Times every kernel on every runtime; prints the table and the geometric means. Returns
+    the problems (errors, checksum mismatches) to print at the end."""
     names = list(KERNELS)
     if args.only:
         names = [n for n in args.only.split(",") if n]
