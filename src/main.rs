@@ -42,6 +42,8 @@ enum Command {
     Validate(commands::validate::ValidateCommand),
     Inspect(commands::inspect::InspectCommand),
     Binfmt(commands::binfmt::BinfmtCommand),
+    Compile(commands::compile::CompileCommand),
+    Cache(commands::cache::CacheCommand),
 }
 
 /// The words that may follow `wexe` without implying `run`: the subcommands and the flags of
@@ -52,6 +54,8 @@ const NOT_A_FILE: &[&str] = &[
     "validate",
     "inspect",
     "binfmt",
+    "compile",
+    "cache",
     "help",
     "-h",
     "--help",
@@ -88,6 +92,8 @@ fn main() -> ExitCode {
         Command::Validate(cmd) => cmd.execute(),
         Command::Inspect(cmd) => cmd.execute(),
         Command::Binfmt(cmd) => cmd.execute(),
+        Command::Compile(cmd) => cmd.execute(),
+        Command::Cache(cmd) => cmd.execute(),
     }));
     match outcome {
         Ok(Ok(code)) => code,

@@ -70,7 +70,7 @@ fn run(argv: Vec<OsString>) -> Result<ExitCode> {
     let prog = policy::Program::new(file, &bytes);
     let cwd = std::env::current_dir().context("no current directory")?;
     let grants = policy::resolve(&policies, &prog, &cwd, &|n| std::env::var(n).ok());
-    let mut config = TierArg::default().config();
+    let mut config = TierArg::default().config_cached(true);
     super::limits::configure(&mut config, &grants.limits);
     let engine = Engine::new(&config)?;
     let module = Module::from_binary(&engine, &bytes)

@@ -5,6 +5,8 @@ pub mod backtrace;
 pub mod binfmt;
 pub mod binfmt_exec;
 mod binfmt_kernel;
+pub mod cache;
+pub mod compile;
 mod dwarf;
 pub mod inspect;
 pub mod limits;
@@ -21,13 +23,25 @@ use clap::ValueEnum;
 use wexe::{Config, Tier};
 
 /// The `--tier` values.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum TierArg {
     /// The interpreter: portable, starts at once.
-    #[default]
     Interp,
-    /// The Cranelift JIT (not available in this build yet).
+    /// The Cranelift JIT: native speed (the default where Cranelift supports the machine).
     Jit,
+}
+
+impl Default for TierArg {
+    fn default() -> TierArg {
+        if cfg!(all(
+            target_os = "linux",
+            any(target_arch = "x86_64", target_arch = "aarch64")
+        )) {
+            TierArg::Jit
+        } else {
+            TierArg::Interp
+        }
+    }
 }
 
 impl TierArg {
@@ -38,6 +52,16 @@ impl TierArg {
             TierArg::Interp => Tier::Interp,
             TierArg::Jit => Tier::Jit,
         });
+        config
+    }
+
+    /// Engine settings for this tier, keeping compiled code in the on-disk cache unless
+    /// `cache` is false.
+    pub fn config_cached(self, cache: bool) -> Config {
+        let mut config = self.config();
+        if cache && self == TierArg::Jit {
+            config.cache_dir(cache::dir());
+        }
         config
     }
 }

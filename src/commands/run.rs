@@ -69,6 +69,14 @@ pub struct RunCommand {
     #[arg(long, value_name = "BYTES")]
     max_memory_size: Option<u64>,
 
+    /// Say on stderr how the program runs: tier, memory protection, cache
+    #[arg(short, long)]
+    verbose: bool,
+
+    /// Compile without the on-disk cache of compiled modules (see `wexe cache`)
+    #[arg(long)]
+    no_cache: bool,
+
     /// Call the exported function NAME instead of `_start`: ARGS become its parameters
     /// (integers in decimal or 0x hex, floats in decimal, inf or nan) and its results are
     /// printed one per line
@@ -102,10 +110,25 @@ impl RunCommand {
             fuel: self.fuel,
             timeout: self.timeout,
         };
-        let mut config = self.tier.config();
+        let mut config = self.tier.config_cached(!self.no_cache);
         super::limits::configure(&mut config, &limits);
         let engine = Engine::new(&config)?;
-        let module = Module::from_file(&engine, &file)?;
+        if self.verbose {
+            let memory = if engine.memory_guard_pages() {
+                "guard pages (no bounds checks in compiled code)"
+            } else {
+                "explicit bounds checks (the address-space reservation was refused)"
+            };
+            let cache = match (self.tier, self.no_cache, super::cache::dir()) {
+                (super::TierArg::Jit, false, Some(d)) => d.display().to_string(),
+                _ => "off".to_string(),
+            };
+            eprintln!(
+                "wexe: tier {:?}; memories: {memory}; cache: {cache}",
+                self.tier
+            );
+        }
+        let module = open_module(&engine, &file)?;
         let wasi = self.wasi_context(&file, &args)?;
         let mut store = Store::new(&engine, Host { wasi });
         let mut linker = make_linker(&engine)?;
@@ -191,6 +214,23 @@ impl RunCommand {
         }
         b.build()
     }
+}
+
+/// Loads a module: a `.cwasm` that `wexe compile` made (machine code, checked to come from this
+/// wexe for this machine), or a `.wasm`/`.wat` file.
+fn open_module(engine: &Engine, file: &Path) -> Result<Module> {
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    if bytes.starts_with(b"WEXEJIT1") {
+        // SAFETY: `deserialize` checks the checksum, that this wexe build made the file for this
+        // machine, and that the engine is of the JIT tier, before any of its code is loaded.
+        return unsafe { Module::deserialize(engine, &bytes) }.with_context(|| {
+            format!(
+                "cannot load the compiled module {} (compile it again with `wexe compile`)",
+                file.display()
+            )
+        });
+    }
+    Module::from_file(engine, file)
 }
 
 /// The linker that resolves the program's imports: WASI (`wasi_snapshot_preview1` and the older

@@ -174,6 +174,13 @@ impl Engine {
         &self.inner.config
     }
 
+    /// Whether linear memories are guard-page reservations, so that compiled code needs no
+    /// bounds checks; false where the reservation is refused (for example under `ulimit -v`),
+    /// and memories are then bounds-checked explicitly.
+    pub fn memory_guard_pages(&self) -> bool {
+        crate::vm::LinearMemory::guarded()
+    }
+
     /// Whether two handles refer to the same engine.
     pub fn same(a: &Engine, b: &Engine) -> bool {
         Arc::ptr_eq(&a.inner, &b.inner)

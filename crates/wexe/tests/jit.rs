@@ -322,6 +322,17 @@ fn serialized_modules_load_without_compiling() {
     assert!(unsafe { Module::deserialize(&engine, &corrupt) }.is_err());
     // SAFETY: as above; the interpreter refuses compiled modules.
     assert!(unsafe { Module::deserialize(&Engine::default(), &bytes) }.is_err());
+    // A flipped bit anywhere (here in the machine code near the end) fails the checksum.
+    let mut flipped = bytes.clone();
+    let at = bytes.len() - 40;
+    flipped[at] ^= 0x10;
+    // SAFETY: corrupt bytes are refused before any code is loaded.
+    let err = unsafe { Module::deserialize(&engine, &flipped) }
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("checksum"), "{err}");
+    // SAFETY: bytes that are not a compiled module are refused.
+    assert!(unsafe { Module::deserialize(&engine, b"\0asm\x01\0\0\0") }.is_err());
 }
 
 #[test]
@@ -337,6 +348,33 @@ fn the_cache_keeps_compiled_modules_between_engines() {
     let second = Engine::new(&config).unwrap();
     assert_eq!(call_add(&second, &Module::new(&second, ADDER).unwrap()), 42);
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
+    // A corrupt entry (one byte of its code flipped) or a truncated one is recompiled, not run,
+    // and replaced by a good one.
+    let entry = std::fs::read_dir(&dir)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let good = std::fs::read(&entry).unwrap();
+    for bad in [
+        {
+            let mut b = good.clone();
+            let n = b.len();
+            b[n - 40] ^= 0xff;
+            b
+        },
+        good[..good.len() / 2].to_vec(),
+    ] {
+        std::fs::write(&entry, &bad).unwrap();
+        let third = Engine::new(&config).unwrap();
+        assert_eq!(call_add(&third, &Module::new(&third, ADDER).unwrap()), 42);
+        assert_eq!(
+            std::fs::read(&entry).unwrap(),
+            good,
+            "the entry was rewritten"
+        );
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -1,10 +1,13 @@
 //! Compiled modules on disk: the on-disk cache (`Config::cache_dir`) and `Module::serialize` /
 //! `Module::deserialize` (`.cwasm` files). Both use one format: a magic line, the compiler
-//! fingerprint, the module's wasm bytes and the encoded machine code. Code is only reused when
-//! the fingerprint and the wasm bytes are exactly equal, so a hash collision in a cache file's
-//! name cannot run the wrong code.
+//! fingerprint, the module's wasm bytes, the encoded machine code, and a SHA-256 of all of it.
+//! Code is only reused when the digest checks (a corrupt or truncated file is recompiled, never
+//! run) and the fingerprint and the wasm bytes are exactly equal, so a hash collision in a cache
+//! file's name cannot run the wrong code either.
 
 use std::hash::{Hash, Hasher};
+
+use sha2::{Digest, Sha256};
 
 use wexe_environ::{CompiledModule, ModuleInfo};
 
@@ -22,6 +25,8 @@ pub(crate) fn encode(print: &str, wasm: &[u8], compiled: &CompiledModule) -> Vec
         out.extend_from_slice(part);
     }
     out.extend_from_slice(&code);
+    let digest = Sha256::digest(&out);
+    out.extend_from_slice(&digest);
     out
 }
 
@@ -38,9 +43,18 @@ fn take<'a>(rest: &mut &'a [u8]) -> Result<&'a [u8], String> {
 
 /// Splits file contents into the fingerprint, the wasm bytes and the compiled code.
 pub(crate) fn decode(bytes: &[u8]) -> Result<(&[u8], &[u8], CompiledModule), String> {
-    let mut rest = bytes
-        .strip_prefix(MAGIC.as_slice())
-        .ok_or("not a compiled wexe module")?;
+    if !bytes.starts_with(MAGIC) {
+        return Err("not a compiled wexe module".into());
+    }
+    let body_len = bytes
+        .len()
+        .checked_sub(32)
+        .ok_or("truncated compiled module")?;
+    let (body, digest) = bytes.split_at(body_len);
+    if Sha256::digest(body).as_slice() != digest {
+        return Err("corrupt compiled module (checksum mismatch)".into());
+    }
+    let mut rest = &body[MAGIC.len()..];
     let print = take(&mut rest)?;
     let wasm = take(&mut rest)?;
     Ok((print, wasm, CompiledModule::from_bytes(rest)?))

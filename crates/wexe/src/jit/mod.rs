@@ -60,3 +60,29 @@ pub(crate) fn deserialize(
     let jm = code::load(compiled).map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok((wasm.to_vec(), jm))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compiled_modules_of_another_build_or_machine_are_refused() {
+        let mut config = crate::Config::new();
+        config.tier(crate::Tier::Jit);
+        let wasm = wat::parse_str("(module (func (export \"f\")))").unwrap();
+        let info = wexe_environ::parse_module(&wasm, wexe_environ::wasm_features(true)).unwrap();
+        let compiled = code::compile_raw(&config, &info, &wasm).unwrap();
+        let here = code::fingerprint(&config).unwrap();
+        assert!(deserialize(&config, &cache::encode(&here, &wasm, &compiled)).is_ok());
+        // Correctly checksummed, but made by another version or for other CPU features.
+        let other = here.replace("wexe-cranelift", "wexe-cranelift-other");
+        let err = deserialize(&config, &cache::encode(&other, &wasm, &compiled))
+            .err()
+            .unwrap();
+        assert!(
+            err.to_string()
+                .contains("another wexe or for another machine"),
+            "{err}"
+        );
+    }
+}
