@@ -109,7 +109,7 @@ def kernels(args, wexe, env):
 
     def argvs(name, n):
         wasm = str(OUT / f"jit-{name}.wasm")
-        cmds = {"wexe": wexe.run(wasm, str(n))}
+        cmds = {"wexe": wexe.run(wasm, str(n), cache=args.wexe_cache)}
         if wasmtime:
             cmds["wasmtime"] = [wasmtime, "run", wasm, str(n)]
         if node:
@@ -142,8 +142,9 @@ def kernels(args, wexe, env):
                      *(fmt_ratio(ratio(results, "wexe", p) if agree else None) for p in peers),
                      next(iter(sums.values()), "-")])
 
+    cache = "on, like wasmtime's" if args.wexe_cache or not wexe.has_no_cache else "off"
     print(f"\nKernels: {args.runs} runs each; median whole-process wall time, ± half the "
-          "min-max spread")
+          f"min-max spread; wexe's cache {cache}, wasmtime's on")
     print_table(["kernel", "wexe jit", "wasmtime", "node", "native", "wexe/wasmtime",
                  "wexe/node", "wexe/native", "checksum"], rows)
     print("\ngeometric means of the ratios (time; below 1 means the first is faster):")
@@ -306,6 +307,9 @@ def main():
                     help="only the start-up measurements")
     ap.add_argument("--no-startup", dest="startup", action="store_false",
                     help="only the kernels")
+    ap.add_argument("--wexe-cache", action="store_true",
+                    help="run the kernels with wexe's cache on (like wasmtime's) "
+                    "instead of --no-cache")
     ap.add_argument("--large-module", help="the large module for compile time "
                     "(default: target/real-programs/sqlite.wasm, built if missing)")
     args = ap.parse_args()
