@@ -142,7 +142,7 @@ def kernels(args, wexe, env):
                      *(fmt_ratio(ratio(results, "wexe", p) if agree else None) for p in peers),
                      next(iter(sums.values()), "-")])
 
-    cache = "on, like wasmtime's" if args.wexe_cache or not wexe.has_no_cache else "off"
+    cache = "on" if args.wexe_cache or not wexe.has_no_cache else "off (--no-cache)"
     print(f"\nKernels: {args.runs} runs each; median whole-process wall time, ± half the "
           f"min-max spread; wexe's cache {cache}, wasmtime's on")
     print_table(["kernel", "wexe jit", "wasmtime", "node", "native", "wexe/wasmtime",
@@ -154,7 +154,7 @@ def kernels(args, wexe, env):
             target = TARGETS.get(key)
             verdict = "" if target is None else \
                 f"   target <= {target}: {'met' if g <= target else 'NOT met'}"
-            print(f"  {key:<16} {g:.2f}  over {len(rs)} kernels{verdict}")
+            print(f"  {key:<16} {g:.3f}  over {len(rs)} kernels{verdict}")
     return problems
 
 
