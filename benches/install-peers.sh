@@ -2,7 +2,8 @@
 # Installs the peer runtimes the benchmark harness compares wexe against. Does nothing for a peer
 # that is already installed. Today: the wasmi 2.0 interpreter's CLI (crate `wasmi_cli`, binary
 # `wasmi`), which takes a few minutes to build from source, and wasmtime's CLI (crate
-# `wasmtime-cli`, binary `wasmtime`; about 20 minutes on 2 cores) for benches/wasi.py.
+# `wasmtime-cli`, binary `wasmtime`; about 20 minutes on 2 cores) for benches/wasi.py and
+# benches/jit.py.
 set -euo pipefail
 WASMI_VERSION=2.0.0
 WASMTIME_VERSION=48.0.8

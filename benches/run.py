@@ -12,20 +12,13 @@ Usage: benches/run.py [--runs 5] [--only fib,sort] [--scale 0.5] [--no-build] [-
 """
 
 import argparse
-import json
 import math
-import os
 import shutil
-import statistics
 import subprocess
 import sys
-import time
-from pathlib import Path
 
-BENCHES = Path(__file__).resolve().parent
-ROOT = BENCHES.parent
-PROGRAMS = BENCHES / "programs"
-OUT = BENCHES / "out"
+from harness import (OUT, PROGRAMS, find_tool, fmt_ratio, fmt_time, geomean, log, measure,
+                     print_table, ratio, wexe_binary)
 
 # Program name -> the argument N passed to `run`. Sized so that wasmi 2.0 takes roughly a second
 # on a small x86-64 machine; `--scale` multiplies them.
@@ -42,39 +35,10 @@ PROGRAMS_AND_SIZES = {
 # Sizes that must not be scaled linearly (work grows faster than N).
 SCALE_FN = {
     "fib": lambda n, s: max(1, round(n + math.log(s, 1.618))),
-    "matmul": lambda n, s: min(512, max(1, round(n * s ** (1 / 3)))),
+    "matmul": lambda n, s: min(1024, max(1, round(n * s ** (1 / 3)))),
 }
 
 WASM_FLAGS = ["--target=wasm32", "-O2", "-nostdlib", "-Wl,--no-entry", "-Wl,--export=run"]
-
-
-def log(msg):
-    print(msg, file=sys.stderr, flush=True)
-
-
-def find_tool(name):
-    """A tool from PATH, or from ~/.cargo/bin where `cargo install` puts peers."""
-    found = shutil.which(name)
-    if found:
-        return found
-    cargo_bin = Path(os.environ.get("CARGO_HOME", Path.home() / ".cargo")) / "bin" / name
-    return str(cargo_bin) if cargo_bin.is_file() else None
-
-
-def build_wexe():
-    """`cargo build --release` of the wexe binary; returns the path cargo reports for it."""
-    log("building wexe (cargo build --release -p wexe-cli) ...")
-    cmd = ["cargo", "build", "--release", "-p", "wexe-cli", "--bin", "wexe",
-           "--message-format=json-render-diagnostics"]
-    proc = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.PIPE, text=True)
-    if proc.returncode != 0:
-        sys.exit("error: building wexe failed")
-    for line in proc.stdout.splitlines():
-        msg = json.loads(line)
-        if msg.get("reason") == "compiler-artifact" and msg.get("executable") and \
-                msg["target"]["name"] == "wexe":
-            return msg["executable"]
-    sys.exit("error: cargo did not report a wexe executable")
 
 
 def compile_programs(names, native):
@@ -105,7 +69,7 @@ class Runtime:
 
 
 def runtimes(args):
-    wexe = args.wexe or build_wexe()
+    wexe = wexe_binary(args.wexe)
     found = [Runtime("wexe", lambda p, n: [wexe, "run", "--tier", "interp", "--invoke", "run",
                                            str(OUT / f"{p}.wasm"), str(n)])]
     wasmi = find_tool("wasmi")
@@ -119,55 +83,10 @@ def runtimes(args):
     return found
 
 
-def run_once(argv):
-    """Runs argv; returns (seconds, checksum) or raises RuntimeError with the failure."""
-    start = time.perf_counter()
-    proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    elapsed = time.perf_counter() - start
-    if proc.returncode != 0:
-        lines = (proc.stderr.strip() or proc.stdout.strip() or "no output").splitlines()
-        raise RuntimeError(f"exit {proc.returncode}: {lines[0]}")
-    out = proc.stdout.split()
-    if not out:
-        raise RuntimeError("printed no result")
-    return elapsed, out[-1]
-
-
-def measure(rts, program, n, runs):
-    """Times `run(n)` of `program` on every runtime, interleaving the runtimes run by run so that
-    a change in machine load hits them alike. Returns, per runtime name, the median seconds,
-    relative spread and checksum, or an error string."""
-    times = {rt.name: [] for rt in rts}
-    checksums, errors = {}, {}
-    for _ in range(runs):
-        for rt in rts:
-            if rt.name in errors:
-                continue
-            try:
-                t, c = run_once(rt.argv_for(program, n))
-                if checksums.setdefault(rt.name, c) != c:
-                    raise RuntimeError(f"checksum changed between runs: {checksums[rt.name]}, {c}")
-                times[rt.name].append(t)
-            except (RuntimeError, OSError) as e:
-                errors[rt.name] = str(e)
-    results = {}
-    for rt in rts:
-        if rt.name in errors:
-            results[rt.name] = {"error": errors[rt.name]}
-            continue
-        ts = times[rt.name]
-        med = statistics.median(ts)
-        spread = (max(ts) - min(ts)) / med if med > 0 else 0.0
-        results[rt.name] = {"median": med, "spread": spread, "checksum": checksums[rt.name]}
-    return results
-
-
-def fmt_time(res):
-    if res is None:
-        return "-"
-    if "error" in res:
-        return "error"
-    return f"{res['median']:.3f}s ±{res['spread'] * 50:.0f}%"
+def last_word(run):
+    """The checksum: the last word a runtime printed (wasmi prints results one per line)."""
+    words = run.stdout.split()
+    return words[-1] if words else "(nothing)"
 
 
 def main():
@@ -203,33 +122,25 @@ def main():
         base = PROGRAMS_AND_SIZES[name]
         n = SCALE_FN.get(name, lambda n, s: max(1, round(n * s)))(base, args.scale)
         log(f"  {name}({n}) ...")
-        results = measure(rts, name, n, args.runs)
+        argvs = {rt.name: rt.argv_for(name, n) for rt in rts}
+        results = measure(argvs, args.runs, output=last_word)
         for rt, res in results.items():
             if "error" in res:
                 errors.append(f"{name} on {rt}: {res['error']}")
-        sums = {r: res["checksum"] for r, res in results.items() if "checksum" in res}
+        sums = {r: res["output"] for r, res in results.items() if "output" in res}
         if len(set(sums.values())) > 1:
             mismatches.append(f"{name}: checksums differ: {sums}")
-        wexe, wasmi = results.get("wexe"), results.get("wasmi")
-        ratio = None
-        if wexe and wasmi and "median" in wexe and "median" in wasmi and \
-                len(set(sums.values())) == 1:
-            ratio = wexe["median"] / wasmi["median"]
-            ratios.append(ratio)
-        rows.append([f"{name}({n})", fmt_time(wexe), fmt_time(wasmi),
-                     f"{ratio:.2f}" if ratio else "-", fmt_time(results.get("native")),
-                     next(iter(sums.values()), "-")])
+        r = ratio(results, "wexe", "wasmi") if len(set(sums.values())) == 1 else None
+        if r:
+            ratios.append(r)
+        rows.append([f"{name}({n})", fmt_time(results.get("wexe")),
+                     fmt_time(results.get("wasmi")), fmt_ratio(r),
+                     fmt_time(results.get("native")), next(iter(sums.values()), "-")])
 
-    header = ["program", "wexe", "wasmi", "wexe/wasmi", "native", "checksum"]
-    widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
-    line = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()
     print(f"\n{args.runs} runs each; median whole-process wall time, ± half the min-max spread")
-    print(line(header))
-    print(line(["-" * w for w in widths]))
-    for r in rows:
-        print(line(r))
+    print_table(["program", "wexe", "wasmi", "wexe/wasmi", "native", "checksum"], rows)
     if ratios:
-        geo = math.exp(sum(math.log(r) for r in ratios) / len(ratios))
+        geo = geomean(ratios)
         print(f"\ngeometric mean wexe/wasmi over {len(ratios)} programs: {geo:.2f}"
               f" ({'wexe faster' if geo < 1 else 'wasmi faster'})")
     elif not have_wasmi:

@@ -24,8 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import build_wexe, find_tool, log  # noqa: E402  (the other harness's helpers)
+from harness import find_tool, log, print_table, wexe_binary
 
 BENCHES = Path(__file__).resolve().parent
 SOURCES = BENCHES / "wasi"
@@ -79,7 +78,7 @@ def main():
         log("note: gcc not found, no native reference")
         args.native = False
 
-    wexe = str(Path(args.wexe).resolve()) if args.wexe else build_wexe()
+    wexe = wexe_binary(args.wexe)
     wasmtime = find_tool("wasmtime")
     if wasmtime is None:
         log("note: skipping wasmtime: not installed (benches/install-peers.sh)")
@@ -149,13 +148,8 @@ def main():
 
     header = ["program", "wexe (interp)", "wasmtime", "wexe/wasmtime", "native", "wexe/native",
               "wexe rate", "result"]
-    widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
-    line = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()
     print(f"\n{args.runs} runs each; median whole-process wall time, ± half the min-max spread")
-    print(line(header))
-    print(line(["-" * w for w in widths]))
-    for r in rows:
-        print(line(r))
+    print_table(header, rows)
     for p in problems:
         print(p)
     return 1 if any(p.startswith("MISMATCH") for p in problems) else 0

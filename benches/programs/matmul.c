@@ -1,8 +1,8 @@
-/* Dense matrix multiply of n x n doubles (n <= 512): floating-point loads, multiply-adds and
+/* Dense matrix multiply of n x n doubles (n <= 1024): floating-point loads, multiply-adds and
  * strided memory traffic. */
 #include "common.h"
 
-#define MAX 512
+#define MAX 1024
 static double A[MAX * MAX], B[MAX * MAX], C[MAX * MAX];
 
 EXPORT int run(int n) {
