@@ -19,20 +19,9 @@ const SEEDS: u64 = 300;
 /// Loop iterations plus calls each instance may run before it traps.
 const FUEL: u32 = 10_000;
 
-/// splitmix64 bytes for `Unstructured`, as in `tests/smith.rs` but from another stream.
+/// The bytes for a seed (another stream than `tests/smith.rs`).
 fn seed_bytes(seed: u64) -> Vec<u8> {
-    let mut state = seed.wrapping_mul(0xd1b5_4a32_d192_ed03) ^ 0xd1ff;
-    let len = 4096 + (seed as usize * 977) % 12288;
-    let mut out = Vec::with_capacity(len + 8);
-    while out.len() < len {
-        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        out.extend_from_slice(&(z ^ (z >> 31)).to_le_bytes());
-    }
-    out.truncate(len);
-    out
+    smith_driver::seed_bytes(seed, 0xd1b5_4a32_d192_ed03, 0xd1ff, 4096, 977, 12288)
 }
 
 #[test]

@@ -15,20 +15,9 @@ const SEEDS: u64 = 500;
 /// Loop iterations plus calls each instance may run before it traps.
 const FUEL: u32 = 10_000;
 
-/// splitmix64: turns a seed into a reproducible stream of bytes for `Unstructured`.
+/// The bytes for a seed.
 fn seed_bytes(seed: u64) -> Vec<u8> {
-    let mut state = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ 0x5eed;
-    let len = 2048 + (seed as usize * 1031) % 14336;
-    let mut out = Vec::with_capacity(len + 8);
-    while out.len() < len {
-        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        out.extend_from_slice(&(z ^ (z >> 31)).to_le_bytes());
-    }
-    out.truncate(len);
-    out
+    smith_driver::seed_bytes(seed, 0x9e37_79b9_7f4a_7c15, 0x5eed, 2048, 1031, 14336)
 }
 
 #[test]
