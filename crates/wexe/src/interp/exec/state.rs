@@ -24,13 +24,38 @@ pub(crate) struct Frame {
     pub instance: u32,
 }
 
+/// An instance's index space (store indices of its functions or tables), borrowed for a run
+/// without copying: these vectors never change after instantiation, and their buffers stay put
+/// when the store's list of instances grows.
+pub(crate) struct Indices {
+    ptr: *const u32,
+    len: usize,
+}
+
+impl Indices {
+    fn of(v: &[u32]) -> Indices {
+        Indices {
+            ptr: v.as_ptr(),
+            len: v.len(),
+        }
+    }
+
+    /// The entry at `i`, which validation guarantees is in range.
+    #[inline(always)]
+    pub unsafe fn get_unchecked(&self, i: usize) -> &u32 {
+        debug_assert!(i < self.len);
+        // SAFETY: see the type's comment; `i` is in range.
+        unsafe { &*self.ptr.add(i) }
+    }
+}
+
 /// What the handlers need of the current instance, reloaded when execution moves to another.
 pub(crate) struct InstCtx {
     pub instance: u32,
     pub module: Module,
     pub num_imported_funcs: u32,
-    pub funcs: Vec<u32>,
-    pub tables: Vec<u32>,
+    pub funcs: Indices,
+    pub tables: Indices,
     pub memory: u32,
     pub mem_base: *mut u8,
     pub mem_len: usize,
@@ -49,8 +74,8 @@ impl InstCtx {
             instance,
             module: inst.module.clone(),
             num_imported_funcs: inst.module.info().num_imported_funcs as u32,
-            funcs: inst.funcs.clone(),
-            tables: inst.tables.clone(),
+            funcs: Indices::of(&inst.funcs),
+            tables: Indices::of(&inst.tables),
             memory: inst.memories.first().copied().unwrap_or(u32::MAX),
             mem_base: ptr::null_mut(),
             mem_len: 0,
