@@ -67,6 +67,79 @@ fn invoke_prints_results_one_per_line() {
     assert_eq!(stdout(&out), "-inf\n2.5\n-1\n", "{}", stderr(&out));
 }
 
+/// v128 arguments as one integer or lane by lane, and v128 results as hex, in both tiers.
+#[test]
+fn invoke_takes_and_prints_v128_in_both_tiers() {
+    let dir = scratch("invoke-v128");
+    let wat = r#"(module
+      (func (export "addsub") (param v128 v128) (result v128 i32)
+        (i32x4.add (local.get 0) (local.get 1))
+        (i32x4.extract_lane 3 (i32x4.sub (local.get 0) (local.get 1))))
+      (func (export "scale") (param v128 f32) (result v128)
+        (f32x4.mul (local.get 0) (f32x4.splat (local.get 1)))))"#;
+    let file = write(&dir, "simd.wat", wat);
+    for tier in ["interp", "jit"] {
+        let out = wexe(&[
+            "run",
+            "--tier",
+            tier,
+            "--invoke",
+            "addsub",
+            &file,
+            "i32x4:1,2,3,10",
+            "i32x4:5,-2,0,4",
+        ]);
+        assert_eq!(
+            stdout(&out),
+            "0x0000000e000000030000000000000006
+6
+",
+            "{tier}: {}",
+            stderr(&out)
+        );
+        let out = wexe(&[
+            "run", "--tier", tier, "--invoke", "addsub", &file, "0x1", "-1",
+        ]);
+        assert_eq!(
+            stdout(&out),
+            "0xffffffffffffffffffffffffffffffff
+0
+",
+            "{tier}: {}",
+            stderr(&out)
+        );
+        let out = wexe(&[
+            "run",
+            "--tier",
+            tier,
+            "--invoke",
+            "scale",
+            &file,
+            "f32x4:1,-2,0.5,inf",
+            "2",
+        ]);
+        assert_eq!(
+            stdout(&out),
+            "0x7f8000003f800000c080000040000000
+",
+            "{tier}: {}",
+            stderr(&out)
+        );
+        let out = wexe(&[
+            "run",
+            "--tier",
+            tier,
+            "--invoke",
+            "scale",
+            &file,
+            "i32x4:1,2",
+            "2",
+        ]);
+        let line = one_line_error(&out);
+        assert!(line.contains("must be of type v128"), "{tier}: {line}");
+    }
+}
+
 #[test]
 fn file_alone_means_run_and_later_flags_belong_to_the_program() {
     let dir = scratch("shorthand");

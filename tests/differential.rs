@@ -1,7 +1,8 @@
 //! Differential testing of the two tiers: wasm-smith modules from fixed seeds run in the
 //! interpreter and in the JIT, and every observable outcome must agree — instantiation (success,
 //! trap kind or error), each exported function's results (floats compared by bits, any NaN
-//! equal to any NaN) or trap kind, and at the end the exported memories and globals.
+//! equal to any NaN) or trap kind, and at the end the exported memories and globals. SIMD is
+//! on in the generator: most modules use v128 somewhere, and the test checks that they do.
 
 #[path = "common/smith_driver.rs"]
 #[allow(dead_code)]
@@ -36,7 +37,8 @@ fn interpreter_and_jit_agree_on_smith_modules() {
         .spawn(move || {
             let interp = diff_driver::engine(Tier::Interp);
             let jit = diff_driver::engine(Tier::Jit);
-            let mut compared = 0;
+            let no_simd = smith_driver::no_simd_engine();
+            let (mut compared, mut with_simd) = (0, 0);
             let mut differ = Vec::new();
             for seed in 0..seeds {
                 let data = seed_bytes(seed);
@@ -44,6 +46,7 @@ fn interpreter_and_jit_agree_on_smith_modules() {
                     continue;
                 };
                 compared += 1;
+                with_simd += smith_driver::uses_simd(&no_simd, &bytes) as u64;
                 if let Some(first) = diff_driver::compare(&interp, &jit, &bytes) {
                     if let Ok(dir) = std::env::var("WEXE_DIFF_DUMP") {
                         let _ = std::fs::write(format!("{dir}/diff-{seed}.wasm"), &bytes);
@@ -51,12 +54,16 @@ fn interpreter_and_jit_agree_on_smith_modules() {
                     differ.push(format!("seed {seed}: {first}"));
                 }
             }
-            (compared, differ)
+            (compared, with_simd, differ)
         })
         .unwrap();
-    let (compared, differ) = handle.join().unwrap();
-    eprintln!("{compared} modules compared");
+    let (compared, with_simd, differ) = handle.join().unwrap();
+    eprintln!("{compared} modules compared, {with_simd} of them use SIMD");
     assert!(compared > seeds / 2, "too few seeds made a module");
+    assert!(
+        with_simd > compared / 3,
+        "only {with_simd} of {compared} modules use SIMD"
+    );
     assert!(
         differ.is_empty(),
         "{} differ:\n{}",

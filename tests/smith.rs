@@ -27,8 +27,9 @@ fn smith_modules_validate_instantiate_and_run_without_panics() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(SEEDS);
     let engine = smith_driver::engine();
+    let no_simd = smith_driver::no_simd_engine();
     let mut stats = Stats::default();
-    let mut generated = 0;
+    let (mut generated, mut with_simd) = (0, 0);
     let mut rejected = Vec::new();
     let mut panicked = Vec::new();
     for seed in 0..seeds {
@@ -37,6 +38,7 @@ fn smith_modules_validate_instantiate_and_run_without_panics() {
             continue; // not enough bytes for this configuration
         };
         generated += 1;
+        with_simd += smith_driver::uses_simd(&no_simd, &bytes) as u64;
         match catch_unwind(AssertUnwindSafe(|| {
             smith_driver::run_module(&engine, &bytes, &mut stats)
         })) {
@@ -45,7 +47,7 @@ fn smith_modules_validate_instantiate_and_run_without_panics() {
             Err(_) => panicked.push(seed),
         }
     }
-    eprintln!("{generated} of {seeds} seeds made a module; {stats}");
+    eprintln!("{generated} of {seeds} seeds made a module ({with_simd} use SIMD); {stats}");
 
     assert!(panicked.is_empty(), "wexe panicked on seeds {panicked:?}");
     assert!(
@@ -54,6 +56,7 @@ fn smith_modules_validate_instantiate_and_run_without_panics() {
         rejected.join("\n")
     );
     assert!(generated >= seeds * 9 / 10, "too few seeds made a module");
+    assert!(with_simd > generated / 3, "too few modules use SIMD");
     assert_eq!(stats.valid, generated);
     assert_eq!(
         stats.instantiated + stats.instantiate_traps + stats.instantiate_errors,
@@ -67,6 +70,9 @@ fn smith_modules_validate_instantiate_and_run_without_panics() {
         assert_eq!(stats.instantiate_errors, 0, "{stats}");
         assert_eq!(stats.errors, 0, "{stats}");
         assert!(stats.returned > 0, "no call returned: {stats}");
+        // Every operator of WebAssembly 2.0, SIMD included, executes.
+        let unsupported = wexe::Trap::Unsupported.message();
+        assert!(!stats.trap_kinds.contains_key(unsupported), "{stats}");
     } else {
         eprintln!("note: the interpreter cannot call wasm yet; only checked for panics");
     }

@@ -1,5 +1,5 @@
-//! Differential fuzzing: a wasm-smith module runs in the interpreter and in the JIT, and every
-//! observable outcome must agree (see `tests/common/diff_driver.rs`).
+//! Differential fuzzing: a wasm-smith module (SIMD included) runs in the interpreter and in the
+//! JIT, and every observable outcome must agree (see `tests/common/diff_driver.rs`).
 #![no_main]
 
 #[path = "../../tests/common/smith_driver.rs"]

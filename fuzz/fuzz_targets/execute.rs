@@ -1,4 +1,4 @@
-//! Fuzz target `execute`: a wasm-smith module (WebAssembly 2.0 without SIMD, made to terminate
+//! Fuzz target `execute`: a wasm-smith module (WebAssembly 2.0 with SIMD, made to terminate
 //! by a fuel counter) instantiated with dummy imports, every export called with zero arguments.
 //! wexe must accept the module and must not panic; once the interpreter runs, nothing but traps
 //! may go wrong.
@@ -6,6 +6,7 @@
 #![no_main]
 
 #[path = "../../tests/common/smith_driver.rs"]
+#[allow(dead_code)]
 mod smith_driver;
 
 use std::sync::OnceLock;

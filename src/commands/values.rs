@@ -34,17 +34,49 @@ pub fn parse_args(name: &str, params: &[ValType], args: &[OsString]) -> Result<V
 
 /// Parses one value of type `ty`: integers in decimal or `0x` hex with an optional sign
 /// (unsigned values that fit the width wrap, so `0xffffffff` is an i32 -1), floats as Rust
-/// parses them (`1.5`, `-2e3`, `inf`, `nan`), v128 as one 128-bit integer, references as `null`.
+/// parses them (`1.5`, `-2e3`, `inf`, `nan`), v128 as one 128-bit integer (lane 0 in the low
+/// bits) or lane by lane as `SHAPE:LANE,LANE,...` with lane 0 first (`i32x4:1,2,3,-1`,
+/// `f32x4:1.5,0,nan,-inf`, `i8x16:...`), references as `null`.
 pub fn parse_val(ty: ValType, s: &str) -> Option<Val> {
     match ty {
         ValType::I32 => parse_int(s, 32).map(|v| Val::I32(v as i32)),
         ValType::I64 => parse_int(s, 64).map(|v| Val::I64(v as i64)),
-        ValType::V128 => parse_int(s, 128).map(|v| Val::V128(v as u128)),
+        ValType::V128 => parse_v128(s).map(Val::V128),
         ValType::F32 => s.parse::<f32>().ok().map(Val::from),
         ValType::F64 => s.parse::<f64>().ok().map(Val::from),
         ValType::FuncRef => (s == "null").then_some(Val::FuncRef(None)),
         ValType::ExternRef => (s == "null").then_some(Val::ExternRef(None)),
     }
+}
+
+/// A v128 as one integer or as `SHAPE:LANES` (see [`parse_val`]).
+fn parse_v128(s: &str) -> Option<u128> {
+    let Some((shape, lanes)) = s.split_once(':') else {
+        return parse_int(s, 128).map(|v| v as u128);
+    };
+    let lanes: Vec<&str> = lanes.split(',').map(str::trim).collect();
+    let (count, bits, float) = match shape {
+        "i8x16" => (16, 8, false),
+        "i16x8" => (8, 16, false),
+        "i32x4" => (4, 32, false),
+        "i64x2" => (2, 64, false),
+        "f32x4" => (4, 32, true),
+        "f64x2" => (2, 64, true),
+        _ => return None,
+    };
+    if lanes.len() != count {
+        return None;
+    }
+    let mut v = 0u128;
+    for (i, lane) in lanes.iter().enumerate() {
+        let lane_bits = match (float, bits) {
+            (false, _) => parse_int(lane, bits)? as u128 & (u128::MAX >> (128 - bits)),
+            (true, 32) => lane.parse::<f32>().ok()?.to_bits() as u128,
+            (true, _) => lane.parse::<f64>().ok()?.to_bits() as u128,
+        };
+        v |= lane_bits << (i as u32 * bits);
+    }
+    Some(v)
 }
 
 /// An integer of `bits` width, as its two's complement bits (in an i128).
@@ -79,7 +111,7 @@ fn parse_int(s: &str, bits: u32) -> Option<i128> {
 }
 
 /// A result as `wexe run --invoke` prints it: integers as signed decimal, floats as Rust
-/// displays them.
+/// displays them, v128 as a 128-bit hex integer (lane 0 in the low bits).
 pub fn show_val(v: &Val) -> String {
     match v {
         Val::I32(x) => x.to_string(),
@@ -119,9 +151,43 @@ mod tests {
         assert_eq!(i64v("-9223372036854775808"), Some(i64::MIN));
         assert_eq!(i64v("0xffffffffffffffff"), Some(-1));
         assert_eq!(i64v("18446744073709551616"), None);
+    }
+
+    #[test]
+    fn v128_accepts_one_integer_or_lanes() {
+        let v128 = |s| parse_val(ValType::V128, s).and_then(|v| v.v128());
+        assert_eq!(v128("0x1"), Some(1));
+        assert_eq!(v128("-1"), Some(u128::MAX));
         assert_eq!(
-            parse_val(ValType::V128, "0x1").and_then(|v| v.v128()),
-            Some(1)
+            v128("i32x4:1,2,3,-1"),
+            Some(0xffffffff_00000003_00000002_00000001)
+        );
+        assert_eq!(
+            v128("i8x16:0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,255"),
+            Some(0xff0e0d0c_0b0a0908_07060504_03020100)
+        );
+        assert_eq!(
+            v128("i16x8:-1,0,0,0,0,0,0,0x8000"),
+            Some(0x8000 << 112 | 0xffff)
+        );
+        assert_eq!(
+            v128("i64x2:0x10, -2"),
+            Some((u64::MAX as u128 - 1) << 64 | 0x10)
+        );
+        let bits = (2.5f32.to_bits() as u128) << 32 | 1.0f32.to_bits() as u128;
+        assert_eq!(v128("f32x4:1,2.5,0,0"), Some(bits));
+        assert_eq!(
+            v128("f64x2:-0,inf"),
+            Some((f64::INFINITY.to_bits() as u128) << 64 | (-0.0f64).to_bits() as u128)
+        );
+        assert_eq!(v128("i32x4:1,2,3"), None);
+        assert_eq!(v128("i32x4:1,2,3,0x100000000"), None);
+        assert_eq!(v128("i8x16:256,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0"), None);
+        assert_eq!(v128("f32x4:1,x,0,0"), None);
+        assert_eq!(v128("u32x4:1,2,3,4"), None);
+        assert_eq!(
+            show_val(&Val::V128(0xff << 120 | 1)),
+            "0xff000000000000000000000000000001"
         );
     }
 

@@ -20,10 +20,10 @@ pub fn generate(u: &mut Unstructured<'_>, fuel: u32) -> arbitrary::Result<Vec<u8
     Ok(module.to_bytes())
 }
 
-/// An engine of `tier` for generated modules: no SIMD, small memories.
+/// An engine of `tier` for generated modules: SIMD on, small memories.
 pub fn engine(tier: Tier) -> Engine {
     let mut config = Config::new();
-    config.tier(tier).wasm_simd(false).max_memory_size(16 << 20);
+    config.tier(tier).wasm_simd(true).max_memory_size(16 << 20);
     Engine::new(&config).unwrap()
 }
 

@@ -1,7 +1,7 @@
 //! Generated-module driver shared by `tests/smith.rs` and the `execute` fuzz target (both include
-//! this file with `#[path]`): wasm-smith modules limited to what wexe runs (WebAssembly 2.0
-//! without SIMD, made to terminate), instantiated with dummy imports of the right types, with
-//! every exported function called on zero arguments.
+//! this file with `#[path]`): wasm-smith modules limited to WebAssembly 2.0 (SIMD included, made
+//! to terminate), instantiated with dummy imports of the right types, with every exported
+//! function called on zero arguments.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -16,14 +16,27 @@ const MAX_DECLARED_MEMORY: u64 = 4 << 20;
 /// The largest size any memory may grow to.
 const MAX_MEMORY: u64 = 16 << 20;
 
-/// The engine generated modules run on: the interpreter, no SIMD, small memories.
+/// The engine generated modules run on: the interpreter, SIMD on, small memories.
 pub fn engine() -> Engine {
     let mut config = Config::new();
     config
         .tier(wexe::Tier::Interp)
-        .wasm_simd(false)
+        .wasm_simd(true)
         .max_memory_size(MAX_MEMORY);
     Engine::new(&config).expect("the smith engine configuration is valid")
+}
+
+/// Whether `bytes` use SIMD: they fail validation by an engine without it. (Used by the tests to
+/// check that a run really exercised SIMD.)
+pub fn uses_simd(no_simd: &Engine, bytes: &[u8]) -> bool {
+    Module::validate(no_simd, bytes).is_err()
+}
+
+/// An engine that validates WebAssembly 2.0 without SIMD, for [`uses_simd`].
+pub fn no_simd_engine() -> Engine {
+    let mut config = Config::new();
+    config.tier(wexe::Tier::Interp).wasm_simd(false);
+    Engine::new(&config).expect("the validation engine configuration is valid")
 }
 
 /// Whether `engine` can call wasm at all (false until the interpreter has landed), probed with a
@@ -40,13 +53,13 @@ pub fn interpreter_works(engine: &Engine) -> bool {
     f.call(&mut store, ()).ok() == Some(7)
 }
 
-/// A wasm-smith configuration drawn from `u`, restricted to the WebAssembly 2.0 features that
-/// wexe executes (no SIMD yet) and to small sizes.
+/// A wasm-smith configuration drawn from `u`, restricted to WebAssembly 2.0 and to small sizes.
+/// Fixed-width SIMD is always on, so that most modules use it somewhere.
 pub fn smith_config(u: &mut Unstructured<'_>) -> arbitrary::Result<wasm_smith::Config> {
     let mut c: wasm_smith::Config = u.arbitrary()?;
     // WebAssembly 2.0: bulk memory, reference types, multi-value, sign extension, saturating
     // float-to-int and mutable globals stay as drawn; later proposals are off.
-    c.simd_enabled = false;
+    c.simd_enabled = true;
     c.relaxed_simd_enabled = false;
     c.threads_enabled = false;
     c.shared_everything_threads_enabled = false;
