@@ -91,9 +91,7 @@ fn invoke_takes_and_prints_v128_in_both_tiers() {
         ]);
         assert_eq!(
             stdout(&out),
-            "0x0000000e000000030000000000000006
-6
-",
+            "0x0000000e000000030000000000000006\n6\n",
             "{tier}: {}",
             stderr(&out)
         );
@@ -102,9 +100,7 @@ fn invoke_takes_and_prints_v128_in_both_tiers() {
         ]);
         assert_eq!(
             stdout(&out),
-            "0xffffffffffffffffffffffffffffffff
-0
-",
+            "0xffffffffffffffffffffffff00000000\n1\n",
             "{tier}: {}",
             stderr(&out)
         );
@@ -120,8 +116,7 @@ fn invoke_takes_and_prints_v128_in_both_tiers() {
         ]);
         assert_eq!(
             stdout(&out),
-            "0x7f8000003f800000c080000040000000
-",
+            "0x7f8000003f800000c080000040000000\n",
             "{tier}: {}",
             stderr(&out)
         );
