@@ -26,6 +26,7 @@ Examples:
   wexe hello.wasm a b                 the same, shorter; `a` and `b` are the program's arguments
   wexe run --invoke add add.wat 2 3   call the export `add` with 2 and 3 and print the result (5)
   wexe run --invoke scale m.wasm -1.5 inf   numbers may be negative, inf or nan
+  wexe run --invoke dot v.wasm i32x4:1,2,3,4 f32x4:0.5,1,nan,-inf   v128 lane by lane (or 0x...)
   wexe run --dir data::/data --env LANG prog.wasm    the program sees ./data as /data and $LANG
   wexe run --tcplisten 127.0.0.1:8080 server.wasm    a preopened listening socket
 
