@@ -39,9 +39,10 @@ fn unsupported(what: &str, offset: u64) -> ParseError {
 }
 
 /// The WebAssembly 2.0 feature set, optionally without SIMD.
-pub fn wasm_features(simd: bool) -> WasmFeatures {
+pub fn wasm_features(simd: bool, multi_memory: bool) -> WasmFeatures {
     let mut f = WasmFeatures::WASM2;
     f.set(WasmFeatures::SIMD, simd);
+    f.set(WasmFeatures::MULTI_MEMORY, multi_memory);
     f
 }
 

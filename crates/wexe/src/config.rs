@@ -35,6 +35,7 @@ pub struct Config {
     pub(crate) max_call_depth: usize,
     pub(crate) max_memory_size: u64,
     pub(crate) simd: bool,
+    pub(crate) multi_memory: bool,
     pub(crate) consume_fuel: bool,
     pub(crate) interruptible: bool,
     /// Where the JIT keeps compiled modules between runs (off when `None`).
@@ -49,6 +50,7 @@ impl Default for Config {
             max_call_depth: 2_000_000,
             max_memory_size: 1 << 32,
             simd: true,
+            multi_memory: false,
             consume_fuel: false,
             interruptible: false,
             cache_dir: None,
@@ -115,11 +117,23 @@ impl Config {
         self
     }
 
-    /// Whether modules may use 128-bit SIMD (validation only for now; executing a SIMD operator
-    /// reports that it is not supported yet).
+    /// Whether modules may use 128-bit SIMD (on by default: it is part of WebAssembly 2.0).
     pub fn wasm_simd(&mut self, enable: bool) -> &mut Config {
         self.simd = enable;
         self
+    }
+
+    /// Whether modules may declare several memories (the multi-memory proposal of WebAssembly
+    /// 3.0; off by default). The JIT executes such modules; the interpreter accepts them but a
+    /// function of a module with several memories traps "unsupported operator" when called.
+    pub fn wasm_multi_memory(&mut self, enable: bool) -> &mut Config {
+        self.multi_memory = enable;
+        self
+    }
+
+    /// The wasm features modules are validated with.
+    pub(crate) fn wasm_features(&self) -> wexe_environ::wasmparser::WasmFeatures {
+        wexe_environ::wasm_features(self.simd, self.multi_memory)
     }
 }
 

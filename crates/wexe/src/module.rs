@@ -109,7 +109,7 @@ impl Module {
 
     /// A module from validated bytes, compiled now unless `jit` already holds its code.
     fn build(engine: &Engine, bytes: &[u8], jit: Option<crate::jit::JitModule>) -> Result<Module> {
-        let features = wexe_environ::wasm_features(engine.config().simd);
+        let features = engine.config().wasm_features();
         let info = wexe_environ::parse_module(bytes, features)?;
         let type_ids: Vec<u32> = info.types.iter().map(|t| engine.type_id(t)).collect();
         let compiled = (0..info.bodies.len()).map(|_| OnceLock::new()).collect();
@@ -153,7 +153,7 @@ impl Module {
 
     /// Checks that `bytes` are a valid binary module, without keeping anything.
     pub fn validate(engine: &Engine, bytes: &[u8]) -> Result<()> {
-        let features = wexe_environ::wasm_features(engine.config().simd);
+        let features = engine.config().wasm_features();
         wexe_environ::parse_module(bytes, features)?;
         Ok(())
     }

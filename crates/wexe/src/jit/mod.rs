@@ -70,7 +70,8 @@ mod tests {
         let mut config = crate::Config::new();
         config.tier(crate::Tier::Jit);
         let wasm = wat::parse_str("(module (func (export \"f\")))").unwrap();
-        let info = wexe_environ::parse_module(&wasm, wexe_environ::wasm_features(true)).unwrap();
+        let info =
+            wexe_environ::parse_module(&wasm, wexe_environ::wasm_features(true, false)).unwrap();
         let compiled = code::compile_raw(&config, &info, &wasm).unwrap();
         let here = code::fingerprint(&config).unwrap();
         assert!(deserialize(&config, &cache::encode(&here, &wasm, &compiled)).is_ok());

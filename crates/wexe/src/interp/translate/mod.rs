@@ -102,6 +102,11 @@ pub(crate) fn translate(module: &Module, def_index: usize) -> Result<CompiledFun
     if local_types.contains(&ValType::V128) || ty.results().contains(&ValType::V128) {
         return Ok(unsupported());
     }
+    // Loads and stores here address memory 0: code of a module with several memories
+    // (multi-memory, opt-in) is not executed by this tier yet.
+    if info.memories.len() > 1 {
+        return Ok(unsupported());
+    }
     let num_locals = local_types.len() as u32;
     let consts = collect_consts(&body).map_err(|e| e.to_string())?;
     let mut t = Translator {
