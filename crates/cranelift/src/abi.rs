@@ -6,14 +6,16 @@ use cranelift_codegen::isa::TargetIsa;
 use wexe_environ::vmoffsets::Builtin;
 use wexe_environ::{FuncType, ValType};
 
-/// The Cranelift type of a wasm value (references are 64-bit cells; v128 is carried as i128).
+/// The Cranelift type of a wasm value (references are 64-bit cells; v128 is carried as `I8X16`,
+/// the one vector type of values in signatures, locals, block parameters and globals: SIMD
+/// operators bitcast it to the lane type they need).
 pub(crate) fn clif_type(ty: ValType) -> ir::Type {
     match ty {
         ValType::I32 => types::I32,
         ValType::I64 | ValType::FuncRef | ValType::ExternRef => types::I64,
         ValType::F32 => types::F32,
         ValType::F64 => types::F64,
-        ValType::V128 => types::I128,
+        ValType::V128 => types::I8X16,
     }
 }
 

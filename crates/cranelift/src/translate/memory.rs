@@ -12,7 +12,7 @@ use super::FuncTranslator;
 impl FuncTranslator<'_> {
     /// The native address of an access of `size` bytes at the popped index, checked, and the
     /// flags to access it with.
-    fn heap_addr(&mut self, memarg: &MemArg, size: u64) -> (Value, i32, MemFlagsData) {
+    pub(super) fn heap_addr(&mut self, memarg: &MemArg, size: u64) -> (Value, i32, MemFlagsData) {
         let index = self.pop();
         let index = self.b.ins().uextend(types::I64, index);
         let mem = match memarg.target {
