@@ -1,7 +1,9 @@
 //! Signatures and types shared by the translator and the trampolines: how wasm values map to
 //! Cranelift types, the wasm function ABI, builtin signatures, and our trap codes.
 
-use cranelift_codegen::ir::{self, AbiParam, ArgumentPurpose, Signature, TrapCode, types};
+use cranelift_codegen::ir::{
+    self, AbiParam, ArgumentPurpose, MemFlagsData, Signature, TrapCode, types,
+};
 use cranelift_codegen::isa::TargetIsa;
 use wexe_environ::vmoffsets::Builtin;
 use wexe_environ::{FuncType, ValType};
@@ -16,6 +18,18 @@ pub(crate) fn clif_type(ty: ValType) -> ir::Type {
         ValType::F32 => types::F32,
         ValType::F64 => types::F64,
         ValType::V128 => types::I8X16,
+    }
+}
+
+/// Flags of an access to a runtime value cell of type `ty` (a global's value, a slot of a
+/// trampoline's value array): never trapping, aligned for scalars, but a vector is only known to
+/// be 8-byte aligned (the cells are `[u64; 2]`), and the `aligned` flag would let Cranelift fold
+/// it into an SSE operand that needs 16.
+pub(crate) fn cell_flags(ty: ir::Type) -> MemFlagsData {
+    if ty.is_vector() {
+        MemFlagsData::new().with_notrap()
+    } else {
+        MemFlagsData::trusted()
     }
 }
 

@@ -287,3 +287,40 @@ fn simd_memory_accesses_trap_out_of_bounds() {
     // The store still works after the traps.
     assert_eq!(load.call(&mut store, 16).unwrap(), 0);
 }
+
+#[test]
+fn unaligned_simd_loads_feed_arithmetic() {
+    // A load folded into an SSE instruction's memory operand must not be assumed 16-byte
+    // aligned: wasm addresses, value arrays and global cells need not be.
+    let mut store = Store::new(&engine(), ());
+    let linker = Linker::new(store.engine());
+    let inst = instance(
+        &mut store,
+        &linker,
+        r#"(module
+          (memory 1)
+          (data (i32.const 0) "\01\00\00\00\02\00\00\00\03\00\00\00\04\00\00\00\05\00\00\00")
+          (global $g (mut v128) (v128.const i32x4 10 20 30 40))
+          (func (export "sum") (param i32 v128) (result v128)
+            (i32x4.add (local.get 1) (v128.load (local.get 0))))
+          (func (export "gsum") (param v128) (result v128)
+            (i32x4.add (local.get 0) (global.get $g))))"#,
+    );
+    let sum = inst
+        .get_typed_func::<(i32, u128), u128>(&mut store, "sum")
+        .unwrap();
+    for (at, expect) in [(0, [1, 2, 3, 4]), (4, [2, 3, 4, 5])] {
+        let r = sum.call(&mut store, (at, i32x4([1; 4]))).unwrap();
+        assert_eq!(lanes_i32x4(r), expect.map(|x| x + 1));
+    }
+    let r = sum.call(&mut store, (1, 0)).unwrap();
+    assert_eq!(
+        lanes_i32x4(r),
+        [0x0200_0000, 0x0300_0000, 0x0400_0000, 0x0500_0000]
+    );
+    let gsum = inst
+        .get_typed_func::<u128, u128>(&mut store, "gsum")
+        .unwrap();
+    let r = gsum.call(&mut store, i32x4([1, 2, 3, 4])).unwrap();
+    assert_eq!(lanes_i32x4(r), [11, 22, 33, 44]);
+}

@@ -41,7 +41,8 @@ impl FuncTranslator<'_> {
                 .iadd_imm_s(index, (memarg.offset + size) as i64);
             let oob = self.b.ins().icmp(IntCC::UnsignedGreaterThan, end, len);
             self.b.ins().trapnz(oob, TrapCode::HEAP_OUT_OF_BOUNDS);
-            MemFlagsData::trusted()
+            // Checked, so it cannot trap; but wasm addresses need not be aligned.
+            MemFlagsData::new().with_notrap()
         } else {
             MemFlagsData::new().with_trap_code(Some(TrapCode::HEAP_OUT_OF_BOUNDS))
         };
