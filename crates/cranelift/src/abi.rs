@@ -1,19 +1,35 @@
 //! Signatures and types shared by the translator and the trampolines: how wasm values map to
 //! Cranelift types, the wasm function ABI, builtin signatures, and our trap codes.
 
-use cranelift_codegen::ir::{self, AbiParam, ArgumentPurpose, Signature, TrapCode, types};
+use cranelift_codegen::ir::{
+    self, AbiParam, ArgumentPurpose, MemFlagsData, Signature, TrapCode, types,
+};
 use cranelift_codegen::isa::TargetIsa;
 use wexe_environ::vmoffsets::Builtin;
 use wexe_environ::{FuncType, ValType};
 
-/// The Cranelift type of a wasm value (references are 64-bit cells; v128 is carried as i128).
+/// The Cranelift type of a wasm value (references are 64-bit cells; v128 is carried as `I8X16`,
+/// the one vector type of values in signatures, locals, block parameters and globals: SIMD
+/// operators bitcast it to the lane type they need).
 pub(crate) fn clif_type(ty: ValType) -> ir::Type {
     match ty {
         ValType::I32 => types::I32,
         ValType::I64 | ValType::FuncRef | ValType::ExternRef => types::I64,
         ValType::F32 => types::F32,
         ValType::F64 => types::F64,
-        ValType::V128 => types::I128,
+        ValType::V128 => types::I8X16,
+    }
+}
+
+/// Flags of an access to a runtime value cell of type `ty` (a global's value, a slot of a
+/// trampoline's value array): never trapping, aligned for scalars, but a vector is only known to
+/// be 8-byte aligned (the cells are `[u64; 2]`), and the `aligned` flag would let Cranelift fold
+/// it into an SSE operand that needs 16.
+pub(crate) fn cell_flags(ty: ir::Type) -> MemFlagsData {
+    if ty.is_vector() {
+        MemFlagsData::new().with_notrap()
+    } else {
+        MemFlagsData::trusted()
     }
 }
 

@@ -113,11 +113,16 @@ impl Compiler for CraneliftCompiler {
     }
 }
 
+/// Revision of the generated code and its ABI, part of the fingerprint so that modules cached by
+/// an earlier build of the same version are compiled again: 2 since SIMD is translated and v128
+/// values are passed as `I8X16` vectors (they were `I128` before).
+const CODE_REVISION: u32 = 2;
+
 impl CraneliftCompiler {
     fn fingerprint_text(&self) -> String {
         let isa_flags: Vec<String> = self.isa.isa_flags().iter().map(|f| f.to_string()).collect();
         format!(
-            "wexe-cranelift {} {} [{}] [{}]",
+            "wexe-cranelift {} r{CODE_REVISION} {} [{}] [{}]",
             env!("CARGO_PKG_VERSION"),
             self.isa.triple(),
             self.isa.flags(),

@@ -31,16 +31,17 @@ pub(crate) fn array_entry(
     b.switch_to_block(entry);
     b.seal_block(entry);
     let [vmctx, fn_ptr, values] = b.block_params(entry).try_into().expect("three params");
-    let flags = MemFlagsData::trusted();
     let mut args = vec![vmctx, vmctx];
     for (i, &p) in fty.params().iter().enumerate() {
         let off = (i as u32 * VALUE_SIZE) as i32;
-        args.push(b.ins().load(abi::clif_type(p), flags, values, off));
+        let ty = abi::clif_type(p);
+        args.push(b.ins().load(ty, abi::cell_flags(ty), values, off));
     }
     let wasm_sig = b.import_signature(abi::wasm_signature(isa, fty));
     let call = b.ins().call_indirect(wasm_sig, fn_ptr, &args);
     let results = b.inst_results(call).to_vec();
     for (i, r) in results.into_iter().enumerate() {
+        let flags = abi::cell_flags(b.func.dfg.value_type(r));
         b.ins()
             .store(flags, r, values, (i as u32 * VALUE_SIZE) as i32);
     }

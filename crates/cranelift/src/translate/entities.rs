@@ -145,13 +145,15 @@ impl FuncTranslator<'_> {
             O::GlobalGet { global_index } => {
                 let ty = self.info.globals[global_index as usize].content;
                 let ptr = self.load_ro(self.vmctx, self.offsets.global(global_index));
-                let v = self.b.ins().load(abi::clif_type(ty), flags, ptr, 0);
+                let ty = abi::clif_type(ty);
+                let v = self.b.ins().load(ty, abi::cell_flags(ty), ptr, 0);
                 self.push(v);
             }
             O::GlobalSet { global_index } => {
                 let v = self.pop();
                 let ptr = self.load_ro(self.vmctx, self.offsets.global(global_index));
-                self.b.ins().store(flags, v, ptr, 0);
+                let ty = self.b.func.dfg.value_type(v);
+                self.b.ins().store(abi::cell_flags(ty), v, ptr, 0);
             }
             O::RefNull { .. } => {
                 let v = self.b.ins().iconst(types::I64, 0);

@@ -12,7 +12,7 @@ use super::FuncTranslator;
 impl FuncTranslator<'_> {
     /// The native address of an access of `size` bytes at the popped index, checked, and the
     /// flags to access it with.
-    fn heap_addr(&mut self, memarg: &MemArg, size: u64) -> (Value, i32, MemFlagsData) {
+    pub(super) fn heap_addr(&mut self, memarg: &MemArg, size: u64) -> (Value, i32, MemFlagsData) {
         let index = self.pop();
         let index = self.b.ins().uextend(types::I64, index);
         let mem = match memarg.target {
@@ -41,7 +41,8 @@ impl FuncTranslator<'_> {
                 .iadd_imm_s(index, (memarg.offset + size) as i64);
             let oob = self.b.ins().icmp(IntCC::UnsignedGreaterThan, end, len);
             self.b.ins().trapnz(oob, TrapCode::HEAP_OUT_OF_BOUNDS);
-            MemFlagsData::trusted()
+            // Checked, so it cannot trap; but wasm addresses need not be aligned.
+            MemFlagsData::new().with_notrap()
         } else {
             MemFlagsData::new().with_trap_code(Some(TrapCode::HEAP_OUT_OF_BOUNDS))
         };

@@ -2,8 +2,8 @@
 //!
 //! [`FuncTranslator`] keeps the wasm operand stack as a stack of SSA values, locals as frontend
 //! variables and the control stack of blocks, loops and ifs ([`control`]). Numeric operators are
-//! in [`numeric`], memory access in [`memory`], calls, globals, tables and references in
-//! [`entities`]. Every instruction carries its operator's wasm byte offset as source location,
+//! in [`numeric`], 128-bit SIMD in [`simd`], memory access in [`memory`], calls, globals, tables
+//! and references in [`entities`]. Every instruction carries its operator's wasm byte offset as source location,
 //! so the runtime can map return addresses and trap sites back to the module.
 
 mod control;
@@ -11,6 +11,7 @@ mod entities;
 mod memory;
 mod metering;
 mod numeric;
+mod simd;
 
 use std::collections::HashMap;
 
@@ -160,10 +161,7 @@ impl FuncTranslator<'_> {
         match ty {
             types::F32 => self.b.ins().f32const(0.0),
             types::F64 => self.b.ins().f64const(0.0),
-            types::I128 => {
-                let z = self.b.ins().iconst(types::I64, 0);
-                self.b.ins().uextend(types::I128, z)
-            }
+            types::I8X16 => self.v128_const(&[0; 16]),
             ty => self.b.ins().iconst(ty, 0),
         }
     }
@@ -244,7 +242,10 @@ impl FuncTranslator<'_> {
         if self.entity_operator(&op) {
             return Ok(());
         }
-        // SIMD (and anything else validation let through that we do not translate).
+        if self.simd_operator(&op) {
+            return Ok(());
+        }
+        // Anything else validation let through that we do not translate.
         self.b.ins().trap(codes::UNSUPPORTED);
         self.reachable = false;
         Ok(())
