@@ -1,5 +1,5 @@
-"""Helpers shared by the benchmark harnesses (run.py, wasi.py, jit.py): finding and building the
-runtimes, timing whole processes, interleaved medians, ratios and plain-text tables."""
+"""Helpers shared by the benchmark harnesses (run.py, wasi.py, jit.py, simd.py): finding and
+building the runtimes, timing whole processes, interleaved medians, ratios and plain-text tables."""
 
 import json
 import math
@@ -50,6 +50,32 @@ def build_wexe():
 def wexe_binary(path):
     """The wexe to benchmark: `path` if given (--wexe), else a fresh release build."""
     return str(Path(path).resolve()) if path else build_wexe()
+
+
+class Wexe:
+    """The wexe binary and which of the newer CLI features it has."""
+
+    def __init__(self, path):
+        self.path = path
+        top = subprocess.run([path, "--help"], capture_output=True, text=True).stdout
+        run = subprocess.run([path, "run", "--help"], capture_output=True, text=True).stdout
+        self.has_no_cache = "--no-cache" in run
+        self.has_compile = any(line.split()[:1] == ["compile"] for line in top.splitlines())
+        self.compile_help = ""
+        if self.has_compile:
+            self.compile_help = subprocess.run([path, "compile", "--help"], capture_output=True,
+                                               text=True).stdout
+
+    def run(self, *args, cache=False):
+        no_cache = ["--no-cache"] if self.has_no_cache and not cache else []
+        return [self.path, "run", "--tier", "jit", *no_cache, *args]
+
+    def interp(self, *args):
+        return [self.path, "run", "--tier", "interp", *args]
+
+    def describe(self):
+        return (f"wexe {self.path}: --no-cache {'yes' if self.has_no_cache else 'no'}, "
+                f"`wexe compile` {'yes' if self.has_compile else 'no'}")
 
 
 class Run:

@@ -22,8 +22,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from harness import (BENCHES, OUT, PROGRAMS, ROOT, find_tool, fmt_ratio, fmt_time, geomean, log,
-                     measure, peak_rss_kib, print_table, ratio, wexe_binary)
+from harness import (BENCHES, OUT, PROGRAMS, ROOT, Wexe, find_tool, fmt_ratio, fmt_time, geomean,
+                     log, measure, peak_rss_kib, print_table, ratio, wexe_binary)
 
 # Kernel -> N, sized so that the native gcc -O2 build takes roughly 0.15-0.35 s on a small x86-64
 # machine (a 2-core VM); `--scale` multiplies them.
@@ -69,29 +69,6 @@ def compile_kernels(names, native):
         if native:
             subprocess.run(["gcc", "-O2", "-o", OUT / f"jit-{name}.native", *srcs, "-lm"],
                            check=True)
-
-
-class Wexe:
-    """The wexe binary and which of the newer CLI features it has."""
-
-    def __init__(self, path):
-        self.path = path
-        top = subprocess.run([path, "--help"], capture_output=True, text=True).stdout
-        run = subprocess.run([path, "run", "--help"], capture_output=True, text=True).stdout
-        self.has_no_cache = "--no-cache" in run
-        self.has_compile = any(line.split()[:1] == ["compile"] for line in top.splitlines())
-        self.compile_help = ""
-        if self.has_compile:
-            self.compile_help = subprocess.run([path, "compile", "--help"], capture_output=True,
-                                               text=True).stdout
-
-    def run(self, *args, cache=False):
-        no_cache = ["--no-cache"] if self.has_no_cache and not cache else []
-        return [self.path, "run", "--tier", "jit", *no_cache, *args]
-
-    def describe(self):
-        return (f"wexe {self.path}: --no-cache {'yes' if self.has_no_cache else 'no'}, "
-                f"`wexe compile` {'yes' if self.has_compile else 'no'}")
 
 
 def kernels(args, wexe, env):
