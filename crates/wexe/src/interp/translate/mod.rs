@@ -7,8 +7,15 @@
 //! `local.tee` is written straight into the local by redirecting the producing instruction.
 //! Aliases are materialised into their canonical slots when a local they alias is overwritten,
 //! when control flow merges (block entry, branches, block ends) and before calls.
+//!
+//! A v128 value takes two consecutive cells wherever it lives (locals, constants, temporaries),
+//! so slots are cell offsets: local `i` is at the sum of the widths of the locals before it, and
+//! a stack entry's canonical slot is `temps_base` plus the widths of the entries below it. The
+//! stack's `shape` records each entry's cell offset and width. A function without v128 values
+//! has every width 1, and translates exactly as if widths did not exist.
 
 mod control;
+mod simd;
 mod simple;
 
 use std::collections::HashMap;
@@ -41,6 +48,16 @@ enum Abort {
     Error(String),
 }
 
+/// The cells a value takes: two for a v128 (`wide`), else one.
+fn width(wide: bool) -> u32 {
+    1 + wide as u32
+}
+
+/// Whether a value of type `t` takes two cells.
+fn is_wide(t: &ValType) -> bool {
+    *t == ValType::V128
+}
+
 type TResult<T = ()> = Result<T, Abort>;
 
 fn err<T>(msg: impl Into<String>) -> TResult<T> {
@@ -56,11 +73,21 @@ struct Translator<'a> {
     /// The byte offset of the operator being translated.
     offset: u32,
     num_locals: u32,
+    /// The slot (first cell) of each local, and whether it is a v128.
+    local_slots: Vec<Slot>,
+    local_wide: Vec<bool>,
+    /// The cells the locals take (`num_locals` without v128 locals).
+    num_local_cells: u32,
     consts: Vec<u64>,
     const_slots: HashMap<u64, Slot>,
+    /// The slots of the v128 constants (and shuffle masks), after the scalar constants.
+    v128_slots: HashMap<u128, Slot>,
     temps_base: Slot,
-    max_height: u32,
+    /// The most cells the operand stack's temporaries take.
+    max_cells: u32,
     stack: Vec<Entry>,
+    /// For each stack entry: its cell offset from `temps_base`, and whether it is a v128.
+    shape: Vec<(u32, bool)>,
     /// How many stack entries alias each local.
     aliases: Vec<u32>,
     ctrl: Vec<Ctrl>,
@@ -71,8 +98,8 @@ struct Translator<'a> {
     /// Nesting depth of blocks skipped after an unconditional branch (0: reachable).
     dead_depth: u32,
     reachable: bool,
-    /// The function's result count.
-    num_results: u32,
+    /// The function's results (whether each is a v128).
+    results: Vec<bool>,
     /// Whether function entries and loop headers get a `Check` (fuel, interruption).
     checks: bool,
 }
@@ -99,11 +126,18 @@ pub(crate) fn translate(module: &Module, def_index: usize) -> Result<CompiledFun
         }
         local_types.extend(std::iter::repeat_n(t, count as usize));
     }
-    if local_types.contains(&ValType::V128) || ty.results().contains(&ValType::V128) {
-        return Ok(unsupported());
-    }
     let num_locals = local_types.len() as u32;
-    let consts = collect_consts(&body).map_err(|e| e.to_string())?;
+    let local_wide: Vec<bool> = local_types.iter().map(is_wide).collect();
+    let mut local_slots = Vec::with_capacity(local_wide.len());
+    let mut num_local_cells = 0;
+    for &w in &local_wide {
+        local_slots.push(num_local_cells);
+        num_local_cells += width(w);
+    }
+    let param_cells: u32 = ty.params().iter().map(|t| width(is_wide(t))).sum();
+    let result_cells: u32 = ty.results().iter().map(|t| width(is_wide(t))).sum();
+    let (consts, v128s) = collect_consts(&body).map_err(|e| e.to_string())?;
+    let v128_base = num_local_cells + consts.len() as u32;
     let mut t = Translator {
         info,
         type_ids: &inner.type_ids,
@@ -111,15 +145,24 @@ pub(crate) fn translate(module: &Module, def_index: usize) -> Result<CompiledFun
         offsets: Vec::new(),
         offset: range.start as u32,
         num_locals,
+        local_slots,
+        local_wide,
+        num_local_cells,
         const_slots: consts
             .iter()
             .enumerate()
-            .map(|(i, c)| (*c, num_locals + i as u32))
+            .map(|(i, c)| (*c, num_local_cells + i as u32))
             .collect(),
-        temps_base: num_locals + consts.len() as u32,
+        v128_slots: v128s
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (*c, v128_base + 2 * i as u32))
+            .collect(),
+        temps_base: v128_base + 2 * v128s.len() as u32,
         consts,
-        max_height: 0,
+        max_cells: 0,
         stack: Vec::new(),
+        shape: Vec::new(),
         aliases: vec![0; num_locals as usize],
         ctrl: Vec::new(),
         labels: Vec::new(),
@@ -127,7 +170,7 @@ pub(crate) fn translate(module: &Module, def_index: usize) -> Result<CompiledFun
         last_result: None,
         dead_depth: 0,
         reachable: true,
-        num_results: ty.results().len() as u32,
+        results: ty.results().iter().map(is_wide).collect(),
         checks: module.engine().config().checks_progress(),
     };
     match t.translate_body(&body) {
@@ -135,13 +178,14 @@ pub(crate) fn translate(module: &Module, def_index: usize) -> Result<CompiledFun
         Err(Abort::Unsupported) => return Ok(unsupported()),
         Err(Abort::Error(e)) => return Err(e),
     }
-    let frame_size = (t.temps_base + t.max_height).max(ty.results().len() as u32);
+    let frame_size = (t.temps_base + t.max_cells).max(result_cells);
     Ok(CompiledFunc {
         func_index,
-        num_params: ty.params().len() as u32,
+        num_params: param_cells,
         frame_size,
-        frame_init: std::iter::repeat_n(0, (num_locals - ty.params().len() as u32) as usize)
+        frame_init: std::iter::repeat_n(0, (num_local_cells - param_cells) as usize)
             .chain(t.consts)
+            .chain(v128s.iter().flat_map(|v| [*v as u64, (*v >> 64) as u64]))
             .collect(),
         code: t.code.iter().map(|i| super::Threaded::new(*i)).collect(),
         offsets: t.offsets.into(),
@@ -149,11 +193,14 @@ pub(crate) fn translate(module: &Module, def_index: usize) -> Result<CompiledFun
     })
 }
 
-/// The distinct constants of a body, in order of first use.
-fn collect_consts(body: &FunctionBody<'_>) -> wasmparser::Result<Vec<u64>> {
+/// The distinct scalar constants of a body, in order of first use, and its distinct v128
+/// constants and shuffle masks.
+fn collect_consts(body: &FunctionBody<'_>) -> wasmparser::Result<(Vec<u64>, Vec<u128>)> {
     let mut seen = std::collections::HashSet::new();
     let mut consts = vec![0]; // null references and zero
     seen.insert(0u64);
+    let mut seen_v128 = std::collections::HashSet::new();
+    let mut v128s = Vec::new();
     let mut ops = body.get_operators_reader()?;
     while !ops.eof() {
         let bits = match ops.read()? {
@@ -161,18 +208,32 @@ fn collect_consts(body: &FunctionBody<'_>) -> wasmparser::Result<Vec<u64>> {
             Operator::I64Const { value } => value as u64,
             Operator::F32Const { value } => value.bits() as u64,
             Operator::F64Const { value } => value.bits(),
+            Operator::V128Const { value } => {
+                let v = u128::from_le_bytes(*value.bytes());
+                if seen_v128.insert(v) {
+                    v128s.push(v);
+                }
+                continue;
+            }
+            Operator::I8x16Shuffle { lanes } => {
+                let v = u128::from_le_bytes(lanes);
+                if seen_v128.insert(v) {
+                    v128s.push(v);
+                }
+                continue;
+            }
             _ => continue,
         };
         if seen.insert(bits) {
             consts.push(bits);
         }
     }
-    Ok(consts)
+    Ok((consts, v128s))
 }
 
 impl<'a> Translator<'a> {
     fn translate_body(&mut self, body: &FunctionBody<'_>) -> TResult {
-        self.push_ctrl(control::CtrlKind::Block, 0, self.num_results);
+        self.push_ctrl(control::CtrlKind::Block, Vec::new(), self.results.clone());
         if self.checks {
             self.emit(Instr::Check {});
         }
@@ -224,29 +285,66 @@ impl<'a> Translator<'a> {
         self.last_result = Some(at);
     }
 
+    /// The cells the whole operand stack takes.
+    fn top_cells(&self) -> u32 {
+        self.shape.last().map_or(0, |&(at, wide)| at + width(wide))
+    }
+
+    /// The canonical slot of the entry at `height` (or of the next one pushed, at the top).
     fn slot_of_height(&self, height: usize) -> Slot {
-        self.temps_base + height as u32
+        let at = match self.shape.get(height) {
+            Some(&(at, _)) => at,
+            None => self.top_cells(),
+        };
+        self.temps_base + at
     }
 
     fn entry_slot(&self, height: usize) -> Slot {
         match self.stack[height] {
             Entry::Temp => self.slot_of_height(height),
-            Entry::Local(n) => n,
+            Entry::Local(n) => self.local_slots[n as usize],
             Entry::Const(s) => s,
         }
     }
 
-    fn push(&mut self, e: Entry) {
+    /// Whether the entry at `height` is a v128.
+    fn is_wide_at(&self, height: usize) -> bool {
+        self.shape[height].1
+    }
+
+    /// Pushes an entry holding a value of width `wide`.
+    fn push(&mut self, e: Entry, wide: bool) {
         if let Entry::Local(n) = e {
             self.aliases[n as usize] += 1;
         }
+        let at = self.top_cells();
         self.stack.push(e);
-        self.max_height = self.max_height.max(self.stack.len() as u32);
+        self.shape.push((at, wide));
+        self.max_cells = self.max_cells.max(at + width(wide));
     }
 
-    /// Pushes a temporary and returns its slot.
+    fn push_local(&mut self, n: u32) {
+        self.push(Entry::Local(n), self.local_wide[n as usize]);
+    }
+
+    /// Pops the top entry (no underflow check).
+    fn pop_entry(&mut self) -> Option<Entry> {
+        self.shape.pop();
+        let e = self.stack.pop();
+        if let Some(Entry::Local(n)) = e {
+            self.aliases[n as usize] -= 1;
+        }
+        e
+    }
+
+    /// Pushes a scalar temporary and returns its slot.
     fn push_temp(&mut self) -> Slot {
-        self.push(Entry::Temp);
+        self.push_temp_of(false)
+    }
+
+    /// Pushes a temporary of width `wide` and returns its slot.
+    fn push_temp_of(&mut self, wide: bool) -> Slot {
+        self.push(Entry::Temp, wide);
         self.slot_of_height(self.stack.len() - 1)
     }
 
@@ -255,7 +353,7 @@ impl<'a> Translator<'a> {
             .const_slots
             .get(&bits)
             .ok_or(Abort::Error("constant not collected".into()))?;
-        self.push(Entry::Const(slot));
+        self.push(Entry::Const(slot), false);
         Ok(())
     }
 
@@ -265,10 +363,17 @@ impl<'a> Translator<'a> {
             return err("operand stack underflow");
         }
         let slot = self.entry_slot(self.stack.len() - 1);
-        if let Some(Entry::Local(n)) = self.stack.pop() {
-            self.aliases[n as usize] -= 1;
-        }
+        self.pop_entry();
         Ok(slot)
+    }
+
+    /// Emits a copy of a value of width `wide`.
+    fn emit_copy(&mut self, dst: Slot, src: Slot, wide: bool) {
+        if wide {
+            self.emit(Instr::CopyV128 { dst, src });
+        } else {
+            self.emit(Instr::Copy { dst, src });
+        }
     }
 
     /// Moves the entry at `height` into its canonical slot.
@@ -283,7 +388,7 @@ impl<'a> Translator<'a> {
             self.aliases[n as usize] -= 1;
         }
         self.stack[height] = Entry::Temp;
-        self.emit(Instr::Copy { dst, src });
+        self.emit_copy(dst, src, self.is_wide_at(height));
     }
 
     /// Materialises every entry from `from` to the top.
@@ -327,7 +432,7 @@ impl<'a> Translator<'a> {
             Some(d) if *d == top => *d = dst,
             _ => return false,
         }
-        self.stack.pop();
+        self.pop_entry();
         self.last_result = None;
         true
     }
@@ -344,16 +449,17 @@ impl<'a> Translator<'a> {
         }
         // The top value itself is not an alias of `n`, so it survives the materialisation.
         self.materialize_local(n);
-        if self.try_redirect_top(n) {
+        let slot = self.local_slots[n as usize];
+        if self.try_redirect_top(slot) {
             if tee {
-                self.push(Entry::Local(n));
+                self.push_local(n);
             }
             return Ok(());
         }
         let src = self.pop()?;
-        self.emit(Instr::Copy { dst: n, src });
+        self.emit_copy(slot, src, self.local_wide[n as usize]);
         if tee {
-            self.push(Entry::Local(n));
+            self.push_local(n);
         }
         Ok(())
     }
@@ -367,7 +473,7 @@ impl<'a> Translator<'a> {
 
     fn binary(&mut self, make: impl FnOnce(Slot, Slot, Slot) -> Instr) -> TResult {
         let rhs_const = match self.stack.last() {
-            Some(&Entry::Const(s)) => Some(self.consts[(s - self.num_locals) as usize]),
+            Some(&Entry::Const(s)) => Some(self.consts[(s - self.num_local_cells) as usize]),
             _ => None,
         };
         let rhs = self.pop()?;
@@ -432,7 +538,6 @@ impl<'a> Translator<'a> {
 
     fn global_type(&self, g: u32) -> TResult<ValType> {
         match self.info.globals.get(g as usize) {
-            Some(t) if t.content == ValType::V128 => Err(Abort::Unsupported),
             Some(t) => Ok(t.content),
             None => err("global index out of range"),
         }
@@ -462,20 +567,32 @@ impl<'a> Translator<'a> {
                 if local_index >= self.num_locals {
                     return err("local index out of range");
                 }
-                self.push(Entry::Local(local_index));
+                self.push_local(local_index);
             }
             O::LocalSet { local_index } => self.local_set(local_index, false)?,
             O::LocalTee { local_index } => self.local_set(local_index, true)?,
+            O::GlobalGet { global_index } if self.global_type(global_index)? == ValType::V128 => {
+                let dst = self.push_temp_of(true);
+                self.emit(Instr::GlobalGetV128 {
+                    dst,
+                    global: global_index,
+                });
+            }
             O::GlobalGet { global_index } => {
-                self.global_type(global_index)?;
                 let dst = self.push_temp();
                 self.emit_result(Instr::GlobalGet {
                     dst,
                     global: global_index,
                 });
             }
+            O::GlobalSet { global_index } if self.global_type(global_index)? == ValType::V128 => {
+                let src = self.pop()?;
+                self.emit(Instr::GlobalSetV128 {
+                    src,
+                    global: global_index,
+                });
+            }
             O::GlobalSet { global_index } => {
-                self.global_type(global_index)?;
                 let src = self.pop()?;
                 self.emit(Instr::GlobalSet {
                     src,
@@ -580,7 +697,7 @@ impl<'a> Translator<'a> {
                 type_index,
                 table_index,
             } => self.op_call_indirect(type_index, table_index)?,
-            _ => return Err(Abort::Unsupported),
+            op => self.translate_simd(op)?,
         }
         Ok(())
     }
@@ -590,9 +707,14 @@ impl<'a> Translator<'a> {
         let alt = self.pop()?;
         let h = self.stack.len() - 1;
         self.materialize(h);
+        let wide = self.is_wide_at(h);
         let dst = self.pop()?;
-        self.push(Entry::Temp);
-        self.emit(Instr::Select { dst, alt, cond });
+        self.push(Entry::Temp, wide);
+        if wide {
+            self.emit(Instr::SelectV128 { dst, alt, cond });
+        } else {
+            self.emit(Instr::Select { dst, alt, cond });
+        }
         Ok(())
     }
 }

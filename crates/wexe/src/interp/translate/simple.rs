@@ -1,10 +1,12 @@
 //! The operators whose bytecode is one generated instruction: numeric operators, loads and
-//! stores, expanded from the op list in `ops.rs`.
+//! stores (scalar and SIMD), expanded from the op list in `ops.rs`. A SIMD operation's result
+//! is a v128 when its type is 16 bytes.
 
 use wasmparser::Operator;
 
 use super::{TResult, Translator};
 use crate::interp::ops::{Instr, for_each_op};
+use crate::interp::simd::lanes::*;
 
 macro_rules! translate_simple {
     (()
@@ -17,6 +19,14 @@ macro_rules! translate_simple {
         store { $($st:ident: $si:ident => $sm:ident;)* }
         produce { $($pr:ident { $($pf:ident: $pt:ty),* };)* }
         special { $($sp:ident { $($sf:ident: $stt:ty),* };)* }
+        simd_unary { $($vu:ident: $vui:ident -> $vuo:ident = $vuf:expr;)* }
+        simd_binary { $($vb:ident: $vba:ident, $vbb:ident -> $vbo:ident = $vbf:expr;)* }
+        simd_load { $($vl:ident: $vlm:ident -> $vlo:ident = $vlf:expr;)* }
+        simd_extract { $($vx:ident: $vxi:ident -> $vxo:ident = $vxf:expr;)* }
+        simd_replace { $($vr:ident: $vri:ident, $vrx:ident = $vrf:expr;)* }
+        simd_load_lane { $($vll:ident: $vllt:ident;)* }
+        simd_store_lane { $($vsl:ident: $vslt:ident;)* }
+        simd_special { $($vs:ident { $($vsf:ident: $vst:ty),* };)* }
     ) => {
         impl Translator<'_> {
             /// Translates an operator listed in the op list; `false` for any other operator.
@@ -32,6 +42,27 @@ macro_rules! translate_simple {
                     $(Operator::$st { memarg } => {
                         self.store(memarg, |addr, value, offset| Instr::$st { addr, value, offset })?
                     })*
+                    $(Operator::$vu => {
+                        self.unary_to(size_of::<$vuo>() == 16, |dst, src| Instr::$vu { dst, src })?
+                    })*
+                    $(Operator::$vb => self.binary_to(size_of::<$vbo>() == 16, |dst, lhs, rhs| {
+                        Instr::$vb { dst, lhs, rhs }
+                    })?,)*
+                    $(Operator::$vl { memarg } => {
+                        self.load_v128(memarg, |dst, addr, offset| Instr::$vl { dst, addr, offset })?
+                    })*
+                    $(Operator::$vx { lane } => self.unary_to(size_of::<$vxo>() == 16, |dst, src| {
+                        Instr::$vx { lane: *lane, dst, src }
+                    })?,)*
+                    $(Operator::$vr { lane } => self.binary_to(true, |dst, src, value| {
+                        Instr::$vr { lane: *lane, dst, src, value }
+                    })?,)*
+                    $(Operator::$vll { memarg, lane } => self.load_lane(memarg, |dst, src, addr| {
+                        Instr::$vll { lane: *lane, dst, src, addr }
+                    })?,)*
+                    $(Operator::$vsl { memarg, lane } => self.store(memarg, |addr, value, offset| {
+                        Instr::$vsl { lane: *lane, addr, value, offset }
+                    })?,)*
                     _ => return Ok(false),
                 }
                 Ok(true)
