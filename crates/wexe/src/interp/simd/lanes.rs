@@ -31,6 +31,31 @@ pub(crate) type u16x4 = [u16; 4];
 pub(crate) type i32x2 = [i32; 2];
 pub(crate) type u32x2 = [u32; 2];
 
+/// A lane view of the value's 128 bits.
+pub(crate) trait Lanes: Copy {}
+
+macro_rules! lanes {
+    ($($t:ty)*) => {$( impl Lanes for $t {} )*};
+}
+
+lanes!(i8x16 u8x16 i16x8 u16x8 i32x4 u32x4 i64x2 u64x2 f32x4 f64x2);
+
+/// `v` seen as lanes.
+#[inline(always)]
+pub(crate) fn from_v128<L: Lanes>(v: v128) -> L {
+    const { assert!(size_of::<L>() == 16) };
+    // SAFETY: every lane view is 16 bytes of plain data, valid for any bits.
+    unsafe { std::mem::transmute_copy(&v) }
+}
+
+/// The 128 bits of `l`.
+#[inline(always)]
+pub(crate) fn to_v128<L: Lanes>(l: L) -> v128 {
+    const { assert!(size_of::<L>() == 16) };
+    // SAFETY: as above.
+    unsafe { std::mem::transmute_copy(&l) }
+}
+
 /// A lane of all ones when `c` holds, else all zeros (the result of a lane comparison).
 pub(crate) trait Mask {
     fn mask(c: bool) -> Self;

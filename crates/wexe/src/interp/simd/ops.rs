@@ -57,17 +57,17 @@ macro_rules! for_each_simd_op {
             F32x4Abs: u32x4 -> u32x4 = |a| a.map(|x| x & 0x7fff_ffff);
             F32x4Neg: u32x4 -> u32x4 = |a| a.map(|x| x ^ 0x8000_0000);
             F32x4Sqrt: f32x4 -> f32x4 = |a| a.map(f32::sqrt);
-            F32x4Ceil: f32x4 -> f32x4 = |a| a.map(ceil32);
-            F32x4Floor: f32x4 -> f32x4 = |a| a.map(floor32);
-            F32x4Trunc: f32x4 -> f32x4 = |a| a.map(trunc32);
-            F32x4Nearest: f32x4 -> f32x4 = |a| a.map(nearest32);
+            F32x4Ceil: v128 -> v128 = ceil_f32x4;
+            F32x4Floor: v128 -> v128 = floor_f32x4;
+            F32x4Trunc: v128 -> v128 = trunc_f32x4;
+            F32x4Nearest: v128 -> v128 = nearest_f32x4;
             F64x2Abs: u64x2 -> u64x2 = |a| a.map(|x| x & 0x7fff_ffff_ffff_ffff);
             F64x2Neg: u64x2 -> u64x2 = |a| a.map(|x| x ^ 0x8000_0000_0000_0000);
             F64x2Sqrt: f64x2 -> f64x2 = |a| a.map(f64::sqrt);
-            F64x2Ceil: f64x2 -> f64x2 = |a| a.map(ceil64);
-            F64x2Floor: f64x2 -> f64x2 = |a| a.map(floor64);
-            F64x2Trunc: f64x2 -> f64x2 = |a| a.map(trunc64);
-            F64x2Nearest: f64x2 -> f64x2 = |a| a.map(nearest64);
+            F64x2Ceil: v128 -> v128 = ceil_f64x2;
+            F64x2Floor: v128 -> v128 = floor_f64x2;
+            F64x2Trunc: v128 -> v128 = trunc_f64x2;
+            F64x2Nearest: v128 -> v128 = nearest_f64x2;
             // Float-to-integer conversions saturate (Rust's `as`), NaN becomes 0.
             I32x4TruncSatF32x4S: f32x4 -> i32x4 = |a| a.map(|x| x as i32);
             I32x4TruncSatF32x4U: f32x4 -> u32x4 = |a| a.map(|x| x as u32);
