@@ -50,14 +50,15 @@ cell! {
 macro_rules! cell_v128 {
     ($($t:ty)*) => {$(
         impl Cell for $t {
+            // Unaligned: cells are 8-byte aligned, `u128` may want 16. Every view is plain data,
+            // and on a little-endian host the low cell holds the low lanes.
             #[inline(always)]
             unsafe fn rd(p: *const u64) -> $t {
-                // SAFETY: every 16-byte view is plain data; the host is little-endian.
-                unsafe { std::mem::transmute::<[u64; 2], $t>(ptr::read(p as *const [u64; 2])) }
+                unsafe { ptr::read_unaligned(p as *const $t) }
             }
             #[inline(always)]
             unsafe fn wr(p: *mut u64, v: $t) {
-                unsafe { ptr::write(p as *mut [u64; 2], std::mem::transmute::<$t, [u64; 2]>(v)) }
+                unsafe { ptr::write_unaligned(p as *mut $t, v) }
             }
         }
     )*};
