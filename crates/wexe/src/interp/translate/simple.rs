@@ -4,8 +4,8 @@
 
 use wasmparser::Operator;
 
-use super::{TResult, Translator};
-use crate::interp::ops::{Instr, for_each_op};
+use super::{Entry, TResult, Translator, err};
+use crate::interp::ops::{Instr, Slot, for_each_op};
 use crate::interp::simd::lanes::*;
 
 macro_rules! translate_simple {
@@ -72,3 +72,78 @@ macro_rules! translate_simple {
 }
 
 for_each_op!(translate_simple!());
+
+/// The shapes of the generated translations.
+impl Translator<'_> {
+    pub(super) fn unary(&mut self, make: impl FnOnce(Slot, Slot) -> Instr) -> TResult {
+        let src = self.pop()?;
+        let dst = self.push_temp();
+        self.emit_result(make(dst, src));
+        Ok(())
+    }
+
+    pub(super) fn binary(&mut self, make: impl FnOnce(Slot, Slot, Slot) -> Instr) -> TResult {
+        let rhs_const = match self.stack.last() {
+            Some(&Entry::Const(s)) => Some(self.consts[(s - self.num_local_cells) as usize]),
+            _ => None,
+        };
+        let rhs = self.pop()?;
+        let lhs = self.pop()?;
+        let dst = self.push_temp();
+        let mut instr = make(dst, lhs, rhs);
+        // A constant right operand that fits in 32 bits (sign-extended) goes in the instruction.
+        if let Some(bits) = rhs_const
+            && (bits >> 32 == 0 && !Self::is_64bit_op(&instr) || bits as i64 == bits as i32 as i64)
+            && let Some(with_imm) = instr.with_imm_rhs(bits as u32)
+        {
+            instr = with_imm;
+        }
+        self.emit_result(instr);
+        Ok(())
+    }
+
+    /// Whether a binary operation works on 64-bit integers (its immediate is sign-extended).
+    pub(super) fn is_64bit_op(instr: &Instr) -> bool {
+        instr.name().starts_with("I64")
+    }
+
+    pub(super) fn load(
+        &mut self,
+        memarg: &wasmparser::MemArg,
+        make: impl FnOnce(Slot, Slot, u32) -> Instr,
+    ) -> TResult {
+        let offset = u32::try_from(memarg.offset).or(err("memory offset too large"))?;
+        let addr = self.pop()?;
+        let dst = self.push_temp();
+        self.emit_result(make(dst, addr, offset));
+        Ok(())
+    }
+
+    pub(super) fn store(
+        &mut self,
+        memarg: &wasmparser::MemArg,
+        make: impl FnOnce(Slot, Slot, u32) -> Instr,
+    ) -> TResult {
+        let offset = u32::try_from(memarg.offset).or(err("memory offset too large"))?;
+        let value = self.pop()?;
+        let addr = self.pop()?;
+        self.emit(make(addr, value, offset));
+        Ok(())
+    }
+
+    /// Pops three operands and emits a bulk operation followed by its extra operands.
+    pub(super) fn bulk(
+        &mut self,
+        make: impl FnOnce(Slot, Slot, Slot) -> Instr,
+        ext: Option<(u32, u32)>,
+    ) -> TResult {
+        let len = self.pop()?;
+        let src = self.pop()?;
+        let dst = self.pop()?;
+        self.emit(make(dst, src, len));
+        if let Some((a, b)) = ext {
+            self.emit(Instr::Ext { a, b });
+        }
+        Ok(())
+    }
+}
