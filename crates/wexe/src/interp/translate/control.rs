@@ -25,14 +25,43 @@ pub(super) struct Ctrl {
     pub kind: CtrlKind,
     /// Stack height below the block's parameters.
     pub height: u32,
-    /// The parameters and results: whether each is a v128.
-    pub params: Vec<bool>,
-    pub results: Vec<bool>,
+    pub params: Widths,
+    pub results: Widths,
     /// Where branches to this block go (the loop head, or the block's end).
     label: usize,
     /// For `if`: where the else arm starts, and the parameter entries to restore there.
     else_label: usize,
     saved_params: Vec<(Entry, bool)>,
+}
+
+/// The values of a block or function signature: how many, and which are v128s. `wide` is
+/// empty when none is, so scalar code allocates nothing for it.
+#[derive(Clone, Default)]
+pub(super) struct Widths {
+    len: usize,
+    wide: Vec<bool>,
+}
+
+impl Widths {
+    pub fn of(types: &[ValType]) -> Widths {
+        Widths {
+            len: types.len(),
+            wide: if types.iter().any(is_wide) {
+                types.iter().map(is_wide).collect()
+            } else {
+                Vec::new()
+            },
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether value `i` is a v128.
+    pub fn is_wide(&self, i: usize) -> bool {
+        self.wide.get(i).copied().unwrap_or(false)
+    }
 }
 
 /// A branch condition as it was computed.
@@ -84,7 +113,7 @@ impl Translator<'_> {
         }
     }
 
-    pub(super) fn push_ctrl(&mut self, kind: CtrlKind, params: Vec<bool>, results: Vec<bool>) {
+    pub(super) fn push_ctrl(&mut self, kind: CtrlKind, params: Widths, results: Widths) {
         let label = self.new_label();
         let height = (self.stack.len() - params.len()) as u32;
         let saved_params = Vec::new();
@@ -104,26 +133,22 @@ impl Translator<'_> {
         self.dead_depth = 0;
     }
 
-    fn block_type(&self, bt: BlockType) -> TResult<(Vec<bool>, Vec<bool>)> {
-        let (params, results): (&[ValType], Vec<ValType>) = match bt {
-            BlockType::Empty => (&[], vec![]),
-            BlockType::Type(t) => (
-                &[],
-                vec![ValType::from_wasmparser(t).ok_or(Abort::Unsupported)?],
-            ),
+    fn block_type(&self, bt: BlockType) -> TResult<(Widths, Widths)> {
+        Ok(match bt {
+            BlockType::Empty => (Widths::default(), Widths::default()),
+            BlockType::Type(t) => {
+                let t = ValType::from_wasmparser(t).ok_or(Abort::Unsupported)?;
+                (Widths::default(), Widths::of(&[t]))
+            }
             BlockType::FuncType(i) => {
                 let ty = self
                     .info
                     .types
                     .get(i as usize)
                     .ok_or(Abort::Error("bad block type".into()))?;
-                (ty.params(), ty.results().to_vec())
+                (Widths::of(ty.params()), Widths::of(ty.results()))
             }
-        };
-        Ok((
-            params.iter().map(is_wide).collect(),
-            results.iter().map(is_wide).collect(),
-        ))
+        })
     }
 
     pub(super) fn op_block(&mut self, bt: BlockType, kind: CtrlKind) -> TResult {
@@ -267,8 +292,8 @@ impl Translator<'_> {
         }
         self.ctrl.pop();
         self.truncate_stack(height);
-        for wide in results {
-            self.push(Entry::Temp, wide);
+        for i in 0..results.len() {
+            self.push(Entry::Temp, results.is_wide(i));
         }
         if self.ctrl.is_empty() {
             if reachable {
@@ -374,7 +399,7 @@ impl Translator<'_> {
             0 => {
                 self.emit(Instr::Return {});
             }
-            1 if !self.results[0] => {
+            1 if !self.results.is_wide(0) => {
                 let src = self.entry_slot(top - 1);
                 self.emit(Instr::ReturnOne { src });
             }

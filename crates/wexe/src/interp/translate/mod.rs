@@ -99,8 +99,8 @@ struct Translator<'a> {
     /// Nesting depth of blocks skipped after an unconditional branch (0: reachable).
     dead_depth: u32,
     reachable: bool,
-    /// The function's results (whether each is a v128).
-    results: Vec<bool>,
+    /// The function's results.
+    results: control::Widths,
     /// Whether function entries and loop headers get a `Check` (fuel, interruption).
     checks: bool,
 }
@@ -171,7 +171,7 @@ pub(crate) fn translate(module: &Module, def_index: usize) -> Result<CompiledFun
         last_result: None,
         dead_depth: 0,
         reachable: true,
-        results: ty.results().iter().map(is_wide).collect(),
+        results: control::Widths::of(ty.results()),
         checks: module.engine().config().checks_progress(),
     };
     match t.translate_body(&body) {
@@ -234,7 +234,11 @@ fn collect_consts(body: &FunctionBody<'_>) -> wasmparser::Result<(Vec<u64>, Vec<
 
 impl<'a> Translator<'a> {
     fn translate_body(&mut self, body: &FunctionBody<'_>) -> TResult {
-        self.push_ctrl(control::CtrlKind::Block, Vec::new(), self.results.clone());
+        self.push_ctrl(
+            control::CtrlKind::Block,
+            control::Widths::default(),
+            self.results.clone(),
+        );
         if self.checks {
             self.emit(Instr::Check {});
         }
