@@ -306,3 +306,60 @@ fn simd_memory_accesses_out_of_bounds_trap() {
         Trap::MemoryOutOfBounds
     );
 }
+
+#[test]
+fn v128_through_loops_ifs_indirect_calls_returns_and_deep_recursion() {
+    let (mut store, instance) = instantiate(
+        r#"(module
+             (type $vv (func (param v128 i32) (result v128 i32)))
+             (table 2 funcref)
+             (elem (i32.const 0) $swapish $loopy)
+             ;; A loop whose parameters are a vector and a counter.
+             (func $loopy (param $v v128) (param $n i32) (result v128 i32)
+               (local.get $v) (local.get $n)
+               (loop $l (param v128 i32) (result v128 i32)
+                 (local.set $n)
+                 (i32x4.add (v128.const i32x4 1 2 3 4))
+                 (local.tee $n (i32.sub (local.get $n) (i32.const 1)))
+                 (br_if $l (local.get $n))))
+             ;; An `if` taking a vector parameter; `return` from inside it.
+             (func $swapish (param v128 i32) (result v128 i32)
+               (if (param v128) (result v128) (local.get 0) (local.get 1)
+                 (then (i8x16.neg))
+                 (else (return (v128.const i64x2 7 8) (i32.const 99))))
+               (i32.const 5))
+             (func (export "indirect") (param i32 i32) (result v128 i32)
+               (call_indirect (type $vv) (v128.const i32x4 1 1 1 1) (local.get 1) (local.get 0)))
+             (func (export "two") (param i32) (result v128 v128)
+               (block (result v128 v128)
+                 (v128.const i32x4 1 2 3 4) (v128.const i32x4 5 6 7 8)
+                 (br_if 0 (local.get 0))
+                 (return (v128.const i32x4 9 9 9 9) (v128.const i32x4 10 10 10 10))))
+             (func $deep (export "deep") (param $n i32) (param $v v128) (result v128)
+               (if (result v128) (i32.eqz (local.get $n))
+                 (then (local.get $v))
+                 (else (call $deep (i32.sub (local.get $n) (i32.const 1))
+                   (i64x2.add (local.get $v) (v128.const i64x2 1 2)))))))"#,
+    );
+    let indirect = instance
+        .get_typed_func::<(i32, i32), (u128, i32)>(&mut store, "indirect")
+        .unwrap();
+    let (v, n) = indirect.call(&mut store, (1, 3)).unwrap();
+    assert_eq!((lanes(v), n), ([4, 7, 10, 13], 0));
+    let (v, n) = indirect.call(&mut store, (0, 1)).unwrap();
+    assert_eq!((lanes(v), n), ([0xff; 4], 5));
+    let (v, n) = indirect.call(&mut store, (0, 0)).unwrap();
+    assert_eq!((v, n), (8 << 64 | 7, 99));
+    let two = instance
+        .get_typed_func::<i32, (u128, u128)>(&mut store, "two")
+        .unwrap();
+    let (a, b) = two.call(&mut store, 1).unwrap();
+    assert_eq!((lanes(a), lanes(b)), ([1, 2, 3, 4], [5, 6, 7, 8]));
+    let (a, b) = two.call(&mut store, 0).unwrap();
+    assert_eq!((lanes(a), lanes(b)), ([9; 4], [10; 4]));
+    let deep = instance
+        .get_typed_func::<(i32, u128), u128>(&mut store, "deep")
+        .unwrap();
+    let v = deep.call(&mut store, (100_000, 0)).unwrap();
+    assert_eq!((v as u64, (v >> 64) as u64), (100_000, 200_000));
+}
