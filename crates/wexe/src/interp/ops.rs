@@ -1,14 +1,16 @@
 //! The interpreter's operations, defined once.
 //!
 //! [`for_each_op!`] holds the single list of every bytecode operation with its operands and, for
-//! the numeric and memory operations, its semantics. It is expanded three times: into the
-//! [`Instr`] enum and its disassembler (here), into the mapping from wasm operators
-//! (`translate/simple.rs`) and into the executor's match arms (`exec/run.rs`). Numeric operations
-//! carry the name of the wasm operator they implement.
+//! the numeric and memory operations, its semantics; the SIMD part of the list is in
+//! `simd/ops.rs`. It is expanded into the [`Instr`] enum and its disassembler (here), into the
+//! mapping from wasm operators (`translate/simple.rs`), into the executor's handlers
+//! (`exec/handlers.rs`, `exec/simd.rs`) and into the handler table (`exec/dispatch.rs`).
+//! Numeric operations carry the name of the wasm operator they implement.
 //!
-//! Operands are frame slots ([`Slot`]): every value lives in a 64-bit cell of the current frame
-//! (locals first, then constants, then the operand stack's temporaries), so an operation names
-//! where its inputs are and where its result goes — a register machine, not a stack machine.
+//! Operands are frame slots ([`Slot`]): every value lives in 64-bit cells of the current frame
+//! (locals first, then constants, then the operand stack's temporaries; one cell, or two for a
+//! v128), so an operation names where its inputs are and where its result goes — a register
+//! machine, not a stack machine.
 
 /// An index into the current frame's cells.
 pub(crate) type Slot = u32;
