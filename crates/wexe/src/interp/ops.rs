@@ -1,14 +1,16 @@
 //! The interpreter's operations, defined once.
 //!
 //! [`for_each_op!`] holds the single list of every bytecode operation with its operands and, for
-//! the numeric and memory operations, its semantics. It is expanded three times: into the
-//! [`Instr`] enum and its disassembler (here), into the mapping from wasm operators
-//! (`translate/simple.rs`) and into the executor's match arms (`exec/run.rs`). Numeric operations
-//! carry the name of the wasm operator they implement.
+//! the numeric and memory operations, its semantics; the SIMD part of the list is in
+//! `simd/ops.rs`. It is expanded into the [`Instr`] enum and its disassembler (here), into the
+//! mapping from wasm operators (`translate/simple.rs`), into the executor's handlers
+//! (`exec/handlers.rs`, `exec/simd.rs`) and into the handler table (`exec/dispatch.rs`).
+//! Numeric operations carry the name of the wasm operator they implement.
 //!
-//! Operands are frame slots ([`Slot`]): every value lives in a 64-bit cell of the current frame
-//! (locals first, then constants, then the operand stack's temporaries), so an operation names
-//! where its inputs are and where its result goes — a register machine, not a stack machine.
+//! Operands are frame slots ([`Slot`]): every value lives in 64-bit cells of the current frame
+//! (locals first, then constants, then the operand stack's temporaries; one cell, or two for a
+//! v128), so an operation names where its inputs are and where its result goes — a register
+//! machine, not a stack machine.
 
 /// An index into the current frame's cells.
 pub(crate) type Slot = u32;
@@ -21,9 +23,10 @@ pub(crate) type Slot = u32;
 /// the comparison it replaces and the fused operation of the opposite condition),
 /// `load`/`store` (memory type and value type), `produce` (hand-written operations
 /// whose first field `dst` receives a result) and `special` (hand-written, everything else).
+/// The SIMD groups follow (`simd/ops.rs`, which this macro goes through).
 macro_rules! for_each_op {
     ($cb:ident ! ( $($args:tt)* )) => {
-        $cb! { ($($args)*)
+        $crate::interp::simd::ops::for_each_simd_op! { $cb ! ( $($args)* )
         unary {
             I32Eqz: i32 -> i32 = |a| (a == 0) as i32;
             I64Eqz: i64 -> i32 = |a| (a == 0) as i32;
@@ -282,6 +285,14 @@ macro_rules! define_instr {
         store { $($st:ident: $si:ident => $sm:ident;)* }
         produce { $($pr:ident { $($pf:ident: $pt:ty),* };)* }
         special { $($sp:ident { $($sf:ident: $stt:ty),* };)* }
+        simd_unary { $($vu:ident: $vui:ident -> $vuo:ident = $vuf:expr;)* }
+        simd_binary { $($vb:ident: $vba:ident, $vbb:ident -> $vbo:ident = $vbf:expr;)* }
+        simd_load { $($vl:ident: $vlm:ident -> $vlo:ident = $vlf:expr;)* }
+        simd_extract { $($vx:ident: $vxi:ident -> $vxo:ident = $vxf:expr;)* }
+        simd_replace { $($vr:ident: $vri:ident, $vrx:ident = $vrf:expr;)* }
+        simd_load_lane { $($vll:ident: $vllt:ident;)* }
+        simd_store_lane { $($vsl:ident: $vslt:ident;)* }
+        simd_special { $($vs:ident { $($vsf:ident: $vst:ty),* };)* }
     ) => {
         /// One bytecode instruction (16 bytes). `repr(u16)`: the tag comes first and numbers
         /// the variants in list order, which is also the order of the executor's handler table.
@@ -298,6 +309,16 @@ macro_rules! define_instr {
             $($st { addr: Slot, value: Slot, offset: u32 },)*
             $($pr { $($pf: $pt),* },)*
             $($sp { $($sf: $stt),* },)*
+            $($vu { dst: Slot, src: Slot },)*
+            $($vb { dst: Slot, lhs: Slot, rhs: Slot },)*
+            $($vl { dst: Slot, addr: Slot, offset: u32 },)*
+            // The lane index goes in the bytes after the tag, to keep `Instr` at 16 bytes.
+            $($vx { lane: u8, dst: Slot, src: Slot },)*
+            $($vr { lane: u8, dst: Slot, src: Slot, value: Slot },)*
+            // Followed by `Ext { a: offset }`.
+            $($vll { lane: u8, dst: Slot, src: Slot, addr: Slot },)*
+            $($vsl { lane: u8, addr: Slot, value: Slot, offset: u32 },)*
+            $($vs { $($vsf: $vst),* },)*
         }
 
         impl Instr {
@@ -347,6 +368,11 @@ macro_rules! define_instr {
                     $(Instr::$bt { dst, .. } => Some(dst),)*
                     $(Instr::$ld { dst, .. } => Some(dst),)*
                     $(Instr::$pr { dst, .. } => Some(dst),)*
+                    $(Instr::$vu { dst, .. } => Some(dst),)*
+                    $(Instr::$vb { dst, .. } => Some(dst),)*
+                    $(Instr::$vl { dst, .. } => Some(dst),)*
+                    $(Instr::$vx { dst, .. } => Some(dst),)*
+                    $(Instr::$vr { dst, .. } => Some(dst),)*
                     _ => None,
                 }
             }
@@ -364,6 +390,14 @@ macro_rules! define_instr {
                     $(Instr::$st { .. } => stringify!($st),)*
                     $(Instr::$pr { .. } => stringify!($pr),)*
                     $(Instr::$sp { .. } => stringify!($sp),)*
+                    $(Instr::$vu { .. } => stringify!($vu),)*
+                    $(Instr::$vb { .. } => stringify!($vb),)*
+                    $(Instr::$vl { .. } => stringify!($vl),)*
+                    $(Instr::$vx { .. } => stringify!($vx),)*
+                    $(Instr::$vr { .. } => stringify!($vr),)*
+                    $(Instr::$vll { .. } => stringify!($vll),)*
+                    $(Instr::$vsl { .. } => stringify!($vsl),)*
+                    $(Instr::$vs { .. } => stringify!($vs),)*
                 }
             }
         }

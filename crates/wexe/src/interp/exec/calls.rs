@@ -17,6 +17,9 @@ use crate::interp::CompiledFunc;
 use crate::interp::ops::{Instr, Slot};
 use crate::store::FuncEntity;
 use crate::values::Val;
+use wexe_environ::ValType;
+
+use super::cell_width;
 
 /// Initialises `f`'s frame at `fp` (its locals and constants after the parameters). False when
 /// the frame would not fit in the stack.
@@ -85,8 +88,11 @@ unsafe fn call_host(cx: &mut Cx, fp: Fp, args: Fp, sf: u32) -> anyhow::Result<()
             heap.resize(np + nr, Val::I32(0));
             &mut heap
         };
-        for (i, t) in ty.params().iter().enumerate() {
-            vals[i] = Val::from_cells(*t, [*args.add(i), 0], inner);
+        let mut at = args;
+        for (i, &t) in ty.params().iter().enumerate() {
+            let high = if t == ValType::V128 { *at.add(1) } else { 0 };
+            vals[i] = Val::from_cells(t, [*at, high], inner);
+            at = at.add(cell_width(t));
         }
         for (i, t) in ty.results().iter().enumerate() {
             vals[np + i] = Val::default_for(*t);
@@ -108,11 +114,14 @@ unsafe fn call_host(cx: &mut Cx, fp: Fp, args: Fp, sf: u32) -> anyhow::Result<()
         let FuncEntity::Host { ty, .. } = &inner.funcs[sf as usize] else {
             unreachable!()
         };
-        for (i, (r, t)) in results.iter().zip(ty.results()).enumerate() {
-            if r.ty() != *t {
+        let mut at = args;
+        for (r, &t) in results.iter().zip(ty.results()) {
+            if r.ty() != t {
                 anyhow::bail!("host function returned {} where {t} was expected", r.ty());
             }
-            *args.add(i) = r.to_cells(inner)[0];
+            let cells = r.to_cells(inner);
+            ptr::copy_nonoverlapping(cells.as_ptr(), at, cell_width(t));
+            at = at.add(cell_width(t));
         }
         Ok(())
     }

@@ -27,11 +27,21 @@ macro_rules! handler_table {
         store { $($st:ident: $si:ident => $sm:ident;)* }
         produce { $($pr:ident { $($pf:ident: $pt:ty),* };)* }
         special { $($sp:ident { $($sf:ident: $stt:ty),* };)* }
+        simd_unary { $($vu:ident: $vui:ident -> $vuo:ident = $vuf:expr;)* }
+        simd_binary { $($vb:ident: $vba:ident, $vbb:ident -> $vbo:ident = $vbf:expr;)* }
+        simd_load { $($vl:ident: $vlm:ident -> $vlo:ident = $vlf:expr;)* }
+        simd_extract { $($vx:ident: $vxi:ident -> $vxo:ident = $vxf:expr;)* }
+        simd_replace { $($vr:ident: $vri:ident, $vrx:ident = $vrf:expr;)* }
+        simd_load_lane { $($vll:ident: $vllt:ident;)* }
+        simd_store_lane { $($vsl:ident: $vslt:ident;)* }
+        simd_special { $($vs:ident { $($vsf:ident: $vst:ty),* };)* }
     ) => {
         /// The handler of every operation, indexed by the instruction's tag.
         pub(super) static HANDLERS: &[Handler] = &[
             $(handlers::$un,)* $(handlers::$ut,)* $(handlers::$bn,)* $($(handlers::$bi,)?)* $(handlers::$bt,)* $(handlers::$bc,)*
             $(handlers::$ld,)* $(handlers::$st,)* $(handlers::$pr,)* $(handlers::$sp,)*
+            $(handlers::$vu,)* $(handlers::$vb,)* $(handlers::$vl,)* $(handlers::$vx,)* $(handlers::$vr,)*
+            $(handlers::$vll,)* $(handlers::$vsl,)* $(handlers::$vs,)*
         ];
     };
 }

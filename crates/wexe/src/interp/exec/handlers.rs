@@ -12,8 +12,10 @@ use super::dispatch::next;
 use super::state::{Cx, Exit, Fp, Ip, trap};
 use crate::Trap;
 use crate::interp::ops::{Instr, Slot, for_each_op};
+use crate::interp::simd::lanes::*;
 
 pub(super) use super::calls::{Call, CallIndirect, Return, ReturnOne};
+pub(super) use super::simd::*;
 
 #[cfg(target_endian = "big")]
 compile_error!("the interpreter assumes a little-endian host");
@@ -43,6 +45,26 @@ cell! {
     f32: |p| f32::from_bits(*p as u32), |p, v| *p = v.to_bits() as u64;
     f64: |p| f64::from_bits(*p), |p, v| *p = v.to_bits();
 }
+
+/// A v128 value in two cells (low half first), read as one of its lane views.
+macro_rules! cell_v128 {
+    ($($t:ty)*) => {$(
+        impl Cell for $t {
+            // Unaligned: cells are 8-byte aligned, `u128` may want 16. Every view is plain data,
+            // and on a little-endian host the low cell holds the low lanes.
+            #[inline(always)]
+            unsafe fn rd(p: *const u64) -> $t {
+                unsafe { ptr::read_unaligned(p as *const $t) }
+            }
+            #[inline(always)]
+            unsafe fn wr(p: *mut u64, v: $t) {
+                unsafe { ptr::write_unaligned(p as *mut $t, v) }
+            }
+        }
+    )*};
+}
+
+cell_v128!(v128 i8x16 u8x16 i16x8 u16x8 i32x4 u32x4 i64x2 u64x2 f32x4 f64x2);
 
 /// A right operand carried in the instruction: 32 bits, sign-extended for 64-bit operations.
 trait Imm {
@@ -113,6 +135,8 @@ macro_rules! gen_handlers {
         store { $($st:ident: $si:ident => $sm:ident;)* }
         produce { $($pr:ident { $($pf:ident: $pt:ty),* };)* }
         special { $($sp:ident { $($sf:ident: $stt:ty),* };)* }
+        // The SIMD handlers are generated in `simd.rs`.
+        $($simd:tt)*
     ) => {
         handlers! {
             $(fn $un(ip, fp, cx, mem, len) {

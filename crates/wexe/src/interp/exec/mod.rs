@@ -8,6 +8,7 @@ mod calls;
 mod dispatch;
 mod handlers;
 mod run;
+mod simd;
 mod state;
 
 use anyhow::Result;
@@ -18,6 +19,17 @@ pub(crate) use dispatch::{Handler, handler_of};
 use crate::store::{FuncEntity, StoreOps};
 use crate::values::Val;
 use crate::{Config, Trap};
+use wexe_environ::ValType;
+
+/// The cells a value of type `t` takes in a frame: two for a v128, else one.
+pub(crate) fn cell_width(t: ValType) -> usize {
+    if t == ValType::V128 { 2 } else { 1 }
+}
+
+/// The cells a sequence of values takes.
+pub(crate) fn cells_of(types: &[ValType]) -> usize {
+    types.iter().map(|&t| cell_width(t)).sum()
+}
 
 /// The most host → wasm → host nestings before a call traps as stack exhaustion; each nesting
 /// uses native stack.
@@ -83,13 +95,16 @@ pub(crate) fn call(
         stack.frames = vec![[0; 4]; stack.max_depth];
     }
     let base = stack.top;
-    let width = params.len().max(results.len());
+    let width = cells_of(ty.params()).max(cells_of(ty.results()));
     if base + width > stack.cells.len() {
         return Err(Trap::StackOverflow.into());
     }
-    for (i, p) in params.iter().enumerate() {
+    let mut at = base;
+    for (p, &t) in params.iter().zip(ty.params()) {
         let cells = p.to_cells(inner);
-        inner.stack.cells[base + i] = cells[0];
+        let w = cell_width(t);
+        inner.stack.cells[at..at + w].copy_from_slice(&cells[..w]);
+        at += w;
     }
     inner.stack.nesting += 1;
     // SAFETY: the cells from `base` on belong to this call; `run` keeps within the stack.
@@ -98,8 +113,13 @@ pub(crate) fn call(
     inner.stack.nesting -= 1;
     inner.stack.top = base;
     outcome?;
-    for (i, (r, t)) in results.iter_mut().zip(ty.results()).enumerate() {
-        *r = Val::from_cells(*t, [inner.stack.cells[base + i], 0], inner);
+    let mut at = base;
+    for (r, &t) in results.iter_mut().zip(ty.results()) {
+        let mut cells = [0; 2];
+        let w = cell_width(t);
+        cells[..w].copy_from_slice(&inner.stack.cells[at..at + w]);
+        *r = Val::from_cells(t, cells, inner);
+        at += w;
     }
     Ok(())
 }

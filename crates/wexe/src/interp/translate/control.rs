@@ -2,12 +2,13 @@
 //!
 //! Every block has a label; its values are passed in the canonical slots of the block's base
 //! height, so a branch copies its values there and jumps. Forward jumps are patched when the
-//! label is bound.
+//! label is bound. Blocks, branches, returns and calls know the width of each value they move
+//! (a v128 takes two cells).
 
 use wasmparser::{BlockType, BrTable};
 use wexe_environ::{FuncType, ValType};
 
-use super::{Abort, Entry, TResult, Translator, err};
+use super::{Abort, Entry, TResult, Translator, err, is_wide, width};
 use crate::interp::IndirectSite;
 use crate::interp::ops::{Instr, Slot};
 
@@ -24,13 +25,43 @@ pub(super) struct Ctrl {
     pub kind: CtrlKind,
     /// Stack height below the block's parameters.
     pub height: u32,
-    pub params: u32,
-    pub results: u32,
+    pub params: Widths,
+    pub results: Widths,
     /// Where branches to this block go (the loop head, or the block's end).
     label: usize,
     /// For `if`: where the else arm starts, and the parameter entries to restore there.
     else_label: usize,
-    saved_params: Vec<Entry>,
+    saved_params: Vec<(Entry, bool)>,
+}
+
+/// The values of a block or function signature: how many, and which are v128s. `wide` is
+/// empty when none is, so scalar code allocates nothing for it.
+#[derive(Clone, Default)]
+pub(super) struct Widths {
+    len: usize,
+    wide: Vec<bool>,
+}
+
+impl Widths {
+    pub fn of(types: &[ValType]) -> Widths {
+        Widths {
+            len: types.len(),
+            wide: if types.iter().any(is_wide) {
+                types.iter().map(is_wide).collect()
+            } else {
+                Vec::new()
+            },
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether value `i` is a v128.
+    pub fn is_wide(&self, i: usize) -> bool {
+        self.wide.get(i).copied().unwrap_or(false)
+    }
 }
 
 /// A branch condition as it was computed.
@@ -82,9 +113,9 @@ impl Translator<'_> {
         }
     }
 
-    pub(super) fn push_ctrl(&mut self, kind: CtrlKind, params: u32, results: u32) {
+    pub(super) fn push_ctrl(&mut self, kind: CtrlKind, params: Widths, results: Widths) {
         let label = self.new_label();
-        let height = self.stack.len() as u32 - params;
+        let height = (self.stack.len() - params.len()) as u32;
         let saved_params = Vec::new();
         self.ctrl.push(Ctrl {
             kind,
@@ -102,26 +133,22 @@ impl Translator<'_> {
         self.dead_depth = 0;
     }
 
-    fn block_type(&self, bt: BlockType) -> TResult<(u32, u32)> {
-        let (params, results): (&[ValType], Vec<ValType>) = match bt {
-            BlockType::Empty => (&[], vec![]),
-            BlockType::Type(t) => (
-                &[],
-                vec![ValType::from_wasmparser(t).ok_or(Abort::Unsupported)?],
-            ),
+    fn block_type(&self, bt: BlockType) -> TResult<(Widths, Widths)> {
+        Ok(match bt {
+            BlockType::Empty => (Widths::default(), Widths::default()),
+            BlockType::Type(t) => {
+                let t = ValType::from_wasmparser(t).ok_or(Abort::Unsupported)?;
+                (Widths::default(), Widths::of(&[t]))
+            }
             BlockType::FuncType(i) => {
                 let ty = self
                     .info
                     .types
                     .get(i as usize)
                     .ok_or(Abort::Error("bad block type".into()))?;
-                (ty.params(), ty.results().to_vec())
+                (Widths::of(ty.params()), Widths::of(ty.results()))
             }
-        };
-        if params.contains(&ValType::V128) || results.contains(&ValType::V128) {
-            return Err(Abort::Unsupported);
-        }
-        Ok((params.len() as u32, results.len() as u32))
+        })
     }
 
     pub(super) fn op_block(&mut self, bt: BlockType, kind: CtrlKind) -> TResult {
@@ -129,7 +156,7 @@ impl Translator<'_> {
         self.materialize_all_locals();
         if kind == CtrlKind::Loop {
             // The loop head is a merge point: its parameters must be in canonical slots.
-            self.materialize_from(self.stack.len() - params as usize);
+            self.materialize_from(self.stack.len() - params.len());
         }
         self.push_ctrl(kind, params, results);
         if kind == CtrlKind::Loop {
@@ -158,7 +185,7 @@ impl Translator<'_> {
             if let Some(cond) = fused {
                 self.code.pop();
                 self.offsets.pop();
-                self.stack.pop();
+                self.pop_entry();
                 self.last_result = None;
                 return Ok(cond);
             }
@@ -185,9 +212,11 @@ impl Translator<'_> {
         self.materialize_all_locals();
         let else_label = self.new_label();
         self.emit_branch(Self::cond_jump(cond, false), else_label);
+        let height = self.stack.len() - params.len();
         self.push_ctrl(CtrlKind::If, params, results);
-        let height = self.stack.len() - params as usize;
-        let saved = self.stack[height..].to_vec();
+        let saved = (height..self.stack.len())
+            .map(|h| (self.stack[h], self.is_wide_at(h)))
+            .collect();
         let c = self.ctrl.last_mut().expect("just pushed");
         c.else_label = else_label;
         c.saved_params = saved;
@@ -197,20 +226,19 @@ impl Translator<'_> {
     /// Copies the top `n` values into the canonical slots starting at `height`.
     fn move_values(&mut self, height: usize, n: usize) {
         let top = self.stack.len();
-        for i in 0..n {
-            let src = self.entry_slot(top - n + i);
-            let dst = self.slot_of_height(height + i);
+        let mut dst = self.slot_of_height(height);
+        for h in top - n..top {
+            let (src, wide) = (self.entry_slot(h), self.is_wide_at(h));
             if src != dst {
-                self.emit(Instr::Copy { dst, src });
+                self.emit_copy(dst, src, wide);
             }
+            dst += width(wide);
         }
     }
 
     fn truncate_stack(&mut self, height: usize) {
         while self.stack.len() > height {
-            if let Some(Entry::Local(n)) = self.stack.pop() {
-                self.aliases[n as usize] -= 1;
-            }
+            self.pop_entry();
         }
     }
 
@@ -222,7 +250,7 @@ impl Translator<'_> {
             return err("else without if");
         }
         let (height, results, label, else_label) =
-            (c.height as usize, c.results as usize, c.label, c.else_label);
+            (c.height as usize, c.results.len(), c.label, c.else_label);
         if self.reachable {
             self.move_values(height, results);
             self.emit_branch(Instr::Br { offset: 0 }, label);
@@ -231,8 +259,8 @@ impl Translator<'_> {
         self.truncate_stack(height);
         let c = self.ctrl.last_mut().expect("checked above");
         c.kind = CtrlKind::Else;
-        for e in std::mem::take(&mut c.saved_params) {
-            self.push(e);
+        for (e, wide) in std::mem::take(&mut c.saved_params) {
+            self.push(e, wide);
         }
         self.reachable = true;
         self.dead_depth = 0;
@@ -247,12 +275,16 @@ impl Translator<'_> {
             // An `if` without `else`: the missing else arm passes its parameters through.
             self.op_else()?;
         }
-        let c = self.ctrl.last().expect("checked above");
-        let (kind, height, results, label) =
-            (c.kind, c.height as usize, c.results as usize, c.label);
+        let c = self.ctrl.last_mut().expect("checked above");
+        let (kind, height, results, label) = (
+            c.kind,
+            c.height as usize,
+            std::mem::take(&mut c.results),
+            c.label,
+        );
         let mut reachable = self.reachable;
         if self.reachable {
-            self.move_values(height, results);
+            self.move_values(height, results.len());
         }
         if kind != CtrlKind::Loop {
             self.bind_label(label);
@@ -260,8 +292,8 @@ impl Translator<'_> {
         }
         self.ctrl.pop();
         self.truncate_stack(height);
-        for _ in 0..results {
-            self.push(Entry::Temp);
+        for i in 0..results.len() {
+            self.push(Entry::Temp, results.is_wide(i));
         }
         if self.ctrl.is_empty() {
             if reachable {
@@ -281,11 +313,11 @@ impl Translator<'_> {
         };
         let c = &self.ctrl[i];
         let arity = if c.kind == CtrlKind::Loop {
-            c.params
+            c.params.len()
         } else {
-            c.results
+            c.results.len()
         };
-        Ok((c.height as usize, arity as usize, c.label))
+        Ok((c.height as usize, arity, c.label))
     }
 
     fn is_function_level(&self, depth: u32) -> bool {
@@ -295,7 +327,12 @@ impl Translator<'_> {
     /// Whether branching to a block needs copies of its values.
     fn branch_needs_copies(&self, height: usize, arity: usize) -> bool {
         let top = self.stack.len();
-        (0..arity).any(|i| self.entry_slot(top - arity + i) != self.slot_of_height(height + i))
+        let mut dst = self.slot_of_height(height);
+        (top - arity..top).any(|h| {
+            let differs = self.entry_slot(h) != dst;
+            dst += width(self.is_wide_at(h));
+            differs
+        })
     }
 
     /// An unconditional branch `depth` levels out.
@@ -353,7 +390,7 @@ impl Translator<'_> {
     }
 
     pub(super) fn op_return(&mut self) -> TResult {
-        let n = self.num_results as usize;
+        let n = self.results.len();
         let top = self.stack.len();
         if top < n {
             return err("operand stack underflow at return");
@@ -362,9 +399,17 @@ impl Translator<'_> {
             0 => {
                 self.emit(Instr::Return {});
             }
-            1 => {
+            1 if !self.results.is_wide(0) => {
                 let src = self.entry_slot(top - 1);
                 self.emit(Instr::ReturnOne { src });
+            }
+            1 => {
+                // One v128: the two-cell copy reads its source before writing.
+                let src = self.entry_slot(top - 1);
+                if src != 0 {
+                    self.emit(Instr::CopyV128 { dst: 0, src });
+                }
+                self.emit(Instr::Return {});
             }
             _ => {
                 // Stage the values in their canonical slots (above every local and constant),
@@ -373,17 +418,16 @@ impl Translator<'_> {
                 for h in top - n..top {
                     let (src, dst) = (self.entry_slot(h), self.slot_of_height(h));
                     if src != dst {
-                        self.emit(Instr::Copy { dst, src });
+                        self.emit_copy(dst, src, self.is_wide_at(h));
                     }
                 }
-                for i in 0..n {
-                    let src = self.slot_of_height(top - n + i);
-                    if src != i as Slot {
-                        self.emit(Instr::Copy {
-                            dst: i as Slot,
-                            src,
-                        });
+                let mut dst: Slot = 0;
+                for h in top - n..top {
+                    let (src, wide) = (self.slot_of_height(h), self.is_wide_at(h));
+                    if src != dst {
+                        self.emit_copy(dst, src, wide);
                     }
+                    dst += width(wide);
                 }
                 self.emit(Instr::Return {});
             }
@@ -393,9 +437,6 @@ impl Translator<'_> {
 
     /// Puts the top `n` values (a call's arguments) in canonical slots and returns the first.
     fn call_args(&mut self, ty: &FuncType) -> TResult<Slot> {
-        if ty.params().contains(&ValType::V128) || ty.results().contains(&ValType::V128) {
-            return Err(Abort::Unsupported);
-        }
         let n = ty.params().len();
         if self.stack.len() < n {
             return err("operand stack underflow at call");
@@ -411,11 +452,10 @@ impl Translator<'_> {
             return err("function index out of range");
         };
         let ty = &self.info.types[ty_index as usize];
-        let results = ty.results().len();
         let base = self.call_args(ty)?;
         self.emit(Instr::Call { func, base });
-        for _ in 0..results {
-            self.push(Entry::Temp);
+        for t in ty.results() {
+            self.push(Entry::Temp, is_wide(t));
         }
         Ok(())
     }
@@ -424,7 +464,6 @@ impl Translator<'_> {
         let Some(ty) = self.info.types.get(type_index as usize) else {
             return err("type index out of range");
         };
-        let results = ty.results().len();
         let index = self.pop()?;
         let base = self.call_args(ty)?;
         let site = self.sites.len() as u32;
@@ -433,8 +472,8 @@ impl Translator<'_> {
             table,
         });
         self.emit(Instr::CallIndirect { index, base, site });
-        for _ in 0..results {
-            self.push(Entry::Temp);
+        for t in ty.results() {
+            self.push(Entry::Temp, is_wide(t));
         }
         Ok(())
     }

@@ -1,15 +1,23 @@
 //! Translation of one function body from wasm operators into register bytecode.
 //!
-//! The translator keeps a compile-time model of the operand stack. Each entry is either a
-//! temporary living in its canonical slot (`temps_base + height`), or an alias of a local or a
-//! constant slot: `local.get` and `*.const` emit nothing, and the operation that consumes them
+//! The translator keeps a compile-time model of the operand stack (`stack.rs`). Each entry is
+//! either a temporary living in its canonical slot (`temps_base` plus the cells below it), or
+//! an alias of a local or a constant slot: `local.get` and `*.const` emit nothing, and the operation that consumes them
 //! reads the local or constant directly. A result that is immediately stored by `local.set` or
 //! `local.tee` is written straight into the local by redirecting the producing instruction.
 //! Aliases are materialised into their canonical slots when a local they alias is overwritten,
 //! when control flow merges (block entry, branches, block ends) and before calls.
+//!
+//! A v128 value takes two consecutive cells wherever it lives (locals, constants, temporaries),
+//! so slots are cell offsets: local `i` is at the sum of the widths of the locals before it, and
+//! a stack entry's canonical slot is `temps_base` plus the widths of the entries below it. The
+//! stack's `shape` records each entry's cell offset and width. A function without v128 values
+//! has every width 1, and translates exactly as if widths did not exist.
 
 mod control;
+mod simd;
 mod simple;
+mod stack;
 
 use std::collections::HashMap;
 
@@ -41,6 +49,16 @@ enum Abort {
     Error(String),
 }
 
+/// The cells a value takes: two for a v128 (`wide`), else one.
+fn width(wide: bool) -> u32 {
+    1 + wide as u32
+}
+
+/// Whether a value of type `t` takes two cells.
+fn is_wide(t: &ValType) -> bool {
+    *t == ValType::V128
+}
+
 type TResult<T = ()> = Result<T, Abort>;
 
 fn err<T>(msg: impl Into<String>) -> TResult<T> {
@@ -56,11 +74,21 @@ struct Translator<'a> {
     /// The byte offset of the operator being translated.
     offset: u32,
     num_locals: u32,
+    /// The slot (first cell) of each local, and whether it is a v128.
+    local_slots: Vec<Slot>,
+    local_wide: Vec<bool>,
+    /// The cells the locals take (`num_locals` without v128 locals).
+    num_local_cells: u32,
     consts: Vec<u64>,
     const_slots: HashMap<u64, Slot>,
+    /// The slots of the v128 constants (and shuffle masks), after the scalar constants.
+    v128_slots: HashMap<u128, Slot>,
     temps_base: Slot,
-    max_height: u32,
+    /// The most cells the operand stack's temporaries take.
+    max_cells: u32,
     stack: Vec<Entry>,
+    /// For each stack entry: its cell offset from `temps_base`, and whether it is a v128.
+    shape: Vec<(u32, bool)>,
     /// How many stack entries alias each local.
     aliases: Vec<u32>,
     ctrl: Vec<Ctrl>,
@@ -71,8 +99,8 @@ struct Translator<'a> {
     /// Nesting depth of blocks skipped after an unconditional branch (0: reachable).
     dead_depth: u32,
     reachable: bool,
-    /// The function's result count.
-    num_results: u32,
+    /// The function's results.
+    results: control::Widths,
     /// Whether function entries and loop headers get a `Check` (fuel, interruption).
     checks: bool,
 }
@@ -99,16 +127,23 @@ pub(crate) fn translate(module: &Module, def_index: usize) -> Result<CompiledFun
         }
         local_types.extend(std::iter::repeat_n(t, count as usize));
     }
-    if local_types.contains(&ValType::V128) || ty.results().contains(&ValType::V128) {
-        return Ok(unsupported());
-    }
     // Loads and stores here address memory 0: code of a module with several memories
     // (multi-memory, opt-in) is not executed by this tier yet.
     if info.memories.len() > 1 {
         return Ok(unsupported());
     }
     let num_locals = local_types.len() as u32;
-    let consts = collect_consts(&body).map_err(|e| e.to_string())?;
+    let local_wide: Vec<bool> = local_types.iter().map(is_wide).collect();
+    let mut local_slots = Vec::with_capacity(local_wide.len());
+    let mut num_local_cells = 0;
+    for &w in &local_wide {
+        local_slots.push(num_local_cells);
+        num_local_cells += width(w);
+    }
+    let param_cells: u32 = ty.params().iter().map(|t| width(is_wide(t))).sum();
+    let result_cells: u32 = ty.results().iter().map(|t| width(is_wide(t))).sum();
+    let (consts, v128s) = collect_consts(&body).map_err(|e| e.to_string())?;
+    let v128_base = num_local_cells + consts.len() as u32;
     let mut t = Translator {
         info,
         type_ids: &inner.type_ids,
@@ -116,15 +151,24 @@ pub(crate) fn translate(module: &Module, def_index: usize) -> Result<CompiledFun
         offsets: Vec::new(),
         offset: range.start as u32,
         num_locals,
+        local_slots,
+        local_wide,
+        num_local_cells,
         const_slots: consts
             .iter()
             .enumerate()
-            .map(|(i, c)| (*c, num_locals + i as u32))
+            .map(|(i, c)| (*c, num_local_cells + i as u32))
             .collect(),
-        temps_base: num_locals + consts.len() as u32,
+        v128_slots: v128s
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (*c, v128_base + 2 * i as u32))
+            .collect(),
+        temps_base: v128_base + 2 * v128s.len() as u32,
         consts,
-        max_height: 0,
+        max_cells: 0,
         stack: Vec::new(),
+        shape: Vec::new(),
         aliases: vec![0; num_locals as usize],
         ctrl: Vec::new(),
         labels: Vec::new(),
@@ -132,7 +176,7 @@ pub(crate) fn translate(module: &Module, def_index: usize) -> Result<CompiledFun
         last_result: None,
         dead_depth: 0,
         reachable: true,
-        num_results: ty.results().len() as u32,
+        results: control::Widths::of(ty.results()),
         checks: module.engine().config().checks_progress(),
     };
     match t.translate_body(&body) {
@@ -140,13 +184,14 @@ pub(crate) fn translate(module: &Module, def_index: usize) -> Result<CompiledFun
         Err(Abort::Unsupported) => return Ok(unsupported()),
         Err(Abort::Error(e)) => return Err(e),
     }
-    let frame_size = (t.temps_base + t.max_height).max(ty.results().len() as u32);
+    let frame_size = (t.temps_base + t.max_cells).max(result_cells);
     Ok(CompiledFunc {
         func_index,
-        num_params: ty.params().len() as u32,
+        num_params: param_cells,
         frame_size,
-        frame_init: std::iter::repeat_n(0, (num_locals - ty.params().len() as u32) as usize)
+        frame_init: std::iter::repeat_n(0, (num_local_cells - param_cells) as usize)
             .chain(t.consts)
+            .chain(v128s.iter().flat_map(|v| [*v as u64, (*v >> 64) as u64]))
             .collect(),
         code: t.code.iter().map(|i| super::Threaded::new(*i)).collect(),
         offsets: t.offsets.into(),
@@ -154,11 +199,14 @@ pub(crate) fn translate(module: &Module, def_index: usize) -> Result<CompiledFun
     })
 }
 
-/// The distinct constants of a body, in order of first use.
-fn collect_consts(body: &FunctionBody<'_>) -> wasmparser::Result<Vec<u64>> {
+/// The distinct scalar constants of a body, in order of first use, and its distinct v128
+/// constants and shuffle masks.
+fn collect_consts(body: &FunctionBody<'_>) -> wasmparser::Result<(Vec<u64>, Vec<u128>)> {
     let mut seen = std::collections::HashSet::new();
     let mut consts = vec![0]; // null references and zero
     seen.insert(0u64);
+    let mut seen_v128 = std::collections::HashSet::new();
+    let mut v128s = Vec::new();
     let mut ops = body.get_operators_reader()?;
     while !ops.eof() {
         let bits = match ops.read()? {
@@ -166,18 +214,36 @@ fn collect_consts(body: &FunctionBody<'_>) -> wasmparser::Result<Vec<u64>> {
             Operator::I64Const { value } => value as u64,
             Operator::F32Const { value } => value.bits() as u64,
             Operator::F64Const { value } => value.bits(),
+            Operator::V128Const { value } => {
+                let v = u128::from_le_bytes(*value.bytes());
+                if seen_v128.insert(v) {
+                    v128s.push(v);
+                }
+                continue;
+            }
+            Operator::I8x16Shuffle { lanes } => {
+                let v = u128::from_le_bytes(lanes);
+                if seen_v128.insert(v) {
+                    v128s.push(v);
+                }
+                continue;
+            }
             _ => continue,
         };
         if seen.insert(bits) {
             consts.push(bits);
         }
     }
-    Ok(consts)
+    Ok((consts, v128s))
 }
 
 impl<'a> Translator<'a> {
     fn translate_body(&mut self, body: &FunctionBody<'_>) -> TResult {
-        self.push_ctrl(control::CtrlKind::Block, 0, self.num_results);
+        self.push_ctrl(
+            control::CtrlKind::Block,
+            control::Widths::default(),
+            self.results.clone(),
+        );
         if self.checks {
             self.emit(Instr::Check {});
         }
@@ -229,215 +295,8 @@ impl<'a> Translator<'a> {
         self.last_result = Some(at);
     }
 
-    fn slot_of_height(&self, height: usize) -> Slot {
-        self.temps_base + height as u32
-    }
-
-    fn entry_slot(&self, height: usize) -> Slot {
-        match self.stack[height] {
-            Entry::Temp => self.slot_of_height(height),
-            Entry::Local(n) => n,
-            Entry::Const(s) => s,
-        }
-    }
-
-    fn push(&mut self, e: Entry) {
-        if let Entry::Local(n) = e {
-            self.aliases[n as usize] += 1;
-        }
-        self.stack.push(e);
-        self.max_height = self.max_height.max(self.stack.len() as u32);
-    }
-
-    /// Pushes a temporary and returns its slot.
-    fn push_temp(&mut self) -> Slot {
-        self.push(Entry::Temp);
-        self.slot_of_height(self.stack.len() - 1)
-    }
-
-    fn push_const(&mut self, bits: u64) -> TResult {
-        let slot = *self
-            .const_slots
-            .get(&bits)
-            .ok_or(Abort::Error("constant not collected".into()))?;
-        self.push(Entry::Const(slot));
-        Ok(())
-    }
-
-    /// Pops the top entry and returns the slot its value is in.
-    fn pop(&mut self) -> TResult<Slot> {
-        if self.stack.len() <= self.ctrl.last().map_or(0, |c| c.height as usize) {
-            return err("operand stack underflow");
-        }
-        let slot = self.entry_slot(self.stack.len() - 1);
-        if let Some(Entry::Local(n)) = self.stack.pop() {
-            self.aliases[n as usize] -= 1;
-        }
-        Ok(slot)
-    }
-
-    /// Moves the entry at `height` into its canonical slot.
-    fn materialize(&mut self, height: usize) {
-        let e = self.stack[height];
-        if e == Entry::Temp {
-            return;
-        }
-        let src = self.entry_slot(height);
-        let dst = self.slot_of_height(height);
-        if let Entry::Local(n) = e {
-            self.aliases[n as usize] -= 1;
-        }
-        self.stack[height] = Entry::Temp;
-        self.emit(Instr::Copy { dst, src });
-    }
-
-    /// Materialises every entry from `from` to the top.
-    fn materialize_from(&mut self, from: usize) {
-        for h in from..self.stack.len() {
-            self.materialize(h);
-        }
-    }
-
-    /// Materialises every alias of local `n` (before `n` is overwritten).
-    fn materialize_local(&mut self, n: u32) {
-        if self.aliases[n as usize] == 0 {
-            return;
-        }
-        for h in 0..self.stack.len() {
-            if self.stack[h] == Entry::Local(n) {
-                self.materialize(h);
-            }
-        }
-    }
-
-    /// Materialises every alias of any local (at control-flow boundaries).
-    fn materialize_all_locals(&mut self) {
-        for h in 0..self.stack.len() {
-            if matches!(self.stack[h], Entry::Local(_)) {
-                self.materialize(h);
-            }
-        }
-    }
-
-    /// If the last instruction produced the top temporary, redirects it to `dst` and pops it.
-    fn try_redirect_top(&mut self, dst: Slot) -> bool {
-        let Some(at) = self.last_result else {
-            return false;
-        };
-        if at + 1 != self.code.len() || self.stack.last() != Some(&Entry::Temp) {
-            return false;
-        }
-        let top = self.slot_of_height(self.stack.len() - 1);
-        match self.code[at].dst_mut() {
-            Some(d) if *d == top => *d = dst,
-            _ => return false,
-        }
-        self.stack.pop();
-        self.last_result = None;
-        true
-    }
-
-    fn local_set(&mut self, n: u32, tee: bool) -> TResult {
-        if n >= self.num_locals {
-            return err("local index out of range");
-        }
-        if self.stack.last() == Some(&Entry::Local(n)) {
-            if !tee {
-                self.pop()?;
-            }
-            return Ok(());
-        }
-        // The top value itself is not an alias of `n`, so it survives the materialisation.
-        self.materialize_local(n);
-        if self.try_redirect_top(n) {
-            if tee {
-                self.push(Entry::Local(n));
-            }
-            return Ok(());
-        }
-        let src = self.pop()?;
-        self.emit(Instr::Copy { dst: n, src });
-        if tee {
-            self.push(Entry::Local(n));
-        }
-        Ok(())
-    }
-
-    fn unary(&mut self, make: impl FnOnce(Slot, Slot) -> Instr) -> TResult {
-        let src = self.pop()?;
-        let dst = self.push_temp();
-        self.emit_result(make(dst, src));
-        Ok(())
-    }
-
-    fn binary(&mut self, make: impl FnOnce(Slot, Slot, Slot) -> Instr) -> TResult {
-        let rhs_const = match self.stack.last() {
-            Some(&Entry::Const(s)) => Some(self.consts[(s - self.num_locals) as usize]),
-            _ => None,
-        };
-        let rhs = self.pop()?;
-        let lhs = self.pop()?;
-        let dst = self.push_temp();
-        let mut instr = make(dst, lhs, rhs);
-        // A constant right operand that fits in 32 bits (sign-extended) goes in the instruction.
-        if let Some(bits) = rhs_const
-            && (bits >> 32 == 0 && !Self::is_64bit_op(&instr) || bits as i64 == bits as i32 as i64)
-            && let Some(with_imm) = instr.with_imm_rhs(bits as u32)
-        {
-            instr = with_imm;
-        }
-        self.emit_result(instr);
-        Ok(())
-    }
-
-    /// Whether a binary operation works on 64-bit integers (its immediate is sign-extended).
-    fn is_64bit_op(instr: &Instr) -> bool {
-        instr.name().starts_with("I64")
-    }
-
-    fn load(
-        &mut self,
-        memarg: &wasmparser::MemArg,
-        make: impl FnOnce(Slot, Slot, u32) -> Instr,
-    ) -> TResult {
-        let offset = u32::try_from(memarg.offset).or(err("memory offset too large"))?;
-        let addr = self.pop()?;
-        let dst = self.push_temp();
-        self.emit_result(make(dst, addr, offset));
-        Ok(())
-    }
-
-    fn store(
-        &mut self,
-        memarg: &wasmparser::MemArg,
-        make: impl FnOnce(Slot, Slot, u32) -> Instr,
-    ) -> TResult {
-        let offset = u32::try_from(memarg.offset).or(err("memory offset too large"))?;
-        let value = self.pop()?;
-        let addr = self.pop()?;
-        self.emit(make(addr, value, offset));
-        Ok(())
-    }
-
-    /// Pops three operands and emits a bulk operation followed by its extra operands.
-    fn bulk(
-        &mut self,
-        make: impl FnOnce(Slot, Slot, Slot) -> Instr,
-        ext: Option<(u32, u32)>,
-    ) -> TResult {
-        let len = self.pop()?;
-        let src = self.pop()?;
-        let dst = self.pop()?;
-        self.emit(make(dst, src, len));
-        if let Some((a, b)) = ext {
-            self.emit(Instr::Ext { a, b });
-        }
-        Ok(())
-    }
-
     fn global_type(&self, g: u32) -> TResult<ValType> {
         match self.info.globals.get(g as usize) {
-            Some(t) if t.content == ValType::V128 => Err(Abort::Unsupported),
             Some(t) => Ok(t.content),
             None => err("global index out of range"),
         }
@@ -467,20 +326,32 @@ impl<'a> Translator<'a> {
                 if local_index >= self.num_locals {
                     return err("local index out of range");
                 }
-                self.push(Entry::Local(local_index));
+                self.push_local(local_index);
             }
             O::LocalSet { local_index } => self.local_set(local_index, false)?,
             O::LocalTee { local_index } => self.local_set(local_index, true)?,
+            O::GlobalGet { global_index } if self.global_type(global_index)? == ValType::V128 => {
+                let dst = self.push_temp_of(true);
+                self.emit(Instr::GlobalGetV128 {
+                    dst,
+                    global: global_index,
+                });
+            }
             O::GlobalGet { global_index } => {
-                self.global_type(global_index)?;
                 let dst = self.push_temp();
                 self.emit_result(Instr::GlobalGet {
                     dst,
                     global: global_index,
                 });
             }
+            O::GlobalSet { global_index } if self.global_type(global_index)? == ValType::V128 => {
+                let src = self.pop()?;
+                self.emit(Instr::GlobalSetV128 {
+                    src,
+                    global: global_index,
+                });
+            }
             O::GlobalSet { global_index } => {
-                self.global_type(global_index)?;
                 let src = self.pop()?;
                 self.emit(Instr::GlobalSet {
                     src,
@@ -585,7 +456,7 @@ impl<'a> Translator<'a> {
                 type_index,
                 table_index,
             } => self.op_call_indirect(type_index, table_index)?,
-            _ => return Err(Abort::Unsupported),
+            op => self.translate_simd(op)?,
         }
         Ok(())
     }
@@ -595,9 +466,14 @@ impl<'a> Translator<'a> {
         let alt = self.pop()?;
         let h = self.stack.len() - 1;
         self.materialize(h);
+        let wide = self.is_wide_at(h);
         let dst = self.pop()?;
-        self.push(Entry::Temp);
-        self.emit(Instr::Select { dst, alt, cond });
+        self.push(Entry::Temp, wide);
+        if wide {
+            self.emit(Instr::SelectV128 { dst, alt, cond });
+        } else {
+            self.emit(Instr::Select { dst, alt, cond });
+        }
         Ok(())
     }
 }

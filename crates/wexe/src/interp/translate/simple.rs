@@ -1,10 +1,12 @@
 //! The operators whose bytecode is one generated instruction: numeric operators, loads and
-//! stores, expanded from the op list in `ops.rs`.
+//! stores (scalar and SIMD), expanded from the op list in `ops.rs`. A SIMD operation's result
+//! is a v128 when its type is 16 bytes.
 
 use wasmparser::Operator;
 
-use super::{TResult, Translator};
-use crate::interp::ops::{Instr, for_each_op};
+use super::{Entry, TResult, Translator, err};
+use crate::interp::ops::{Instr, Slot, for_each_op};
+use crate::interp::simd::lanes::*;
 
 macro_rules! translate_simple {
     (()
@@ -17,6 +19,14 @@ macro_rules! translate_simple {
         store { $($st:ident: $si:ident => $sm:ident;)* }
         produce { $($pr:ident { $($pf:ident: $pt:ty),* };)* }
         special { $($sp:ident { $($sf:ident: $stt:ty),* };)* }
+        simd_unary { $($vu:ident: $vui:ident -> $vuo:ident = $vuf:expr;)* }
+        simd_binary { $($vb:ident: $vba:ident, $vbb:ident -> $vbo:ident = $vbf:expr;)* }
+        simd_load { $($vl:ident: $vlm:ident -> $vlo:ident = $vlf:expr;)* }
+        simd_extract { $($vx:ident: $vxi:ident -> $vxo:ident = $vxf:expr;)* }
+        simd_replace { $($vr:ident: $vri:ident, $vrx:ident = $vrf:expr;)* }
+        simd_load_lane { $($vll:ident: $vllt:ident;)* }
+        simd_store_lane { $($vsl:ident: $vslt:ident;)* }
+        simd_special { $($vs:ident { $($vsf:ident: $vst:ty),* };)* }
     ) => {
         impl Translator<'_> {
             /// Translates an operator listed in the op list; `false` for any other operator.
@@ -32,6 +42,27 @@ macro_rules! translate_simple {
                     $(Operator::$st { memarg } => {
                         self.store(memarg, |addr, value, offset| Instr::$st { addr, value, offset })?
                     })*
+                    $(Operator::$vu => {
+                        self.unary_to(size_of::<$vuo>() == 16, |dst, src| Instr::$vu { dst, src })?
+                    })*
+                    $(Operator::$vb => self.binary_to(size_of::<$vbo>() == 16, |dst, lhs, rhs| {
+                        Instr::$vb { dst, lhs, rhs }
+                    })?,)*
+                    $(Operator::$vl { memarg } => {
+                        self.load_v128(memarg, |dst, addr, offset| Instr::$vl { dst, addr, offset })?
+                    })*
+                    $(Operator::$vx { lane } => self.unary_to(size_of::<$vxo>() == 16, |dst, src| {
+                        Instr::$vx { lane: *lane, dst, src }
+                    })?,)*
+                    $(Operator::$vr { lane } => self.binary_to(true, |dst, src, value| {
+                        Instr::$vr { lane: *lane, dst, src, value }
+                    })?,)*
+                    $(Operator::$vll { memarg, lane } => self.load_lane(memarg, |dst, src, addr| {
+                        Instr::$vll { lane: *lane, dst, src, addr }
+                    })?,)*
+                    $(Operator::$vsl { memarg, lane } => self.store(memarg, |addr, value, offset| {
+                        Instr::$vsl { lane: *lane, addr, value, offset }
+                    })?,)*
                     _ => return Ok(false),
                 }
                 Ok(true)
@@ -41,3 +72,78 @@ macro_rules! translate_simple {
 }
 
 for_each_op!(translate_simple!());
+
+/// The shapes of the generated translations.
+impl Translator<'_> {
+    pub(super) fn unary(&mut self, make: impl FnOnce(Slot, Slot) -> Instr) -> TResult {
+        let src = self.pop()?;
+        let dst = self.push_temp();
+        self.emit_result(make(dst, src));
+        Ok(())
+    }
+
+    pub(super) fn binary(&mut self, make: impl FnOnce(Slot, Slot, Slot) -> Instr) -> TResult {
+        let rhs_const = match self.stack.last() {
+            Some(&Entry::Const(s)) => Some(self.consts[(s - self.num_local_cells) as usize]),
+            _ => None,
+        };
+        let rhs = self.pop()?;
+        let lhs = self.pop()?;
+        let dst = self.push_temp();
+        let mut instr = make(dst, lhs, rhs);
+        // A constant right operand that fits in 32 bits (sign-extended) goes in the instruction.
+        if let Some(bits) = rhs_const
+            && (bits >> 32 == 0 && !Self::is_64bit_op(&instr) || bits as i64 == bits as i32 as i64)
+            && let Some(with_imm) = instr.with_imm_rhs(bits as u32)
+        {
+            instr = with_imm;
+        }
+        self.emit_result(instr);
+        Ok(())
+    }
+
+    /// Whether a binary operation works on 64-bit integers (its immediate is sign-extended).
+    pub(super) fn is_64bit_op(instr: &Instr) -> bool {
+        instr.name().starts_with("I64")
+    }
+
+    pub(super) fn load(
+        &mut self,
+        memarg: &wasmparser::MemArg,
+        make: impl FnOnce(Slot, Slot, u32) -> Instr,
+    ) -> TResult {
+        let offset = u32::try_from(memarg.offset).or(err("memory offset too large"))?;
+        let addr = self.pop()?;
+        let dst = self.push_temp();
+        self.emit_result(make(dst, addr, offset));
+        Ok(())
+    }
+
+    pub(super) fn store(
+        &mut self,
+        memarg: &wasmparser::MemArg,
+        make: impl FnOnce(Slot, Slot, u32) -> Instr,
+    ) -> TResult {
+        let offset = u32::try_from(memarg.offset).or(err("memory offset too large"))?;
+        let value = self.pop()?;
+        let addr = self.pop()?;
+        self.emit(make(addr, value, offset));
+        Ok(())
+    }
+
+    /// Pops three operands and emits a bulk operation followed by its extra operands.
+    pub(super) fn bulk(
+        &mut self,
+        make: impl FnOnce(Slot, Slot, Slot) -> Instr,
+        ext: Option<(u32, u32)>,
+    ) -> TResult {
+        let len = self.pop()?;
+        let src = self.pop()?;
+        let dst = self.pop()?;
+        self.emit(make(dst, src, len));
+        if let Some((a, b)) = ext {
+            self.emit(Instr::Ext { a, b });
+        }
+        Ok(())
+    }
+}
