@@ -144,6 +144,13 @@ handlers! {
         next!(ip.add(2), fp, cx, mem, len)
     }
 
+    fn I32x4Shuffle(ip, fp, cx, mem, len) {
+        decode!(ip, I32x4Shuffle { dst, lhs, rhs });
+        decode!(ip.add(1), Ext { a: lanes, b: _ });
+        wr(fp, dst, shuffle32(rd(fp, lhs), rd(fp, rhs), lanes));
+        next!(ip.add(2), fp, cx, mem, len)
+    }
+
     fn V128Bitselect(ip, fp, cx, mem, len) {
         decode!(ip, V128Bitselect { dst, lhs, rhs });
         decode!(ip.add(1), Ext { a: mask, b: _ });

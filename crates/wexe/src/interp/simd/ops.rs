@@ -270,6 +270,9 @@ macro_rules! for_each_simd_op {
             V128Store { addr: Slot, value: Slot, offset: u32 };
             // Followed by `Ext { a: mask }`, the slot of the 16 lane indices (a constant).
             I8x16Shuffle { dst: Slot, lhs: Slot, rhs: Slot };
+            // A shuffle that moves whole 32-bit lanes (the common case); followed by
+            // `Ext { a: lanes }`, byte `i` of `lanes` the lane (0..8 of `lhs` then `rhs`) of `i`.
+            I32x4Shuffle { dst: Slot, lhs: Slot, rhs: Slot };
             // Followed by `Ext { a: mask }`: bits of `lhs` where `mask` is set, else of `rhs`.
             V128Bitselect { dst: Slot, lhs: Slot, rhs: Slot };
         }

@@ -18,6 +18,10 @@ impl Translator<'_> {
                 self.push(Entry::Const(slot), true);
             }
             O::I8x16Shuffle { lanes } => {
+                if let Some(lanes) = crate::interp::simd::int::lanes32(lanes) {
+                    let make = |dst, lhs, rhs| Instr::I32x4Shuffle { dst, lhs, rhs };
+                    return self.three_operands(make, lanes);
+                }
                 let mask = self.v128_slot(u128::from_le_bytes(lanes))?;
                 self.three_operands(|dst, lhs, rhs| Instr::I8x16Shuffle { dst, lhs, rhs }, mask)?;
             }
