@@ -40,7 +40,7 @@ pub(crate) fn lanes32(mask: [u8; 16]) -> Option<u32> {
     let mut lanes = [0u8; 4];
     for (i, lane) in lanes.iter_mut().enumerate() {
         let first = mask[4 * i];
-        let whole = first % 4 == 0 && (1..4).all(|k| mask[4 * i + k] == first + k as u8);
+        let whole = first.is_multiple_of(4) && (1..4).all(|k| mask[4 * i + k] == first + k as u8);
         if !whole || first >= 32 {
             return None;
         }
