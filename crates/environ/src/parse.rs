@@ -97,6 +97,20 @@ fn const_expr(e: &wasmparser::ConstExpr<'_>) -> Result<ConstExpr, ParseError> {
 
 /// Validates `bytes` with `features` and decodes it into a [`ModuleInfo`].
 pub fn parse_module(bytes: &[u8], features: WasmFeatures) -> Result<ModuleInfo, ParseError> {
+    parse(bytes, features, true)
+}
+
+/// Decodes `bytes` whose function bodies were validated when they were compiled (the wasm kept
+/// inside a compiled module, whose machine code is trusted anyway): the module's structure is
+/// validated, its function bodies are not — most of the work for a large module.
+pub fn parse_compiled_module(
+    bytes: &[u8],
+    features: WasmFeatures,
+) -> Result<ModuleInfo, ParseError> {
+    parse(bytes, features, false)
+}
+
+fn parse(bytes: &[u8], features: WasmFeatures, bodies: bool) -> Result<ModuleInfo, ParseError> {
     let mut validator = Validator::new_with_features(features);
     let mut info = ModuleInfo::default();
     let mut allocs = FuncValidatorAllocations::default();
@@ -105,9 +119,11 @@ pub fn parse_module(bytes: &[u8], features: WasmFeatures) -> Result<ModuleInfo, 
     for payload in parser.parse_all(bytes) {
         let payload = payload?;
         if let ValidPayload::Func(func, body) = validator.payload(&payload)? {
-            let mut v = func.into_validator(allocs);
-            v.validate(&body)?;
-            allocs = v.into_allocations();
+            if bodies {
+                let mut v = func.into_validator(allocs);
+                v.validate(&body)?;
+                allocs = v.into_allocations();
+            }
             info.bodies.push(FuncBody {
                 range: {
                     let r = body.range();

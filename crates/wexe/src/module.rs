@@ -107,10 +107,16 @@ impl Module {
         Module::build(engine, bytes, None)
     }
 
-    /// A module from validated bytes, compiled now unless `jit` already holds its code.
+    /// A module from `bytes`, compiled now unless `jit` or the JIT's on-disk cache already
+    /// holds its code (then the function bodies were validated when that code was compiled, and
+    /// are not validated again).
     fn build(engine: &Engine, bytes: &[u8], jit: Option<crate::jit::JitModule>) -> Result<Module> {
         let features = engine.config().wasm_features();
-        let info = wexe_environ::parse_module(bytes, features)?;
+        let jit = jit.or_else(|| crate::jit::cached(engine, bytes));
+        let info = match jit {
+            Some(_) => wexe_environ::parse_compiled_module(bytes, features)?,
+            None => wexe_environ::parse_module(bytes, features)?,
+        };
         let type_ids: Vec<u32> = info.types.iter().map(|t| engine.type_id(t)).collect();
         let compiled = (0..info.bodies.len()).map(|_| OnceLock::new()).collect();
         let jit = match jit {

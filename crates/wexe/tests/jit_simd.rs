@@ -324,3 +324,39 @@ fn unaligned_simd_loads_feed_arithmetic() {
     let r = gsum.call(&mut store, i32x4([1, 2, 3, 4])).unwrap();
     assert_eq!(lanes_i32x4(r), [11, 22, 33, 44]);
 }
+
+/// Code found in the on-disk cache is reused without validating the function bodies again, so
+/// an engine without SIMD must not find the code an engine with SIMD cached: it validates the
+/// module itself, and refuses it.
+#[test]
+fn cached_simd_code_is_not_reused_by_an_engine_without_simd() {
+    let dir = std::env::temp_dir().join(format!("wexe-simd-cache-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let wat = r#"(module (func (export "f") (param i32) (result i32)
+      (local v128)
+      (local.set 1 (i32x4.splat (local.get 0)))
+      (i32x4.extract_lane 2 (i32x4.add (local.get 1) (local.get 1)))))"#;
+    let bytes = wat::parse_str(wat).unwrap();
+    let cached_engine = |simd: bool| {
+        let mut config = Config::new();
+        config
+            .tier(Tier::Jit)
+            .wasm_simd(simd)
+            .cache_dir(Some(dir.clone()));
+        Engine::new(&config).unwrap()
+    };
+    let run = |engine: &Engine| -> wexe::Result<i32> {
+        let module = Module::new(engine, &bytes)?;
+        let mut store = Store::new(engine, ());
+        let instance = wexe::Instance::new(&mut store, &module, &[])?;
+        let f = instance.get_typed_func::<i32, i32>(&mut store, "f")?;
+        f.call(&mut store, 21)
+    };
+    // Compiled and cached, then found in the cache.
+    assert_eq!(run(&cached_engine(true)).unwrap(), 42);
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
+    assert_eq!(run(&cached_engine(true)).unwrap(), 42);
+    let err = run(&cached_engine(false)).unwrap_err();
+    assert!(format!("{err:#}").contains("SIMD"), "{err:#}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -3,7 +3,9 @@
 //! fingerprint, the module's wasm bytes, the encoded machine code, and a SHA-256 of all of it.
 //! Code is only reused when the digest checks (a corrupt or truncated file is recompiled, never
 //! run) and the fingerprint and the wasm bytes are exactly equal, so a hash collision in a cache
-//! file's name cannot run the wrong code either.
+//! file's name cannot run the wrong code either. Entries are written only for bytes that
+//! validated with the features in the fingerprint, which is why a hit skips validating the
+//! function bodies again.
 
 use std::hash::{Hash, Hasher};
 
@@ -60,32 +62,44 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<(&[u8], &[u8], CompiledModule), Str
     Ok((print, wasm, CompiledModule::from_bytes(rest)?))
 }
 
-/// Compiles a module, reusing and filling the cache in `dir` when there is one.
-pub(crate) fn compile_cached(
+/// Where the cache keeps the code for `wasm` compiled with fingerprint `print`.
+fn entry_path(dir: &std::path::Path, print: &str, wasm: &[u8]) -> std::path::PathBuf {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (print, wasm).hash(&mut h);
+    dir.join(format!("{:016x}.wexe", h.finish()))
+}
+
+/// The cached code for `wasm`, when the cache holds an intact entry for exactly these bytes and
+/// this compiler. Entries are only written for bytes that validated, so a hit needs no
+/// validation of the function bodies.
+pub(crate) fn lookup(config: &crate::Config, wasm: &[u8]) -> Option<JitModule> {
+    let dir = config.cache_dir.as_deref()?;
+    let print = fingerprint(config).ok()?;
+    let bytes = std::fs::read(entry_path(dir, &print, wasm)).ok()?;
+    let (p, w, compiled) = decode(&bytes).ok()?;
+    if p != print.as_bytes() || w != wasm {
+        return None;
+    }
+    load(compiled).ok()
+}
+
+/// Compiles a validated module, and fills the cache when there is one (after a [`lookup`]
+/// missed).
+pub(crate) fn compile_and_store(
     config: &crate::Config,
     info: &ModuleInfo,
     wasm: &[u8],
 ) -> Result<JitModule, String> {
-    let Some(dir) = config.cache_dir.as_deref() else {
-        return load(compile_raw(config, info, wasm)?);
-    };
-    let print = fingerprint(config)?;
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    (&print, wasm).hash(&mut h);
-    let path = dir.join(format!("{:016x}.wexe", h.finish()));
-    if let Ok(bytes) = std::fs::read(&path)
-        && let Ok((p, w, compiled)) = decode(&bytes)
-        && p == print.as_bytes()
-        && w == wasm
-    {
-        return load(compiled);
-    }
     let compiled = compile_raw(config, info, wasm)?;
-    // The cache is best effort: a failure to write it is not an error.
-    let _ = std::fs::create_dir_all(dir);
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    if std::fs::write(&tmp, encode(&print, wasm, &compiled)).is_ok() {
-        let _ = std::fs::rename(&tmp, &path);
+    if let Some(dir) = config.cache_dir.as_deref() {
+        let print = fingerprint(config)?;
+        let path = entry_path(dir, &print, wasm);
+        // The cache is best effort: a failure to write it is not an error.
+        let _ = std::fs::create_dir_all(dir);
+        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+        if std::fs::write(&tmp, encode(&print, wasm, &compiled)).is_ok() {
+            let _ = std::fs::rename(&tmp, &path);
+        }
     }
     load(compiled)
 }

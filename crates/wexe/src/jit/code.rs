@@ -54,14 +54,19 @@ pub(crate) fn compile_raw(
     compiler()?.compile_module(&input)
 }
 
-/// What compiled code depends on besides the module: the compiler and how memories are made.
+/// What compiled code depends on besides the module: the compiler, how memories are made, the
+/// limits compiled in and the wasm features the module was validated with.
 pub(crate) fn fingerprint(config: &crate::Config) -> Result<String, String> {
     let guarded = crate::vm::LinearMemory::guarded();
     Ok(format!(
-        "{} guarded={guarded} fuel={} interruptible={}",
+        "{} guarded={guarded} fuel={} interruptible={} simd={} multi_memory={}",
         compiler()?.fingerprint(),
         config.consume_fuel,
-        config.interruptible
+        config.interruptible,
+        // The wasm features are part of it because code found by fingerprint is reused without
+        // validating the function bodies again.
+        config.simd,
+        config.multi_memory
     ))
 }
 

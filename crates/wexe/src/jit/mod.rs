@@ -26,9 +26,18 @@ pub(crate) fn compile_for(
     if engine.config().tier != crate::Tier::Jit {
         return Ok(None);
     }
-    cache::compile_cached(engine.config(), info, bytes)
+    cache::compile_and_store(engine.config(), info, bytes)
         .map(Some)
         .map_err(|e| anyhow::anyhow!("compilation failed: {e}"))
+}
+
+/// The code for `bytes` from the on-disk cache, when `engine` runs the JIT tier with a cache
+/// that holds it (then `bytes` validated when they were compiled).
+pub(crate) fn cached(engine: &crate::Engine, bytes: &[u8]) -> Option<JitModule> {
+    if engine.config().tier != crate::Tier::Jit {
+        return None;
+    }
+    cache::lookup(engine.config(), bytes)
 }
 
 /// The compiled form of a module's bytes, for `Module::serialize`.
