@@ -73,6 +73,7 @@ mod module;
 mod store;
 mod trap;
 mod typed;
+mod v128;
 mod values;
 mod vm;
 
@@ -86,6 +87,7 @@ pub use module::{ExportType, ImportType, Module};
 pub use store::{AsContext, AsContextMut, InterruptHandle, Store, StoreContext, StoreContextMut};
 pub use trap::{FrameInfo, Trap, WasmBacktrace};
 pub use typed::{TypedFunc, WasmParams, WasmResults, WasmRet, WasmTy};
+pub use v128::V128;
 pub use values::{ExternRef, Val};
 pub use wexe_environ::{
     EntityType as ExternType, FuncType, GlobalType, MemoryType, Mutability, TableType, ValType,

@@ -8,6 +8,7 @@ use wexe_environ::ValType;
 
 use crate::func::Func;
 use crate::store::AsContextMut;
+use crate::v128::V128;
 use crate::values::{ExternRef, Val};
 
 /// A Rust type that is one WebAssembly value.
@@ -38,6 +39,7 @@ wasm_ty! {
     f32 => F32, |x| Val::F32(x.to_bits()), Val::F32(x) => f32::from_bits(x);
     f64 => F64, |x| Val::F64(x.to_bits()), Val::F64(x) => f64::from_bits(x);
     u128 => V128, Val::V128, Val::V128(x) => x;
+    V128 => V128, |x| Val::V128(x.as_u128()), Val::V128(x) => V128::new(x);
     Option<Func> => FuncRef, Val::FuncRef, Val::FuncRef(x) => x;
     Option<ExternRef> => ExternRef, Val::ExternRef, Val::ExternRef(x) => x;
 }

@@ -154,6 +154,12 @@ val_from! {
     u128 => V128;
 }
 
+impl From<crate::V128> for Val {
+    fn from(v: crate::V128) -> Val {
+        Val::V128(v.as_u128())
+    }
+}
+
 impl From<Func> for Val {
     fn from(f: Func) -> Val {
         Val::FuncRef(Some(f))

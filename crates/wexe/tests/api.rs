@@ -482,3 +482,35 @@ fn an_infinite_loop_is_interrupted_from_another_thread() {
         .unwrap();
     assert_eq!(count.call(&mut store, 10).unwrap(), 10);
 }
+
+/// `V128` through typed calls and a wrapped host function, in both tiers.
+#[test]
+fn v128_values_cross_typed_calls_and_host_functions_in_both_tiers() {
+    for tier in [wexe::Tier::Interp, wexe::Tier::Jit] {
+        let mut config = Config::new();
+        config.tier(tier);
+        let engine = Engine::new(&config).unwrap();
+        let mut linker = Linker::<()>::new(&engine);
+        linker
+            .func_wrap("host", "mul16", |a: wexe::V128, b: wexe::V128| {
+                let (a, b) = (a.to_i16x8(), b.to_i16x8());
+                wexe::V128::from_i16x8(std::array::from_fn(|i| a[i].wrapping_mul(b[i])))
+            })
+            .unwrap();
+        let wat = r#"(module
+          (import "host" "mul16" (func $mul16 (param v128 v128) (result v128)))
+          (func (export "f") (param v128 f64) (result v128 f64)
+            (call $mul16 (local.get 0) (i16x8.splat (i32.const 3)))
+            (f64x2.extract_lane 1 (f64x2.splat (local.get 1)))))"#;
+        let module = Module::new(&engine, wat).unwrap();
+        let mut store = Store::new(&engine, ());
+        let instance = linker.instantiate(&mut store, &module).unwrap();
+        let f = instance
+            .get_typed_func::<(wexe::V128, f64), (wexe::V128, f64)>(&mut store, "f")
+            .unwrap();
+        let input = wexe::V128::from_i16x8([1, -2, 3, 4, 5, 6, 7, i16::MAX]);
+        let (v, x) = f.call(&mut store, (input, 2.5)).unwrap();
+        assert_eq!(v.to_i16x8(), [3, -6, 9, 12, 15, 18, 21, 32765], "{tier:?}");
+        assert_eq!(x, 2.5, "{tier:?}");
+    }
+}
