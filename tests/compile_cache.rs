@@ -116,6 +116,10 @@ fn compiled_modules_run_and_bad_ones_are_refused() {
         .unwrap();
     other[at] = b'W';
     assert!(!refused(&other, &[]).is_empty());
+    // An older format of compiled module is named as such.
+    let mut older = good.clone();
+    older[7] = b'1';
+    assert!(refused(&older, &[]).contains("another version of wexe"));
     assert!(refused(&good, &["--tier", "interp"]).contains("JIT"));
     let out = wexe(&cache, &["compile", "/no/such/file.wasm"]);
     assert_eq!(out.status.code(), Some(1));

@@ -221,7 +221,7 @@ impl RunCommand {
 /// wexe for this machine), or a `.wasm`/`.wat` file.
 fn open_module(engine: &Engine, file: &Path) -> Result<Module> {
     let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
-    if bytes.starts_with(b"WEXEJIT1") {
+    if bytes.starts_with(b"WEXEJIT") {
         // SAFETY: `deserialize` checks the checksum, that this wexe build made the file for this
         // machine, and that the engine is of the JIT tier, before any of its code is loaded.
         return unsafe { Module::deserialize(engine, &bytes) }.with_context(|| {

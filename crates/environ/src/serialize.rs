@@ -1,5 +1,6 @@
-//! A plain binary encoding of [`CompiledModule`], for the on-disk cache and `.cwasm` files:
-//! little-endian `u32` counts and fields, `i64` addends, code as length-prefixed bytes.
+//! A compact binary encoding of [`CompiledModule`], for the on-disk cache and `.cwasm` files:
+//! LEB128 numbers (zigzag for signed ones), code as length-prefixed bytes, and trap sites and
+//! source ranges as differences from the previous entry.
 
 use crate::compiler::{CompiledFunction, CompiledModule, RelocKind, Relocation, TrapCode};
 
@@ -21,34 +22,50 @@ const TRAPS: [TrapCode; 14] = [
 ];
 const RELOCS: [RelocKind; 3] = [RelocKind::X86PcRel4, RelocKind::Abs8, RelocKind::Arm64Call];
 
-fn put(out: &mut Vec<u8>, v: u32) {
-    out.extend_from_slice(&v.to_le_bytes());
+/// Appends `v` as an unsigned LEB128 number.
+fn put(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push(v as u8 | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
 }
 
-fn index_of<T: PartialEq>(all: &[T], x: &T) -> u32 {
-    all.iter().position(|y| y == x).expect("listed") as u32
+/// Appends `v` zigzag-encoded (small magnitudes of either sign stay short).
+fn put_signed(out: &mut Vec<u8>, v: i64) {
+    put(out, ((v << 1) ^ (v >> 63)) as u64);
 }
 
+fn index_of<T: PartialEq>(all: &[T], x: &T) -> u64 {
+    all.iter().position(|y| y == x).expect("listed") as u64
+}
+
+/// One function. Trap sites and source ranges (most of the metadata) are sorted by code offset,
+/// so each is stored as the difference from the one before: one or two bytes instead of 12.
 fn put_func(out: &mut Vec<u8>, f: &CompiledFunction) {
-    put(out, f.code.len() as u32);
+    put(out, f.code.len() as u64);
     out.extend_from_slice(&f.code);
-    put(out, f.relocs.len() as u32);
+    put(out, f.relocs.len() as u64);
     for r in &f.relocs {
-        put(out, r.offset);
+        put(out, r.offset.into());
         put(out, index_of(&RELOCS, &r.kind));
-        put(out, r.target);
-        out.extend_from_slice(&r.addend.to_le_bytes());
+        put(out, r.target.into());
+        put_signed(out, r.addend);
     }
-    put(out, f.traps.len() as u32);
-    for (off, code) in &f.traps {
-        put(out, *off);
-        put(out, index_of(&TRAPS, code));
+    put(out, f.traps.len() as u64);
+    let mut at = 0u32;
+    for &(off, code) in &f.traps {
+        put(out, off.wrapping_sub(at).into());
+        put(out, index_of(&TRAPS, &code));
+        at = off;
     }
-    put(out, f.srclocs.len() as u32);
-    for &(a, b, c) in &f.srclocs {
-        put(out, a);
-        put(out, b);
-        put(out, c);
+    put(out, f.srclocs.len() as u64);
+    let (mut start_at, mut wasm_at) = (0u32, 0u32);
+    for &(start, end, wasm) in &f.srclocs {
+        put(out, start.wrapping_sub(start_at).into());
+        put(out, end.wrapping_sub(start).into());
+        put_signed(out, i64::from(wasm) - i64::from(wasm_at));
+        (start_at, wasm_at) = (start, wasm);
     }
 }
 
@@ -63,37 +80,71 @@ impl Reader<'_> {
         self.0 = b;
         Ok(a)
     }
-    fn u32(&mut self) -> Result<u32, String> {
-        Ok(u32::from_le_bytes(self.bytes(4)?.try_into().unwrap()))
+    fn var(&mut self) -> Result<u64, String> {
+        let mut v = 0u64;
+        for shift in (0..64).step_by(7) {
+            let [b, rest @ ..] = self.0 else {
+                return Err("truncated compiled module".into());
+            };
+            self.0 = rest;
+            v |= u64::from(b & 0x7f) << shift;
+            if b & 0x80 == 0 {
+                return Ok(v);
+            }
+        }
+        Err("bad number in compiled module".into())
     }
-    fn i64(&mut self) -> Result<i64, String> {
-        Ok(i64::from_le_bytes(self.bytes(8)?.try_into().unwrap()))
+    fn u32(&mut self) -> Result<u32, String> {
+        u32::try_from(self.var()?).map_err(|_| "bad number in compiled module".into())
+    }
+    fn signed(&mut self) -> Result<i64, String> {
+        let v = self.var()?;
+        Ok((v >> 1) as i64 ^ -((v & 1) as i64))
+    }
+    /// A count of items that each take at least one byte (so a corrupt count cannot make us
+    /// reserve more than the input could hold).
+    fn count(&mut self) -> Result<usize, String> {
+        let n = self.u32()? as usize;
+        if n > self.0.len() {
+            return Err("truncated compiled module".into());
+        }
+        Ok(n)
     }
     fn pick<T: Copy>(&mut self, all: &[T]) -> Result<T, String> {
-        let i = self.u32()? as usize;
-        all.get(i)
-            .copied()
+        let i = self.var()?;
+        usize::try_from(i)
+            .ok()
+            .and_then(|i| all.get(i).copied())
             .ok_or_else(|| "bad tag in compiled module".into())
     }
     fn func(&mut self) -> Result<CompiledFunction, String> {
-        let n = self.u32()? as usize;
+        let n = self.count()?;
         let code = self.bytes(n)?.to_vec();
-        let mut relocs = Vec::new();
-        for _ in 0..self.u32()? {
+        let n = self.count()?;
+        let mut relocs = Vec::with_capacity(n);
+        for _ in 0..n {
             relocs.push(Relocation {
                 offset: self.u32()?,
                 kind: self.pick(&RELOCS)?,
                 target: self.u32()?,
-                addend: self.i64()?,
+                addend: self.signed()?,
             });
         }
-        let mut traps = Vec::new();
-        for _ in 0..self.u32()? {
-            traps.push((self.u32()?, self.pick(&TRAPS)?));
+        let n = self.count()?;
+        let mut traps = Vec::with_capacity(n);
+        let mut at = 0u32;
+        for _ in 0..n {
+            at = at.wrapping_add(self.u32()?);
+            traps.push((at, self.pick(&TRAPS)?));
         }
-        let mut srclocs = Vec::new();
-        for _ in 0..self.u32()? {
-            srclocs.push((self.u32()?, self.u32()?, self.u32()?));
+        let n = self.count()?;
+        let mut srclocs = Vec::with_capacity(n);
+        let (mut start, mut wasm) = (0u32, 0u32);
+        for _ in 0..n {
+            start = start.wrapping_add(self.u32()?);
+            let end = start.wrapping_add(self.u32()?);
+            wasm = (i64::from(wasm) + self.signed()?) as u32;
+            srclocs.push((start, end, wasm));
         }
         Ok(CompiledFunction {
             code,
@@ -103,7 +154,7 @@ impl Reader<'_> {
         })
     }
     fn funcs(&mut self) -> Result<Vec<CompiledFunction>, String> {
-        (0..self.u32()?).map(|_| self.func()).collect()
+        (0..self.count()?).map(|_| self.func()).collect()
     }
 }
 
@@ -112,7 +163,7 @@ impl CompiledModule {
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::new();
         for list in [&self.funcs, &self.array_entries, &self.host_adapters] {
-            put(&mut out, list.len() as u32);
+            put(&mut out, list.len() as u64);
             for f in list {
                 put_func(&mut out, f);
             }
@@ -139,6 +190,14 @@ impl CompiledModule {
 mod tests {
     use super::*;
 
+    fn f_traps() -> Vec<(u32, TrapCode)> {
+        vec![(2, TrapCode::Libcall), (300, TrapCode::Interrupt)]
+    }
+
+    fn f_srclocs() -> Vec<(u32, u32, u32)> {
+        vec![(0, 3, 77), (3, 9, 70), (9, 200_000, u32::MAX), (9, 9, 0)]
+    }
+
     #[test]
     fn compiled_modules_round_trip() {
         let f = CompiledFunction {
@@ -149,8 +208,8 @@ mod tests {
                 target: 2,
                 addend: -4,
             }],
-            traps: vec![(2, TrapCode::Libcall)],
-            srclocs: vec![(0, 3, 77)],
+            traps: f_traps(),
+            srclocs: f_srclocs(),
         };
         let m = CompiledModule {
             funcs: vec![f.clone(), f.clone()],
@@ -160,8 +219,17 @@ mod tests {
         let back = CompiledModule::from_bytes(&m.to_bytes()).unwrap();
         assert_eq!(back.funcs.len(), 2);
         assert_eq!(back.funcs[1].relocs[0].addend, -4);
-        assert_eq!(back.array_entries[0].traps, [(2, TrapCode::Libcall)]);
-        assert_eq!(back.array_entries[0].srclocs, [(0, 3, 77)]);
-        assert!(CompiledModule::from_bytes(&m.to_bytes()[..5]).is_err());
+        assert_eq!(back.array_entries[0].traps, f_traps());
+        assert_eq!(back.array_entries[0].srclocs, f_srclocs());
+        assert_eq!(back.funcs[0].code, [1, 2, 3]);
+        let bytes = m.to_bytes();
+        for cut in 0..bytes.len() {
+            assert!(
+                CompiledModule::from_bytes(&bytes[..cut]).is_err(),
+                "cut at {cut}"
+            );
+        }
+        // A count larger than the input is refused, not allocated.
+        assert!(CompiledModule::from_bytes(&[0xff, 0xff, 0xff, 0xff, 0x0f]).is_err());
     }
 }

@@ -15,7 +15,8 @@ use wexe_environ::{CompiledModule, ModuleInfo};
 
 use super::code::{JitModule, compile_raw, fingerprint, load};
 
-const MAGIC: &[u8; 8] = b"WEXEJIT1";
+/// The first bytes of every compiled module; the last digit is the version of the format.
+const MAGIC: &[u8; 8] = b"WEXEJIT2";
 
 /// The file contents for a compiled module.
 pub(crate) fn encode(print: &str, wasm: &[u8], compiled: &CompiledModule) -> Vec<u8> {
@@ -46,6 +47,9 @@ fn take<'a>(rest: &mut &'a [u8]) -> Result<&'a [u8], String> {
 /// Splits file contents into the fingerprint, the wasm bytes and the compiled code.
 pub(crate) fn decode(bytes: &[u8]) -> Result<(&[u8], &[u8], CompiledModule), String> {
     if !bytes.starts_with(MAGIC) {
+        if bytes.starts_with(&MAGIC[..7]) {
+            return Err("the module was compiled by another version of wexe".into());
+        }
         return Err("not a compiled wexe module".into());
     }
     let body_len = bytes
