@@ -65,3 +65,51 @@ fn wast_scripts_run_in_the_jit() {
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(text.contains("3 passed, 0 failed"), "{text}");
 }
+
+/// `--profile perfmap` writes /tmp/perf-PID.map naming each compiled function (what `perf
+/// report` reads); the interpreter has no code to name, so it is refused there.
+#[test]
+fn profile_perfmap_names_the_compiled_functions() {
+    let dir = scratch("perfmap");
+    let file = dir.join("demo.wat");
+    std::fs::write(&file, DEMO).unwrap();
+    let file = file.to_str().unwrap();
+    let args = [
+        "run",
+        "--tier",
+        "jit",
+        "--no-cache",
+        "--profile",
+        "perfmap",
+        "--invoke",
+        "main",
+        file,
+        "5",
+    ];
+    let child = Command::new(env!("CARGO_BIN_EXE_wexe"))
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let map = format!("/tmp/perf-{}.map", child.id());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "20\n");
+    let text = std::fs::read_to_string(&map).expect("the map was written");
+    let _ = std::fs::remove_file(&map);
+    let names: Vec<&str> = text
+        .lines()
+        .map(|l| {
+            let mut parts = l.splitn(3, ' ');
+            let start = u64::from_str_radix(parts.next().unwrap(), 16).unwrap();
+            let size = u64::from_str_radix(parts.next().unwrap(), 16).unwrap();
+            assert!(start > 0 && size > 0, "{l}");
+            parts.next().unwrap()
+        })
+        .collect();
+    for f in ["divide", "main", "rec"] {
+        assert!(names.contains(&f), "{f} in {text}");
+    }
+    let out = wexe(&["run", "--tier", "interp", "--profile", "perfmap", file]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("JIT tier"));
+}

@@ -11,7 +11,7 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Context, Result, anyhow, bail};
 use clap::Args;
 use wexe::{Engine, Func, Linker, Module, Store, Val};
 
@@ -78,9 +78,14 @@ pub struct RunCommand {
     #[arg(long)]
     no_cache: bool,
 
+    /// Help a profiler: `perfmap` writes /tmp/perf-PID.map, so that `perf record` and
+    /// `perf report` name the compiled wasm functions (JIT tier)
+    #[arg(long, value_name = "PROFILER")]
+    profile: Option<Profiler>,
+
     /// Call the exported function NAME instead of `_start`: ARGS become its parameters
-    /// (integers in decimal or 0x hex, floats in decimal, inf or nan) and its results are
-    /// printed one per line
+    /// (integers in decimal or 0x hex, floats in decimal, inf or nan, v128 as 0x hex or lane by
+    /// lane like i32x4:1,2,3,4) and its results are printed one per line
     #[arg(long, value_name = "NAME")]
     invoke: Option<String>,
 
@@ -92,6 +97,13 @@ pub struct RunCommand {
     /// The module, then the program's arguments; everything after FILE belongs to the program
     #[arg(value_names = ["FILE", "ARGS"], required = true, trailing_var_arg = true)]
     module_and_args: Vec<OsString>,
+}
+
+/// The profilers `--profile` helps.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum Profiler {
+    /// Linux perf's map of JIT code, /tmp/perf-PID.map
+    Perfmap,
 }
 
 /// The host state of a running program: WASI's context (arguments, environment, preopened
@@ -113,6 +125,12 @@ impl RunCommand {
         };
         let mut config = self.tier.config_cached(!self.no_cache);
         super::limits::configure(&mut config, &limits);
+        if let Some(Profiler::Perfmap) = self.profile {
+            if !matches!(self.tier, super::TierArg::Jit) {
+                bail!("--profile perfmap names JIT code: it needs the JIT tier");
+            }
+            config.perfmap(true);
+        }
         let engine = Engine::new(&config)?;
         if self.verbose {
             let memory = if engine.memory_guard_pages() {

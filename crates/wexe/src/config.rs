@@ -36,6 +36,7 @@ pub struct Config {
     pub(crate) max_memory_size: u64,
     pub(crate) simd: bool,
     pub(crate) multi_memory: bool,
+    pub(crate) perfmap: bool,
     pub(crate) consume_fuel: bool,
     pub(crate) interruptible: bool,
     /// Where the JIT keeps compiled modules between runs (off when `None`).
@@ -51,6 +52,7 @@ impl Default for Config {
             max_memory_size: 1 << 32,
             simd: true,
             multi_memory: false,
+            perfmap: false,
             consume_fuel: false,
             interruptible: false,
             cache_dir: None,
@@ -128,6 +130,14 @@ impl Config {
     /// function of a module with several memories traps "unsupported operator" when called.
     pub fn wasm_multi_memory(&mut self, enable: bool) -> &mut Config {
         self.multi_memory = enable;
+        self
+    }
+
+    /// Whether the JIT appends the addresses and names of the code it loads to
+    /// `/tmp/perf-PID.map`, so that Linux `perf report` names compiled wasm functions (off by
+    /// default; nothing is written for the interpreter).
+    pub fn perfmap(&mut self, enable: bool) -> &mut Config {
+        self.perfmap = enable;
         self
     }
 

@@ -123,6 +123,9 @@ impl Module {
             Some(j) => Some(j),
             None => crate::jit::compile_for(engine, &info, bytes)?,
         };
+        if let Some(j) = &jit {
+            crate::jit::write_perf_map(engine, j, &info);
+        }
         let inner = ModuleInner {
             engine: engine.clone(),
             bytes: bytes.to_vec(),

@@ -141,6 +141,27 @@ pub(crate) fn load(out: CompiledModule) -> Result<JitModule, String> {
 }
 
 impl JitModule {
+    /// The module's code as lines of Linux perf's map of JIT code (`START SIZE NAME`, hex):
+    /// defined functions by their name-section name or `wasm-function[N]`, and trampolines.
+    pub fn perf_map(&self, info: &ModuleInfo) -> String {
+        let base = self.code.base() as usize;
+        let mut out = String::new();
+        for f in &self.funcs {
+            let name = match f.def {
+                Some(def) => {
+                    let index = (info.num_imported_funcs + def) as u32;
+                    match info.func_name(index) {
+                        Some(name) => name.to_string(),
+                        None => format!("wasm-function[{index}]"),
+                    }
+                }
+                None => "wexe trampoline".to_string(),
+            };
+            out.push_str(&format!("{:x} {:x} {name}\n", base + f.start, f.len));
+        }
+        out
+    }
+
     /// The entry of defined function `def`.
     pub fn func_ptr(&self, def: usize) -> *const u8 {
         self.code.base().wrapping_add(self.def_starts[def])

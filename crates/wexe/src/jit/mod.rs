@@ -31,6 +31,28 @@ pub(crate) fn compile_for(
         .map_err(|e| anyhow::anyhow!("compilation failed: {e}"))
 }
 
+/// Appends `jit`'s code to `/tmp/perf-PID.map` when `engine` is configured to
+/// ([`crate::Config::perfmap`]): the file Linux perf reads the names of JIT code from.
+pub(crate) fn write_perf_map(
+    engine: &crate::Engine,
+    jit: &JitModule,
+    info: &wexe_environ::ModuleInfo,
+) {
+    use std::io::Write;
+    if !engine.config().perfmap {
+        return;
+    }
+    let path = format!("/tmp/perf-{}.map", std::process::id());
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path);
+    // Best effort: a profiling aid must not make the program fail.
+    if let Ok(mut file) = file {
+        let _ = file.write_all(jit.perf_map(info).as_bytes());
+    }
+}
+
 /// The code for `bytes` from the on-disk cache, when `engine` runs the JIT tier with a cache
 /// that holds it (then `bytes` validated when they were compiled).
 pub(crate) fn cached(engine: &crate::Engine, bytes: &[u8]) -> Option<JitModule> {
