@@ -2,7 +2,9 @@
 //! (both include it with `#[path]`, next to `smith_driver.rs`): runs a module in the interpreter
 //! and in the JIT and lists every observable event, so that the two lists can be compared —
 //! instantiation (success, trap kind or error), each exported function's results (floats by
-//! bits, any NaN equal to any NaN) or trap kind, then the exported memories and globals.
+//! bits, any NaN equal to any NaN) or trap kind, called once with zero arguments and once with
+//! arguments drawn from the module's bytes (edge values and random bits, v128 lanes included),
+//! then the exported memories and globals.
 
 use arbitrary::Unstructured;
 use wexe::{Config, Engine, Extern, Module, Store, Tier, Trap, Val};
@@ -60,17 +62,21 @@ pub fn observe(engine: &Engine, bytes: &[u8]) -> Vec<String> {
         Ok(i) => i,
         Err(e) => return vec![format!("instantiate: {}", outcome(&e))],
     };
+    let mut draw = Draw(bytes.len() as u64 ^ 0x5851_f42d_4c95_7f2d);
     for (name, export) in instance.exports(&mut store) {
         let Extern::Func(func) = export else { continue };
         let ty = func.ty(&store);
-        let params: Vec<Val> = ty.params().iter().map(|t| Val::default_for(*t)).collect();
-        let mut results: Vec<Val> = ty.results().iter().map(|t| Val::default_for(*t)).collect();
-        match func.call(&mut store, &params, &mut results) {
-            Ok(()) => {
-                let shown: Vec<String> = results.iter().map(show).collect();
-                log.push(format!("{name}: {}", shown.join(" ")));
+        let zeros: Vec<Val> = ty.params().iter().map(|t| Val::default_for(*t)).collect();
+        let drawn: Vec<Val> = ty.params().iter().map(|t| draw.val(*t)).collect();
+        for params in [zeros, drawn] {
+            let mut results: Vec<Val> = ty.results().iter().map(|t| Val::default_for(*t)).collect();
+            match func.call(&mut store, &params, &mut results) {
+                Ok(()) => {
+                    let shown: Vec<String> = results.iter().map(show).collect();
+                    log.push(format!("{name}: {}", shown.join(" ")));
+                }
+                Err(e) => log.push(format!("{name}: {}", outcome(&e))),
             }
-            Err(e) => log.push(format!("{name}: {}", outcome(&e))),
         }
     }
     for (name, export) in instance.exports(&mut store) {
@@ -87,6 +93,51 @@ pub fn observe(engine: &Engine, bytes: &[u8]) -> Vec<String> {
         }
     }
     log
+}
+
+/// Arguments for exported functions: a splitmix64 stream, the same for both tiers.
+struct Draw(u64);
+
+impl Draw {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// Random bits half of the time, else an edge value (0, ±1, the extremes, small numbers).
+    fn bits(&mut self) -> u64 {
+        const EDGES: [u64; 8] = [0, 1, u64::MAX, 0x8000_0000, 0x7fff_ffff, 1 << 63, 7, 255];
+        let r = self.next();
+        if r & 1 == 0 {
+            self.next()
+        } else {
+            EDGES[(r >> 1) as usize % EDGES.len()]
+        }
+    }
+
+    /// A value of type `ty`. Floats come from ordinary numbers or raw bits (NaNs included):
+    /// results are compared with any NaN equal to any NaN.
+    fn val(&mut self, ty: wexe::ValType) -> Val {
+        use wexe::ValType as T;
+        match ty {
+            T::I32 => Val::I32(self.bits() as i32),
+            T::I64 => Val::I64(self.bits() as i64),
+            T::F32 => Val::F32(match self.next() % 3 {
+                0 => self.bits() as u32,
+                _ => ((self.next() % 2001) as f32 / 8.0 - 125.0).to_bits(),
+            }),
+            T::F64 => Val::F64(match self.next() % 3 {
+                0 => self.bits(),
+                _ => ((self.next() % 2001) as f64 / 8.0 - 125.0).to_bits(),
+            }),
+            T::V128 => Val::V128(self.bits() as u128 | (self.bits() as u128) << 64),
+            T::FuncRef => Val::FuncRef(None),
+            T::ExternRef => Val::ExternRef(None),
+        }
+    }
 }
 
 /// The first difference between the two tiers' events for `bytes`, if any.
