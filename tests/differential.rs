@@ -1,8 +1,9 @@
 //! Differential testing of the two tiers: wasm-smith modules from fixed seeds run in the
 //! interpreter and in the JIT, and every observable outcome must agree — instantiation (success,
 //! trap kind or error), each exported function's results (floats compared by bits, any NaN
-//! equal to any NaN) or trap kind, with zero arguments and with drawn ones, and at the end the exported memories and globals. SIMD is
-//! on in the generator: most modules use v128 somewhere, and the test checks that they do.
+//! equal to any NaN) or trap kind, with zero arguments and with drawn ones, and at the end the
+//! exported memories and globals. SIMD is on in the generator: most modules use v128
+//! somewhere, and the test checks that they do.
 
 #[path = "common/smith_driver.rs"]
 #[allow(dead_code)]
