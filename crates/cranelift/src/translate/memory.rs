@@ -57,7 +57,8 @@ impl FuncTranslator<'_> {
         (addr, offset, flags.with_endianness(ir::Endianness::Little))
     }
 
-    fn load(
+    /// Pushes the value `f` makes of the address of a checked access of `size` bytes.
+    pub(super) fn load(
         &mut self,
         memarg: &MemArg,
         size: u64,

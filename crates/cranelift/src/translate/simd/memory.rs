@@ -16,9 +16,10 @@ impl FuncTranslator<'_> {
         size: u64,
         f: impl FnOnce(&mut Self, MemFlagsData, Value, i32) -> Value,
     ) {
-        let (addr, off, flags) = self.heap_addr(memarg, size);
-        let v = f(self, flags, addr, off);
-        self.push_vec(v);
+        self.load(memarg, size, |t, flags, addr, off| {
+            let v = f(t, flags, addr, off);
+            t.as_vec(v, types::I8X16)
+        });
     }
 
     /// A load of a scalar of type `lane`, splatted over a vector of type `ty`.
