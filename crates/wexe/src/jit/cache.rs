@@ -1,15 +1,14 @@
 //! Compiled modules on disk: the on-disk cache (`Config::cache_dir`) and `Module::serialize` /
 //! `Module::deserialize` (`.cwasm` files). Both use one format: a magic line, the compiler
-//! fingerprint, the module's wasm bytes, the encoded machine code, and a SHA-256 of all of it.
-//! Code is only reused when the digest checks (a corrupt or truncated file is recompiled, never
-//! run) and the fingerprint and the wasm bytes are exactly equal, so a hash collision in a cache
+//! fingerprint, the module's wasm bytes, the encoded machine code, and a CRC-32 of all of it.
+//! Code is only reused when the checksum matches (a corrupt or truncated file is recompiled,
+//! never run) and the fingerprint and the wasm bytes are exactly equal, so a hash collision in a cache
 //! file's name cannot run the wrong code either. Entries are written only for bytes that
 //! validated with the features in the fingerprint, which is why a hit skips validating the
 //! function bodies again.
 
 use std::hash::{Hash, Hasher};
 
-use sha2::{Digest, Sha256};
 
 use wexe_environ::{CompiledModule, ModuleInfo};
 
@@ -28,8 +27,8 @@ pub(crate) fn encode(print: &str, wasm: &[u8], compiled: &CompiledModule) -> Vec
         out.extend_from_slice(part);
     }
     out.extend_from_slice(&code);
-    let digest = Sha256::digest(&out);
-    out.extend_from_slice(&digest);
+    let checksum = crc32fast::hash(&out);
+    out.extend_from_slice(&checksum.to_le_bytes());
     out
 }
 
@@ -52,12 +51,16 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<(&[u8], &[u8], CompiledModule), Str
         }
         return Err("not a compiled wexe module".into());
     }
+    // The checksum guards against files damaged on disk or cut short, not against someone who
+    // can write the cache (they could write a matching checksum, or any code, just as well):
+    // a CRC-32 (hardware-assisted, over 10 GB/s) does that as well as a cryptographic hash,
+    // which took a sixth of a cached load of a large module.
     let body_len = bytes
         .len()
-        .checked_sub(32)
+        .checked_sub(4)
         .ok_or("truncated compiled module")?;
-    let (body, digest) = bytes.split_at(body_len);
-    if Sha256::digest(body).as_slice() != digest {
+    let (body, checksum) = bytes.split_at(body_len);
+    if crc32fast::hash(body).to_le_bytes() != checksum {
         return Err("corrupt compiled module (checksum mismatch)".into());
     }
     let mut rest = &body[MAGIC.len()..];
