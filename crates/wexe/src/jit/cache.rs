@@ -9,7 +9,6 @@
 
 use std::hash::{Hash, Hasher};
 
-
 use wexe_environ::{CompiledModule, ModuleInfo};
 
 use super::code::{JitModule, compile_raw, fingerprint, load};
