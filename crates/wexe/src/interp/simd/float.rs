@@ -30,9 +30,56 @@ macro_rules! rounding {
                 // SAFETY: SSE4.1 is present (checked just above).
                 return unsafe { sse41::$sse::<{ sse41::$mode }>(a) };
             }
-            to_v128(from_v128::<[$t; $n]>(a).map(|x| quiet(x, x.$f())))
+            portable::$name(a)
         }
-    )*};
+    )*
+
+    /// The same operations in plain Rust (libm), for machines without SSE4.1.
+    mod portable {
+        use super::{from_v128, quiet, to_v128, v128};
+        $(
+            pub(super) fn $name(a: v128) -> v128 {
+                to_v128(from_v128::<[$t; $n]>(a).map(|x| quiet(x, x.$f())))
+            }
+        )*
+    }
+
+    /// Both ways give the same bits, NaN payloads included, on the values where rounding is
+    /// delicate.
+    #[cfg(all(test, target_arch = "x86_64"))]
+    #[test]
+    fn sse41_rounding_matches_the_portable_one() {
+        if !std::arch::is_x86_feature_detected!("sse4.1") {
+            return;
+        }
+        let f32s = [
+            0.0f32, -0.0, 0.5, -0.5, 1.5, 2.5, -2.5, 0.49999997, 8388607.5, -8388609.0,
+            f32::MAX, f32::MIN_POSITIVE / 2.0, f32::INFINITY, f32::NEG_INFINITY,
+            f32::from_bits(0x7fc0_0001), f32::from_bits(0x7f80_0001), f32::from_bits(0xffa0_0000),
+        ];
+        let f64s = [
+            0.0f64, -0.0, 0.5, -0.5, 1.5, 2.5, -2.5, 0.49999999999999994, 4503599627370495.5,
+            f64::MAX, f64::MIN_POSITIVE / 2.0, f64::NEG_INFINITY,
+            f64::from_bits(0x7ff8_0000_0000_0001), f64::from_bits(0x7ff0_0000_0000_0001),
+        ];
+        for chunk in f32s.chunks(4) {
+            let mut lanes = [0.0f32; 4];
+            lanes[..chunk.len()].copy_from_slice(chunk);
+            let a = to_v128(lanes);
+            $(if $n == 4 {
+                assert_eq!($name(a), portable::$name(a), "{} {lanes:?}", stringify!($name));
+            })*
+        }
+        for chunk in f64s.chunks(2) {
+            let mut lanes = [0.0f64; 2];
+            lanes[..chunk.len()].copy_from_slice(chunk);
+            let a = to_v128(lanes);
+            $(if $n == 2 {
+                assert_eq!($name(a), portable::$name(a), "{} {lanes:?}", stringify!($name));
+            })*
+        }
+    }
+    };
 }
 
 rounding! {
