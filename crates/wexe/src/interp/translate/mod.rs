@@ -221,7 +221,10 @@ fn collect_consts(body: &FunctionBody<'_>) -> wasmparser::Result<(Vec<u64>, Vec<
                 }
                 continue;
             }
-            Operator::I8x16Shuffle { lanes } => {
+            // A whole-lane shuffle carries its lanes in the instruction, not in a constant.
+            Operator::I8x16Shuffle { lanes }
+                if crate::interp::simd::int::lanes32(lanes).is_none() =>
+            {
                 let v = u128::from_le_bytes(lanes);
                 if seen_v128.insert(v) {
                     v128s.push(v);
