@@ -238,7 +238,16 @@ pub fn run_module(engine: &Engine, bytes: &[u8], stats: &mut Stats) -> wexe::Res
     Ok(())
 }
 
-/// splitmix64: turns a seed into a reproducible stream of bytes for `Unstructured`. `mix` and
+/// The next number of the splitmix64 stream whose state is `state`.
+pub fn splitmix64(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// Turns a seed into a reproducible stream of bytes for `Unstructured` (splitmix64). `mix` and
 /// `salt` pick the stream; the length is `base` plus a seed-dependent part below `spread`.
 pub fn seed_bytes(
     seed: u64,
@@ -252,11 +261,7 @@ pub fn seed_bytes(
     let len = base + (seed as usize * step) % spread;
     let mut out = Vec::with_capacity(len + 8);
     while out.len() < len {
-        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        out.extend_from_slice(&(z ^ (z >> 31)).to_le_bytes());
+        out.extend_from_slice(&splitmix64(&mut state).to_le_bytes());
     }
     out.truncate(len);
     out
