@@ -87,13 +87,33 @@ fn compiled_modules_run_and_bad_ones_are_refused() {
         String::from_utf8_lossy(&out.stderr)
     );
     let cwasm_s = cwasm.to_str().unwrap();
+    // Machine code runs only when the user says the file is meant to be machine code.
     let out = wexe(&cache, &["run", "--invoke", "add", cwasm_s, "1", "2"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty(), "nothing ran");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--allow-precompiled"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = wexe(
+        &cache,
+        &[
+            "run",
+            "--allow-precompiled",
+            "--invoke",
+            "add",
+            cwasm_s,
+            "1",
+            "2",
+        ],
+    );
     assert_eq!(String::from_utf8_lossy(&out.stdout), "3\n");
 
     let refused = |bytes: &[u8], args: &[&str]| {
         let path = tmp.path().join("bad.cwasm");
         std::fs::write(&path, bytes).unwrap();
-        let mut all = vec!["run"];
+        let mut all = vec!["run", "--allow-precompiled"];
         all.extend_from_slice(args);
         all.extend_from_slice(&["--invoke", "add", path.to_str().unwrap(), "1", "2"]);
         let out = wexe(&cache, &all);

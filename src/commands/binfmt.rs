@@ -183,12 +183,17 @@ fn status(name: &str) -> Result<ExitCode> {
 }
 
 fn show_policy(file: &Path) -> Result<ExitCode> {
-    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
     let policies = policy::load_policies()?;
-    let program = policy::Program::new(file, &bytes);
+    let program = policy::Program::open(file)?;
     let cwd = std::env::current_dir().context("no current directory")?;
     let grants = policy::resolve(&policies, &program, &cwd, &|n| std::env::var(n).ok());
-    println!("program      {}", program.path.display());
+    match &program.path {
+        Some(path) => println!("program      {}", path.display()),
+        None => println!(
+            "program      {} (its full path cannot be resolved: no path rule matches)",
+            file.display()
+        ),
+    }
     println!("sha256       {}", program.sha256);
     let mut files = vec![PathBuf::from(policy::SYSTEM_POLICY)];
     files.extend(policy::user_policy_path());

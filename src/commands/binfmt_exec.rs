@@ -65,17 +65,18 @@ pub fn main(argv: Vec<OsString>) -> ExitCode {
 fn run(argv: Vec<OsString>) -> Result<ExitCode> {
     let inv = parse_invocation(argv)?;
     let file = &inv.file;
-    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    // Opened once: the bytes that run, their hash and the path the rules match all come from
+    // this one descriptor.
+    let prog = policy::Program::open(file)?;
     let policies = policy::load_policies()?;
-    let prog = policy::Program::new(file, &bytes);
     let cwd = std::env::current_dir().context("no current directory")?;
     let grants = policy::resolve(&policies, &prog, &cwd, &|n| std::env::var(n).ok());
     let mut config = TierArg::default().config_cached(true);
     super::limits::configure(&mut config, &grants.limits);
     let engine = Engine::new(&config)?;
-    let module = Module::from_binary(&engine, &bytes)
+    let module = Module::from_binary(&engine, &prog.bytes)
         .with_context(|| format!("invalid module {}", file.display()))?;
-    run_start(&engine, &module, file, &inv.argv, &grants, &bytes)
+    run_start(&engine, &module, file, &inv.argv, &grants, &prog.bytes)
 }
 
 fn run_start(

@@ -1,7 +1,8 @@
 //! `wexe cache dir|clean|stats`: the on-disk cache of compiled modules that `wexe run` keeps
 //! (in `$XDG_CACHE_HOME/wexe`, else `~/.cache/wexe`). Entries are keyed by the module's bytes,
-//! the wexe version, the compiler settings and the CPU's features; a corrupt entry is detected
-//! by its checksum and recompiled.
+//! the wexe version, the compiler settings and the CPU's features; each is signed with a key
+//! from the user's kernel keyring, and an entry that is corrupt or that wexe did not write is
+//! recompiled, never run.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -70,6 +71,9 @@ impl CacheCommand {
                 let e = entries(&dir)?;
                 let bytes: u64 = e.iter().map(|(_, n)| n).sum();
                 println!("{}: {} entries, {} bytes", dir.display(), e.len(), bytes);
+                if let Err(why) = wexe::Config::cache_available() {
+                    println!("the cache is off: {why}");
+                }
             }
             Action::Clean => {
                 let e = entries(&dir)?;

@@ -1,5 +1,5 @@
 //! `wexe compile`: compiles a module ahead of time into a `.cwasm` file of machine code for this
-//! machine, which `wexe run` then loads without compiling. A `.cwasm` is refused by another wexe
+//! machine, which `wexe run --allow-precompiled` then loads without compiling. A `.cwasm` is refused by another wexe
 //! version, on a machine with other CPU features, or when it is corrupt (checksum).
 
 use std::path::PathBuf;
@@ -15,7 +15,7 @@ const EXAMPLES: &str = "\\
 Examples:
   wexe compile app.wasm               writes app.cwasm
   wexe compile app.wasm -o /opt/app.cwasm
-  wexe run app.cwasm                  runs it without compiling";
+  wexe run --allow-precompiled app.cwasm   runs it without compiling";
 
 /// Compile a module ahead of time to machine code (a .cwasm file)
 #[derive(Args)]

@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::Result;
+use anyhow::{Context, Result, bail};
 use sha2::{Digest, Sha256};
 
 pub use super::policy_file::{CwdMode, PolicyFile};
@@ -72,23 +72,61 @@ impl Grants {
     }
 }
 
-/// The identity of a program, as rules match it.
+/// The identity of a program, as rules match it, and the bytes it runs: all of it taken from
+/// one open file, so that no swap of the file or of a symlink on its path between reading it
+/// and checking it can pair one file's bytes with another path's grants.
 pub struct Program {
-    /// The canonical path.
-    pub path: PathBuf,
+    /// Where the open file is, in full (`/proc/self/fd/N`); `None` when that cannot be told
+    /// (no `/proc`, a path longer than `PATH_MAX`, a deleted file): then no `path` rule
+    /// matches it, since an unresolved path proves nothing.
+    pub path: Option<PathBuf>,
     /// Lowercase hex SHA-256 of the file's bytes.
     pub sha256: String,
+    /// The file's bytes: what runs.
+    pub bytes: Vec<u8>,
 }
 
 impl Program {
-    pub fn new(path: &Path, bytes: &[u8]) -> Program {
-        let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-        let sha256 = Sha256::digest(bytes)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        Program { path, sha256 }
+    /// Opens the program at `path` once and reads everything from that descriptor.
+    pub fn open(path: &Path) -> Result<Program> {
+        use std::io::Read;
+        let mut file =
+            std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+        let meta = file
+            .metadata()
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        if !meta.is_file() {
+            bail!("{} is not a regular file", path.display());
+        }
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        Ok(Program {
+            path: open_file_path(&file, &meta),
+            sha256: Sha256::digest(&bytes)
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect(),
+            bytes,
+        })
     }
+}
+
+/// The absolute path of an open file, as the kernel knows it, when it still names that file.
+fn open_file_path(file: &std::fs::File, meta: &std::fs::Metadata) -> Option<PathBuf> {
+    use std::os::unix::fs::MetadataExt;
+    use std::os::unix::io::AsRawFd;
+    if meta.nlink() == 0 {
+        return None; // deleted: the name the kernel shows ends in " (deleted)"
+    }
+    let link = std::fs::read_link(format!("/proc/self/fd/{}", file.as_raw_fd())).ok()?;
+    // Not absolute: outside this process's root ("(unreachable)/..."), or not a path at all.
+    if !link.is_absolute() {
+        return None;
+    }
+    // The name must still be this file (it was renamed or replaced in the meantime otherwise).
+    let now = std::fs::metadata(&link).ok()?;
+    (now.dev() == meta.dev() && now.ino() == meta.ino()).then_some(link)
 }
 
 /// The policy files that apply, in order (system first), with those absent left out.

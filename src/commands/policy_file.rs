@@ -87,12 +87,18 @@ pub struct ProgramRule {
 impl ProgramRule {
     /// A rule matches when every criterion it has matches.
     pub fn matches(&self, program: &Program) -> bool {
+        // A path rule needs the program's resolved path: an unresolved one matches no rule.
         let path_ok = self.path.as_ref().is_none_or(|p| {
+            let Some(path) = &program.path else {
+                return false;
+            };
+            // The rule's own path is resolved too (the policy file is trusted); if it cannot
+            // be, it is compared as written, which only a path without symlinks can equal.
+            let want = std::fs::canonicalize(p).unwrap_or_else(|_| PathBuf::from(p));
             if p.ends_with('/') {
-                program.path.starts_with(p)
+                path.starts_with(&want)
             } else {
-                let want = std::fs::canonicalize(p).unwrap_or_else(|_| PathBuf::from(p));
-                program.path == want
+                *path == want
             }
         });
         let hash_ok = self.sha256.as_ref().is_none_or(|h| *h == program.sha256);

@@ -78,6 +78,11 @@ pub struct RunCommand {
     #[arg(long)]
     no_cache: bool,
 
+    /// Allow FILE to be a compiled module (`wexe compile`'s .cwasm): machine code that runs as
+    /// it is, so only for files you compiled yourself
+    #[arg(long)]
+    allow_precompiled: bool,
+
     /// Help a profiler: `perfmap` writes /tmp/perf-PID.map, so that `perf record` and
     /// `perf report` name the compiled wasm functions (JIT tier)
     #[arg(long, value_name = "PROFILER")]
@@ -139,7 +144,10 @@ impl RunCommand {
                 "explicit bounds checks (the address-space reservation was refused)"
             };
             let cache = match (self.tier, self.no_cache, super::cache::dir()) {
-                (super::TierArg::Jit, false, Some(d)) => d.display().to_string(),
+                (super::TierArg::Jit, false, Some(d)) => match wexe::Config::cache_available() {
+                    Ok(()) => d.display().to_string(),
+                    Err(why) => format!("off ({why})"),
+                },
                 _ => "off".to_string(),
             };
             eprintln!(
@@ -147,7 +155,7 @@ impl RunCommand {
                 self.tier
             );
         }
-        let module = open_module(&engine, &file)?;
+        let module = open_module(&engine, &file, self.allow_precompiled)?;
         let wasi = self.wasi_context(&file, &args)?;
         let mut store = Store::new(&engine, Host { wasi });
         let mut linker = make_linker(&engine)?;
@@ -235,12 +243,24 @@ impl RunCommand {
     }
 }
 
-/// Loads a module: a `.cwasm` that `wexe compile` made (machine code, checked to come from this
-/// wexe for this machine), or a `.wasm`/`.wat` file.
-fn open_module(engine: &Engine, file: &Path) -> Result<Module> {
+/// Loads a module: a `.wasm`/`.wat` file, or, when the user allowed it, a `.cwasm` that
+/// `wexe compile` made (machine code, checked to come from this wexe for this machine).
+/// Machine code is never loaded from a file the user did not name as such: any file can start
+/// with the compiled-module magic, whatever its name.
+fn open_module(engine: &Engine, file: &Path, allow_precompiled: bool) -> Result<Module> {
     let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
     if bytes.starts_with(b"WEXEJIT") {
-        // SAFETY: `deserialize` checks the checksum, that this wexe build made the file for this
+        if !allow_precompiled {
+            bail!(
+                "{} is a compiled module (machine code), not WebAssembly; wexe runs compiled \
+                 code only when asked to: `wexe run --allow-precompiled {}` — do that only for \
+                 files you compiled yourself with `wexe compile`",
+                file.display(),
+                file.display()
+            );
+        }
+        // SAFETY: the user named this file as compiled code to run (`--allow-precompiled`);
+        // `deserialize` checks the checksum, that this wexe build made the file for this
         // machine, and that the engine is of the JIT tier, before any of its code is loaded.
         return unsafe { Module::deserialize(engine, &bytes) }.with_context(|| {
             format!(

@@ -34,13 +34,19 @@ macro_rules! both_tiers {
     };
 }
 
+/// What `outside/secret.txt` holds: no granted program may print it.
+pub const SECRET: &str = "TOP-SECRET-4711\n";
+
 /// A temporary tree on the host: `granted/` is what the attack's program is given, `outside/`
-/// holds what it must not reach (a secret file, an empty directory), `home/` stands in for the
+/// holds what it must not reach (`secret.txt` holding [`SECRET`], an empty directory), `home/` stands in for the
 /// user's home (cache and configuration go there: `HOME`, `XDG_CACHE_HOME` and
 /// `XDG_CONFIG_HOME` point into it for every run).
 pub struct World {
     pub dir: tempfile::TempDir,
     before: BTreeMap<PathBuf, String>,
+    /// Paths (relative to the root) that may change: `granted/`, the `bin/` of helper links,
+    /// wexe's own cache of compiled code, and what a test adds with [`World::may_change`].
+    changing: Vec<PathBuf>,
 }
 
 impl World {
@@ -49,10 +55,13 @@ impl World {
         for d in ["granted", "outside/empty", "home/.cache", "home/.config"] {
             std::fs::create_dir_all(dir.path().join(d)).unwrap();
         }
-        std::fs::write(dir.path().join("outside/secret.txt"), "secret\n").unwrap();
+        std::fs::write(dir.path().join("outside/secret.txt"), SECRET).unwrap();
         World {
             dir,
             before: BTreeMap::new(),
+            changing: ["granted", "bin", "home/.cache/wexe"]
+                .map(PathBuf::from)
+                .to_vec(),
         }
     }
 
@@ -73,6 +82,11 @@ impl World {
         self.root().join(rel)
     }
 
+    /// Lets the test itself change `rel` (relative to the root) after [`World::seal`].
+    pub fn may_change(&mut self, rel: &str) {
+        self.changing.push(PathBuf::from(rel));
+    }
+
     /// Records the state of everything outside `granted/` (call it after setting the scene).
     pub fn seal(&mut self) {
         self.before = self.state();
@@ -89,7 +103,7 @@ impl World {
 
     fn state(&self) -> BTreeMap<PathBuf, String> {
         let mut out = BTreeMap::new();
-        snapshot(self.root(), self.root(), &self.granted(), &mut out);
+        snapshot(self.root(), self.root(), &self.changing, &mut out);
         out
     }
 
@@ -105,19 +119,25 @@ impl Default for World {
     }
 }
 
-fn snapshot(root: &Path, dir: &Path, skip: &Path, out: &mut BTreeMap<PathBuf, String>) {
+/// Records every entry under `dir` but those in `skip`; entries whose paths outgrow what the
+/// system calls take are recorded as such.
+fn snapshot(root: &Path, dir: &Path, skip: &[PathBuf], out: &mut BTreeMap<PathBuf, String>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
     for e in entries.flatten() {
         let path = e.path();
-        if path == skip {
+        let rel = path.strip_prefix(root).unwrap().to_path_buf();
+        if skip.contains(&rel) {
             continue;
         }
-        let rel = path.strip_prefix(root).unwrap().to_path_buf();
-        let meta = std::fs::symlink_metadata(&path).unwrap();
+        let Ok(meta) = std::fs::symlink_metadata(&path) else {
+            out.insert(rel, "unreachable".to_string());
+            continue;
+        };
         let what = if meta.file_type().is_symlink() {
-            format!("link -> {}", std::fs::read_link(&path).unwrap().display())
+            let target = std::fs::read_link(&path).unwrap_or_default();
+            format!("link -> {}", target.display())
         } else if meta.is_dir() {
             snapshot(root, &path, skip, out);
             "dir".to_string()

@@ -10,4 +10,7 @@
 #[allow(dead_code)]
 mod harness;
 
+mod binfmt;
 mod filesystem;
+mod precompiled;
+mod reports;

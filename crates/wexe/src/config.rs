@@ -114,9 +114,20 @@ impl Config {
 
     /// A directory where the JIT keeps compiled modules, so that the next process compiling the
     /// same bytes on the same machine loads them instead; `None` (the default) keeps none.
+    ///
+    /// Entries are signed with a key from the user's kernel keyring, and one runs only when its
+    /// signature verifies: a guest program that can write the directory cannot plant code in
+    /// it. Where that keyring is not available the cache is off (see
+    /// [`Config::cache_available`]).
     pub fn cache_dir(&mut self, dir: Option<std::path::PathBuf>) -> &mut Config {
         self.cache_dir = dir;
         self
+    }
+
+    /// Whether a [`Config::cache_dir`] can be used on this machine: `Err` says why not (no
+    /// kernel keyring to keep the key that signs its entries).
+    pub fn cache_available() -> Result<(), String> {
+        crate::jit::cache_available()
     }
 
     /// Whether modules may use 128-bit SIMD (on by default: it is part of WebAssembly 2.0).

@@ -1,23 +1,33 @@
 //! Compiled modules on disk: the on-disk cache (`Config::cache_dir`) and `Module::serialize` /
-//! `Module::deserialize` (`.cwasm` files). Both use one format: a magic line, the compiler
-//! fingerprint, the module's wasm bytes, the encoded machine code, and a CRC-32 of all of it.
-//! Code is only reused when the checksum matches (a corrupt or truncated file is recompiled,
-//! never run) and the fingerprint and the wasm bytes are exactly equal, so a hash collision in a cache
-//! file's name cannot run the wrong code either. Entries are written only for bytes that
-//! validated with the features in the fingerprint, which is why a hit skips validating the
-//! function bodies again.
+//! `Module::deserialize` (`.cwasm` files). Both hold one body — a magic line, the compiler
+//! fingerprint, the module's wasm bytes, the encoded machine code — and differ in its seal:
+//!
+//! - a `.cwasm` ends in a CRC-32 of the body, against damage on disk only: it is loaded only
+//!   when the user names it (`Module::deserialize` is `unsafe`, `wexe run` wants
+//!   `--allow-precompiled`), so it is trusted like any program the user runs;
+//! - a cache entry ends in a tag, a keyed BLAKE3 hash of the body under the key of
+//!   `cache_key` (kept in the kernel keyring, out of any guest's reach): the cache lives in a
+//!   directory a guest may be granted, so an entry runs only when wexe can prove it wrote it.
+//!   Without a key the cache is off.
+//!
+//! Code is only reused when the seal verifies (a corrupt, truncated or forged file is
+//! recompiled, never run) and the fingerprint and the wasm bytes are exactly equal, so a hash
+//! collision in a cache file's name cannot run the wrong code either. Entries are written only
+//! for bytes that validated with the features in the fingerprint, which is why a hit skips
+//! validating the function bodies again.
 
 use std::hash::{Hash, Hasher};
 
 use wexe_environ::{CompiledModule, ModuleInfo};
 
+use super::cache_key::{self, KEY_LEN};
 use super::code::{JitModule, compile_raw, fingerprint, load};
 
 /// The first bytes of every compiled module; the last digit is the version of the format.
 const MAGIC: &[u8; 8] = b"WEXEJIT2";
 
-/// The file contents for a compiled module.
-pub(crate) fn encode(print: &str, wasm: &[u8], compiled: &CompiledModule) -> Vec<u8> {
+/// The body of a compiled module's file, before its seal.
+fn encode_body(print: &str, wasm: &[u8], compiled: &CompiledModule) -> Vec<u8> {
     let code = compiled.to_bytes();
     let mut out = Vec::with_capacity(24 + print.len() + wasm.len() + code.len());
     out.extend_from_slice(MAGIC);
@@ -26,8 +36,27 @@ pub(crate) fn encode(print: &str, wasm: &[u8], compiled: &CompiledModule) -> Vec
         out.extend_from_slice(part);
     }
     out.extend_from_slice(&code);
+    out
+}
+
+/// The contents of a `.cwasm` file: the body and its CRC-32.
+pub(crate) fn encode(print: &str, wasm: &[u8], compiled: &CompiledModule) -> Vec<u8> {
+    let mut out = encode_body(print, wasm, compiled);
     let checksum = crc32fast::hash(&out);
     out.extend_from_slice(&checksum.to_le_bytes());
+    out
+}
+
+/// The contents of a cache entry: the body and its tag under `key`.
+fn encode_entry(
+    key: &[u8; KEY_LEN],
+    print: &str,
+    wasm: &[u8],
+    compiled: &CompiledModule,
+) -> Vec<u8> {
+    let mut out = encode_body(print, wasm, compiled);
+    let tag = cache_key::tag(key, &out);
+    out.extend_from_slice(&tag);
     out
 }
 
@@ -42,18 +71,13 @@ fn take<'a>(rest: &mut &'a [u8]) -> Result<&'a [u8], String> {
     Ok(part)
 }
 
-/// Splits file contents into the fingerprint, the wasm bytes and the compiled code.
+/// Splits a `.cwasm` file into the fingerprint, the wasm bytes and the compiled code, after
+/// checking its CRC-32.
 pub(crate) fn decode(bytes: &[u8]) -> Result<(&[u8], &[u8], CompiledModule), String> {
-    if !bytes.starts_with(MAGIC) {
-        if bytes.starts_with(&MAGIC[..7]) {
-            return Err("the module was compiled by another version of wexe".into());
-        }
-        return Err("not a compiled wexe module".into());
-    }
+    check_magic(bytes)?;
     // The checksum guards against files damaged on disk or cut short, not against someone who
-    // can write the cache (they could write a matching checksum, or any code, just as well):
-    // a CRC-32 (hardware-assisted, over 10 GB/s) does that as well as a cryptographic hash,
-    // which took a sixth of a cached load of a large module.
+    // can write the file: a `.cwasm` is only loaded when the user names it, as trusted as any
+    // program they run. A CRC-32 (hardware-assisted, over 10 GB/s) does that job.
     let body_len = bytes
         .len()
         .checked_sub(4)
@@ -62,6 +86,38 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<(&[u8], &[u8], CompiledModule), Str
     if crc32fast::hash(body).to_le_bytes() != checksum {
         return Err("corrupt compiled module (checksum mismatch)".into());
     }
+    decode_body(body)
+}
+
+/// Splits a cache entry like [`decode`], after checking its tag under `key`: an entry that
+/// wexe did not write (or that was damaged) is refused.
+fn decode_entry<'a>(
+    key: &[u8; KEY_LEN],
+    bytes: &'a [u8],
+) -> Result<(&'a [u8], &'a [u8], CompiledModule), String> {
+    check_magic(bytes)?;
+    let body_len = bytes
+        .len()
+        .checked_sub(KEY_LEN)
+        .ok_or("truncated cache entry")?;
+    let (body, tag) = bytes.split_at(body_len);
+    if !cache_key::verify(key, body, tag) {
+        return Err("cache entry not written by this user's wexe (tag mismatch)".into());
+    }
+    decode_body(body)
+}
+
+fn check_magic(bytes: &[u8]) -> Result<(), String> {
+    if !bytes.starts_with(MAGIC) {
+        if bytes.starts_with(&MAGIC[..7]) {
+            return Err("the module was compiled by another version of wexe".into());
+        }
+        return Err("not a compiled wexe module".into());
+    }
+    Ok(())
+}
+
+fn decode_body(body: &[u8]) -> Result<(&[u8], &[u8], CompiledModule), String> {
     let mut rest = &body[MAGIC.len()..];
     let print = take(&mut rest)?;
     let wasm = take(&mut rest)?;
@@ -80,9 +136,10 @@ fn entry_path(dir: &std::path::Path, print: &str, wasm: &[u8]) -> std::path::Pat
 /// validation of the function bodies.
 pub(crate) fn lookup(config: &crate::Config, wasm: &[u8]) -> Option<JitModule> {
     let dir = config.cache_dir.as_deref()?;
+    let key = cache_key::cache_key().ok()?;
     let print = fingerprint(config).ok()?;
     let bytes = std::fs::read(entry_path(dir, &print, wasm)).ok()?;
-    let (p, w, compiled) = decode(&bytes).ok()?;
+    let (p, w, compiled) = decode_entry(key, &bytes).ok()?;
     if p != print.as_bytes() || w != wasm {
         return None;
     }
@@ -97,13 +154,13 @@ pub(crate) fn compile_and_store(
     wasm: &[u8],
 ) -> Result<JitModule, String> {
     let compiled = compile_raw(config, info, wasm)?;
-    if let Some(dir) = config.cache_dir.as_deref() {
+    if let (Some(dir), Ok(key)) = (config.cache_dir.as_deref(), cache_key::cache_key()) {
         let print = fingerprint(config)?;
         let path = entry_path(dir, &print, wasm);
         // The cache is best effort: a failure to write it is not an error.
         let _ = std::fs::create_dir_all(dir);
         let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-        if std::fs::write(&tmp, encode(&print, wasm, &compiled)).is_ok() {
+        if std::fs::write(&tmp, encode_entry(key, &print, wasm, &compiled)).is_ok() {
             let _ = std::fs::rename(&tmp, &path);
         }
     }

@@ -4,6 +4,7 @@
 
 mod builtins;
 mod cache;
+mod cache_key;
 mod call;
 mod code;
 mod store;
@@ -11,6 +12,11 @@ mod store;
 pub(crate) use call::call;
 pub(crate) use code::JitModule;
 pub(crate) use store::{JitStore, instantiate};
+
+/// Whether the on-disk cache can sign and check its entries (see `cache_key`).
+pub(crate) fn cache_available() -> Result<(), String> {
+    cache_key::cache_key().map(|_| ()).map_err(str::to_string)
+}
 
 /// Whether Cranelift can compile for this machine.
 pub(crate) fn check_host() -> Result<(), String> {
