@@ -156,3 +156,41 @@ fn a_symlink_swapped_during_the_check_gets_no_other_grants() {
     );
     w.assert_untouched();
 }
+
+// The same race, run by a guest in each tier: it was granted only `granted/`, and flips a
+// symlink there with WASI calls while the host runs it through binfmt.
+crate::both_tiers!(a_guest_flipping_a_symlink_gets_no_other_grants, |tier| {
+    let mut w = World::new();
+    trusting_policy(&w);
+    c_program("cat_file", &w.path("elsewhere"));
+    wat_program("good", &w.path("trusted"), TRUSTED);
+    let flip = c_program("flip_link", w.root());
+    let link = w.granted().join("link.wasm");
+    std::os::unix::fs::symlink("../trusted/good.wasm", &link).unwrap();
+    w.seal();
+    let granted = format!("{}::/g", w.granted().display());
+    let mut guest = std::process::Command::new(env!("CARGO_BIN_EXE_wexe"))
+        .args(["run", "--tier", tier, "--dir", &granted, flip.to_str().unwrap()])
+        .args(["/g/link.wasm", "../trusted/good.wasm", "../elsewhere/cat_file.wasm"])
+        .arg("/g/stop")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (mut leaks, mut evil_runs, mut trusted_runs) = (0, 0, 0);
+    for _ in 0..150 {
+        let run = run_binfmt(&w, &[link.to_str().unwrap(), "app", "/secret/secret.txt"]);
+        if run.stdout.contains(SECRET) {
+            leaks += 1;
+        } else if run.stdout == "trusted\n" {
+            trusted_runs += 1;
+        } else if run.stdout == "cannot open /secret/secret.txt\n" {
+            evil_runs += 1;
+        }
+    }
+    std::fs::write(w.granted().join("stop"), "").unwrap();
+    let out = guest.wait_with_output().unwrap();
+    assert!(out.status.success(), "the guest failed: {out:?}");
+    assert_eq!(leaks, 0, "{leaks} of 150 runs leaked ({evil_runs} refused, {trusted_runs} trusted)");
+    assert!(evil_runs > 0 && trusted_runs > 0, "the swap raced: {evil_runs} / {trusted_runs}");
+    w.assert_untouched();
+});
