@@ -230,7 +230,14 @@ fn show_policy(file: &Path) -> Result<ExitCode> {
     let show = |v: Option<String>| v.unwrap_or_else(|| "none".to_string());
     println!(
         "max memory   {}",
-        show(l.max_memory.map(|b| format!("{b} bytes")))
+        show(
+            l.max_memory
+                .map(|b| format!("{b} bytes (memories and tables together)"))
+        )
+    );
+    println!(
+        "table size   {}",
+        show(l.max_table_elements.map(|n| format!("{n} elements")))
     );
     println!("fuel         {}", show(l.fuel.map(|f| f.to_string())));
     println!("timeout      {}", show(l.timeout.map(|t| format!("{t:?}"))));
