@@ -265,7 +265,7 @@ impl Table {
     pub fn grow(&self, mut store: impl AsContextMut, delta: u64, init: Val) -> Result<u64> {
         let store = store.as_context_mut().0;
         store.inner.check(self.store_id);
-        let cell = init.to_cells(&mut store.inner)[0];
+        let cell = init.to_cells(&store.inner)[0];
         crate::store::grow_table(store, self.index, delta, cell)?
             .ok_or_else(|| anyhow!("failed to grow table by {delta}"))
     }

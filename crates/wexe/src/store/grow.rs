@@ -98,13 +98,13 @@ pub(crate) fn new_memory(store: &mut dyn StoreOps, ty: MemoryType) -> Result<u32
     check_counts(store, 0, 0, 1)?;
     let (inner, mut limiter) = store.limited();
     let size = bytes(ty.minimum);
-    if let Some(l) = limiter.as_deref_mut() {
-        if !l.memory_growing(0, size, ty.maximum.map(bytes))? {
-            bail!(
-                "a memory of {} pages ({size} bytes) exceeds the store's resource limits",
-                ty.minimum
-            );
-        }
+    if let Some(l) = limiter.as_deref_mut()
+        && !l.memory_growing(0, size, ty.maximum.map(bytes))?
+    {
+        bail!(
+            "a memory of {} pages ({size} bytes) exceeds the store's resource limits",
+            ty.minimum
+        );
     }
     let limit = inner.engine.config().max_memory_size;
     let Some(mem) = LinearMemory::new(ty, limit) else {
@@ -138,10 +138,10 @@ pub(crate) fn grow_memory(
         }
     }
     let grown = mem.grow(delta);
-    if grown.is_none() {
-        if let Some(l) = limiter {
-            l.memory_grow_failed(anyhow!("a memory of {old} pages cannot grow by {delta}"))?;
-        }
+    if grown.is_none()
+        && let Some(l) = limiter
+    {
+        l.memory_grow_failed(anyhow!("a memory of {old} pages cannot grow by {delta}"))?;
     }
     Ok(grown)
 }
@@ -207,10 +207,10 @@ pub(crate) fn grow_table(
         }
     }
     let grown = grow_elements(t, delta, init);
-    if grown.is_none() {
-        if let Some(l) = limiter {
-            l.table_grow_failed(anyhow!("a table of {old} elements cannot grow by {delta}"))?;
-        }
+    if grown.is_none()
+        && let Some(l) = limiter
+    {
+        l.table_grow_failed(anyhow!("a table of {old} elements cannot grow by {delta}"))?;
     }
     Ok(grown)
 }
