@@ -228,12 +228,10 @@ fn show_policy(file: &Path) -> Result<ExitCode> {
     println!("listening    {socks}");
     let l = &grants.limits;
     let show = |v: Option<String>| v.unwrap_or_else(|| "none".to_string());
+    // Memories and tables together.
     println!(
         "max memory   {}",
-        show(
-            l.max_memory
-                .map(|b| format!("{b} bytes (memories and tables together)"))
-        )
+        show(l.max_memory.map(|b| format!("{b} bytes")))
     );
     println!(
         "table size   {}",
