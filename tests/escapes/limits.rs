@@ -1,6 +1,7 @@
 //! Escapes from the memory limit: tables grown far past `--max-memory-size` (externref and
 //! funcref, refused with -1 or trapping with `--trap-on-grow-failure`), a table declared huge, a
-//! `--preload`ed module's memory adding to the main module's, and `--max-table-elements`. Every
+//! `--preload`ed module's memory adding to the main module's, `--max-table-elements`, and
+//! preloads counted by `--max-instances` and `--max-memories`. Every
 //! run must stay small in peak RSS, where the table attack took about 790 MB before tables
 //! counted against the limit. Runs use `--no-cache` so that the JIT's compile cache, written
 //! under the world's home, leaves the world untouched.
@@ -161,5 +162,31 @@ both_tiers!(max_table_elements_bounds_each_table, |tier| {
     run.assert_status(0);
     assert_eq!(run.stdout, "0\n-1\n-1\n", "{run:#?}");
     assert_small(&run);
+    w.assert_untouched();
+});
+
+both_tiers!(preloads_count_against_instance_and_memory_counts, |tier| {
+    let mut w = World::new();
+    let lib = wat_program("lib", w.root(), "(module (memory (export \"m\") 1))");
+    let main = wat_program(
+        "main",
+        w.root(),
+        "(module (memory 1) (func (export \"_start\")))",
+    );
+    w.seal();
+    let preload = format!("lib={}", lib.display());
+    let main = main.to_str().unwrap();
+    for (flag, refusal) in [
+        ("--max-instances", "at most 1 instances"),
+        ("--max-memories", "at most 1 memories"),
+    ] {
+        let args = ["run", "--no-cache", "--tier", tier, flag, "1"];
+        let run = w.wexe(&[&args[..], &["--preload", &preload, main]].concat());
+        run.assert_status(1)
+            .assert_stderr("cannot instantiate")
+            .assert_stderr(refusal);
+        // Without the preload the program fits.
+        w.wexe(&[&args[..], &[main]].concat()).assert_status(0);
+    }
     w.assert_untouched();
 });
