@@ -1,10 +1,10 @@
 //! Escapes from the memory limit: tables grown far past `--max-memory-size` (externref and
 //! funcref, refused with -1 or trapping with `--trap-on-grow-failure`), a table declared huge, a
 //! `--preload`ed module's memory adding to the main module's, `--max-table-elements`, and
-//! preloads counted by `--max-instances` and `--max-memories`. Every
-//! run must stay small in peak RSS, where the table attack took about 790 MB before tables
-//! counted against the limit. Runs use `--no-cache` so that the JIT's compile cache, written
-//! under the world's home, leaves the world untouched.
+//! preloads counted by `--max-instances` and `--max-memories`. Every run must stay small in peak
+//! RSS, where the table attack took about 790 MB before tables counted against the limit. Runs
+//! use `--no-cache` so that the JIT's compile cache, written under the world's home, leaves the
+//! world untouched.
 
 use std::path::PathBuf;
 

@@ -146,7 +146,10 @@ impl StoreLimits {
     fn failed(&mut self, error: anyhow::Error) -> Result<()> {
         self.give_back();
         if self.trap_on_grow_failure {
-            return Err(error.context(Trap::ResourceLimitExceeded));
+            // The trap is the root cause, so that walking the error's chain finds it.
+            return Err(
+                anyhow::Error::new(Trap::ResourceLimitExceeded).context(format!("{error:#}"))
+            );
         }
         Ok(())
     }

@@ -202,6 +202,23 @@ both_tiers!(trap_on_grow_failure_traps, |engine| {
         Some(&Trap::ResourceLimitExceeded)
     );
     assert_eq!(store.data().bytes_used(), 2 * PAGE);
+
+    // A growth the limits allow but the memory's own maximum refuses traps too.
+    let limits = StoreLimitsBuilder::new().trap_on_grow_failure(true).build();
+    let mut store = super::store(engine, limits);
+    let wat = r#"(module (memory 1 1)
+        (func (export "grow_memory") (param i32) (result i32) (memory.grow (local.get 0))))"#;
+    let inst = instantiate(&mut store, wat).unwrap();
+    let err = try_call(&mut store, inst, "grow_memory", 1).unwrap_err();
+    assert_eq!(
+        err.downcast_ref::<Trap>(),
+        Some(&Trap::ResourceLimitExceeded)
+    );
+    let memory = Memory::new(&mut store, MemoryType::new(1, Some(1))).unwrap();
+    let err = memory.grow(&mut store, 1).unwrap_err();
+    let trap = err.chain().find_map(|e| e.downcast_ref::<Trap>());
+    assert_eq!(trap, Some(&Trap::ResourceLimitExceeded), "{err:#}");
+    assert_eq!(store.data().bytes_used(), 2 * PAGE);
 });
 
 both_tiers!(a_failed_growth_is_given_back, |engine| {
