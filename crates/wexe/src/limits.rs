@@ -82,6 +82,27 @@ pub trait ResourceLimiter {
 /// per-memory and per-table limits it keeps the store's account: the bytes that all memories
 /// and tables it allowed take together (a table element counts [`TABLE_ELEMENT_BYTES`]), held
 /// under [`StoreLimitsBuilder::total_bytes`]. Use one `StoreLimits` per store.
+///
+/// ```
+/// use wexe::{Engine, Instance, Module, Store, StoreLimits, StoreLimitsBuilder};
+///
+/// # fn main() -> anyhow::Result<()> {
+/// let engine = Engine::default();
+/// let module = Module::new(&engine, r#"
+///     (module (table 0 externref)
+///       (func (export "grow") (result i32)
+///         (table.grow (ref.null extern) (i32.const 1000000))))
+/// "#)?;
+/// let limits = StoreLimitsBuilder::new().total_bytes(1 << 20).build();
+/// let mut store = Store::new(&engine, limits);
+/// store.limiter(|limits: &mut StoreLimits| limits);
+/// let instance = Instance::new(&mut store, &module, &[])?;
+/// let grow = instance.get_typed_func::<(), i32>(&mut store, "grow")?;
+/// // A million elements take 8 MB: more than the store's 1 MiB.
+/// assert_eq!(grow.call(&mut store, ())?, -1);
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone, Debug)]
 pub struct StoreLimits {
     memory_size: Option<usize>,
