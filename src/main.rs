@@ -37,7 +37,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    Run(commands::run::RunCommand),
+    Run(Box<commands::run::RunCommand>),
     Wast(commands::wast::WastCommand),
     Validate(commands::validate::ValidateCommand),
     Inspect(commands::inspect::InspectCommand),

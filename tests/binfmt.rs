@@ -162,7 +162,7 @@ fn wasm_files_run_directly_through_binfmt_misc() {
     assert_eq!(
         err,
         format!(
-            "wexe: error: {}:3: unknown field `bogus`, expected one of `path`, `sha256`, `dirs`, `env`, `inherit_env`, `tcplisten`, `max_memory`, `fuel`, `timeout`\n",
+            "wexe: error: {}:3: unknown field `bogus`, expected one of `path`, `sha256`, `dirs`, `env`, `inherit_env`, `tcplisten`, `max_memory`, `max_table_elements`, `fuel`, `timeout`\n",
             policy.display()
         )
     );

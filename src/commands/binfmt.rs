@@ -233,9 +233,14 @@ fn show_policy(file: &Path) -> Result<ExitCode> {
     println!("listening    {socks}");
     let l = &grants.limits;
     let show = |v: Option<String>| v.unwrap_or_else(|| "none".to_string());
+    // Memories and tables together.
     println!(
         "max memory   {}",
         show(l.max_memory.map(|b| format!("{b} bytes")))
+    );
+    println!(
+        "table size   {}",
+        show(l.max_table_elements.map(|n| format!("{n} elements")))
     );
     println!("fuel         {}", show(l.fuel.map(|f| f.to_string())));
     println!("timeout      {}", show(l.timeout.map(|t| format!("{t:?}"))));

@@ -42,8 +42,17 @@ pub struct DirGrant {
 /// Limits on a run (see `limits.rs` for how they are enforced).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Limits {
-    /// Largest size of one linear memory, in bytes (`Config::max_memory_size`).
+    /// The most bytes all linear memories and tables of the run may take together, every
+    /// instance's (preloads included); a table element counts `wexe::TABLE_ELEMENT_BYTES`.
     pub max_memory: Option<u64>,
+    /// The most elements any one table may hold.
+    pub max_table_elements: Option<u64>,
+    /// The most instances, tables and linear memories the run may create.
+    pub max_instances: Option<u64>,
+    pub max_tables: Option<u64>,
+    pub max_memories: Option<u64>,
+    /// Whether a refused memory or table growth traps instead of returning -1.
+    pub trap_on_grow_failure: bool,
     /// Fuel: units of execution (one per function call and loop iteration).
     pub fuel: Option<u64>,
     /// Wall-clock time for the run.
@@ -193,6 +202,8 @@ pub fn resolve(
                 (a, b) => a.or(b),
             };
             g.limits.max_memory = min(g.limits.max_memory, rule.limits.max_memory);
+            g.limits.max_table_elements =
+                min(g.limits.max_table_elements, rule.limits.max_table_elements);
             g.limits.fuel = min(g.limits.fuel, rule.limits.fuel);
             g.limits.timeout = match (g.limits.timeout, rule.limits.timeout) {
                 (Some(a), Some(b)) => Some(a.min(b)),

@@ -51,6 +51,7 @@ struct RawProgram {
     #[serde(default)]
     tcplisten: Vec<Spanned<String>>,
     max_memory: Option<Spanned<RawSize>>,
+    max_table_elements: Option<u64>,
     fuel: Option<u64>,
     timeout: Option<Spanned<String>>,
 }
@@ -235,8 +236,10 @@ impl PolicyFile {
                 tcplisten,
                 limits: Limits {
                     max_memory,
+                    max_table_elements: p.max_table_elements,
                     fuel: p.fuel,
                     timeout,
+                    ..Limits::default()
                 },
             });
         }
@@ -330,7 +333,7 @@ mod tests {
         let hash = "ab".repeat(32);
         let text = format!(
             "[[program]]\nsha256 = \"{hash}\"\ndirs = [{{ host = \"/tmp\", guest = \"/t\", mode = \"rw\" }}]\n\
-             env = {{ A = \"1\" }}\ntcplisten = [\"127.0.0.1:8080\"]\nmax_memory = \"64MiB\"\nfuel = 5\ntimeout = \"2s\"\n"
+             env = {{ A = \"1\" }}\ntcplisten = [\"127.0.0.1:8080\"]\nmax_memory = \"64MiB\"\nmax_table_elements = 1000\nfuel = 5\ntimeout = \"2s\"\n"
         );
         let p = parse(&text).unwrap();
         let r = &p.programs[0];
@@ -339,6 +342,7 @@ mod tests {
         assert_eq!(r.dirs[0].guest, "/t");
         assert!(!r.dirs[0].read_only);
         assert_eq!(r.limits.max_memory, Some(64 << 20));
+        assert_eq!(r.limits.max_table_elements, Some(1000));
         assert_eq!(r.limits.timeout, Some(Duration::from_secs(2)));
     }
 

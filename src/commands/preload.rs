@@ -1,5 +1,7 @@
 //! `--preload NAME=PATH`: instantiates another module first and defines its exports under the
 //! import module name NAME, so the main module can import from it (as wasmtime's flag does).
+//! Preloads live in the program's store, so the memory and table limits (`limits.rs`) count
+//! them together with the main module.
 
 use std::path::Path;
 

@@ -19,8 +19,17 @@ pub enum Outcome {
     Trap(anyhow::Error),
 }
 
-/// The host state of a program: its WASI context.
-pub type ProgramHost = WasiCtx;
+/// The host state of a program: its WASI context, and the store's resource limits.
+pub struct ProgramHost {
+    pub wasi: WasiCtx,
+    pub limits: wexe::StoreLimits,
+}
+
+impl super::limits::HasStoreLimits for ProgramHost {
+    fn store_limits(&mut self) -> &mut wexe::StoreLimits {
+        &mut self.limits
+    }
+}
 
 /// The WASI context for `argv` under `grants`: stdio inherited, the granted directories,
 /// variables and listening sockets.
@@ -51,8 +60,12 @@ fn make_linker(
     grants: &Grants,
 ) -> Result<(Linker<ProgramHost>, ProgramHost)> {
     let mut linker = Linker::new(engine);
-    wexe_wasi::add_to_linker(&mut linker, |ctx: &mut WasiCtx| ctx)?;
-    Ok((linker, wasi_context(argv, grants)?))
+    wexe_wasi::add_to_linker(&mut linker, |host: &mut ProgramHost| &mut host.wasi)?;
+    let host = ProgramHost {
+        wasi: wasi_context(argv, grants)?,
+        limits: wexe::StoreLimits::default(),
+    };
+    Ok((linker, host))
 }
 
 /// Instantiates `module` and calls `_start`.

@@ -30,7 +30,9 @@ Examples:
   wexe run --dir data::/data --env LANG prog.wasm    the program sees ./data as /data and $LANG
   wexe run --tcplisten 127.0.0.1:8080 server.wasm    a preopened listening socket
 
-  wexe run --preload math=math.wasm app.wasm   app.wasm imports `math`'s exports";
+  wexe run --preload math=math.wasm app.wasm   app.wasm imports `math`'s exports
+  wexe run --max-memory-size 67108864 --max-table-elements 100000 app.wasm
+                                      at most 64 MiB of memories and tables, 100000 per table";
 
 /// Run a WebAssembly module (a .wasm binary or a .wat text file)
 #[derive(Args)]
@@ -66,9 +68,31 @@ pub struct RunCommand {
     #[arg(long, value_name = "DURATION", value_parser = super::limits::parse_timeout)]
     timeout: Option<std::time::Duration>,
 
-    /// The largest size in bytes any linear memory may grow to
+    /// The most bytes the program may allocate for linear memories and tables together, over
+    /// all its instances (`--preload`ed ones included); a table element counts 8 bytes
     #[arg(long, value_name = "BYTES")]
     max_memory_size: Option<u64>,
+
+    /// The most elements any one table may hold
+    #[arg(long, value_name = "N")]
+    max_table_elements: Option<u64>,
+
+    /// The most instances the program may create (the module and its preloads)
+    #[arg(long, value_name = "N")]
+    max_instances: Option<u64>,
+
+    /// The most tables the program may create
+    #[arg(long, value_name = "N")]
+    max_tables: Option<u64>,
+
+    /// The most linear memories the program may create
+    #[arg(long, value_name = "N")]
+    max_memories: Option<u64>,
+
+    /// Trap when a memory or table may not grow (past a limit above), instead of making
+    /// `memory.grow`/`table.grow` return -1
+    #[arg(long)]
+    trap_on_grow_failure: bool,
 
     /// Say on stderr how the program runs: tier, memory protection, cache
     #[arg(short, long)]
@@ -112,9 +136,16 @@ pub enum Profiler {
 }
 
 /// The host state of a running program: WASI's context (arguments, environment, preopened
-/// directories and sockets, stdio).
+/// directories and sockets, stdio), and the store's resource limits.
 pub struct Host {
     pub wasi: wexe_wasi::WasiCtx,
+    pub limits: wexe::StoreLimits,
+}
+
+impl super::limits::HasStoreLimits for Host {
+    fn store_limits(&mut self) -> &mut wexe::StoreLimits {
+        &mut self.limits
+    }
 }
 
 impl RunCommand {
@@ -125,6 +156,11 @@ impl RunCommand {
 
         let limits = super::policy::Limits {
             max_memory: self.max_memory_size,
+            max_table_elements: self.max_table_elements,
+            max_instances: self.max_instances,
+            max_tables: self.max_tables,
+            max_memories: self.max_memories,
+            trap_on_grow_failure: self.trap_on_grow_failure,
             fuel: self.fuel,
             timeout: self.timeout,
         };
@@ -157,7 +193,11 @@ impl RunCommand {
         }
         let module = open_module(&engine, &file, self.allow_precompiled)?;
         let wasi = self.wasi_context(&file, &args)?;
-        let mut store = Store::new(&engine, Host { wasi });
+        let host = Host {
+            wasi,
+            limits: wexe::StoreLimits::default(),
+        };
+        let mut store = Store::new(&engine, host);
         let mut linker = make_linker(&engine)?;
         let _watchdog = super::limits::arm(&mut store, &limits)?;
         super::preload::apply(&engine, &mut linker, &mut store, &self.preload)?;

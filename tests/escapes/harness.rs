@@ -165,6 +165,9 @@ pub struct Run {
     pub elapsed: Duration,
     /// The harness killed it after [`RUN_LIMIT`].
     pub killed: bool,
+    /// The most memory the process (and any child it waited for) had resident, in bytes, as
+    /// `wait4` reports it.
+    pub peak_rss: u64,
 }
 
 /// How long the harness lets one run of `wexe` go before killing it: an attack that makes wexe
@@ -178,21 +181,35 @@ pub fn wexe_in<S: AsRef<OsStr>>(world: &World, cwd: &Path, args: &[S]) -> Run {
 }
 
 /// Runs `program` like [`wexe_in`] does (for `wexe-binfmt` links and the like).
+///
+/// The program is started by `/bin/sh` in the background, so that the peak RSS that `wait4`
+/// reports is its own: Linux carries the high-water mark of the address space a process
+/// leaves into the process at `execve`, and a child spawned directly from this (large, some
+/// 130 MB) test process would report at least this process's size. The shell's address space
+/// is small; it prints the program's pid and exits, and the program, orphaned, is reparented to
+/// this process (a child subreaper), which reaps it with `wait4`.
 pub fn command_in<S: AsRef<OsStr>>(world: &World, cwd: &Path, program: &Path, args: &[S]) -> Run {
+    become_subreaper();
     let start = Instant::now();
-    let mut child = Command::new(program)
-        .args(args)
-        .current_dir(cwd)
-        .env("HOME", world.home())
-        .env("XDG_CACHE_HOME", world.home().join(".cache"))
-        .env("XDG_CONFIG_HOME", world.home().join(".config"))
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start wexe");
-    let mut stdout = child.stdout.take().unwrap();
-    let mut stderr = child.stderr.take().unwrap();
+    let (mut pid_reader, pid_writer) = std::io::pipe().expect("a pipe");
+    let mut shell = {
+        let mut command = Command::new("/bin/sh");
+        command
+            .args(["-c", BACKGROUND, "sh"])
+            .arg(program)
+            .args(args)
+            .current_dir(cwd)
+            .env("HOME", world.home())
+            .env("XDG_CACHE_HOME", world.home().join(".cache"))
+            .env("XDG_CONFIG_HOME", world.home().join(".config"))
+            .stdin(Stdio::from(pid_writer))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        // Dropping the command closes this process's end of the pid pipe.
+        command.spawn().expect("start /bin/sh")
+    };
+    let mut stdout = shell.stdout.take().unwrap();
+    let mut stderr = shell.stderr.take().unwrap();
     let out = std::thread::spawn(move || {
         let mut s = Vec::new();
         let _ = stdout.read_to_end(&mut s);
@@ -203,26 +220,79 @@ pub fn command_in<S: AsRef<OsStr>>(world: &World, cwd: &Path, program: &Path, ar
         let _ = stderr.read_to_end(&mut s);
         s
     });
+    let mut pid = String::new();
+    pid_reader
+        .read_to_string(&mut pid)
+        .expect("the program's pid");
+    assert!(
+        shell.wait().expect("the shell ends").success(),
+        "the shell failed"
+    );
+    let pid: libc::pid_t = pid
+        .trim()
+        .parse()
+        .expect("the shell prints the program's pid");
     let mut killed = false;
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
+    let (status, peak_rss) = loop {
+        if let Some(done) = reap(pid, false) {
+            break done;
         }
         if start.elapsed() > RUN_LIMIT {
-            let _ = child.kill();
+            // SAFETY: `pid` is our unreaped child, so the pid cannot have been reused.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
             killed = true;
-            break child.wait().unwrap();
+            break reap(pid, true).expect("the killed program ends");
         }
         std::thread::sleep(Duration::from_millis(10));
     };
     let elapsed = start.elapsed();
     Run {
+        peak_rss,
         status: status.code(),
         stdout: String::from_utf8_lossy(&out.join().unwrap()).into_owned(),
         stderr: String::from_utf8_lossy(&err.join().unwrap()).into_owned(),
         elapsed,
         killed,
     }
+}
+
+/// The shell script that starts the program (`"$@"`) in the background and prints its pid to
+/// fd 0. The program waits to start until the shell has exited and been reaped, so that the
+/// shell never reaps it (dash reaps background jobs that end before it exits).
+const BACKGROUND: &str = "{ while kill -0 $$ 2>/dev/null; do sleep 0.01; done; exec \"$@\"; } \
+                          </dev/null & echo $! >&0";
+
+/// Makes this process the reaper of its orphaned descendants (once; Linux).
+fn become_subreaper() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: PR_SET_CHILD_SUBREAPER takes one integer argument and touches no memory.
+        let r = unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
+        assert_eq!(r, 0, "prctl: {}", std::io::Error::last_os_error());
+    });
+}
+
+/// Reaps process `pid` with `wait4` (blocking when `block`): its exit status and peak resident
+/// set in bytes, or `None` while it still runs.
+fn reap(pid: libc::pid_t, block: bool) -> Option<(std::process::ExitStatus, u64)> {
+    use std::os::unix::process::ExitStatusExt;
+    let mut status = 0;
+    // SAFETY: an all-zero `rusage` is a valid value for wait4 to overwrite.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let flags = if block { 0 } else { libc::WNOHANG };
+    loop {
+        // SAFETY: `status` and `usage` are valid for writes.
+        let r = unsafe { libc::wait4(pid, &mut status, flags, &mut usage) };
+        match r {
+            0 => return None,
+            r if r == pid => break,
+            _ if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted => {}
+            _ => panic!("wait4 {pid}: {}", std::io::Error::last_os_error()),
+        }
+    }
+    // Linux reports ru_maxrss in KiB.
+    let peak = u64::try_from(usage.ru_maxrss).unwrap_or(0) * 1024;
+    Some((std::process::ExitStatus::from_raw(status), peak))
 }
 
 impl Run {

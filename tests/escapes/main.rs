@@ -12,5 +12,6 @@ mod harness;
 
 mod binfmt;
 mod filesystem;
+mod limits;
 mod precompiled;
 mod reports;

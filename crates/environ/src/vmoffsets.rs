@@ -51,11 +51,16 @@ pub const VMFUNC_SIZE: u32 = 24;
 /// The size of one value in an array entry's value array.
 pub const VALUE_SIZE: u32 = 16;
 
+/// What the growth builtins (`MemoryGrow`, `TableGrow`) return when the growth ended in an error
+/// (the store's resource limiter failed it): the compiled caller then traps with the `Libcall`
+/// code. No memory (at most 65536 pages) or table (at most 10 million elements) has this size.
+pub const GROW_TRAPPED: u32 = 0xFFFF_FFFE;
+
 /// The runtime helpers compiled code calls through the `builtins` table, in table order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u32)]
 pub enum Builtin {
-    /// `(vmctx, mem, delta) -> old pages or -1`
+    /// `(vmctx, mem, delta) -> old pages, -1, or GROW_TRAPPED`
     MemoryGrow,
     /// `(vmctx, mem, dst, val, len) -> trapped`
     MemoryFill,
@@ -65,7 +70,7 @@ pub enum Builtin {
     MemoryInit,
     /// `(vmctx, seg)`
     DataDrop,
-    /// `(vmctx, table, init, delta) -> old size or -1`
+    /// `(vmctx, table, init, delta) -> old size, -1, or GROW_TRAPPED`
     TableGrow,
     /// `(vmctx, table, dst, val, len) -> trapped`
     TableFill,

@@ -85,7 +85,11 @@ impl Config {
         self
     }
 
-    /// The largest size in bytes that any linear memory may grow to.
+    /// The largest size in bytes that any one linear memory of any store of this engine may
+    /// grow to (4 GiB by default). It sizes no reservation (a guarded memory reserves its
+    /// 8 GiB whatever this is) and counts nothing across memories or tables: for a budget over
+    /// all memories and tables of a store, install a [`crate::StoreLimits`] with
+    /// [`crate::Store::limiter`].
     pub fn max_memory_size(&mut self, bytes: u64) -> &mut Config {
         self.max_memory_size = bytes;
         self

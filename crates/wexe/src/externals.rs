@@ -6,9 +6,7 @@ use wexe_environ::{GlobalType, MemoryType, Mutability, TableType};
 
 use crate::ExternType;
 use crate::func::Func;
-use crate::store::{
-    AsContext, AsContextMut, GlobalEntity, StoreContext, StoreContextMut, TableEntity,
-};
+use crate::store::{AsContext, AsContextMut, GlobalEntity, StoreContext, StoreContextMut};
 use crate::values::Val;
 use crate::vm::LinearMemory;
 
@@ -103,16 +101,13 @@ pub struct Memory {
 }
 
 impl Memory {
-    /// A new memory of `ty.minimum` zeroed pages.
+    /// A new memory of `ty.minimum` zeroed pages; counted by the store's resource limiter.
     pub fn new(mut store: impl AsContextMut, ty: MemoryType) -> Result<Memory> {
-        let inner = &mut store.as_context_mut().0.inner;
-        let limit = inner.engine.config().max_memory_size;
-        let mem = LinearMemory::new(ty, limit)
-            .ok_or_else(|| anyhow!("cannot allocate a memory of {} pages", ty.minimum))?;
-        inner.memories.push(mem);
+        let store = store.as_context_mut().0;
+        let index = crate::store::new_memory(store, ty)?;
         Ok(Memory {
-            store_id: inner.id,
-            index: (inner.memories.len() - 1) as u32,
+            store_id: store.inner.id,
+            index,
         })
     }
 
@@ -185,12 +180,12 @@ impl Memory {
         Ok(())
     }
 
-    /// Grows by `delta` pages and returns the old size in pages.
+    /// Grows by `delta` pages and returns the old size in pages; an error when the memory may
+    /// not grow so far or the store's resource limiter refuses.
     pub fn grow(&self, mut store: impl AsContextMut, delta: u64) -> Result<u64> {
-        let inner = &mut store.as_context_mut().0.inner;
-        inner.check(self.store_id);
-        inner.memories[self.index as usize]
-            .grow(delta)
+        let store = store.as_context_mut().0;
+        store.inner.check(self.store_id);
+        crate::store::grow_memory(store, self.index, delta)?
             .ok_or_else(|| anyhow!("failed to grow memory by {delta} pages"))
     }
 }
@@ -203,7 +198,8 @@ pub struct Table {
 }
 
 impl Table {
-    /// A new table of `ty.minimum` elements, each set to `init`.
+    /// A new table of `ty.minimum` elements, each set to `init`; counted by the store's
+    /// resource limiter.
     pub fn new(mut store: impl AsContextMut, ty: TableType, init: Val) -> Result<Table> {
         let inner = &mut store.as_context_mut().0.inner;
         if init.ty() != ty.element {
@@ -214,11 +210,11 @@ impl Table {
             );
         }
         let cell = init.to_cells(inner)[0];
-        let elements = vec![cell; usize::try_from(ty.minimum)?];
-        inner.tables.push(TableEntity { ty, elements });
+        let store = store.as_context_mut().0;
+        let index = crate::store::new_table(store, ty, cell)?;
         Ok(Table {
-            store_id: inner.id,
-            index: (inner.tables.len() - 1) as u32,
+            store_id: store.inner.id,
+            index,
         })
     }
 
@@ -264,12 +260,13 @@ impl Table {
         Ok(())
     }
 
-    /// Grows by `delta` elements set to `init`; returns the old size.
+    /// Grows by `delta` elements set to `init`; returns the old size. An error when the table
+    /// may not grow so far or the store's resource limiter refuses.
     pub fn grow(&self, mut store: impl AsContextMut, delta: u64, init: Val) -> Result<u64> {
-        let inner = &mut store.as_context_mut().0.inner;
-        inner.check(self.store_id);
-        let cell = init.to_cells(inner)[0];
-        crate::interp::table_grow(&mut inner.tables[self.index as usize], delta, cell)
+        let store = store.as_context_mut().0;
+        store.inner.check(self.store_id);
+        let cell = init.to_cells(&store.inner)[0];
+        crate::store::grow_table(store, self.index, delta, cell)?
             .ok_or_else(|| anyhow!("failed to grow table by {delta}"))
     }
 }

@@ -11,11 +11,8 @@ use crate::Trap;
 use crate::externals::{Extern, Global, Memory, Table};
 use crate::func::Func;
 use crate::module::Module;
-use crate::store::{
-    AsContextMut, FuncEntity, GlobalEntity, InstanceEntity, StoreInner, StoreOps, TableEntity,
-};
+use crate::store::{AsContextMut, FuncEntity, GlobalEntity, InstanceEntity, StoreInner, StoreOps};
 use crate::typed::{TypedFunc, WasmParams, WasmResults};
-use crate::vm::LinearMemory;
 
 /// An instantiated module in a store.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -56,7 +53,7 @@ impl Instance {
         imports: &[Extern],
     ) -> Result<Instance> {
         let store = store.as_context_mut().0;
-        let index = instantiate(&mut store.inner, module, imports)?;
+        let index = instantiate(store, module, imports)?;
         if module.inner.jit.is_some() {
             crate::jit::instantiate(&mut store.inner, index)?;
         }
@@ -182,11 +179,17 @@ fn store_id_of(ext: &Extern) -> u64 {
 }
 
 /// Creates the instance's entities and checks its imports; runs no code and writes no segment.
-fn instantiate(inner: &mut StoreInner, module: &Module, imports: &[Extern]) -> Result<u32> {
+/// The store's resource limiter is asked about the instance, and its memories and tables.
+fn instantiate(store: &mut dyn StoreOps, module: &Module, imports: &[Extern]) -> Result<u32> {
+    let inner = store.inner();
     if !crate::Engine::same(&inner.engine, module.engine()) {
         bail!("the module was compiled for another engine than the store's");
     }
     let info = module.info();
+    let tables = &info.tables[info.num_imported_tables..];
+    let memories = &info.memories[info.num_imported_memories..];
+    crate::store::check_counts(store, 1, tables.len(), memories.len())?;
+    let inner = store.inner();
     if imports.len() != info.imports.len() {
         bail!(
             "expected {} imports, got {}",
@@ -241,18 +244,13 @@ fn instantiate(inner: &mut StoreInner, module: &Module, imports: &[Extern]) -> R
         });
         inst.funcs.push((inner.funcs.len() - 1) as u32);
     }
-    for ty in &info.tables[info.num_imported_tables..] {
-        let elements = vec![0; usize::try_from(ty.minimum)?];
-        inner.tables.push(TableEntity { ty: *ty, elements });
-        inst.tables.push((inner.tables.len() - 1) as u32);
+    for ty in tables {
+        inst.tables.push(crate::store::new_table(store, *ty, 0)?);
     }
-    let limit = inner.engine.config().max_memory_size;
-    for ty in &info.memories[info.num_imported_memories..] {
-        let mem = LinearMemory::new(*ty, limit)
-            .ok_or_else(|| anyhow!("cannot allocate a memory of {} pages", ty.minimum))?;
-        inner.memories.push(mem);
-        inst.memories.push((inner.memories.len() - 1) as u32);
+    for ty in memories {
+        inst.memories.push(crate::store::new_memory(store, *ty)?);
     }
+    let inner = store.inner();
     for (ty, init) in info.globals[info.num_imported_globals..]
         .iter()
         .zip(&info.global_inits)

@@ -68,6 +68,7 @@ mod func;
 mod instance;
 mod interp;
 mod jit;
+mod limits;
 mod linker;
 mod module;
 mod store;
@@ -82,6 +83,10 @@ pub use config::{Config, Engine, Tier};
 pub use externals::{Extern, Global, Memory, MemoryAccessError, Table};
 pub use func::{Caller, Func, IntoFunc};
 pub use instance::Instance;
+pub use limits::{
+    DEFAULT_INSTANCE_LIMIT, DEFAULT_MEMORY_LIMIT, DEFAULT_TABLE_LIMIT, ResourceLimiter,
+    StoreLimits, StoreLimitsBuilder, TABLE_ELEMENT_BYTES,
+};
 pub use linker::Linker;
 pub use module::{ExportType, ImportType, Module};
 pub use store::{AsContext, AsContextMut, InterruptHandle, Store, StoreContext, StoreContextMut};

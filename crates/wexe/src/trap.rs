@@ -33,6 +33,9 @@ pub enum Trap {
     Interrupt,
     /// An operator this build cannot execute yet (for example SIMD in the interpreter).
     Unsupported,
+    /// A memory or table growth the store's [`crate::ResourceLimiter`] refused, when refusals
+    /// trap ([`crate::StoreLimitsBuilder::trap_on_grow_failure`]).
+    ResourceLimitExceeded,
 }
 
 impl Trap {
@@ -52,6 +55,7 @@ impl Trap {
             Trap::OutOfFuel => "all fuel consumed",
             Trap::Interrupt => "interrupted",
             Trap::Unsupported => "unsupported operator (not implemented in this tier yet)",
+            Trap::ResourceLimitExceeded => "resource limit exceeded",
         }
     }
 }

@@ -194,8 +194,8 @@ impl FuncTranslator<'_> {
             O::TableGrow { table } => {
                 let (init, delta) = self.pop2();
                 let t = self.i32const(table);
-                let r = self.call_builtin(Builtin::TableGrow, &[t, init, delta]);
-                self.push(r.expect("has a result"));
+                let r = self.call_grow_builtin(Builtin::TableGrow, &[t, init, delta]);
+                self.push(r);
             }
             O::TableFill { table } => {
                 let v = self.popn(3);

@@ -127,8 +127,8 @@ impl FuncTranslator<'_> {
             O::MemoryGrow { mem } => {
                 let delta = self.pop();
                 let m = self.b.ins().iconst(I32, i64::from(*mem));
-                let r = self.call_builtin(Builtin::MemoryGrow, &[m, delta]);
-                self.push(r.expect("has a result"));
+                let r = self.call_grow_builtin(Builtin::MemoryGrow, &[m, delta]);
+                self.push(r);
             }
             O::MemoryFill { mem } => {
                 let vals = self.popn(3);

@@ -219,6 +219,19 @@ impl FuncTranslator<'_> {
         self.b.inst_results(call).first().copied()
     }
 
+    /// Calls a growth builtin (`MemoryGrow`, `TableGrow`): its result (old size or -1), after
+    /// trapping when it is `GROW_TRAPPED`.
+    fn call_grow_builtin(&mut self, builtin: Builtin, args: &[Value]) -> Value {
+        let r = self.call_builtin(builtin, args).expect("has a result");
+        let trapped = self.b.ins().iconst(
+            ir::types::I32,
+            i64::from(wexe_environ::vmoffsets::GROW_TRAPPED),
+        );
+        let failed = self.b.ins().icmp(ir::condcodes::IntCC::Equal, r, trapped);
+        self.b.ins().trapnz(failed, codes::LIBCALL);
+        r
+    }
+
     /// Calls a builtin that returns non-zero when it trapped, and traps then.
     fn call_trapping_builtin(&mut self, builtin: Builtin, args: &[Value]) {
         let failed = self.call_builtin(builtin, args).expect("has a result");

@@ -1,12 +1,13 @@
 //! The runtime helpers compiled code calls through its vmctx's builtins table (order:
-//! `wexe_environ::vmoffsets::Builtin`): memory and table growth, bulk memory and table
-//! operations, segment drops, and calls to host functions. A helper that traps records its error
-//! in the store and returns non-zero; the compiled caller then traps with the `Libcall` code.
+//! `wexe_environ::vmoffsets::Builtin`): memory and table growth (through the store's one growth
+//! path, `store/grow.rs`), bulk memory and table operations, segment drops, and calls to host
+//! functions. A helper that traps records its error in the store and returns non-zero (the
+//! growth helpers: `GROW_TRAPPED`); the compiled caller then traps with the `Libcall` code.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use anyhow::Result;
-use wexe_environ::vmoffsets::{NUM_BUILTINS, VMCTX_INSTANCE, VMCTX_STORE};
+use wexe_environ::vmoffsets::{GROW_TRAPPED, NUM_BUILTINS, VMCTX_INSTANCE, VMCTX_STORE};
 
 use super::store::{StoreCtx, fuel_from_code, fuel_to_code, sync};
 use crate::Trap;
@@ -101,16 +102,14 @@ fn table_index(inner: &StoreInner, instance: u32, table: u32) -> usize {
 
 extern "C" fn memory_grow(vmctx: *mut u8, mem: u32, delta: u32) -> u32 {
     // SAFETY: called by compiled code with its own vmctx.
-    let (r, _) = unsafe {
+    let (r, trapped) = unsafe {
         guard(vmctx, |s, inst| {
-            let inner = s.inner();
-            let m = mem_index(inner, inst, mem);
-            Ok(inner.memories[m]
-                .grow(u64::from(delta))
-                .map_or(u32::MAX, |old| old as u32))
+            let m = mem_index(s.inner(), inst, mem) as u32;
+            let old = crate::store::grow_memory(s, m, u64::from(delta))?;
+            Ok(old.map_or(u32::MAX, |old| old as u32))
         })
     };
-    r
+    if trapped { GROW_TRAPPED } else { r }
 }
 
 extern "C" fn memory_fill(vmctx: *mut u8, mem: u32, dst: u32, val: u32, len: u32) -> u32 {
@@ -185,15 +184,14 @@ extern "C" fn data_drop(vmctx: *mut u8, seg: u32) {
 
 extern "C" fn table_grow(vmctx: *mut u8, table: u32, init: u64, delta: u32) -> u32 {
     // SAFETY: called by compiled code with its own vmctx.
-    let (r, _) = unsafe {
+    let (r, trapped) = unsafe {
         guard(vmctx, |s, inst| {
-            let inner = s.inner();
-            let t = table_index(inner, inst, table);
-            let old = crate::interp::table_grow(&mut inner.tables[t], u64::from(delta), init);
+            let t = table_index(s.inner(), inst, table) as u32;
+            let old = crate::store::grow_table(s, t, u64::from(delta), init)?;
             Ok(old.map_or(u32::MAX, |o| o as u32))
         })
     };
-    r
+    if trapped { GROW_TRAPPED } else { r }
 }
 
 extern "C" fn table_fill(vmctx: *mut u8, table: u32, dst: u32, val: u64, len: u32) -> u32 {

@@ -6,6 +6,7 @@
 
 mod context;
 mod entities;
+mod grow;
 
 use std::any::Any;
 use std::sync::Arc;
@@ -15,10 +16,12 @@ use anyhow::Result;
 
 pub use context::{AsContext, AsContextMut, StoreContext, StoreContextMut};
 pub(crate) use entities::{FuncEntity, GlobalEntity, InstanceEntity, TableEntity};
+pub(crate) use grow::{check_counts, grow_memory, grow_table, new_memory, new_table};
 
 use crate::Engine;
 use crate::func::{Caller, HostFunc};
 use crate::interp::exec::ExecStack;
+use crate::limits::ResourceLimiter;
 use crate::values::Val;
 use crate::vm::LinearMemory;
 
@@ -79,6 +82,8 @@ impl StoreInner {
 /// (which need the typed store).
 pub(crate) trait StoreOps {
     fn inner(&mut self) -> &mut StoreInner;
+    /// The entities and the resource limiter, if one is installed (see `grow.rs`).
+    fn limited(&mut self) -> (&mut StoreInner, Option<&mut dyn ResourceLimiter>);
     fn call_host(
         &mut self,
         host: u32,
@@ -93,6 +98,7 @@ pub(crate) trait StoreOps {
 pub struct Store<T> {
     pub(crate) inner: StoreInner,
     pub(crate) host_funcs: Vec<HostFunc<T>>,
+    limiter: Option<grow::LimiterFn<T>>,
     data: T,
 }
 
@@ -116,6 +122,7 @@ impl<T: 'static> Store<T> {
         Store {
             inner,
             host_funcs: Vec::new(),
+            limiter: None,
             data,
         }
     }
@@ -172,6 +179,10 @@ impl<T: 'static> Store<T> {
 impl<T: 'static> StoreOps for Store<T> {
     fn inner(&mut self) -> &mut StoreInner {
         &mut self.inner
+    }
+
+    fn limited(&mut self) -> (&mut StoreInner, Option<&mut dyn ResourceLimiter>) {
+        self.limited_parts()
     }
 
     fn call_host(

@@ -2,7 +2,7 @@
 //! the dispatch loop and by instantiation (active segments).
 
 use crate::Trap;
-use crate::store::{StoreInner, TableEntity};
+use crate::store::StoreInner;
 
 /// The range `start..start + len` when it lies within `size`.
 fn range(start: u32, len: u32, size: usize) -> Result<std::ops::Range<usize>, Trap> {
@@ -116,18 +116,6 @@ pub(super) fn table_copy(
         inner.tables[dst_table as usize].elements[d].copy_from_slice(&items);
     }
     Ok(())
-}
-
-/// Grows a table by `delta` elements set to `init`; the old size, or `None` past its maximum.
-pub(crate) fn table_grow(table: &mut TableEntity, delta: u64, init: u64) -> Option<u64> {
-    let old = table.elements.len() as u64;
-    let new = old.checked_add(delta)?;
-    if new > table.ty.maximum.unwrap_or(u32::MAX as u64) || new > 10_000_000 {
-        return None;
-    }
-    table.elements.try_reserve(delta as usize).ok()?;
-    table.elements.resize(new as usize, init);
-    Some(old)
 }
 
 /// `table.init`: copies `len` items of element segment `seg` from `src` into the instance's

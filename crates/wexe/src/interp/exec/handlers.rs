@@ -9,7 +9,7 @@ use std::ptr;
 
 use super::bulk;
 use super::dispatch::next;
-use super::state::{Cx, Exit, Fp, Ip, trap};
+use super::state::{Cx, Exit, Fp, Ip, error, trap};
 use crate::Trap;
 use crate::interp::ops::{Instr, Slot, for_each_op};
 use crate::interp::simd::lanes::*;
@@ -226,6 +226,17 @@ unsafe fn table(cx: *mut Cx, t: u32) -> u32 {
     unsafe { *(&*cx).inst.tables.get_unchecked(t as usize) }
 }
 
+/// Ends the run with the error of a growth the store's resource limiter failed: a trap (with a
+/// backtrace) when the error holds one, else the error itself.
+#[cold]
+#[inline(never)]
+unsafe fn grow_error(cx: *mut Cx, e: anyhow::Error, ip: Ip) -> Exit {
+    match e.downcast_ref::<Trap>() {
+        Some(&t) => unsafe { trap(cx, t, ip) },
+        None => unsafe { error(cx, e) },
+    }
+}
+
 /// Reads the `Ext` operands that follow a bulk operation.
 #[inline(always)]
 unsafe fn ext(ip: Ip) -> (u32, u32) {
@@ -324,10 +335,14 @@ handlers! {
     fn MemoryGrow(ip, fp, cx, mem, len) {
         decode!(ip, MemoryGrow { dst, delta });
         let c = &mut *cx;
-        let inner = &mut *c.inner;
-        let grown = inner.memories[c.inst.memory as usize].grow(rd::<u32>(fp, delta) as u64);
+        let grown = crate::store::grow_memory(&mut *c.store, c.inst.memory, rd::<u32>(fp, delta) as u64);
+        c.inner = (*c.store).inner();
+        let grown = match grown {
+            Ok(grown) => grown,
+            Err(e) => return grow_error(cx, e, ip),
+        };
         wr(fp, dst, grown.map_or(-1, |old| old as i32));
-        c.inst.refresh_memory(inner);
+        c.inst.refresh_memory(&mut *c.inner);
         next!(ip.add(1), fp, cx, c.inst.mem_base, c.inst.mem_len)
     }
 
@@ -388,8 +403,14 @@ handlers! {
     fn TableGrow(ip, fp, cx, mem, len) {
         decode!(ip, TableGrow { dst, init, delta });
         let (t, _) = ext(ip);
-        let tab = &mut (&mut *(*cx).inner).tables[table(cx, t) as usize];
-        let r = bulk::table_grow(tab, rd::<u32>(fp, delta) as u64, *fp.add(init as usize));
+        let tab = table(cx, t);
+        let c = &mut *cx;
+        let r = crate::store::grow_table(&mut *c.store, tab, rd::<u32>(fp, delta) as u64, *fp.add(init as usize));
+        c.inner = (*c.store).inner();
+        let r = match r {
+            Ok(r) => r,
+            Err(e) => return grow_error(cx, e, ip),
+        };
         wr(fp, dst, r.map_or(-1, |old| old as i32));
         next!(ip.add(2), fp, cx, mem, len)
     }

@@ -13,7 +13,7 @@ mod state;
 
 use anyhow::Result;
 
-pub(crate) use bulk::{table_grow, table_init};
+pub(crate) use bulk::table_init;
 pub(crate) use dispatch::{Handler, handler_of};
 
 use crate::store::{FuncEntity, StoreOps};
