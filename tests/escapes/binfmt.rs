@@ -169,9 +169,20 @@ crate::both_tiers!(a_guest_flipping_a_symlink_gets_no_other_grants, |tier| {
     std::os::unix::fs::symlink("../trusted/good.wasm", &link).unwrap();
     w.seal();
     let granted = format!("{}::/g", w.granted().display());
-    let mut guest = std::process::Command::new(env!("CARGO_BIN_EXE_wexe"))
-        .args(["run", "--tier", tier, "--dir", &granted, flip.to_str().unwrap()])
-        .args(["/g/link.wasm", "../trusted/good.wasm", "../elsewhere/cat_file.wasm"])
+    let guest = std::process::Command::new(env!("CARGO_BIN_EXE_wexe"))
+        .args([
+            "run",
+            "--tier",
+            tier,
+            "--dir",
+            &granted,
+            flip.to_str().unwrap(),
+        ])
+        .args([
+            "/g/link.wasm",
+            "../trusted/good.wasm",
+            "../elsewhere/cat_file.wasm",
+        ])
         .arg("/g/stop")
         .stdout(std::process::Stdio::piped())
         .spawn()
@@ -190,7 +201,13 @@ crate::both_tiers!(a_guest_flipping_a_symlink_gets_no_other_grants, |tier| {
     std::fs::write(w.granted().join("stop"), "").unwrap();
     let out = guest.wait_with_output().unwrap();
     assert!(out.status.success(), "the guest failed: {out:?}");
-    assert_eq!(leaks, 0, "{leaks} of 150 runs leaked ({evil_runs} refused, {trusted_runs} trusted)");
-    assert!(evil_runs > 0 && trusted_runs > 0, "the swap raced: {evil_runs} / {trusted_runs}");
+    assert_eq!(
+        leaks, 0,
+        "{leaks} of 150 runs leaked ({evil_runs} refused, {trusted_runs} trusted)"
+    );
+    assert!(
+        evil_runs > 0 && trusted_runs > 0,
+        "the swap raced: {evil_runs} / {trusted_runs}"
+    );
     w.assert_untouched();
 });
