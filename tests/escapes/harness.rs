@@ -87,15 +87,24 @@ impl World {
         );
     }
 
+    /// What the snapshot leaves out: what the program is granted, the `bin/` of helper links
+    /// (such as `wexe-binfmt`) and wexe's own cache of compiled code.
     fn state(&self) -> BTreeMap<PathBuf, String> {
         let mut out = BTreeMap::new();
-        snapshot(self.root(), self.root(), &self.granted(), &mut out);
+        let skip = ["granted", "bin", "home/.cache/wexe"].map(|p| self.path(p));
+        snapshot(self.root(), self.root(), &skip, &mut out);
         out
     }
 
     /// Runs `wexe ARGS...` in this world (see [`wexe_in`]).
     pub fn wexe<S: AsRef<OsStr>>(&self, args: &[S]) -> Run {
         wexe_in(self, self.root(), args)
+    }
+
+    /// Runs `wexe ARGS...` in this world with its standard streams set up as `streams` says.
+    pub fn wexe_with<S: AsRef<OsStr>>(&self, args: &[S], streams: Streams) -> Run {
+        let wexe = Path::new(env!("CARGO_BIN_EXE_wexe"));
+        command_with(self, self.root(), wexe, args, streams)
     }
 }
 
@@ -105,13 +114,13 @@ impl Default for World {
     }
 }
 
-fn snapshot(root: &Path, dir: &Path, skip: &Path, out: &mut BTreeMap<PathBuf, String>) {
+fn snapshot(root: &Path, dir: &Path, skip: &[PathBuf], out: &mut BTreeMap<PathBuf, String>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
     for e in entries.flatten() {
         let path = e.path();
-        if path == skip {
+        if skip.contains(&path) {
             continue;
         }
         let rel = path.strip_prefix(root).unwrap().to_path_buf();
@@ -152,13 +161,37 @@ pub struct Run {
 pub const RUN_LIMIT: Duration = Duration::from_secs(60);
 
 /// Runs the `wexe` binary with `args` in `cwd`, with the world's home as `HOME` and its cache and
-/// configuration there, and no standard input; kills it after [`RUN_LIMIT`].
+/// configuration there, and no standard input; kills it after [`RUN_LIMIT`]. See
+/// [`command_with`] for other standard streams.
 pub fn wexe_in<S: AsRef<OsStr>>(world: &World, cwd: &Path, args: &[S]) -> Run {
     command_in(world, cwd, Path::new(env!("CARGO_BIN_EXE_wexe")), args)
 }
 
 /// Runs `program` like [`wexe_in`] does (for `wexe-binfmt` links and the like).
 pub fn command_in<S: AsRef<OsStr>>(world: &World, cwd: &Path, program: &Path, args: &[S]) -> Run {
+    command_with(world, cwd, program, args, Streams::default())
+}
+
+/// How a run's standard streams are connected. By default stdin is `/dev/null` and stdout and
+/// stderr are pipes the harness reads as the run goes.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Streams {
+    /// Stdin is a pipe that the harness keeps open, and never writes to, until the run ends:
+    /// a read of it waits forever.
+    pub stdin_open_pipe: bool,
+    /// Stdout is a pipe the harness reads only after the run ended: once it is full, writes
+    /// to it wait.
+    pub stdout_unread: bool,
+}
+
+/// Runs `program` like [`command_in`], with the standard streams of `streams`.
+pub fn command_with<S: AsRef<OsStr>>(
+    world: &World,
+    cwd: &Path,
+    program: &Path,
+    args: &[S],
+    streams: Streams,
+) -> Run {
     let start = Instant::now();
     let mut child = Command::new(program)
         .args(args)
@@ -166,18 +199,29 @@ pub fn command_in<S: AsRef<OsStr>>(world: &World, cwd: &Path, program: &Path, ar
         .env("HOME", world.home())
         .env("XDG_CACHE_HOME", world.home().join(".cache"))
         .env("XDG_CONFIG_HOME", world.home().join(".config"))
-        .stdin(Stdio::null())
+        .stdin(if streams.stdin_open_pipe {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("start wexe");
+    // Held, unwritten, until the run ended.
+    let stdin = child.stdin.take();
     let mut stdout = child.stdout.take().unwrap();
     let mut stderr = child.stderr.take().unwrap();
-    let out = std::thread::spawn(move || {
+    let read_stdout = move || {
         let mut s = Vec::new();
         let _ = stdout.read_to_end(&mut s);
         s
-    });
+    };
+    let (out, unread) = if streams.stdout_unread {
+        (None, Some(read_stdout))
+    } else {
+        (Some(std::thread::spawn(read_stdout)), None)
+    };
     let err = std::thread::spawn(move || {
         let mut s = Vec::new();
         let _ = stderr.read_to_end(&mut s);
@@ -196,9 +240,15 @@ pub fn command_in<S: AsRef<OsStr>>(world: &World, cwd: &Path, program: &Path, ar
         std::thread::sleep(Duration::from_millis(10));
     };
     let elapsed = start.elapsed();
+    drop(stdin);
+    let stdout = match (out, unread) {
+        (Some(thread), _) => thread.join().unwrap(),
+        (None, Some(mut read)) => read(),
+        (None, None) => Vec::new(),
+    };
     Run {
         status: status.code(),
-        stdout: String::from_utf8_lossy(&out.join().unwrap()).into_owned(),
+        stdout: String::from_utf8_lossy(&stdout).into_owned(),
         stderr: String::from_utf8_lossy(&err.join().unwrap()).into_owned(),
         elapsed,
         killed,

@@ -11,3 +11,4 @@
 mod harness;
 
 mod filesystem;
+mod timeout;

@@ -84,7 +84,9 @@ pub use func::{Caller, Func, IntoFunc};
 pub use instance::Instance;
 pub use linker::Linker;
 pub use module::{ExportType, ImportType, Module};
-pub use store::{AsContext, AsContextMut, InterruptHandle, Store, StoreContext, StoreContextMut};
+pub use store::{
+    AsContext, AsContextMut, InterruptHandle, InterruptWaiter, Store, StoreContext, StoreContextMut,
+};
 pub use trap::{FrameInfo, Trap, WasmBacktrace};
 pub use typed::{TypedFunc, WasmParams, WasmResults, WasmRet, WasmTy};
 pub use v128::V128;

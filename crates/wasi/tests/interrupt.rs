@@ -1,0 +1,164 @@
+//! Interrupting a guest that waits in a WASI call, through the embedding API: another thread
+//! calls `InterruptHandle::interrupt` while the guest sleeps in `poll_oneoff`, reads a pipe
+//! nobody writes to, or accepts on a socket no client connects to; the call ends with the
+//! trap `Trap::Interrupt` (in both tiers), and after `reset` the store runs again.
+
+use std::fs::File;
+use std::io::Write;
+use std::net::TcpListener;
+use std::os::fd::OwnedFd;
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use wexe::{Config, Engine, InterruptHandle, Linker, Memory, Module, Store, Tier, Trap, TypedFunc};
+use wexe_wasi::table::{Entry, Handle};
+use wexe_wasi::types::rights;
+use wexe_wasi::{WasiCtx, WasiCtxBuilder};
+
+/// `sleep(ns)`: one relative monotonic clock subscription; `read(fd)`: 16 bytes into 400;
+/// `accept(fd)`: one connection. Each returns the errno.
+const GUEST: &str = r#"(module
+    (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll (param i32 i32 i32 i32) (result i32)))
+    (import "wasi_snapshot_preview1" "fd_read" (func $read (param i32 i32 i32 i32) (result i32)))
+    (import "wasi_snapshot_preview1" "sock_accept" (func $accept (param i32 i32 i32) (result i32)))
+    (memory (export "memory") 1)
+    (func (export "sleep") (param $ns i64) (result i32)
+        (i32.store (i32.const 16) (i32.const 1))
+        (i64.store (i32.const 24) (local.get $ns))
+        (call $poll (i32.const 0) (i32.const 100) (i32.const 1) (i32.const 200)))
+    (func (export "read") (param $fd i32) (result i32)
+        (i32.store (i32.const 300) (i32.const 400))
+        (i32.store (i32.const 304) (i32.const 16))
+        (call $read (local.get $fd) (i32.const 300) (i32.const 1) (i32.const 320)))
+    (func (export "accept") (param $fd i32) (result i32)
+        (call $accept (local.get $fd) (i32.const 0) (i32.const 340))))"#;
+
+/// A guest whose stdin (fd 0) is the read end of a pipe (returned: its write end) and whose
+/// fd 3 is a listening socket on the loopback.
+struct Guest {
+    store: Store<WasiCtx>,
+    handle: InterruptHandle,
+    sleep: TypedFunc<i64, i32>,
+    read: TypedFunc<i32, i32>,
+    accept: TypedFunc<i32, i32>,
+    memory: Memory,
+    stdin_writer: File,
+}
+
+fn guest(tier: Tier) -> Guest {
+    let mut config = Config::new();
+    config.tier(tier).interruptible(true);
+    let engine = Engine::new(&config).unwrap();
+    let module = Module::new(&engine, GUEST).unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut ctx = WasiCtxBuilder::new()
+        .tcp_listener(listener)
+        .build()
+        .unwrap();
+    let (reader, writer): (OwnedFd, OwnedFd) = rustix::pipe::pipe().unwrap();
+    let stdin = Entry::new(
+        Handle::File(File::from(reader)),
+        rights::FD_READ | rights::POLL_FD_READWRITE,
+        0,
+    );
+    ctx.table_mut().insert_at(0, stdin);
+    let mut linker: Linker<WasiCtx> = Linker::new(&engine);
+    wexe_wasi::add_to_linker(&mut linker, |c: &mut WasiCtx| c).unwrap();
+    let mut store = Store::new(&engine, ctx);
+    let handle = store.interrupt_handle().unwrap();
+    let instance = linker.instantiate(&mut store, &module).unwrap();
+    Guest {
+        sleep: instance.get_typed_func(&mut store, "sleep").unwrap(),
+        read: instance.get_typed_func(&mut store, "read").unwrap(),
+        accept: instance.get_typed_func(&mut store, "accept").unwrap(),
+        memory: instance.get_memory(&mut store, "memory").unwrap(),
+        store,
+        handle,
+        stdin_writer: File::from(writer),
+    }
+}
+
+/// How long a call may take to end after its interruption before the test gives up on it.
+const LATE: Duration = Duration::from_secs(10);
+
+/// Runs `call` (on a thread of its own, so that a call that never ends fails the test) while
+/// another thread interrupts the store after 300 ms; checks that it ends with the
+/// interruption trap soon after, then resets the store.
+fn interrupted(
+    g: Guest,
+    call: impl FnOnce(&mut Store<WasiCtx>) -> anyhow::Result<i32> + Send + 'static,
+) -> Guest {
+    let handle = g.handle.clone();
+    let interrupter = thread::spawn(move || {
+        thread::sleep(Duration::from_millis(300));
+        handle.interrupt();
+    });
+    let (done, result) = mpsc::channel();
+    let start = Instant::now();
+    thread::spawn(move || {
+        let mut g = g;
+        let r = call(&mut g.store);
+        let _ = done.send((g, r, start.elapsed()));
+    });
+    let (g, result, elapsed) = result
+        .recv_timeout(LATE)
+        .expect("the blocked call must end soon after the interruption");
+    interrupter.join().unwrap();
+    let err = result.expect_err("the blocked call must end with a trap");
+    let trap = err.chain().find_map(|e| e.downcast_ref::<Trap>().copied());
+    assert_eq!(trap, Some(Trap::Interrupt), "{err:?}");
+    assert!(
+        elapsed >= Duration::from_millis(250),
+        "ended early: {elapsed:?}"
+    );
+    assert!(elapsed < Duration::from_secs(5), "ended late: {elapsed:?}");
+    g.handle.reset();
+    g
+}
+
+fn blocked_calls_end_when_interrupted(tier: Tier) {
+    let g = guest(tier);
+    let (sleep, read, accept) = (g.sleep, g.read, g.accept);
+    let mut g = interrupted(g, move |s| sleep.call(s, -1));
+    // After the reset the store waits and runs as before.
+    let start = Instant::now();
+    assert_eq!(sleep.call(&mut g.store, 50_000_000).unwrap(), 0);
+    assert!(start.elapsed() >= Duration::from_millis(50));
+
+    let mut g = interrupted(g, move |s| read.call(s, 0));
+    g.stdin_writer.write_all(b"after").unwrap();
+    assert_eq!(read.call(&mut g.store, 0).unwrap(), 0);
+    assert_eq!(&g.memory.data(&g.store)[400..405], b"after");
+
+    let mut g = interrupted(g, move |s| accept.call(s, 3));
+    assert_eq!(sleep.call(&mut g.store, 1_000).unwrap(), 0);
+}
+
+#[test]
+fn blocked_calls_end_when_interrupted_interp() {
+    blocked_calls_end_when_interrupted(Tier::Interp);
+}
+
+#[test]
+fn blocked_calls_end_when_interrupted_jit() {
+    blocked_calls_end_when_interrupted(Tier::Jit);
+}
+
+/// Without an interruptible engine the calls wait as they always did.
+#[test]
+fn engines_that_cannot_be_interrupted_still_sleep() {
+    let engine = Engine::default();
+    let module = Module::new(&engine, GUEST).unwrap();
+    let mut linker: Linker<WasiCtx> = Linker::new(&engine);
+    wexe_wasi::add_to_linker(&mut linker, |c: &mut WasiCtx| c).unwrap();
+    let mut store = Store::new(&engine, WasiCtx::default());
+    assert!(store.interrupt_handle().is_err());
+    let instance = linker.instantiate(&mut store, &module).unwrap();
+    let sleep = instance
+        .get_typed_func::<i64, i32>(&mut store, "sleep")
+        .unwrap();
+    let start = Instant::now();
+    assert_eq!(sleep.call(&mut store, 30_000_000).unwrap(), 0);
+    assert!(start.elapsed() >= Duration::from_millis(30));
+}
