@@ -1,7 +1,8 @@
 //! Interrupting a guest that waits in a WASI call, through the embedding API: another thread
 //! calls `InterruptHandle::interrupt` while the guest sleeps in `poll_oneoff`, reads a pipe
-//! nobody writes to, or accepts on a socket no client connects to; the call ends with the
-//! trap `Trap::Interrupt` (in both tiers), and after `reset` the store runs again.
+//! nobody writes to, accepts on a socket no client connects to, or opens a FIFO that has no
+//! other end; the call ends with the trap `Trap::Interrupt` (in both tiers), and after `reset`
+//! the store runs again.
 
 use std::fs::File;
 use std::io::Write;
@@ -17,33 +18,46 @@ use wexe_wasi::types::rights;
 use wexe_wasi::{WasiCtx, WasiCtxBuilder};
 
 /// `sleep(ns)`: one relative monotonic clock subscription; `read(fd)`: 16 bytes into 400;
-/// `accept(fd)`: one connection. Each returns the errno.
+/// `accept(fd)`: one connection; `open_fifo(rights)`: opens `fifo` in the preopen (fd 3) with
+/// `rights` (FD_READ: and reads it). Each returns the errno.
 const GUEST: &str = r#"(module
     (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll (param i32 i32 i32 i32) (result i32)))
     (import "wasi_snapshot_preview1" "fd_read" (func $read (param i32 i32 i32 i32) (result i32)))
     (import "wasi_snapshot_preview1" "sock_accept" (func $accept (param i32 i32 i32) (result i32)))
+    (import "wasi_snapshot_preview1" "path_open" (func $open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
     (memory (export "memory") 1)
+    (data (i32.const 500) "fifo")
     (func (export "sleep") (param $ns i64) (result i32)
         (i32.store (i32.const 16) (i32.const 1))
         (i64.store (i32.const 24) (local.get $ns))
         (call $poll (i32.const 0) (i32.const 100) (i32.const 1) (i32.const 200)))
-    (func (export "read") (param $fd i32) (result i32)
+    (func $read_fd (export "read") (param $fd i32) (result i32)
         (i32.store (i32.const 300) (i32.const 400))
         (i32.store (i32.const 304) (i32.const 16))
         (call $read (local.get $fd) (i32.const 300) (i32.const 1) (i32.const 320)))
     (func (export "accept") (param $fd i32) (result i32)
-        (call $accept (local.get $fd) (i32.const 0) (i32.const 340))))"#;
+        (call $accept (local.get $fd) (i32.const 0) (i32.const 340)))
+    (func (export "open_fifo") (param $rights i64) (result i32)
+        (local $e i32)
+        (local.set $e (call $open (i32.const 3) (i32.const 0) (i32.const 500) (i32.const 4)
+            (i32.const 0) (local.get $rights) (i64.const 0) (i32.const 0) (i32.const 360)))
+        (if (i32.or (local.get $e) (i64.ne (local.get $rights) (i64.const 2)))
+            (then (return (local.get $e))))
+        (call $read_fd (i32.load (i32.const 360)))))"#;
 
-/// A guest whose stdin (fd 0) is the read end of a pipe (returned: its write end) and whose
-/// fd 3 is a listening socket on the loopback.
+/// A guest whose stdin (fd 0) is the read end of a pipe (`stdin_writer`: its write end), whose
+/// fd 3 is a preopened directory holding the FIFO `fifo`, and whose fd 4 is a listening socket
+/// on the loopback.
 struct Guest {
     store: Store<WasiCtx>,
     handle: InterruptHandle,
     sleep: TypedFunc<i64, i32>,
     read: TypedFunc<i32, i32>,
     accept: TypedFunc<i32, i32>,
+    open_fifo: TypedFunc<i64, i32>,
     memory: Memory,
     stdin_writer: File,
+    _dir: tempfile::TempDir,
 }
 
 fn guest(tier: Tier) -> Guest {
@@ -52,7 +66,17 @@ fn guest(tier: Tier) -> Guest {
     let engine = Engine::new(&config).unwrap();
     let module = Module::new(&engine, GUEST).unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    rustix::fs::mknodat(
+        rustix::fs::CWD,
+        dir.path().join("fifo"),
+        rustix::fs::FileType::Fifo,
+        rustix::fs::Mode::RUSR | rustix::fs::Mode::WUSR,
+        0,
+    )
+    .unwrap();
     let mut ctx = WasiCtxBuilder::new()
+        .preopen_dir(dir.path(), "/dir")
         .tcp_listener(listener)
         .build()
         .unwrap();
@@ -72,10 +96,12 @@ fn guest(tier: Tier) -> Guest {
         sleep: instance.get_typed_func(&mut store, "sleep").unwrap(),
         read: instance.get_typed_func(&mut store, "read").unwrap(),
         accept: instance.get_typed_func(&mut store, "accept").unwrap(),
+        open_fifo: instance.get_typed_func(&mut store, "open_fifo").unwrap(),
         memory: instance.get_memory(&mut store, "memory").unwrap(),
         store,
         handle,
         stdin_writer: File::from(writer),
+        _dir: dir,
     }
 }
 
@@ -86,6 +112,7 @@ const LATE: Duration = Duration::from_secs(10);
 /// another thread interrupts the store after 300 ms; checks that it ends with the
 /// interruption trap soon after, then resets the store.
 fn interrupted(
+    what: &str,
     g: Guest,
     call: impl FnOnce(&mut Store<WasiCtx>) -> anyhow::Result<i32> + Send + 'static,
 ) -> Guest {
@@ -101,18 +128,24 @@ fn interrupted(
         let r = call(&mut g.store);
         let _ = done.send((g, r, start.elapsed()));
     });
-    let (g, result, elapsed) = result
-        .recv_timeout(LATE)
-        .expect("the blocked call must end soon after the interruption");
+    let (g, result, elapsed) = result.recv_timeout(LATE).unwrap_or_else(|_| {
+        panic!("{what}: the blocked call must end soon after the interruption")
+    });
     interrupter.join().unwrap();
-    let err = result.expect_err("the blocked call must end with a trap");
+    let err = match result {
+        Ok(errno) => panic!("{what}: the call ended without a trap, errno {errno}"),
+        Err(e) => e,
+    };
     let trap = err.chain().find_map(|e| e.downcast_ref::<Trap>().copied());
-    assert_eq!(trap, Some(Trap::Interrupt), "{err:?}");
+    assert_eq!(trap, Some(Trap::Interrupt), "{what}: {err:?}");
     assert!(
         elapsed >= Duration::from_millis(250),
-        "ended early: {elapsed:?}"
+        "{what}: ended early: {elapsed:?}"
     );
-    assert!(elapsed < Duration::from_secs(5), "ended late: {elapsed:?}");
+    assert!(
+        elapsed < Duration::from_secs(5),
+        "{what}: ended late: {elapsed:?}"
+    );
     g.handle.reset();
     g
 }
@@ -120,18 +153,28 @@ fn interrupted(
 fn blocked_calls_end_when_interrupted(tier: Tier) {
     let g = guest(tier);
     let (sleep, read, accept) = (g.sleep, g.read, g.accept);
-    let mut g = interrupted(g, move |s| sleep.call(s, -1));
+    let mut g = interrupted("sleep", g, move |s| sleep.call(s, -1));
     // After the reset the store waits and runs as before.
     let start = Instant::now();
     assert_eq!(sleep.call(&mut g.store, 50_000_000).unwrap(), 0);
     assert!(start.elapsed() >= Duration::from_millis(50));
 
-    let mut g = interrupted(g, move |s| read.call(s, 0));
+    let mut g = interrupted("stdin read", g, move |s| read.call(s, 0));
     g.stdin_writer.write_all(b"after").unwrap();
     assert_eq!(read.call(&mut g.store, 0).unwrap(), 0);
     assert_eq!(&g.memory.data(&g.store)[400..405], b"after");
 
-    let mut g = interrupted(g, move |s| accept.call(s, 3));
+    let g = interrupted("accept", g, move |s| accept.call(s, 4));
+
+    // A FIFO with no other end: opened for writing, the open waits for a reader; opened for
+    // reading (the guest then keeps it open), the read waits for a writer.
+    let open_fifo = g.open_fifo;
+    let g = interrupted("fifo write", g, move |s| {
+        open_fifo.call(s, rights::FD_WRITE as i64)
+    });
+    let mut g = interrupted("fifo read", g, move |s| {
+        open_fifo.call(s, rights::FD_READ as i64)
+    });
     assert_eq!(sleep.call(&mut g.store, 1_000).unwrap(), 0);
 }
 
