@@ -1,7 +1,7 @@
 //! Interrupting a guest that waits in a WASI call, through the embedding API: another thread
 //! calls `InterruptHandle::interrupt` while the guest sleeps in `poll_oneoff`, reads a pipe
-//! nobody writes to, accepts on a socket no client connects to, or opens a FIFO that has no
-//! other end; the call ends with the trap `Trap::Interrupt` (in both tiers), and after `reset`
+//! nobody writes to, accepts on a socket no client connects to, receives from or sends to a
+//! client that neither sends nor reads, or opens a FIFO that has no other end; the call ends with the trap `Trap::Interrupt` (in both tiers), and after `reset`
 //! the store runs again.
 
 use std::fs::File;
@@ -18,12 +18,15 @@ use wexe_wasi::types::rights;
 use wexe_wasi::{WasiCtx, WasiCtxBuilder};
 
 /// `sleep(ns)`: one relative monotonic clock subscription; `read(fd)`: 16 bytes into 400;
-/// `accept(fd)`: one connection; `open_fifo(rights)`: opens `fifo` in the preopen (fd 3) with
+/// `accept(fd)`: one connection (its fd at 340); `recv(fd)`: 16 bytes into 400;
+/// `send_forever(fd)`: 32 KiB sends until one fails; `open_fifo(rights)`: opens `fifo` in the preopen (fd 3) with
 /// `rights` (FD_READ: and reads it). Each returns the errno.
 const GUEST: &str = r#"(module
     (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll (param i32 i32 i32 i32) (result i32)))
     (import "wasi_snapshot_preview1" "fd_read" (func $read (param i32 i32 i32 i32) (result i32)))
     (import "wasi_snapshot_preview1" "sock_accept" (func $accept (param i32 i32 i32) (result i32)))
+    (import "wasi_snapshot_preview1" "sock_recv" (func $recv (param i32 i32 i32 i32 i32 i32) (result i32)))
+    (import "wasi_snapshot_preview1" "sock_send" (func $send (param i32 i32 i32 i32 i32) (result i32)))
     (import "wasi_snapshot_preview1" "path_open" (func $open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
     (memory (export "memory") 1)
     (data (i32.const 500) "fifo")
@@ -37,6 +40,18 @@ const GUEST: &str = r#"(module
         (call $read (local.get $fd) (i32.const 300) (i32.const 1) (i32.const 320)))
     (func (export "accept") (param $fd i32) (result i32)
         (call $accept (local.get $fd) (i32.const 0) (i32.const 340)))
+    (func (export "recv") (param $fd i32) (result i32)
+        (i32.store (i32.const 300) (i32.const 400))
+        (i32.store (i32.const 304) (i32.const 16))
+        (call $recv (local.get $fd) (i32.const 300) (i32.const 1) (i32.const 0) (i32.const 320) (i32.const 324)))
+    (func (export "send_forever") (param $fd i32) (result i32)
+        (local $e i32)
+        (i32.store (i32.const 600) (i32.const 0))
+        (i32.store (i32.const 604) (i32.const 32768))
+        (loop $more
+            (local.set $e (call $send (local.get $fd) (i32.const 600) (i32.const 1) (i32.const 0) (i32.const 620)))
+            (br_if $more (i32.eqz (local.get $e))))
+        (local.get $e))
     (func (export "open_fifo") (param $rights i64) (result i32)
         (local $e i32)
         (local.set $e (call $open (i32.const 3) (i32.const 0) (i32.const 500) (i32.const 4)
@@ -55,6 +70,10 @@ struct Guest {
     read: TypedFunc<i32, i32>,
     accept: TypedFunc<i32, i32>,
     open_fifo: TypedFunc<i64, i32>,
+    recv: TypedFunc<i32, i32>,
+    send_forever: TypedFunc<i32, i32>,
+    /// Where the listening socket listens.
+    addr: std::net::SocketAddr,
     memory: Memory,
     stdin_writer: File,
     _dir: tempfile::TempDir,
@@ -66,6 +85,7 @@ fn guest(tier: Tier) -> Guest {
     let engine = Engine::new(&config).unwrap();
     let module = Module::new(&engine, GUEST).unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
     let dir = tempfile::tempdir().unwrap();
     rustix::fs::mknodat(
         rustix::fs::CWD,
@@ -97,6 +117,9 @@ fn guest(tier: Tier) -> Guest {
         read: instance.get_typed_func(&mut store, "read").unwrap(),
         accept: instance.get_typed_func(&mut store, "accept").unwrap(),
         open_fifo: instance.get_typed_func(&mut store, "open_fifo").unwrap(),
+        recv: instance.get_typed_func(&mut store, "recv").unwrap(),
+        send_forever: instance.get_typed_func(&mut store, "send_forever").unwrap(),
+        addr,
         memory: instance.get_memory(&mut store, "memory").unwrap(),
         store,
         handle,
@@ -176,6 +199,30 @@ fn blocked_calls_end_when_interrupted(tier: Tier) {
         open_fifo.call(s, rights::FD_READ as i64)
     });
     assert_eq!(sleep.call(&mut g.store, 1_000).unwrap(), 0);
+}
+
+/// A connection whose client neither sends nor reads: `sock_recv` waits for data, and
+/// `sock_send` (once the buffers are full) for room.
+fn socket_calls_end_when_interrupted(tier: Tier) {
+    let mut g = guest(tier);
+    let client = std::net::TcpStream::connect(g.addr).unwrap();
+    assert_eq!(g.accept.call(&mut g.store, 4).unwrap(), 0);
+    let fd = i32::from_le_bytes(g.memory.data(&g.store)[340..344].try_into().unwrap());
+    let (recv, send_forever, sleep) = (g.recv, g.send_forever, g.sleep);
+    let g = interrupted("sock_recv", g, move |s| recv.call(s, fd));
+    let mut g = interrupted("sock_send", g, move |s| send_forever.call(s, fd));
+    assert_eq!(sleep.call(&mut g.store, 1_000).unwrap(), 0);
+    drop(client);
+}
+
+#[test]
+fn socket_calls_end_when_interrupted_interp() {
+    socket_calls_end_when_interrupted(Tier::Interp);
+}
+
+#[test]
+fn socket_calls_end_when_interrupted_jit() {
+    socket_calls_end_when_interrupted(Tier::Jit);
 }
 
 #[test]
