@@ -129,10 +129,11 @@ pub fn ready(waiter: &InterruptWaiter, fd: BorrowedFd<'_>, interest: Interest) -
     Ok(())
 }
 
-/// The waiter to wait with before I/O on `entry`, if the I/O could block: `None` without a
-/// waiter, for fds the guest made non-blocking, and for files, directories and in-memory
-/// stdio (which never wait).
-fn waiter_for<'w>(
+/// The waiter to wait with before I/O on `entry` (also `sock_accept`, `sock_recv`,
+/// `sock_send`), if the I/O could block: `None` without a waiter, for fds the guest made
+/// non-blocking (the host fd is, too: the I/O fails with `EAGAIN` instead), and for regular
+/// files, block devices, directories and in-memory stdio (which never wait).
+pub fn waiter_for<'w>(
     entry: &Entry,
     waiter: Option<&'w InterruptWaiter>,
 ) -> Option<&'w InterruptWaiter> {
@@ -253,15 +254,6 @@ pub fn send(waiter: &InterruptWaiter, fd: BorrowedFd<'_>, data: &[u8]) -> WasiRe
             Err(e) => return Err(e.into()),
         }
     }
-}
-
-/// The waiter for a socket call on `entry` (`sock_accept`, `sock_recv`, `sock_send`): none
-/// when the guest made the socket non-blocking.
-pub fn socket_waiter<'w>(
-    entry: &Entry,
-    waiter: Option<&'w InterruptWaiter>,
-) -> Option<&'w InterruptWaiter> {
-    waiter_for(entry, waiter)
 }
 
 /// Opens a non-directory beneath `dir` for `path_open`. With a waiter (and unless the guest

@@ -31,7 +31,7 @@ pub fn sock_accept(
         return Err(Errno::NotSock);
     };
     entry.need(rights::SOCK_ACCEPT)?;
-    if let Some(w) = blocking::socket_waiter(entry, ctx.waiter.as_ref()) {
+    if let Some(w) = blocking::waiter_for(entry, ctx.waiter.as_ref()) {
         blocking::ready(w, listener.as_fd(), blocking::Interest::Read)?;
     }
     let (stream, _) = listener.accept()?;
@@ -53,7 +53,7 @@ fn stream(
     match &entry.handle {
         Handle::Stream(s) => {
             entry.need(right)?;
-            Ok((s, blocking::socket_waiter(entry, ctx.waiter.as_ref())))
+            Ok((s, blocking::waiter_for(entry, ctx.waiter.as_ref())))
         }
         Handle::Listener(_) => Err(Errno::NotConn),
         _ => Err(Errno::NotSock),
