@@ -115,6 +115,41 @@ impl InterruptHandle {
 /// while the store is interrupted); when it is readable, or [`Self::is_interrupted`] says so,
 /// stop waiting and return `Err(wexe::Trap::Interrupt.into())` from the host function: the
 /// call into wasm then ends with that trap, as it does when wasm code is interrupted.
+///
+/// ```
+/// use std::os::fd::{AsFd, AsRawFd};
+/// use wexe::{Caller, Config, Engine, Linker, Module, Store, Trap};
+///
+/// # fn main() -> anyhow::Result<()> {
+/// let engine = Engine::new(Config::new().interruptible(true))?;
+/// let module = Module::new(&engine, r#"(module
+///     (import "host" "wait_forever" (func $wait))
+///     (func (export "run") (call $wait)))"#)?;
+/// let mut linker = Linker::new(&engine);
+/// linker.func_wrap("host", "wait_forever", |caller: Caller<'_, ()>| -> anyhow::Result<()> {
+///     let Some(waiter) = caller.interrupt_waiter() else {
+///         anyhow::bail!("nothing could ever end this wait");
+///     };
+///     // A real host function would poll its own fds too.
+///     let mut fd = libc::pollfd { fd: waiter.as_fd().as_raw_fd(), events: libc::POLLIN, revents: 0 };
+///     while !waiter.is_interrupted() {
+///         // SAFETY: one valid pollfd.
+///         unsafe { libc::poll(&mut fd, 1, -1) };
+///     }
+///     Err(Trap::Interrupt.into())
+/// })?;
+/// let mut store = Store::new(&engine, ());
+/// let handle = store.interrupt_handle()?;
+/// let run = linker.instantiate(&mut store, &module)?.get_typed_func::<(), ()>(&mut store, "run")?;
+/// std::thread::spawn(move || {
+///     std::thread::sleep(std::time::Duration::from_millis(50));
+///     handle.interrupt();
+/// });
+/// let err = run.call(&mut store, ()).unwrap_err();
+/// assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::Interrupt));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone, Debug)]
 pub struct InterruptWaiter {
     pub(crate) state: Arc<InterruptState>,
