@@ -1,6 +1,6 @@
 //! Outliving `--timeout` by waiting in the host: a guest blocked in a WASI call (a sleep of
 //! 2^64-1 ns, C's `sleep(5)`, a read of a stdin that never gets data, an accept with no client,
-//! a write to a full stdout pipe) must still end at its deadline, with the "interrupted" trap
+//! a receive from a client that sends nothing, a write to a full stdout pipe) must still end at its deadline, with the "interrupted" trap
 //! (exit status 134), as interrupted wasm code does; and so must a program started through
 //! binfmt under a policy `timeout`.
 
@@ -120,6 +120,59 @@ both_tiers!(a_write_to_a_full_stdout_pipe_ends_at_the_timeout, |tier| {
         ..Streams::default()
     };
     interrupted_run(tier, FLOOD_STDOUT, &[], streams);
+});
+
+/// `_start` accepts a connection on fd 3, says `accepted` on stdout, then receives from it.
+const ACCEPT_THEN_RECV: &str = r#"(module
+    (import "wasi_snapshot_preview1" "sock_accept" (func $accept (param i32 i32 i32) (result i32)))
+    (import "wasi_snapshot_preview1" "sock_recv" (func $recv (param i32 i32 i32 i32 i32 i32) (result i32)))
+    (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+    (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+    (memory (export "memory") 1)
+    (data (i32.const 100) "accepted\n")
+    (func (export "_start")
+        (if (call $accept (i32.const 3) (i32.const 0) (i32.const 8))
+            (then (call $exit (i32.const 3))))
+        (i32.store (i32.const 16) (i32.const 100))
+        (i32.store (i32.const 20) (i32.const 9))
+        (drop (call $write (i32.const 1) (i32.const 16) (i32.const 1) (i32.const 24)))
+        (i32.store (i32.const 16) (i32.const 64))
+        (i32.store (i32.const 20) (i32.const 16))
+        (drop (call $recv (i32.load (i32.const 8)) (i32.const 16) (i32.const 1) (i32.const 0)
+            (i32.const 24) (i32.const 28)))))"#;
+
+both_tiers!(a_recv_from_a_silent_client_ends_at_the_timeout, |tier| {
+    use std::net::{TcpListener, TcpStream};
+    // A free loopback port for `--tcplisten` (released again just before wexe takes it).
+    let addr = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    // A client that connects as soon as wexe listens, then neither sends nor closes.
+    let client = std::thread::spawn(move || {
+        for _ in 0..500 {
+            if let Ok(stream) = TcpStream::connect(addr) {
+                return Some(stream);
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        None
+    });
+    let mut w = World::new();
+    let prog = wat_program("attack", w.root(), ACCEPT_THEN_RECV);
+    w.seal();
+    let listen = addr.to_string();
+    let run = w.wexe(&run_args(tier, &["--tcplisten", &listen], &prog));
+    assert_interrupted(&run);
+    assert_eq!(
+        run.stdout, "accepted\n",
+        "the wait was not in sock_recv: {run:#?}"
+    );
+    assert!(
+        client.join().unwrap().is_some(),
+        "the client never connected"
+    );
+    w.assert_untouched();
 });
 
 /// A link named `wexe-binfmt` to the `wexe` binary in the world (how binfmt mode is entered).
