@@ -111,6 +111,12 @@ impl World {
     pub fn wexe<S: AsRef<OsStr>>(&self, args: &[S]) -> Run {
         wexe_in(self, self.root(), args)
     }
+
+    /// Runs `wexe ARGS...` in this world with the standard streams of `streams`.
+    pub fn wexe_with<S: AsRef<OsStr>>(&self, args: &[S], streams: Streams) -> Run {
+        let wexe = Path::new(env!("CARGO_BIN_EXE_wexe"));
+        command_with(self, self.root(), wexe, args, streams)
+    }
 }
 
 impl Default for World {
@@ -180,58 +186,88 @@ pub fn wexe_in<S: AsRef<OsStr>>(world: &World, cwd: &Path, args: &[S]) -> Run {
     command_in(world, cwd, Path::new(env!("CARGO_BIN_EXE_wexe")), args)
 }
 
-/// Runs `program` like [`wexe_in`] does (for `wexe-binfmt` links and the like).
+/// Runs `program` like [`wexe_in`] does (for `wexe-binfmt` links and the like); see
+/// [`command_with`] for other standard streams.
+pub fn command_in<S: AsRef<OsStr>>(world: &World, cwd: &Path, program: &Path, args: &[S]) -> Run {
+    command_with(world, cwd, program, args, Streams::default())
+}
+
+/// How a run's standard streams are connected. By default stdin is `/dev/null` and stdout and
+/// stderr are pipes the harness reads as the run goes.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Streams {
+    /// Stdin is a pipe that the harness keeps open, and never writes to, until the run ends:
+    /// a read of it waits forever.
+    pub stdin_open_pipe: bool,
+    /// Stdout is a pipe the harness reads only after the run ended: once it is full, writes
+    /// to it wait.
+    pub stdout_unread: bool,
+}
+
+/// Runs `program` like [`command_in`], with the standard streams of `streams`.
 ///
 /// The program is started by `/bin/sh` in the background, so that the peak RSS that `wait4`
 /// reports is its own: Linux carries the high-water mark of the address space a process
 /// leaves into the process at `execve`, and a child spawned directly from this (large, some
 /// 130 MB) test process would report at least this process's size. The shell's address space
-/// is small; it prints the program's pid and exits, and the program, orphaned, is reparented to
-/// this process (a child subreaper), which reaps it with `wait4`.
-pub fn command_in<S: AsRef<OsStr>>(world: &World, cwd: &Path, program: &Path, args: &[S]) -> Run {
+/// is small; it writes the program's pid to a file and exits, and the program, orphaned, is
+/// reparented to this process (a child subreaper), which reaps it with `wait4`.
+pub fn command_with<S: AsRef<OsStr>>(
+    world: &World,
+    cwd: &Path,
+    program: &Path,
+    args: &[S],
+    streams: Streams,
+) -> Run {
     become_subreaper();
     let start = Instant::now();
-    let (mut pid_reader, pid_writer) = std::io::pipe().expect("a pipe");
-    let mut shell = {
-        let mut command = Command::new("/bin/sh");
-        command
-            .args(["-c", BACKGROUND, "sh"])
-            .arg(program)
-            .args(args)
-            .current_dir(cwd)
-            .env("HOME", world.home())
-            .env("XDG_CACHE_HOME", world.home().join(".cache"))
-            .env("XDG_CONFIG_HOME", world.home().join(".config"))
-            .stdin(Stdio::from(pid_writer))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        // Dropping the command closes this process's end of the pid pipe.
-        command.spawn().expect("start /bin/sh")
-    };
+    let pid_file = tempfile::NamedTempFile::new().expect("a pid file");
+    let mut shell = Command::new("/bin/sh")
+        .args(["-c", BACKGROUND, "sh"])
+        .arg(program)
+        .args(args)
+        .current_dir(cwd)
+        .env("HOME", world.home())
+        .env("XDG_CACHE_HOME", world.home().join(".cache"))
+        .env("XDG_CONFIG_HOME", world.home().join(".config"))
+        .env("WEXE_HARNESS_PID_FILE", pid_file.path())
+        .stdin(if streams.stdin_open_pipe {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start /bin/sh");
+    // Held, unwritten, until the run ended.
+    let stdin = shell.stdin.take();
     let mut stdout = shell.stdout.take().unwrap();
     let mut stderr = shell.stderr.take().unwrap();
-    let out = std::thread::spawn(move || {
+    let read_stdout = move || {
         let mut s = Vec::new();
         let _ = stdout.read_to_end(&mut s);
         s
-    });
+    };
+    let (out, unread) = if streams.stdout_unread {
+        (None, Some(read_stdout))
+    } else {
+        (Some(std::thread::spawn(read_stdout)), None)
+    };
     let err = std::thread::spawn(move || {
         let mut s = Vec::new();
         let _ = stderr.read_to_end(&mut s);
         s
     });
-    let mut pid = String::new();
-    pid_reader
-        .read_to_string(&mut pid)
-        .expect("the program's pid");
     assert!(
         shell.wait().expect("the shell ends").success(),
         "the shell failed"
     );
-    let pid: libc::pid_t = pid
+    let pid: libc::pid_t = std::fs::read_to_string(pid_file.path())
+        .expect("the pid file")
         .trim()
         .parse()
-        .expect("the shell prints the program's pid");
+        .expect("the shell writes the program's pid");
     let mut killed = false;
     let (status, peak_rss) = loop {
         if let Some(done) = reap(pid, false) {
@@ -246,21 +282,28 @@ pub fn command_in<S: AsRef<OsStr>>(world: &World, cwd: &Path, program: &Path, ar
         std::thread::sleep(Duration::from_millis(10));
     };
     let elapsed = start.elapsed();
+    drop(stdin);
+    let stdout = match (out, unread) {
+        (Some(thread), _) => thread.join().unwrap(),
+        (None, Some(mut read)) => read(),
+        (None, None) => Vec::new(),
+    };
     Run {
         peak_rss,
         status: status.code(),
-        stdout: String::from_utf8_lossy(&out.join().unwrap()).into_owned(),
+        stdout: String::from_utf8_lossy(&stdout).into_owned(),
         stderr: String::from_utf8_lossy(&err.join().unwrap()).into_owned(),
         elapsed,
         killed,
     }
 }
 
-/// The shell script that starts the program (`"$@"`) in the background and prints its pid to
-/// fd 0. The program waits to start until the shell has exited and been reaped, so that the
-/// shell never reaps it (dash reaps background jobs that end before it exits).
-const BACKGROUND: &str = "{ while kill -0 $$ 2>/dev/null; do sleep 0.01; done; exec \"$@\"; } \
-                          </dev/null & echo $! >&0";
+/// The shell script of [`command_with`]: the program starts once the shell is gone (dash
+/// would otherwise reap a quick background job itself), with the shell's stdin (fd 3 carries
+/// it past the `/dev/null` that a background job's stdin otherwise is).
+const BACKGROUND: &str = "exec 3<&0; \
+    { while kill -0 $$ 2>/dev/null; do sleep 0.01; done; exec \"$@\" <&3 3<&-; } & \
+    echo $! > \"$WEXE_HARNESS_PID_FILE\"";
 
 /// Makes this process the reaper of its orphaned descendants (once; Linux).
 fn become_subreaper() {

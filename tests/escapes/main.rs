@@ -15,3 +15,4 @@ mod filesystem;
 mod limits;
 mod precompiled;
 mod reports;
+mod timeout;

@@ -14,6 +14,9 @@ pub struct WasiCtx {
     pub(crate) env: Vec<Vec<u8>>,
     /// The guest's file descriptors.
     pub(crate) table: FdTable,
+    /// During a call: what blocking waits are interrupted through (none when nothing can
+    /// interrupt the store).
+    pub(crate) waiter: Option<wexe::InterruptWaiter>,
 }
 
 impl WasiCtx {

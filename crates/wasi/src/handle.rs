@@ -33,7 +33,8 @@ impl Handle {
         }
     }
 
-    /// Reads up to `buf.len()` bytes.
+    /// Reads up to `buf.len()` bytes, blocking as the host fd does (the WASI calls go through
+    /// [`crate::blocking::read`], which waits interruptibly first).
     pub fn read(&mut self, buf: &mut [u8]) -> WasiResult<usize> {
         Ok(match self {
             Handle::File(f) => f.read(buf)?,
@@ -45,7 +46,8 @@ impl Handle {
         })
     }
 
-    /// Writes `data` (all of it, except to a socket, which may take part).
+    /// Writes `data` (all of it, except to a socket, which may take part), blocking as the host
+    /// fd does (the WASI calls go through [`crate::blocking::write`]).
     pub fn write(&mut self, data: &[u8]) -> WasiResult<usize> {
         Ok(match self {
             Handle::File(f) => {

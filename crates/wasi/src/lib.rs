@@ -7,6 +7,10 @@
 //! - [`add_to_linker`] defines all 46 functions of `wasi_snapshot_preview1`, and the same
 //!   under `wasi_unstable` (with that ABI's `whence`, `filestat` and subscription layouts).
 //! - `proc_exit(n)` ends the call with the error [`I32Exit`]`(n)`.
+//! - Calls that wait (`poll_oneoff`, reads of stdin, pipes and sockets, writes to a full pipe
+//!   or socket, `sock_accept`) wait through [`blocking`]: when the store is interrupted
+//!   ([`wexe::InterruptHandle::interrupt`], `wexe run --timeout`), they end with the trap
+//!   [`wexe::Trap::Interrupt`], as interrupted wasm code does.
 //!
 //! File system access goes through cap-std: no path resolves outside its preopened directory,
 //! whatever `..`, absolute paths, symlinks or hard links it uses. Guest pointers are checked
@@ -54,6 +58,7 @@
 //! # }
 //! ```
 
+pub mod blocking;
 pub mod builder;
 pub mod ctx;
 pub mod errno;

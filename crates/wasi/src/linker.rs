@@ -3,7 +3,7 @@
 //! the [`WasiCtx`] in the store data and calls the body in [`crate::preview1`].
 
 use anyhow::Result;
-use wexe::{Caller, Extern, Linker};
+use wexe::{Caller, Extern, Linker, Trap};
 
 use crate::ctx::{I32Exit, WasiCtx};
 use crate::errno::WasiResult;
@@ -14,6 +14,10 @@ use crate::types::Abi;
 /// Runs a WASI body with the context and the caller's exported `memory` (a module without one
 /// gets an empty memory: every pointer is then `EFAULT`). The context is moved out of the store
 /// data for the call, which lets the body hold it and the memory at once.
+///
+/// The body gets the store's [`wexe::InterruptWaiter`] in the context: a call that ends while
+/// the store is interrupted (typically a wait that the interruption cut short) ends with
+/// [`Trap::Interrupt`] instead of its errno.
 fn call<T: 'static>(
     caller: &mut Caller<'_, T>,
     get: impl Fn(&mut T) -> &mut WasiCtx,
@@ -24,6 +28,7 @@ fn call<T: 'static>(
         _ => None,
     };
     let mut ctx = std::mem::take(get(caller.data_mut()));
+    ctx.waiter = caller.interrupt_waiter();
     let result = {
         let bytes: &mut [u8] = match memory {
             Some(m) => m.data_mut(&mut *caller),
@@ -31,7 +36,11 @@ fn call<T: 'static>(
         };
         body(&mut ctx, &mut GuestMemory::new(bytes))
     };
+    let interrupted = ctx.waiter.take().is_some_and(|w| w.is_interrupted());
     *get(caller.data_mut()) = ctx;
+    if interrupted {
+        return Err(Trap::Interrupt.into());
+    }
     Ok(match result {
         Ok(()) => 0,
         Err(e) => i32::from(e as u16),

@@ -105,7 +105,8 @@ impl Config {
 
     /// Whether running code can be interrupted from another thread with an
     /// [`crate::InterruptHandle`] (for timeouts); it then traps with [`crate::Trap::Interrupt`]
-    /// at the next function entry or loop iteration.
+    /// at the next function entry or loop iteration. Host functions that wait do so through
+    /// [`crate::Caller::interrupt_waiter`] to end with the same trap.
     pub fn interruptible(&mut self, enable: bool) -> &mut Config {
         self.interruptible = enable;
         self

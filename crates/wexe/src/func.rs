@@ -153,6 +153,19 @@ impl<T: 'static> Caller<'_, T> {
         self.store.engine()
     }
 
+    /// What a host function that may block waits with, so that an interruption of the store
+    /// ends the wait (see [`crate::InterruptWaiter`]). `None` when nothing can interrupt the
+    /// store (the engine is not interruptible, or no [`crate::InterruptHandle`] was made):
+    /// the function may then block as long as it likes.
+    pub fn interrupt_waiter(&self) -> Option<crate::InterruptWaiter> {
+        let state = &self.store.inner.interrupt;
+        (self.store.inner.engine.config().interruptible && state.has_wake()).then(|| {
+            crate::InterruptWaiter {
+                state: state.clone(),
+            }
+        })
+    }
+
     /// An export of the calling instance, such as its `memory`.
     pub fn get_export(&mut self, name: &str) -> Option<Extern> {
         let index = self.instance?;

@@ -89,7 +89,9 @@ pub use limits::{
 };
 pub use linker::Linker;
 pub use module::{ExportType, ImportType, Module};
-pub use store::{AsContext, AsContextMut, InterruptHandle, Store, StoreContext, StoreContextMut};
+pub use store::{
+    AsContext, AsContextMut, InterruptHandle, InterruptWaiter, Store, StoreContext, StoreContextMut,
+};
 pub use trap::{FrameInfo, Trap, WasmBacktrace};
 pub use typed::{TypedFunc, WasmParams, WasmResults, WasmRet, WasmTy};
 pub use v128::V128;

@@ -3,12 +3,14 @@
 //! `fd_datasync`, `fd_advise`, `fd_allocate`.
 //!
 //! Reading or writing an fd without the right to is `EBADF`, as it is natively for a file
-//! opened the other way; every other missing right is `ENOTCAPABLE`.
+//! opened the other way; every other missing right is `ENOTCAPABLE`. Reads and writes that
+//! can wait (pipes, terminals, sockets) wait through [`crate::blocking`], interruptibly.
 
 use std::io::{Seek, SeekFrom};
 use std::num::NonZeroU64;
 use std::os::unix::fs::FileExt;
 
+use crate::blocking;
 use crate::errno::{Errno, WasiResult};
 use crate::memory::{GuestMemory, transfer_len};
 use crate::preview1::WasiCtx;
@@ -28,7 +30,7 @@ pub fn fd_read(
     let entry = ctx.table.get_mut(fd)?;
     entry.need(rights::FD_READ).map_err(|_| Errno::Badf)?;
     let mut buf = vec![0u8; transfer_len(&iovs)];
-    let n = entry.handle.read(&mut buf)?;
+    let n = blocking::read(entry, ctx.waiter.as_ref(), &mut buf)?;
     mem.scatter(&iovs, &buf[..n])?;
     mem.write_u32(nread, n as u32)
 }
@@ -46,7 +48,7 @@ pub fn fd_write(
     let entry = ctx.table.get_mut(fd)?;
     entry.need(rights::FD_WRITE).map_err(|_| Errno::Badf)?;
     let data = mem.gather(&iovs)?;
-    let n = entry.handle.write(&data)?;
+    let n = blocking::write(entry, ctx.waiter.as_ref(), &data)?;
     mem.write_u32(nwritten, n as u32)
 }
 

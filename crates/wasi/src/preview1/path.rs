@@ -9,6 +9,7 @@ use cap_fs_ext::{
 use cap_std::fs::{Dir, Metadata, OpenOptions};
 use rustix::fs::{Timespec, UTIME_NOW, UTIME_OMIT};
 
+use crate::blocking;
 use crate::errno::{Errno, WasiResult};
 use crate::memory::GuestMemory;
 use crate::preview1::WasiCtx;
@@ -158,7 +159,8 @@ pub fn path_open(
         o.sync(ff & fdflags::SYNC != 0);
         o.dsync(ff & fdflags::DSYNC != 0);
         o.rsync(ff & fdflags::RSYNC != 0);
-        let file = dir.open_with(&path, &o)?;
+        let nonblock = ff & fdflags::NONBLOCK != 0;
+        let file = blocking::open(dir, &path, &mut o, nonblock, ctx.waiter.as_ref())?;
         if trunc_after && file.metadata()?.is_file() {
             file.set_len(0)?;
         }

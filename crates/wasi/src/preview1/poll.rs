@@ -1,6 +1,7 @@
 //! `poll_oneoff`: waits for clock deadlines and for fds to become readable or writable.
 //! Files, directories and in-memory stdio are always ready; inherited stdio and sockets are
 //! polled on the host; with nothing ready the call sleeps until the earliest clock deadline.
+//! The wait goes through [`crate::blocking::wait`]: an interruption of the store ends it.
 
 use std::io::Seek;
 use std::os::fd::BorrowedFd;
@@ -8,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use rustix::event::{PollFd, PollFlags};
 
+use crate::blocking;
 use crate::errno::{Errno, WasiResult};
 use crate::memory::GuestMemory;
 use crate::preview1::WasiCtx;
@@ -212,30 +214,19 @@ pub fn poll_oneoff(
             PollFd::from_borrowed_fd(*fd, flags)
         })
         .collect();
+    let waiter = ctx.waiter.as_ref();
     loop {
-        let now_i = Instant::now();
-        let timeout = if events.is_empty() {
-            clocks
-                .iter()
-                .map(|(_, d)| d.saturating_duration_since(now_i))
-                .min()
+        let deadline = if events.is_empty() {
+            clocks.iter().map(|(_, d)| *d).min()
         } else {
-            Some(Duration::ZERO)
+            Some(Instant::now())
         };
-        if pollfds.is_empty() {
-            if let Some(t) = timeout {
-                std::thread::sleep(t);
-            }
-        } else {
-            let ts = timeout.map(|t| rustix::event::Timespec {
-                tv_sec: t.as_secs() as i64,
-                tv_nsec: t.subsec_nanos() as _,
-            });
-            match rustix::event::poll(&mut pollfds, ts.as_ref()) {
-                Ok(_) => {}
-                Err(rustix::io::Errno::INTR) => continue,
-                Err(e) => return Err(e.into()),
-            }
+        if pollfds.is_empty() && deadline.is_none() {
+            break;
+        }
+        // Interruptible: an interruption of the store ends the call with its trap.
+        blocking::wait(waiter, &mut pollfds, deadline)?;
+        if !pollfds.is_empty() {
             for (pfd, (userdata, kind, h, _)) in pollfds.iter().zip(&waits) {
                 let r = pfd.revents();
                 if r.contains(PollFlags::NVAL) {

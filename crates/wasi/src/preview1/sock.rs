@@ -1,10 +1,13 @@
 //! Sockets: `sock_accept` on a preopened listener, `sock_recv`, `sock_send`, `sock_shutdown` on
-//! the connections it yields.
+//! the connections it yields. Their waits (for a client, for data, for room) go through
+//! [`crate::blocking`]: an interruption of the store ends them.
 
 use std::net::Shutdown;
+use std::os::fd::AsFd;
 
 use rustix::net::{RecvFlags, SendFlags};
 
+use crate::blocking;
 use crate::errno::{Errno, WasiResult};
 use crate::memory::{GuestMemory, transfer_len};
 use crate::preview1::WasiCtx;
@@ -28,6 +31,9 @@ pub fn sock_accept(
         return Err(Errno::NotSock);
     };
     entry.need(rights::SOCK_ACCEPT)?;
+    if let Some(w) = blocking::waiter_for(entry, ctx.waiter.as_ref()) {
+        blocking::ready(w, listener.as_fd(), blocking::Interest::Read)?;
+    }
     let (stream, _) = listener.accept()?;
     stream.set_nonblocking(flags & fdflags::NONBLOCK != 0)?;
     let base = rights::SOCKET & entry.inheriting;
@@ -37,12 +43,17 @@ pub fn sock_accept(
     mem.write_u32(opened, new)
 }
 
-fn stream(ctx: &WasiCtx, fd: u32, right: u64) -> WasiResult<&std::net::TcpStream> {
+/// The connected socket `fd` (with `right`), and the waiter to wait for it with.
+fn stream(
+    ctx: &WasiCtx,
+    fd: u32,
+    right: u64,
+) -> WasiResult<(&std::net::TcpStream, Option<&wexe::InterruptWaiter>)> {
     let entry = ctx.table.get(fd)?;
     match &entry.handle {
         Handle::Stream(s) => {
             entry.need(right)?;
-            Ok(s)
+            Ok((s, blocking::waiter_for(entry, ctx.waiter.as_ref())))
         }
         Handle::Listener(_) => Err(Errno::NotConn),
         _ => Err(Errno::NotSock),
@@ -67,7 +78,7 @@ pub fn sock_recv(
     if ri_flags & !all != 0 {
         return Err(Errno::Inval);
     }
-    let s = stream(ctx, fd, rights::FD_READ)?;
+    let (s, waiter) = stream(ctx, fd, rights::FD_READ)?;
     let mut flags = RecvFlags::empty();
     if ri_flags & u32::from(sockflags::RECV_PEEK) != 0 {
         flags |= RecvFlags::PEEK;
@@ -76,7 +87,10 @@ pub fn sock_recv(
         flags |= RecvFlags::WAITALL;
     }
     let mut buf = vec![0u8; transfer_len(&iovs)];
-    let n = rustix::net::recv(s, &mut buf[..], flags)?.0;
+    let n = match waiter {
+        Some(w) => blocking::recv(w, s.as_fd(), &mut buf, flags)?,
+        None => rustix::net::recv(s, &mut buf[..], flags)?.0,
+    };
     mem.scatter(&iovs, &buf[..n])?;
     mem.write_u32(ro_datalen, n as u32)?;
     mem.write_u16(ro_flags, 0)
@@ -96,9 +110,12 @@ pub fn sock_send(
     if si_flags != 0 {
         return Err(Errno::Inval);
     }
-    let s = stream(ctx, fd, rights::FD_WRITE)?;
+    let (s, waiter) = stream(ctx, fd, rights::FD_WRITE)?;
     let data = mem.gather(&iovs)?;
-    let n = rustix::net::send(s, &data, SendFlags::NOSIGNAL)?;
+    let n = match waiter {
+        Some(w) => blocking::send(w, s.as_fd(), &data)?,
+        None => rustix::net::send(s, &data, SendFlags::NOSIGNAL)?,
+    };
     mem.write_u32(so_datalen, n as u32)
 }
 
@@ -114,6 +131,6 @@ pub fn sock_shutdown(
         h if h == sockflags::SHUT_RD | sockflags::SHUT_WR => Shutdown::Both,
         _ => return Err(Errno::Inval),
     };
-    let s = stream(ctx, fd, rights::SOCK_SHUTDOWN)?;
+    let (s, _) = stream(ctx, fd, rights::SOCK_SHUTDOWN)?;
     Ok(s.shutdown(how)?)
 }

@@ -78,7 +78,7 @@ impl JitStore {
 /// Hands the store's fuel and interruption flag to compiled code (before it runs).
 pub(super) fn fuel_to_code(inner: &mut StoreInner) {
     inner.jit.ctx.vm.fuel = -(inner.fuel.min(i64::MAX as u64) as i64);
-    inner.jit.ctx.vm.interrupt = std::sync::Arc::as_ptr(&inner.interrupt);
+    inner.jit.ctx.vm.interrupt = &inner.interrupt.flag;
 }
 
 /// Takes back the fuel compiled code left (before the host looks at the store).

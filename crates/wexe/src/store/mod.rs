@@ -7,16 +7,19 @@
 mod context;
 mod entities;
 mod grow;
+mod interrupt;
 
 use std::any::Any;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::Result;
 
 pub use context::{AsContext, AsContextMut, StoreContext, StoreContextMut};
 pub(crate) use entities::{FuncEntity, GlobalEntity, InstanceEntity, TableEntity};
 pub(crate) use grow::{check_counts, grow_memory, grow_table, new_memory, new_table};
+pub(crate) use interrupt::InterruptState;
+pub use interrupt::{InterruptHandle, InterruptWaiter};
 
 use crate::Engine;
 use crate::func::{Caller, HostFunc};
@@ -43,29 +46,9 @@ pub(crate) struct StoreInner {
     /// Fuel left, when the engine consumes fuel.
     pub fuel: u64,
     /// Set by an [`InterruptHandle`]; checked when the engine is interruptible.
-    pub interrupt: Arc<AtomicBool>,
+    pub interrupt: Arc<InterruptState>,
     /// What compiled code reads (JIT tier only).
     pub jit: crate::jit::JitStore,
-}
-
-/// Interrupts the code running in a store from any thread (for timeouts). Needs an engine
-/// made with [`crate::Config::interruptible`].
-#[derive(Clone, Debug)]
-pub struct InterruptHandle {
-    flag: Arc<AtomicBool>,
-}
-
-impl InterruptHandle {
-    /// Makes the store's running code trap with [`crate::Trap::Interrupt`] at its next
-    /// function entry or loop iteration (and any code started later, until [`Self::reset`]).
-    pub fn interrupt(&self) {
-        self.flag.store(true, Ordering::Relaxed);
-    }
-
-    /// Lets code run again after an interruption.
-    pub fn reset(&self) {
-        self.flag.store(false, Ordering::Relaxed);
-    }
 }
 
 impl StoreInner {
@@ -116,7 +99,7 @@ impl<T: 'static> Store<T> {
             externrefs: Vec::new(),
             stack: ExecStack::new(engine.config()),
             fuel: 0,
-            interrupt: Arc::new(AtomicBool::new(false)),
+            interrupt: Arc::new(InterruptState::default()),
             jit: crate::jit::JitStore::new(),
         };
         Store {
@@ -170,8 +153,9 @@ impl<T: 'static> Store<T> {
         if !self.inner.engine.config().interruptible {
             anyhow::bail!("interruption is not enabled: use `Config::interruptible(true)`");
         }
+        self.inner.interrupt.ensure_wake()?;
         Ok(InterruptHandle {
-            flag: self.inner.interrupt.clone(),
+            state: self.inner.interrupt.clone(),
         })
     }
 }

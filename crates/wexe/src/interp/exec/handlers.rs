@@ -290,7 +290,7 @@ handlers! {
     fn Check(ip, fp, cx, mem, len) {
         let c = &mut *cx;
         let inner = &mut *c.inner;
-        if inner.interrupt.load(std::sync::atomic::Ordering::Relaxed) {
+        if inner.interrupt.flag.load(std::sync::atomic::Ordering::Relaxed) {
             return trap(cx, Trap::Interrupt, ip);
         }
         if c.consume_fuel {
