@@ -132,14 +132,22 @@ pub fn path_open(
         } else {
             dir.open_dir_nofollow(&path)?
         };
+        // A directory cannot be opened for writing, as open(2) says.
+        if base & rights::FD_WRITE != 0 {
+            return Err(Errno::IsDir);
+        }
         Handle::Dir(d)
     } else {
         let write = new_base & writes != 0 || ff & fdflags::APPEND != 0 || of & oflags::TRUNC != 0;
         let read = new_base & (rights::FD_READ | rights::FD_READDIR) != 0 || !write;
         let mut o = OpenOptions::new();
         o.read(read).write(write).append(ff & fdflags::APPEND != 0);
-        if of & oflags::CREAT != 0 {
-            if of & oflags::EXCL != 0 {
+        let create = of & oflags::CREAT != 0;
+        let excl = of & oflags::EXCL != 0;
+        // std (and cap-std) refuse to create without write access; POSIX and WASI allow it,
+        // which `create_without_write` does in two steps.
+        if create && write {
+            if excl {
                 o.create_new(true);
             } else {
                 o.create(true);
@@ -160,7 +168,13 @@ pub fn path_open(
         o.dsync(ff & fdflags::DSYNC != 0);
         o.rsync(ff & fdflags::RSYNC != 0);
         let nonblock = ff & fdflags::NONBLOCK != 0;
-        let file = blocking::open(dir, &path, &mut o, nonblock, ctx.waiter.as_ref())?;
+        let waiter = ctx.waiter.as_ref();
+        let mut open = |o: &mut OpenOptions| blocking::open(dir, &path, o, nonblock, waiter);
+        let file = if create && !write {
+            create_without_write(dir, &path, &mut o, excl, &mut open)?
+        } else {
+            open(&mut o)?
+        };
         if trunc_after && file.metadata()?.is_file() {
             file.set_len(0)?;
         }
@@ -182,6 +196,44 @@ pub fn path_open(
     e.read_only = read_only;
     let fd = ctx.table.push(e)?;
     mem.write_u32(opened, fd)
+}
+
+/// Opens `path` as `o` says (without write access and without creating) through `open`,
+/// creating it first when it does not exist — `O_CREAT` without write access, as POSIX and
+/// WASI allow and std's `OpenOptions` does not (`EINVAL`): an exclusive write-only open creates
+/// the file (the guest holds the right to create files in `dir`), then it is opened as asked.
+/// With `excl` the file must not exist yet.
+fn create_without_write(
+    dir: &Dir,
+    path: &str,
+    o: &mut OpenOptions,
+    excl: bool,
+    open: &mut dyn FnMut(&mut OpenOptions) -> WasiResult<cap_std::fs::File>,
+) -> WasiResult<cap_std::fs::File> {
+    let mut creating = o.clone();
+    creating
+        .read(false)
+        .write(true)
+        .create_new(true)
+        .nonblock(true);
+    // Twice at most: another process may create the file between the two steps.
+    for _ in 0..2 {
+        if !excl {
+            match open(o) {
+                Err(Errno::NoEnt) => {}
+                done => return done,
+            }
+        }
+        match dir.open_with(path, &creating) {
+            Ok(created) => {
+                drop(created);
+                return open(o);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && !excl => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(Errno::Exist)
 }
 
 /// A directory operation on one path, needing `right` on the directory `fd`.
@@ -322,9 +374,16 @@ pub fn path_link(
 ) -> WasiResult<()> {
     let old = path_arg(mem, old_path, old_len)?;
     let new = path_arg(mem, new_path, new_len)?;
-    follow(old_flags)?;
+    let follow = follow(old_flags)?;
     let src = ctx.table.get(old_fd)?.dir(rights::PATH_LINK_SOURCE)?;
     let dst = ctx.table.get(new_fd)?.dir(rights::PATH_LINK_TARGET)?;
+    // Following symlinks, the link is to what `old` resolves to, inside the directory (a
+    // dangling symlink has nothing to link to: `NoEnt`); otherwise to `old` itself.
+    let old = if follow {
+        src.canonicalize(&old)?
+    } else {
+        old.into()
+    };
     Ok(src.hard_link(old, dst, new)?)
 }
 
