@@ -122,7 +122,6 @@ fn a_symlink_swapped_during_the_check_gets_no_other_grants() {
     w.may_change("link.tmp");
     w.seal();
     let stop = AtomicBool::new(false);
-    let (mut leaks, mut evil_runs, mut trusted_runs) = (0, 0, 0);
     std::thread::scope(|s| {
         s.spawn(|| {
             while !stop.load(Ordering::Relaxed) {
@@ -133,28 +132,35 @@ fn a_symlink_swapped_during_the_check_gets_no_other_grants() {
                 }
             }
         });
-        for _ in 0..300 {
-            let run = run_binfmt(&w, &[link.to_str().unwrap(), "app", "/secret/secret.txt"]);
-            if run.stdout.contains(SECRET) {
-                leaks += 1;
-            } else if run.stdout == "trusted\n" {
-                trusted_runs += 1;
-            } else if run.stdout == "cannot open /secret/secret.txt\n" {
-                evil_runs += 1;
-            }
-        }
+        race(&w, &link, 300);
         stop.store(true, Ordering::Relaxed);
     });
+    w.assert_untouched();
+}
+
+/// Runs `link` through binfmt `runs` times while something flips it between the trusted and
+/// the evil program: the evil program must never read the secret, and both must have run.
+fn race(w: &World, link: &Path, runs: usize) {
+    let (mut leaks, mut evil_runs, mut trusted_runs) = (0, 0, 0);
+    for _ in 0..runs {
+        let run = run_binfmt(w, &[link.to_str().unwrap(), "app", "/secret/secret.txt"]);
+        if run.stdout.contains(SECRET) {
+            leaks += 1;
+        } else if run.stdout == "trusted\n" {
+            trusted_runs += 1;
+        } else if run.stdout == "cannot open /secret/secret.txt\n" {
+            evil_runs += 1;
+        }
+    }
     assert_eq!(
         leaks, 0,
-        "the evil program got the trusted program's grants ({leaks} of 300 runs; \
+        "the evil program got the trusted program's grants ({leaks} of {runs} runs; \
          {evil_runs} evil runs refused, {trusted_runs} trusted runs)"
     );
     assert!(
         evil_runs > 0 && trusted_runs > 0,
         "the swap raced: {evil_runs} / {trusted_runs}"
     );
-    w.assert_untouched();
 }
 
 // The same race, run by a guest in each tier: it was granted only `granted/`, and flips a
@@ -187,27 +193,9 @@ crate::both_tiers!(a_guest_flipping_a_symlink_gets_no_other_grants, |tier| {
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let (mut leaks, mut evil_runs, mut trusted_runs) = (0, 0, 0);
-    for _ in 0..150 {
-        let run = run_binfmt(&w, &[link.to_str().unwrap(), "app", "/secret/secret.txt"]);
-        if run.stdout.contains(SECRET) {
-            leaks += 1;
-        } else if run.stdout == "trusted\n" {
-            trusted_runs += 1;
-        } else if run.stdout == "cannot open /secret/secret.txt\n" {
-            evil_runs += 1;
-        }
-    }
+    race(&w, &link, 150);
     std::fs::write(w.granted().join("stop"), "").unwrap();
     let out = guest.wait_with_output().unwrap();
     assert!(out.status.success(), "the guest failed: {out:?}");
-    assert_eq!(
-        leaks, 0,
-        "{leaks} of 150 runs leaked ({evil_runs} refused, {trusted_runs} trusted)"
-    );
-    assert!(
-        evil_runs > 0 && trusted_runs > 0,
-        "the swap raced: {evil_runs} / {trusted_runs}"
-    );
     w.assert_untouched();
 });

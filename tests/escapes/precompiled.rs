@@ -107,32 +107,47 @@ fn forge(evil_entry: &[u8], evil_wasm: &[u8], victim_wasm: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Only the JIT tier keeps code in the cache, so the victim runs there.
-#[test]
-fn a_forged_cache_entry_is_never_run() {
-    let mut w = World::new();
+/// The scene of a cache forgery: the honest module, the path of its cache entry, and the
+/// forged contents for that entry (the evil module's code).
+struct Forgery {
+    honest: PathBuf,
+    victim_entry: PathBuf,
+    forged: Vec<u8>,
+}
+
+fn prepare_forgery(w: &World) -> Forgery {
     let honest = wat_program("honest", w.root(), HONEST);
     let evil = wat_program("evil", w.root(), EVIL);
-    let victim_entry = cached_entry(&w, &honest);
-    let evil_entry = cached_entry(&w, &evil);
+    let victim_entry = cached_entry(w, &honest);
+    let evil_entry = cached_entry(w, &evil);
     let forged = forge(
         &std::fs::read(&evil_entry).unwrap(),
         &std::fs::read(&evil).unwrap(),
         &std::fs::read(&honest).unwrap(),
     );
-    std::fs::write(&victim_entry, &forged).unwrap();
-    w.seal();
-    let run = w.wexe(&[
-        "run",
-        "--tier",
-        "jit",
-        "--invoke",
-        "f",
-        honest.to_str().unwrap(),
-    ]);
+    Forgery {
+        honest,
+        victim_entry,
+        forged,
+    }
+}
+
+/// Runs the honest module in the JIT (the tier that reads the cache): its own code must run.
+fn assert_honest_code_runs(w: &World, f: &Forgery) {
+    let honest = f.honest.to_str().unwrap();
+    let run = w.wexe(&["run", "--tier", "jit", "--invoke", "f", honest]);
     run.assert_status(0);
     assert_eq!(run.stdout, "1\n", "the forged entry ran");
     w.assert_untouched();
+}
+
+#[test]
+fn a_forged_cache_entry_is_never_run() {
+    let mut w = World::new();
+    let f = prepare_forgery(&w);
+    std::fs::write(&f.victim_entry, &f.forged).unwrap();
+    w.seal();
+    assert_honest_code_runs(&w, &f);
 }
 
 // The guest runs in each tier; its victim in the JIT, the tier that reads the cache.
@@ -140,51 +155,31 @@ both_tiers!(
     a_guest_granted_the_home_cannot_plant_code_in_the_cache,
     |tier| {
         let mut w = World::new();
-        let honest = wat_program("honest", w.root(), HONEST);
-        let evil = wat_program("evil", w.root(), EVIL);
+        let f = prepare_forgery(&w);
         let copy = c_program("copy_file", w.root());
-        let victim_entry = cached_entry(&w, &honest);
-        let evil_entry = cached_entry(&w, &evil);
-        let forged = forge(
-            &std::fs::read(&evil_entry).unwrap(),
-            &std::fs::read(&evil).unwrap(),
-            &std::fs::read(&honest).unwrap(),
-        );
         // The guest brings its forgery along and is granted the home directory (as `./prog.wasm`
         // run from the home is by binfmt's default policy).
-        std::fs::write(w.home().join("forged.bin"), &forged).unwrap();
+        std::fs::write(w.home().join("forged.bin"), &f.forged).unwrap();
         let target = format!(
             "/home/.cache/wexe/{}",
-            victim_entry.file_name().unwrap().to_str().unwrap()
+            f.victim_entry.file_name().unwrap().to_str().unwrap()
         );
         let home = format!("{}::/home", w.home().display());
+        let copy = copy.to_str().unwrap();
         let run = w.wexe(&[
             "run",
             "--tier",
             tier,
             "--dir",
             &home,
-            copy.to_str().unwrap(),
+            copy,
             "/home/forged.bin",
             &target,
         ]);
         run.assert_status(0);
-        assert_eq!(
-            std::fs::read(&victim_entry).unwrap(),
-            forged,
-            "the guest wrote it"
-        );
+        let planted = std::fs::read(&f.victim_entry).unwrap();
+        assert_eq!(planted, f.forged, "the guest wrote it");
         w.seal();
-        let run = w.wexe(&[
-            "run",
-            "--tier",
-            "jit",
-            "--invoke",
-            "f",
-            honest.to_str().unwrap(),
-        ]);
-        run.assert_status(0);
-        assert_eq!(run.stdout, "1\n", "the planted code ran");
-        w.assert_untouched();
+        assert_honest_code_runs(&w, &f);
     }
 );
