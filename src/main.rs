@@ -97,10 +97,7 @@ fn main() -> ExitCode {
     }));
     match outcome {
         Ok(Ok(code)) => code,
-        Ok(Err(e)) => {
-            eprintln!("error: {}", commands::one_line(&e));
-            ExitCode::from(1)
-        }
+        Ok(Err(e)) => commands::report_error(&e),
         // The panic hook has printed the message.
         Err(_) => ExitCode::from(101),
     }
@@ -128,7 +125,7 @@ fn usage_error(e: clap::Error) -> ExitCode {
                     parts.push(line);
                 }
             }
-            eprintln!("{} (see `wexe help`)", parts.join(" "));
+            eprintln!("wexe: {} (see `wexe help`)", parts.join(" "));
             ExitCode::from(1)
         }
     }

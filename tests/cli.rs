@@ -33,13 +33,14 @@ fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
-/// Asserts exit status 1 with exactly one line `error: ...` on stderr, and returns that line.
+/// Asserts exit status 1 with exactly one line `wexe: error: ...` on stderr, and returns that
+/// line.
 fn one_line_error(out: &Output) -> String {
     let err = stderr(out);
     assert_eq!(out.status.code(), Some(1), "stderr: {err}");
     let lines: Vec<&str> = err.lines().collect();
     assert_eq!(lines.len(), 1, "expected one line, got: {err}");
-    assert!(lines[0].starts_with("error: "), "{err}");
+    assert!(lines[0].starts_with("wexe: error: "), "{err}");
     assert!(!err.contains("panicked"), "{err}");
     lines[0].to_string()
 }
@@ -156,6 +157,33 @@ fn file_alone_means_run_and_later_flags_belong_to_the_program() {
     let line = one_line_error(&wexe(&[&add, "--invoke", "add", "1", "2"]));
     assert!(line.contains("no `_start`"), "{line}");
     assert!(line.contains("--invoke"), "{line}");
+
+    // A `_start` that takes or returns values is no command's: refused before it runs, the
+    // same way for `wexe run` and for binfmt runs (`wexe-binfmt FILE ARGV0`).
+    let odd = write(
+        &dir,
+        "odd.wat",
+        r#"(module (func (export "_start") (param i32) (result i32) local.get 0))"#,
+    );
+    let line = one_line_error(&wexe(&[&odd]));
+    assert!(
+        line.contains("`_start` takes (i32) and returns (i32)"),
+        "{line}"
+    );
+    let odd_wasm = dir.join("odd.wasm");
+    std::fs::write(&odd_wasm, wat::parse_file(&odd).unwrap()).unwrap();
+    let link = dir.join("wexe-binfmt");
+    let _ = std::fs::remove_file(&link);
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_wexe"), &link).unwrap();
+    let out = std::process::Command::new(&link)
+        .args([odd_wasm.to_str().unwrap(), "odd"])
+        .output()
+        .unwrap();
+    let binfmt_line = one_line_error(&out);
+    assert!(
+        binfmt_line.contains("`_start` takes (i32) and returns (i32)"),
+        "{binfmt_line}"
+    );
 }
 
 #[test]

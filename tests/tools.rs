@@ -270,7 +270,7 @@ fn assert_policy_error(policy: &str, expected: &str) {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
-    let want = format!("error: {}:{expected}", home.policy_file());
+    let want = format!("wexe: error: {}:{expected}", home.policy_file());
     assert!(err.starts_with(&want), "{err} does not start with {want}");
     assert!(out.stdout.is_empty());
 }

@@ -186,7 +186,7 @@ fn show_policy(file: &Path) -> Result<ExitCode> {
     let policies = policy::load_policies()?;
     let program = policy::Program::open(file)?;
     let cwd = std::env::current_dir().context("no current directory")?;
-    let grants = policy::resolve(&policies, &program, &cwd, &|n| std::env::var(n).ok());
+    let grants = policy::resolve(&policies, &program, &cwd, &|n| std::env::var_os(n));
     match &program.path {
         Some(path) => println!("program      {}", path.display()),
         None => println!(
@@ -223,7 +223,7 @@ fn show_policy(file: &Path) -> Result<ExitCode> {
         println!("  none");
     }
     for (k, v) in &grants.env {
-        println!("  {k}={v}");
+        println!("  {}={}", k.display(), v.display());
     }
     let socks = if grants.tcplisten.is_empty() {
         "none".to_string()

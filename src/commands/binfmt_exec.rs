@@ -14,8 +14,8 @@ use anyhow::{Context, Result, bail};
 use wexe::{Engine, Module};
 
 use super::binfmt_kernel::INTERPRETER_NAME;
-use super::policy::{self, Grants};
-use super::{TierArg, backtrace, program};
+use super::policy;
+use super::{TierArg, program};
 
 /// Whether `argv` is the kernel starting `wexe-binfmt` for a program.
 pub fn is_binfmt_invocation(argv: &[OsString]) -> bool {
@@ -55,10 +55,7 @@ pub fn parse_invocation(argv: Vec<OsString>) -> Result<Invocation> {
 pub fn main(argv: Vec<OsString>) -> ExitCode {
     match run(argv) {
         Ok(code) => code,
-        Err(e) => {
-            eprintln!("wexe: error: {}", super::one_line(&e));
-            ExitCode::from(1)
-        }
+        Err(e) => super::report_error(&e),
     }
 }
 
@@ -70,29 +67,22 @@ fn run(argv: Vec<OsString>) -> Result<ExitCode> {
     let prog = policy::Program::open(file)?;
     let policies = policy::load_policies()?;
     let cwd = std::env::current_dir().context("no current directory")?;
-    let grants = policy::resolve(&policies, &prog, &cwd, &|n| std::env::var(n).ok());
+    let grants = policy::resolve(&policies, &prog, &cwd, &|n| std::env::var_os(n));
     let mut config = TierArg::default().config_cached(true);
     super::limits::configure(&mut config, &grants.limits);
     let engine = Engine::new(&config)?;
     let module = Module::from_binary(&engine, &prog.bytes)
         .with_context(|| format!("invalid module {}", file.display()))?;
-    run_start(&engine, &module, file, &inv.argv, &grants, &prog.bytes)
-}
-
-fn run_start(
-    engine: &Engine,
-    module: &Module,
-    file: &Path,
-    argv: &[OsString],
-    grants: &Grants,
-    bytes: &[u8],
-) -> Result<ExitCode> {
-    let outcome = program::run_command(engine, module, argv, grants)
+    let launch = program::Launch {
+        file,
+        argv: &inv.argv,
+        grants: &grants,
+        preload: &[],
+        invoke: None,
+    };
+    let outcome = program::run(&engine, &module, &launch)
         .with_context(|| format!("cannot run {}", file.display()))?;
-    Ok(match outcome {
-        program::Outcome::Exit(code) => ExitCode::from(code),
-        program::Outcome::Trap(e) => backtrace::report_trap(&e, &|| Some(bytes.to_vec())),
-    })
+    Ok(program::exit_status(outcome, &|| Some(prog.bytes.clone())))
 }
 
 #[cfg(test)]

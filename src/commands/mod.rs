@@ -87,6 +87,14 @@ pub fn one_line(e: &anyhow::Error) -> String {
     out
 }
 
+/// Reports an error that stopped a command before or instead of running a program: one line
+/// `wexe: error: ...` on stderr (named, since under binfmt it stands among the program's own
+/// output), and exit status 1. `wexe run` and binfmt runs share it.
+pub fn report_error(e: &anyhow::Error) -> std::process::ExitCode {
+    eprintln!("wexe: error: {}", one_line(e));
+    std::process::ExitCode::from(1)
+}
+
 /// Reports a panic (a bug in wexe) as one line, without a Rust backtrace unless
 /// `RUST_BACKTRACE` asks for one.
 pub fn install_panic_hook() {

@@ -7,6 +7,7 @@
 //! live in `policy_file`, and [`Grants`] is what a run gets — the seam where WASI's context
 //! builder takes over.
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -39,6 +40,23 @@ pub struct DirGrant {
     pub read_only: bool,
 }
 
+impl DirGrant {
+    /// A command line's `HOST[::GUEST]` (`--dir`, `--dir-ro`): GUEST defaults to HOST, and
+    /// neither may be empty.
+    pub fn parse(spec: &str, read_only: bool) -> Result<DirGrant> {
+        let (host, guest) = spec.split_once("::").unwrap_or((spec, spec));
+        if host.is_empty() || guest.is_empty() {
+            let flag = if read_only { "--dir-ro" } else { "--dir" };
+            bail!("{flag} `{spec}`: expected HOST or HOST::GUEST");
+        }
+        Ok(DirGrant {
+            host: PathBuf::from(host),
+            guest: guest.to_string(),
+            read_only,
+        })
+    }
+}
+
 /// Limits on a run (see `limits.rs` for how they are enforced).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Limits {
@@ -64,7 +82,7 @@ pub struct Limits {
 pub struct Grants {
     pub dirs: Vec<DirGrant>,
     /// Environment variables, in order, each name once.
-    pub env: Vec<(String, String)>,
+    pub env: Vec<(OsString, OsString)>,
     /// Addresses to listen on, handed to the program as preopened sockets.
     pub tcplisten: Vec<String>,
     pub limits: Limits,
@@ -73,10 +91,12 @@ pub struct Grants {
 }
 
 impl Grants {
-    fn set_env(&mut self, name: &str, value: String) {
-        match self.env.iter_mut().find(|(n, _)| n == name) {
+    /// Sets the variable `name` (a later value of a name replaces an earlier one).
+    pub fn set_env(&mut self, name: impl Into<OsString>, value: impl Into<OsString>) {
+        let (name, value) = (name.into(), value.into());
+        match self.env.iter_mut().find(|(n, _)| *n == name) {
             Some(slot) => slot.1 = value,
-            None => self.env.push((name.to_string(), value)),
+            None => self.env.push((name, value)),
         }
     }
 }
@@ -157,7 +177,7 @@ pub fn resolve(
     policies: &[PolicyFile],
     program: &Program,
     cwd: &Path,
-    getenv: &dyn Fn(&str) -> Option<String>,
+    getenv: &dyn Fn(&str) -> Option<OsString>,
 ) -> Grants {
     let mut cwd_mode = CwdMode::Rw;
     let mut inherit: Vec<String> = DEFAULT_ENV.iter().map(|s| s.to_string()).collect();
@@ -193,7 +213,7 @@ pub fn resolve(
                 }
             }
             for (k, v) in &rule.env {
-                g.set_env(k, v.clone());
+                g.set_env(k, v);
             }
             g.tcplisten.extend(rule.tcplisten.iter().cloned());
             // Of several limits the strictest wins.

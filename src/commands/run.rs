@@ -8,17 +8,16 @@
 //! prints the trap and the wasm backtrace and exits with 134.
 
 use std::ffi::OsString;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, bail};
 use clap::Args;
-use wexe::{Engine, Func, Linker, Module, Store, Val};
-
-use super::backtrace::find_trap;
+use wexe::Engine;
 
 use super::TierArg;
-use super::values::{parse_args, show_val};
+use super::policy::{DirGrant, Grants, Limits};
+use super::program::{self, Launch};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -53,7 +52,7 @@ pub struct RunCommand {
     /// Set the environment variable NAME to VALUE for the program, or pass the host's NAME on;
     /// repeatable. The program sees no other variables.
     #[arg(long = "env", value_name = "NAME[=VALUE]")]
-    envs: Vec<String>,
+    envs: Vec<OsString>,
 
     /// Listen on the TCP address ADDR and give the program the listening socket; repeatable
     #[arg(long = "tcplisten", value_name = "ADDR")]
@@ -135,26 +134,69 @@ pub enum Profiler {
     Perfmap,
 }
 
-/// The host state of a running program: WASI's context (arguments, environment, preopened
-/// directories and sockets, stdio), and the store's resource limits.
-pub struct Host {
-    pub wasi: wexe_wasi::WasiCtx,
-    pub limits: wexe::StoreLimits,
-}
-
-impl super::limits::HasStoreLimits for Host {
-    fn store_limits(&mut self) -> &mut wexe::StoreLimits {
-        &mut self.limits
-    }
-}
-
 impl RunCommand {
     pub fn execute(mut self) -> Result<ExitCode> {
-        let mut rest = std::mem::take(&mut self.module_and_args).into_iter();
-        let file = PathBuf::from(rest.next().context("no module file given")?);
-        let args: Vec<OsString> = rest.collect();
+        let mut argv = std::mem::take(&mut self.module_and_args);
+        let file = PathBuf::from(argv.first().context("no module file given")?);
+        let grants = self.grants()?;
+        let mut config = self.tier.config_cached(!self.no_cache);
+        super::limits::configure(&mut config, &grants.limits);
+        if let Some(Profiler::Perfmap) = self.profile {
+            if !matches!(self.tier, super::TierArg::Jit) {
+                bail!("--profile perfmap names JIT code: it needs the JIT tier");
+            }
+            config.perfmap(true);
+        }
+        let engine = Engine::new(&config)?;
+        if self.verbose {
+            self.describe(&engine);
+        }
+        let module = program::open_module(&engine, &file, self.allow_precompiled)?;
+        // argv[0] is the module path as given.
+        argv[0] = file.clone().into_os_string();
+        let launch = Launch {
+            file: &file,
+            argv: &argv,
+            grants: &grants,
+            preload: &self.preload,
+            invoke: self.invoke.as_deref(),
+        };
+        let outcome = program::run(&engine, &module, &launch)?;
+        Ok(program::exit_status(outcome, &|| {
+            super::backtrace::read_binary(&file)
+        }))
+    }
 
-        let limits = super::policy::Limits {
+    /// What the command line grants: directories, variables (as their bytes), sockets, limits.
+    fn grants(&self) -> Result<Grants> {
+        let mut g = Grants::default();
+        for d in &self.dirs {
+            g.dirs.push(DirGrant::parse(d, false)?);
+        }
+        for d in &self.dirs_ro {
+            g.dirs.push(DirGrant::parse(d, true)?);
+        }
+        for spec in &self.envs {
+            let bytes = spec.as_encoded_bytes();
+            match bytes.iter().position(|&b| b == b'=') {
+                Some(0) => bail!("--env `{}`: the variable name is empty", spec.display()),
+                // SAFETY: both halves of an OsStr split at an ASCII `=` are valid OsStrs.
+                Some(at) => unsafe {
+                    g.set_env(
+                        OsString::from_encoded_bytes_unchecked(bytes[..at].to_vec()),
+                        OsString::from_encoded_bytes_unchecked(bytes[at + 1..].to_vec()),
+                    )
+                },
+                None if bytes.is_empty() => bail!("--env: the variable name is empty"),
+                None => {
+                    if let Some(value) = std::env::var_os(spec) {
+                        g.set_env(spec.clone(), value);
+                    }
+                }
+            }
+        }
+        g.tcplisten = self.tcp_listen.clone();
+        g.limits = Limits {
             max_memory: self.max_memory_size,
             max_table_elements: self.max_table_elements,
             max_instances: self.max_instances,
@@ -164,185 +206,26 @@ impl RunCommand {
             fuel: self.fuel,
             timeout: self.timeout,
         };
-        let mut config = self.tier.config_cached(!self.no_cache);
-        super::limits::configure(&mut config, &limits);
-        if let Some(Profiler::Perfmap) = self.profile {
-            if !matches!(self.tier, super::TierArg::Jit) {
-                bail!("--profile perfmap names JIT code: it needs the JIT tier");
-            }
-            config.perfmap(true);
-        }
-        let engine = Engine::new(&config)?;
-        if self.verbose {
-            let memory = if engine.memory_guard_pages() {
-                "guard pages (no bounds checks in compiled code)"
-            } else {
-                "explicit bounds checks (the address-space reservation was refused)"
-            };
-            let cache = match (self.tier, self.no_cache, super::cache::dir()) {
-                (super::TierArg::Jit, false, Some(d)) => match wexe::Config::cache_available() {
-                    Ok(()) => d.display().to_string(),
-                    Err(why) => format!("off ({why})"),
-                },
-                _ => "off".to_string(),
-            };
-            eprintln!(
-                "wexe: tier {:?}; memories: {memory}; cache: {cache}",
-                self.tier
-            );
-        }
-        let module = open_module(&engine, &file, self.allow_precompiled)?;
-        let wasi = self.wasi_context(&file, &args)?;
-        let host = Host {
-            wasi,
-            limits: wexe::StoreLimits::default(),
-        };
-        let mut store = Store::new(&engine, host);
-        let mut linker = make_linker(&engine)?;
-        let _watchdog = super::limits::arm(&mut store, &limits)?;
-        super::preload::apply(&engine, &mut linker, &mut store, &self.preload)?;
-        let instance = match linker.instantiate(&mut store, &module) {
-            Ok(instance) => instance,
-            Err(e) if find_trap(&e).is_some() => return Ok(report_trap(&e, &file)),
-            Err(e) => return Err(e.context(format!("cannot instantiate {}", file.display()))),
-        };
-
-        let (name, func, params) = match &self.invoke {
-            Some(name) => {
-                let func = instance.get_func(&mut store, name).ok_or_else(|| {
-                    let names = exported_funcs(&module);
-                    anyhow!("the module has no exported function `{name}` (its functions: {names})")
-                })?;
-                let ty = func.ty(&store);
-                let params = parse_args(name, ty.params(), &args)?;
-                (name.as_str(), func, params)
-            }
-            None => {
-                let func = instance.get_func(&mut store, "_start").ok_or_else(|| {
-                    anyhow!(
-                        "{} has no `_start` function to run; use `--invoke NAME` to call one of \
-                         its exports (its functions: {})",
-                        file.display(),
-                        exported_funcs(&module)
-                    )
-                })?;
-                ("_start", func, Vec::new())
-            }
-        };
-        let results = match call(&mut store, func, &params) {
-            Ok(results) => results,
-            Err(e) => {
-                if let Some(exit) = e.downcast_ref::<wexe_wasi::I32Exit>() {
-                    // Exit statuses are 8 bits, as for a native `exit(n)`.
-                    return Ok(ExitCode::from(exit.0 as u8));
-                }
-                if find_trap(&e).is_some() {
-                    return Ok(report_trap(&e, &file));
-                }
-                return Err(e.context(format!("`{name}` failed")));
-            }
-        };
-        if self.invoke.is_some() {
-            for val in &results {
-                println!("{}", show_val(val));
-            }
-        }
-        Ok(ExitCode::SUCCESS)
+        Ok(g)
     }
-}
 
-impl RunCommand {
-    /// The program's WASI context: its arguments (`argv[0]` is the module path as given), and
-    /// exactly the capabilities granted on the command line.
-    fn wasi_context(&self, file: &Path, args: &[OsString]) -> Result<wexe_wasi::WasiCtx> {
-        let utf8 = |s: &OsString| {
-            s.to_str()
-                .map(str::to_string)
-                .ok_or_else(|| anyhow!("argument {s:?} is not valid UTF-8"))
+    /// `--verbose`: how the program runs.
+    fn describe(&self, engine: &Engine) {
+        let memory = if engine.memory_guard_pages() {
+            "guard pages (no bounds checks in compiled code)"
+        } else {
+            "explicit bounds checks (the address-space reservation was refused)"
         };
-        let mut b = wexe_wasi::WasiCtxBuilder::new();
-        b.inherit_stdio();
-        b.arg(utf8(&file.as_os_str().to_os_string())?);
-        for a in args {
-            b.arg(utf8(a)?);
-        }
-        for d in &self.dirs {
-            b.dir_spec(d)?;
-        }
-        for d in &self.dirs_ro {
-            let (host, guest) = d.split_once("::").unwrap_or((d, d));
-            b.preopen_dir_read_only(host, guest);
-        }
-        for e in &self.envs {
-            b.env_spec(e)?;
-        }
-        for a in &self.tcp_listen {
-            b.tcp_listen(a.clone());
-        }
-        b.build()
+        let cache = match (self.tier, self.no_cache, super::cache::dir()) {
+            (super::TierArg::Jit, false, Some(d)) => match wexe::Config::cache_available() {
+                Ok(()) => d.display().to_string(),
+                Err(why) => format!("off ({why})"),
+            },
+            _ => "off".to_string(),
+        };
+        eprintln!(
+            "wexe: tier {:?}; memories: {memory}; cache: {cache}",
+            self.tier
+        );
     }
-}
-
-/// Loads a module: a `.wasm`/`.wat` file, or, when the user allowed it, a `.cwasm` that
-/// `wexe compile` made (machine code, checked to come from this wexe for this machine).
-/// Machine code is never loaded from a file the user did not name as such: any file can start
-/// with the compiled-module magic, whatever its name.
-fn open_module(engine: &Engine, file: &Path, allow_precompiled: bool) -> Result<Module> {
-    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
-    if bytes.starts_with(b"WEXEJIT") {
-        if !allow_precompiled {
-            bail!(
-                "{} is a compiled module (machine code), not WebAssembly; wexe runs compiled \
-                 code only when asked to: `wexe run --allow-precompiled {}` — do that only for \
-                 files you compiled yourself with `wexe compile`",
-                file.display(),
-                file.display()
-            );
-        }
-        // SAFETY: the user named this file as compiled code to run (`--allow-precompiled`);
-        // `deserialize` checks the checksum, that this wexe build made the file for this
-        // machine, and that the engine is of the JIT tier, before any of its code is loaded.
-        return unsafe { Module::deserialize(engine, &bytes) }.with_context(|| {
-            format!(
-                "cannot load the compiled module {} (compile it again with `wexe compile`)",
-                file.display()
-            )
-        });
-    }
-    Module::from_file(engine, file)
-}
-
-/// The linker that resolves the program's imports: WASI (`wasi_snapshot_preview1` and the older
-/// `wasi_unstable`).
-fn make_linker(engine: &Engine) -> Result<Linker<Host>> {
-    let mut linker = Linker::new(engine);
-    wexe_wasi::add_to_linker(&mut linker, |h: &mut Host| &mut h.wasi)?;
-    Ok(linker)
-}
-
-fn call(store: &mut Store<Host>, func: Func, params: &[Val]) -> Result<Vec<Val>> {
-    let ty = func.ty(&*store);
-    let mut results: Vec<Val> = ty.results().iter().map(|&t| Val::default_for(t)).collect();
-    func.call(&mut *store, params, &mut results)?;
-    Ok(results)
-}
-
-/// The names of the module's exported functions, for error messages.
-fn exported_funcs(module: &Module) -> String {
-    let names: Vec<&str> = module
-        .exports()
-        .filter(|e| matches!(e.ty(), wexe::ExternType::Func(_)))
-        .map(|e| e.name())
-        .collect();
-    if names.is_empty() {
-        "none".to_string()
-    } else {
-        names.join(", ")
-    }
-}
-
-/// Prints a trap and its wasm backtrace (names demangled, source lines with
-/// `WEXE_BACKTRACE_DETAILS=1`); the exit status after a trap is 134.
-fn report_trap(err: &anyhow::Error, file: &Path) -> ExitCode {
-    super::backtrace::report_trap(err, &|| super::backtrace::read_binary(file))
 }

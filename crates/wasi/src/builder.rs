@@ -2,8 +2,10 @@
 //! stdio, preopened directories (read-write or read-only) and listening TCP sockets. Nothing
 //! is granted by default.
 
+use std::ffi::OsStr;
 use std::io;
 use std::net::TcpListener;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
@@ -36,8 +38,10 @@ enum Listen {
 /// is not one, so directories come first.
 #[derive(Debug)]
 pub struct WasiCtxBuilder {
-    args: Vec<String>,
-    env: Vec<(String, String)>,
+    /// Arguments and variables as bytes: WASI strings are bytes, and a host argument that is
+    /// not UTF-8 reaches the guest as it is.
+    args: Vec<Vec<u8>>,
+    env: Vec<(Vec<u8>, Vec<u8>)>,
     stdin: Input,
     stdout: Output,
     stderr: Output,
@@ -65,41 +69,54 @@ impl WasiCtxBuilder {
         }
     }
 
-    /// Appends one argument (the first is the program name, `argv[0]`).
-    pub fn arg(&mut self, arg: impl Into<String>) -> &mut Self {
-        self.args.push(arg.into());
+    /// Appends one argument (the first is the program name, `argv[0]`), byte for byte (an
+    /// `OsStr` that is not UTF-8 too).
+    pub fn arg(&mut self, arg: impl AsRef<OsStr>) -> &mut Self {
+        self.args.push(arg.as_ref().as_bytes().to_vec());
         self
     }
 
     /// Appends arguments.
-    pub fn args<S: Into<String>>(&mut self, args: impl IntoIterator<Item = S>) -> &mut Self {
-        self.args.extend(args.into_iter().map(Into::into));
+    pub fn args<S: AsRef<OsStr>>(&mut self, args: impl IntoIterator<Item = S>) -> &mut Self {
+        for a in args {
+            self.arg(a);
+        }
         self
     }
 
-    /// Sets an environment variable (a later setting of the same name replaces it).
-    pub fn env(&mut self, name: impl Into<String>, value: impl Into<String>) -> &mut Self {
-        let name = name.into();
+    /// Sets an environment variable, byte for byte (a later setting of the same name replaces
+    /// it).
+    pub fn env(&mut self, name: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> &mut Self {
+        let name = name.as_ref().as_bytes().to_vec();
         self.env.retain(|(n, _)| *n != name);
-        self.env.push((name, value.into()));
+        self.env.push((name, value.as_ref().as_bytes().to_vec()));
         self
     }
 
-    /// Passes the host's variable `name` through, if the host has it set.
-    pub fn inherit_env_var(&mut self, name: &str) -> &mut Self {
-        if let Ok(value) = std::env::var(name) {
+    /// Passes the host's variable `name` through, if the host has it set (whatever its bytes).
+    pub fn inherit_env_var(&mut self, name: impl AsRef<OsStr>) -> &mut Self {
+        let name = name.as_ref();
+        if let Some(value) = std::env::var_os(name) {
             self.env(name, value);
         }
         self
     }
 
-    /// Parses a CLI `--env` value: `NAME=VALUE` sets, `NAME` passes the host's value through.
-    pub fn env_spec(&mut self, spec: &str) -> Result<&mut Self> {
-        match spec.split_once('=') {
-            Some(("", _)) => bail!("--env `{spec}`: the variable name is empty"),
-            Some((name, value)) => Ok(self.env(name, value)),
+    /// Parses a CLI `--env` value: `NAME=VALUE` sets, `NAME` passes the host's value through
+    /// (bytes that are not UTF-8 pass as they are).
+    pub fn env_spec(&mut self, spec: impl AsRef<OsStr>) -> Result<&mut Self> {
+        let spec = spec.as_ref().as_bytes();
+        match spec.iter().position(|&b| b == b'=') {
+            Some(0) => bail!(
+                "--env `{}`: the variable name is empty",
+                OsStr::from_bytes(spec).display()
+            ),
+            Some(at) => Ok(self.env(
+                OsStr::from_bytes(&spec[..at]),
+                OsStr::from_bytes(&spec[at + 1..]),
+            )),
             None if spec.is_empty() => bail!("--env: the variable name is empty"),
-            None => Ok(self.inherit_env_var(spec)),
+            None => Ok(self.inherit_env_var(OsStr::from_bytes(spec))),
         }
     }
 
@@ -199,16 +216,19 @@ impl WasiCtxBuilder {
     pub fn build(&mut self) -> Result<WasiCtx> {
         let mut ctx = WasiCtx::default();
         for a in &self.args {
-            if a.contains('\0') {
-                bail!("argument {a:?} contains a NUL byte");
+            if a.contains(&0) {
+                bail!("argument {:?} contains a NUL byte", OsStr::from_bytes(a));
             }
-            ctx.args.push(a.as_bytes().to_vec());
+            ctx.args.push(a.clone());
         }
         for (name, value) in &self.env {
-            if name.contains(['\0', '=']) || value.contains('\0') {
-                bail!("environment variable {name:?}: names may not hold `=` or NUL, values NUL");
+            if name.contains(&0) || name.contains(&b'=') || value.contains(&0) {
+                bail!(
+                    "environment variable {:?}: names may not hold `=` or NUL, values NUL",
+                    OsStr::from_bytes(name)
+                );
             }
-            ctx.env.push(format!("{name}={value}").into_bytes());
+            ctx.env.push([name.as_slice(), b"=", value].concat());
         }
         let stdin = std::mem::replace(&mut self.stdin, Input::Null);
         let stdout = std::mem::replace(&mut self.stdout, Output::Null);

@@ -1,5 +1,6 @@
 //! [`WasiCtx`]: everything one guest can see — its arguments, its environment and its
-//! descriptor table — and [`I32Exit`], the error `proc_exit` ends a call with.
+//! descriptor table — and the errors a call into the guest can end with besides traps:
+//! [`I32Exit`] (`proc_exit`) and [`BrokenPipe`] (its standard output closed by its reader).
 
 use crate::builder::WasiCtxBuilder;
 use crate::table::FdTable;
@@ -17,6 +18,8 @@ pub struct WasiCtx {
     /// During a call: what blocking waits are interrupted through (none when nothing can
     /// interrupt the store).
     pub(crate) waiter: Option<wexe::InterruptWaiter>,
+    /// Set when a write to the inherited stdout or stderr found it closed by its reader.
+    pub(crate) stdio_closed: bool,
 }
 
 impl WasiCtx {
@@ -57,3 +60,19 @@ impl std::fmt::Display for I32Exit {
 }
 
 impl std::error::Error for I32Exit {}
+
+/// The error a call into the guest ends with when the guest writes to the host's stdout or
+/// stderr (inherited) and its reader has closed it — `prog | head -1` once `head` is done. A
+/// native program is ended by `SIGPIPE` there; a WASI program cannot catch signals, so the call
+/// ends, and the host decides (`wexe run` ends the same way a native program would). The write
+/// itself failed with `EPIPE`, so nothing was lost that the reader wanted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BrokenPipe;
+
+impl std::fmt::Display for BrokenPipe {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the reader of the program's standard output or error closed it")
+    }
+}
+
+impl std::error::Error for BrokenPipe {}

@@ -6,7 +6,8 @@
 //!   read-only) and listening TCP sockets. Nothing is granted by default.
 //! - [`add_to_linker`] defines all 46 functions of `wasi_snapshot_preview1`, and the same
 //!   under `wasi_unstable` (with that ABI's `whence`, `filestat` and subscription layouts).
-//! - `proc_exit(n)` ends the call with the error [`I32Exit`]`(n)`.
+//! - `proc_exit(n)` ends the call with the error [`I32Exit`]`(n)`; a write to an inherited
+//!   stdout or stderr whose reader closed it ends the call with [`BrokenPipe`].
 //! - Calls that wait (`poll_oneoff`, reads of stdin, pipes and sockets, writes to a full pipe
 //!   or socket, `sock_accept`) wait through [`blocking`]: when the store is interrupted
 //!   ([`wexe::InterruptHandle::interrupt`], `wexe run --timeout`), they end with the trap
@@ -71,7 +72,7 @@ pub mod table;
 pub mod types;
 
 pub use builder::WasiCtxBuilder;
-pub use ctx::{I32Exit, WasiCtx};
+pub use ctx::{BrokenPipe, I32Exit, WasiCtx};
 pub use errno::Errno;
 pub use linker::{FUNCTIONS, add_to_linker};
 pub use stdio::{Input, MemoryOutput, Output};

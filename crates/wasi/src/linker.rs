@@ -37,9 +37,13 @@ fn call<T: 'static>(
         body(&mut ctx, &mut GuestMemory::new(bytes))
     };
     let interrupted = ctx.waiter.take().is_some_and(|w| w.is_interrupted());
+    let stdio_closed = std::mem::take(&mut ctx.stdio_closed);
     *get(caller.data_mut()) = ctx;
     if interrupted {
         return Err(Trap::Interrupt.into());
+    }
+    if stdio_closed {
+        return Err(crate::BrokenPipe.into());
     }
     Ok(match result {
         Ok(()) => 0,

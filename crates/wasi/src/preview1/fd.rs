@@ -14,6 +14,7 @@ use crate::blocking;
 use crate::errno::{Errno, WasiResult};
 use crate::memory::{GuestMemory, transfer_len};
 use crate::preview1::WasiCtx;
+use crate::stdio::Output;
 use crate::table::Handle;
 use crate::types::{Abi, Whence, advice, rights};
 
@@ -48,7 +49,14 @@ pub fn fd_write(
     let entry = ctx.table.get_mut(fd)?;
     entry.need(rights::FD_WRITE).map_err(|_| Errno::Badf)?;
     let data = mem.gather(&iovs)?;
-    let n = blocking::write(entry, ctx.waiter.as_ref(), &data)?;
+    let inherited = matches!(entry.handle, Handle::Stdout(Output::Inherit(_)));
+    let n = match blocking::write(entry, ctx.waiter.as_ref(), &data) {
+        Err(Errno::Pipe) if inherited => {
+            ctx.stdio_closed = true;
+            return Err(Errno::Pipe);
+        }
+        n => n?,
+    };
     mem.write_u32(nwritten, n as u32)
 }
 
