@@ -116,7 +116,7 @@ macro_rules! handlers {
         $(#[$doc])*
         #[allow(non_snake_case, unused_variables, unused_unsafe)]
         pub(crate) unsafe extern "C-unwind" fn $name($ip: Ip, $fp: Fp, $cx: *mut Cx, $mem: *mut u8, $len: usize) -> Exit {
-            // SAFETY: the handler table only calls a handler for its own instruction, with a
+            // SAFETY: `handler_of` pairs a handler with its own instruction only, with a
             // frame laid out for the function that contains it.
             unsafe { $body }
         }

@@ -148,7 +148,7 @@ pub(crate) fn call(
         inner.stack.cells[at..at + w].copy_from_slice(&cells[..w]);
         at += w;
     }
-    let mut entered = EnteredCall::enter(store);
+    let entered = EnteredCall::enter(store);
     // SAFETY: the cells from `base` on belong to this call; `run` keeps within the stack.
     let outcome = unsafe { run::run(&mut *entered.store, instance, index, base) };
     outcome?;
