@@ -231,7 +231,10 @@ mod tests {
             (Trap::StackOverflow, "call stack exhausted"),
         ];
         for (trap, message) in ok {
-            assert!(expect_trap(trapped(trap), message).is_ok(), "{trap:?} {message}");
+            assert!(
+                expect_trap(trapped(trap), message).is_ok(),
+                "{trap:?} {message}"
+            );
         }
         // The wrong kind fails, even where one message is part of the other.
         let wrong = [
@@ -246,7 +249,13 @@ mod tests {
             assert!(err.to_string().contains("got trap"), "{err}");
         }
         // Fragments are not wordings of the spec's: they name no kind.
-        for message in ["", "element", "integer", "out of", "uninitialized element x"] {
+        for message in [
+            "",
+            "element",
+            "integer",
+            "out of",
+            "uninitialized element x",
+        ] {
             let err = expect_trap(trapped(Trap::UninitializedElement), message).unwrap_err();
             assert!(err.to_string().contains("not a trap message"), "{err}");
         }
