@@ -9,6 +9,7 @@ use std::ptr;
 
 use super::bulk;
 use super::dispatch::next;
+use super::grow;
 use super::state::{Cx, Exit, Fp, Ip, error, trap};
 use crate::Trap;
 use crate::interp::ops::{Instr, Slot, for_each_op};
@@ -334,15 +335,12 @@ handlers! {
 
     fn MemoryGrow(ip, fp, cx, mem, len) {
         decode!(ip, MemoryGrow { dst, delta });
-        let c = &mut *cx;
-        let grown = crate::store::grow_memory(&mut *c.store, c.inst.memory, rd::<u32>(fp, delta) as u64);
-        c.inner = (*c.store).inner();
-        let grown = match grown {
+        let grown = match grow::grow_memory(cx, rd::<u32>(fp, delta) as u64) {
             Ok(grown) => grown,
             Err(e) => return grow_error(cx, e, ip),
         };
         wr(fp, dst, grown.map_or(-1, |old| old as i32));
-        c.inst.refresh_memory(&mut *c.inner);
+        let c = &*cx;
         next!(ip.add(1), fp, cx, c.inst.mem_base, c.inst.mem_len)
     }
 
@@ -404,9 +402,7 @@ handlers! {
         decode!(ip, TableGrow { dst, init, delta });
         let (t, _) = ext(ip);
         let tab = table(cx, t);
-        let c = &mut *cx;
-        let r = crate::store::grow_table(&mut *c.store, tab, rd::<u32>(fp, delta) as u64, *fp.add(init as usize));
-        c.inner = (*c.store).inner();
+        let r = grow::grow_table(cx, tab, rd::<u32>(fp, delta) as u64, *fp.add(init as usize));
         let r = match r {
             Ok(r) => r,
             Err(e) => return grow_error(cx, e, ip),

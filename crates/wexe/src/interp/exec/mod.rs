@@ -1,11 +1,12 @@
 //! Execution: the value stack shared by all frames of a store, the entry from the embedding
 //! API, host calls, traps with wasm backtraces, and the table helpers shared with
 //! instantiation. Execution proper: `run.rs` (entry), `dispatch.rs` (how handlers chain),
-//! `handlers.rs` and `calls.rs` (one handler per operation), `state.rs`, `bulk.rs`.
+//! `handlers.rs` and `calls.rs` (one handler per operation), `state.rs`, `bulk.rs`, `grow.rs`.
 
 mod bulk;
 mod calls;
 mod dispatch;
+mod grow;
 mod handlers;
 mod run;
 mod simd;
