@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Installs what the tests and benchmarks need beyond Rust: clang and lld targeting wasm32, with
 # wasi-libc and the wasm32 compiler runtime, from Debian's packages. Does nothing when present.
+# (clang++ too: the DWARF test of tests/tools.rs compiles C++.) Under CI=true the tests that need
+# these fail when they are missing (tests/common/prerequisite.rs).
 set -euo pipefail
 have() {
-    command -v clang >/dev/null && command -v wasm-ld >/dev/null &&
+    command -v clang >/dev/null && command -v clang++ >/dev/null && command -v wasm-ld >/dev/null &&
         [ -e /usr/lib/wasm32-wasi/libc.a ] &&
         ls /usr/lib/llvm-*/lib/clang/*/lib/wasi/libclang_rt.builtins-wasm32.a >/dev/null 2>&1
 }

@@ -2,11 +2,15 @@
 //! (`wexe-test-PID`), runs `.wasm` files directly (`./app.wasm`), and unregisters — always, through
 //! a guard. Everything that touches the kernel's global state is in this one test function, so
 //! nothing here runs concurrently. Where the kernel or the sandbox refuses (not root, no
-//! binfmt_misc, no permission to mount or register) it says so on stderr and passes.
+//! binfmt_misc, no permission to mount or register) it says so on stderr and passes, except under
+//! `CI=true`, where it fails (`tests/common/prerequisite.rs`).
 //!
-//! Parts that need WASI (argv, environment, files, `proc_exit`) run when `crates/wasi` is part of
-//! the build; `hello.wasm` is compiled from tests/binfmt/hello.c with clang for wasm32-wasi
-//! (installed by scripts/install-wasm-toolchain.sh).
+//! The WASI parts (argv, environment, files, `proc_exit`) need `hello.wasm`, compiled from
+//! tests/binfmt/hello.c with clang for wasm32-wasi (installed by
+//! scripts/install-wasm-toolchain.sh).
+
+#[path = "common/prerequisite.rs"]
+mod prerequisite;
 
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
@@ -105,10 +109,10 @@ fn wasm_files_run_directly_through_binfmt_misc() {
             refused.iter().any(|r| err.contains(r)),
             "unexpected failure: {err}"
         );
-        note(&format!(
-            "SKIPPED: the kernel or sandbox refuses: {}",
-            err.trim()
-        ));
+        prerequisite::missing(
+            "binfmt test",
+            &format!("the kernel or sandbox refuses: {}", err.trim()),
+        );
         return;
     }
     let _guard = Registration { name: name.clone() };
@@ -168,10 +172,6 @@ fn wasm_files_run_directly_through_binfmt_misc() {
     );
     std::fs::remove_file(&policy).unwrap();
 
-    if !Path::new(ROOT).join("crates/wasi").exists() {
-        note("SKIPPED the WASI parts (argv, environment, files, proc_exit): no crates/wasi yet");
-        return;
-    }
     wasi_programs(dir, &work, &home);
 }
 
@@ -213,7 +213,8 @@ fn ctrl_c_ends_a_program(work: &Path, home: &Path) {
     assert_eq!(status.signal(), Some(libc::SIGINT));
 }
 
-/// Compiles tests/binfmt/hello.c; `None` with a visible note when clang for wasm32-wasi is missing.
+/// Compiles tests/binfmt/hello.c; `None` with a visible note (under CI a failure) when clang for
+/// wasm32-wasi is missing.
 fn compile_hello(dir: &Path) -> Option<PathBuf> {
     let out = dir.join("hello.wasm");
     let ok = Command::new("clang")
@@ -223,8 +224,9 @@ fn compile_hello(dir: &Path) -> Option<PathBuf> {
         .status()
         .is_ok_and(|s| s.success());
     if !ok {
-        note(
-            "SKIPPED hello.wasm: clang for wasm32-wasi missing (bash scripts/install-wasm-toolchain.sh)",
+        prerequisite::missing(
+            "hello.wasm",
+            "clang for wasm32-wasi missing (bash scripts/install-wasm-toolchain.sh)",
         );
     }
     ok.then_some(out)

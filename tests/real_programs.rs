@@ -9,7 +9,11 @@
 //! exit status 3.
 //!
 //! When crates.io cannot be reached the tests print why and pass without running (the only
-//! skip); any other failure of the build step fails them.
+//! skip), except under `CI=true`, where that fails them too; any other failure of the build step
+//! fails them.
+
+#[path = "common/prerequisite.rs"]
+mod prerequisite;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -92,7 +96,7 @@ fn files(dir: &Path) -> Vec<String> {
 #[test]
 fn sqlite_keeps_its_database_in_the_granted_directory() {
     if let Err(why) = programs() {
-        eprintln!("SKIPPED sqlite test: {why}");
+        prerequisite::missing("sqlite test", why);
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
@@ -180,7 +184,7 @@ fn lua_runs_a_script_with_io_in_the_granted_directory_and_exits_with_its_status(
     let dir = match programs() {
         Ok(d) => d,
         Err(why) => {
-            eprintln!("SKIPPED lua test: {why}");
+            prerequisite::missing("lua test", why);
             return;
         }
     };

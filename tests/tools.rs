@@ -2,6 +2,9 @@
 //! trap reports (demangled names, DWARF lines), `wexe binfmt policy` and binfmt mode started
 //! through a `wexe-binfmt` link the way the kernel starts it (no registration needed).
 
+#[path = "common/prerequisite.rs"]
+mod prerequisite;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -132,7 +135,7 @@ fn traps_report_demangled_names_and_offsets() {
 }
 
 /// Compiles a C++ file with debug info when clang++ for wasm32 is here; `None` (and a visible
-/// note) otherwise.
+/// note, or under CI a failure) otherwise.
 fn compile_cpp(dir: &Path, source: &str) -> Option<PathBuf> {
     let src = dir.join("div.cc");
     std::fs::write(&src, source).unwrap();
@@ -151,13 +154,45 @@ fn compile_cpp(dir: &Path, source: &str) -> Option<PathBuf> {
         .status()
         .is_ok_and(|s| s.success());
     if !ok {
-        use std::io::Write;
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIPPED dwarf check: clang++ for wasm32 missing (bash scripts/install-wasm-toolchain.sh)"
+        prerequisite::missing(
+            "dwarf check",
+            "clang++ for wasm32 missing (bash scripts/install-wasm-toolchain.sh)",
         );
     }
     ok.then_some(out)
+}
+
+/// Without its compiler the DWARF test skips with a note, except under `CI=true`, where it
+/// fails: the test binary runs that one test again with no `PATH`, once each way.
+#[test]
+fn the_dwarf_test_fails_under_ci_when_its_compiler_is_missing() {
+    let run = |ci: Option<&str>| {
+        let mut cmd = Command::new(std::env::current_exe().unwrap());
+        cmd.args([
+            "--exact",
+            "trap_reports_show_source_lines_from_dwarf",
+            "--nocapture",
+        ])
+        .env("PATH", "/nonexistent");
+        match ci {
+            Some(v) => cmd.env("CI", v),
+            None => cmd.env_remove("CI"),
+        };
+        cmd.output().unwrap()
+    };
+    let outside = run(None);
+    assert!(outside.status.success(), "{outside:?}");
+    assert!(
+        text(&outside.stderr).contains("SKIPPED dwarf check: clang++"),
+        "{outside:?}"
+    );
+    let under_ci = run(Some("true"));
+    assert!(!under_ci.status.success(), "{under_ci:?}");
+    let err = text(&under_ci.stderr);
+    assert!(
+        err.contains("CI=true: a missing prerequisite is a failure"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -39,10 +39,15 @@ fn show(v: &Val) -> String {
     }
 }
 
+/// Starts the events that must not happen in either tier, even when both tiers agree: the
+/// module is valid (wasm-smith made it) and its dummy imports have the right types, so wexe
+/// must accept it and nothing but traps may go wrong.
+const FAILURE: &str = "FAILURE ";
+
 fn outcome(e: &wexe::Error) -> String {
     match e.downcast_ref::<Trap>() {
         Some(t) => format!("trap: {}", t.message()),
-        None => "error".into(),
+        None => format!("{FAILURE}error: {e:#}"),
     }
 }
 
@@ -51,7 +56,7 @@ pub fn observe(engine: &Engine, bytes: &[u8]) -> Vec<String> {
     let mut log = Vec::new();
     let module = match Module::new(engine, bytes) {
         Ok(m) => m,
-        Err(e) => return vec![format!("invalid: {e:#}")],
+        Err(e) => return vec![format!("{FAILURE}invalid: {e:#}")],
     };
     let mut store = Store::new(engine, ());
     let mut imports = Vec::new();
@@ -136,10 +141,18 @@ impl Draw {
     }
 }
 
-/// The first difference between the two tiers' events for `bytes`, if any.
+/// The first failure (an error other than a trap, or the module rejected, in either tier) or
+/// else the first difference between the two tiers' events for `bytes`, if any.
 pub fn compare(interp: &Engine, jit: &Engine, bytes: &[u8]) -> Option<String> {
     let a = observe(interp, bytes);
     let b = observe(jit, bytes);
+    let mut tagged = a
+        .iter()
+        .map(|e| ("interp", e))
+        .chain(b.iter().map(|e| ("jit", e)));
+    if let Some((tier, event)) = tagged.find(|(_, e)| e.contains(FAILURE)) {
+        return Some(format!("{tier} `{event}`"));
+    }
     if a == b {
         return None;
     }

@@ -39,20 +39,6 @@ pub fn no_simd_engine() -> Engine {
     Engine::new(&config).expect("the validation engine configuration is valid")
 }
 
-/// Whether `engine` can call wasm at all (false until the interpreter has landed), probed with a
-/// trivial function. Until it can, calls fail with errors and only panics are bugs.
-pub fn interpreter_works(engine: &Engine) -> bool {
-    let module = Module::new(
-        engine,
-        r#"(module (func (export "f") (result i32) i32.const 7))"#,
-    )
-    .expect("a trivial module is valid");
-    let mut store = Store::new(engine, ());
-    let instance = wexe::Instance::new(&mut store, &module, &[]).expect("it has no imports");
-    let f = instance.get_typed_func::<(), i32>(&mut store, "f").unwrap();
-    f.call(&mut store, ()).ok() == Some(7)
-}
-
 /// A wasm-smith configuration drawn from `u`, restricted to WebAssembly 2.0 and to small sizes.
 /// Fixed-width SIMD is always on, so that most modules use it somewhere.
 pub fn smith_config(u: &mut Unstructured<'_>) -> arbitrary::Result<wasm_smith::Config> {

@@ -91,10 +91,11 @@ pub(crate) mod codes {
     pub const INTERRUPT: TrapCode = user(9);
 }
 
-/// Our trap code for one of Cranelift's.
-pub(crate) fn trap_from_cranelift(code: TrapCode) -> wexe_environ::TrapCode {
+/// Our trap code for one of Cranelift's: every code our translation emits has its own; any
+/// other is an internal error (never a plausible-looking `unreachable`).
+pub(crate) fn trap_from_cranelift(code: TrapCode) -> Result<wexe_environ::TrapCode, String> {
     use wexe_environ::TrapCode as T;
-    match code {
+    Ok(match code {
         TrapCode::STACK_OVERFLOW => T::StackOverflow,
         TrapCode::HEAP_OUT_OF_BOUNDS => T::MemoryOutOfBounds,
         TrapCode::INTEGER_OVERFLOW => T::IntegerOverflow,
@@ -108,6 +109,53 @@ pub(crate) fn trap_from_cranelift(code: TrapCode) -> wexe_environ::TrapCode {
         codes::UNSUPPORTED => T::Unsupported,
         codes::OUT_OF_FUEL => T::OutOfFuel,
         codes::INTERRUPT => T::Interrupt,
-        _ => T::Unreachable,
+        codes::UNREACHABLE => T::Unreachable,
+        other => {
+            return Err(format!(
+                "internal error: Cranelift emitted trap code {other}, which wexe does not know"
+            ));
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_trap_code_we_emit_has_its_own_and_others_are_internal_errors() {
+        let emitted = [
+            TrapCode::STACK_OVERFLOW,
+            TrapCode::HEAP_OUT_OF_BOUNDS,
+            TrapCode::INTEGER_OVERFLOW,
+            TrapCode::INTEGER_DIVISION_BY_ZERO,
+            TrapCode::BAD_CONVERSION_TO_INTEGER,
+            codes::TABLE_OUT_OF_BOUNDS,
+            codes::INDIRECT_CALL_TO_NULL,
+            codes::BAD_SIGNATURE,
+            codes::UNDEFINED_ELEMENT,
+            codes::UNREACHABLE,
+            codes::LIBCALL,
+            codes::UNSUPPORTED,
+            codes::OUT_OF_FUEL,
+            codes::INTERRUPT,
+        ];
+        let ours: Vec<_> = emitted
+            .iter()
+            .map(|&c| trap_from_cranelift(c).unwrap())
+            .collect();
+        for (i, a) in ours.iter().enumerate() {
+            assert!(!ours[i + 1..].contains(a), "two codes become {a:?}");
+        }
+        // A code nobody gave a meaning (a user code past ours, or one of Cranelift's we never
+        // emit) does not become `unreachable`.
+        for other in [TrapCode::unwrap_user(200)]
+            .into_iter()
+            .chain(TrapCode::non_user_traps().iter().copied())
+            .filter(|c| !emitted.contains(c))
+        {
+            let err = trap_from_cranelift(other).unwrap_err();
+            assert!(err.starts_with("internal error:"), "{err}");
+        }
     }
 }

@@ -179,11 +179,11 @@ impl CraneliftCompiler {
                 addend: r.addend,
             });
         }
-        let mut traps: Vec<(u32, wexe_environ::TrapCode)> = buf
+        let mut traps = buf
             .traps()
             .iter()
-            .map(|t| (t.offset, abi::trap_from_cranelift(t.code)))
-            .collect();
+            .map(|t| Ok((t.offset, abi::trap_from_cranelift(t.code)?)))
+            .collect::<Result<Vec<(u32, wexe_environ::TrapCode)>, String>>()?;
         traps.sort_by_key(|t| t.0);
         let srclocs = buf
             .get_srclocs_sorted()

@@ -154,22 +154,47 @@ pub(crate) fn find_trap(err: &anyhow::Error) -> Option<Trap> {
     err.chain().find_map(|e| e.downcast_ref::<Trap>().copied())
 }
 
-/// Checks that `result` is a trap whose message matches `expected` (one contains the other:
-/// the spec adds details to some messages, such as "uninitialized element 2").
+/// The trap kinds a spec script's `assert_trap`/`assert_exhaustion` message names, in every
+/// wording the spec's scripts have used for them; `None` for any other message.
+pub(crate) fn kinds_named(message: &str) -> Option<&'static [Trap]> {
+    use Trap::*;
+    Some(match message {
+        "unreachable" => &[Unreachable],
+        "out of bounds memory access" => &[MemoryOutOfBounds],
+        "out of bounds table access" => &[TableOutOfBounds],
+        // The bulk-memory and reference-types proposals' scripts, before the two were told apart.
+        "out of bounds" => &[MemoryOutOfBounds, TableOutOfBounds],
+        "undefined element" | "undefined" => &[UndefinedElement],
+        "uninitialized element" | "uninitialized" => &[UninitializedElement],
+        "indirect call type mismatch" | "indirect call" => &[IndirectCallTypeMismatch],
+        "integer overflow" => &[IntegerOverflow],
+        "integer divide by zero" => &[IntegerDivisionByZero],
+        "invalid conversion to integer" => &[BadConversionToInteger],
+        "call stack exhausted" => &[StackOverflow],
+        // Some scripts name the table index: "uninitialized element 2".
+        m if m
+            .strip_prefix("uninitialized element ")
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())) =>
+        {
+            &[UninitializedElement]
+        }
+        _ => return None,
+    })
+}
+
+/// Checks that `result` is a trap of the kind the spec's message `expected` names (see
+/// [`kinds_named`]): exactly that kind, not a trap whose message merely resembles it.
 pub(crate) fn expect_trap<T>(result: Result<T>, expected: &str) -> Result<()> {
+    let Some(kinds) = kinds_named(expected) else {
+        bail!("`{expected}` is not a trap message of the spec's scripts");
+    };
     let err = match result {
         Ok(_) => bail!("expected trap `{expected}`, but it returned normally"),
         Err(err) => err,
     };
     match find_trap(&err) {
-        Some(trap) => {
-            let got = trap.message();
-            if got.contains(expected) || expected.contains(got) {
-                Ok(())
-            } else {
-                bail!("expected trap `{expected}`, got trap `{got}`")
-            }
-        }
+        Some(trap) if kinds.contains(&trap) => Ok(()),
+        Some(trap) => bail!("expected trap `{expected}`, got trap `{}`", trap.message()),
         None => bail!("expected trap `{expected}`, got error: {}", describe(&err)),
     }
 }
@@ -182,4 +207,58 @@ pub(crate) fn describe(err: &anyhow::Error) -> String {
     }
     let text = format!("{err:#}");
     text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn trapped(trap: Trap) -> Result<()> {
+        Err(anyhow::Error::new(trap).context("in a call"))
+    }
+
+    #[test]
+    fn a_trap_matches_only_the_messages_that_name_its_kind() {
+        let ok = [
+            (Trap::MemoryOutOfBounds, "out of bounds memory access"),
+            (Trap::MemoryOutOfBounds, "out of bounds"),
+            (Trap::TableOutOfBounds, "out of bounds"),
+            (Trap::UninitializedElement, "uninitialized element"),
+            (Trap::UninitializedElement, "uninitialized element 2"),
+            (Trap::UninitializedElement, "uninitialized"),
+            (Trap::UndefinedElement, "undefined"),
+            (Trap::IndirectCallTypeMismatch, "indirect call"),
+            (Trap::StackOverflow, "call stack exhausted"),
+        ];
+        for (trap, message) in ok {
+            assert!(
+                expect_trap(trapped(trap), message).is_ok(),
+                "{trap:?} {message}"
+            );
+        }
+        // The wrong kind fails, even where one message is part of the other.
+        let wrong = [
+            (Trap::TableOutOfBounds, "out of bounds memory access"),
+            (Trap::UndefinedElement, "uninitialized element"),
+            (Trap::UninitializedElement, "undefined"),
+            (Trap::IntegerOverflow, "integer divide by zero"),
+            (Trap::Unreachable, "call stack exhausted"),
+        ];
+        for (trap, message) in wrong {
+            let err = expect_trap(trapped(trap), message).unwrap_err();
+            assert!(err.to_string().contains("got trap"), "{err}");
+        }
+        // Fragments are not wordings of the spec's: they name no kind.
+        for message in [
+            "",
+            "element",
+            "integer",
+            "out of",
+            "uninitialized element x",
+        ] {
+            let err = expect_trap(trapped(Trap::UninitializedElement), message).unwrap_err();
+            assert!(err.to_string().contains("not a trap message"), "{err}");
+        }
+        assert!(expect_trap(Ok(()), "unreachable").is_err());
+    }
 }

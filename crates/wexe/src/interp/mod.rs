@@ -18,8 +18,10 @@ use ops::Instr;
 #[derive(Clone, Copy)]
 #[repr(C)]
 pub(crate) struct Threaded {
-    pub handler: exec::Handler,
-    pub instr: Instr,
+    // Private to the interpreter: made only by `new`, so every instruction sits beside its own
+    // handler, which may then decode it without checking.
+    handler: exec::Handler,
+    instr: Instr,
 }
 
 impl Threaded {

@@ -4,7 +4,8 @@
 //! the numeric and memory operations, its semantics; the SIMD part of the list is in
 //! `simd/ops.rs`. It is expanded into the [`Instr`] enum and its disassembler (here), into the
 //! mapping from wasm operators (`translate/simple.rs`), into the executor's handlers
-//! (`exec/handlers.rs`, `exec/simd.rs`) and into the handler table (`exec/dispatch.rs`).
+//! (`exec/handlers.rs`, `exec/simd.rs`) and into the pairing of each instruction with its handler
+//! (`exec/dispatch.rs`).
 //! Numeric operations carry the name of the wasm operator they implement.
 //!
 //! Operands are frame slots ([`Slot`]): every value lives in 64-bit cells of the current frame
@@ -294,8 +295,9 @@ macro_rules! define_instr {
         simd_store_lane { $($vsl:ident: $vslt:ident;)* }
         simd_special { $($vs:ident { $($vsf:ident: $vst:ty),* };)* }
     ) => {
-        /// One bytecode instruction (16 bytes). `repr(u16)`: the tag comes first and numbers
-        /// the variants in list order, which is also the order of the executor's handler table.
+        /// One bytecode instruction (16 bytes). `repr(u16)`: the tag comes first. The executor
+        /// finds an instruction's handler by its variant's name (`exec::handler_of`), never by
+        /// the tag's value.
         #[derive(Clone, Copy, Debug, PartialEq)]
         #[repr(u16)]
         pub(crate) enum Instr {

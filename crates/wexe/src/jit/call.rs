@@ -117,8 +117,11 @@ pub(crate) fn call(
     Ok(())
 }
 
-fn to_trap(code: TrapCode) -> Trap {
-    match code {
+/// The kind of trap compiled code raised with `code`. Every code has its kind except
+/// `Libcall`, which says that a builtin failed: the error it recorded in the store tells what
+/// happened (see [`trap_error`]).
+fn trap_kind(code: TrapCode) -> Option<Trap> {
+    Some(match code {
         TrapCode::StackOverflow => Trap::StackOverflow,
         TrapCode::MemoryOutOfBounds => Trap::MemoryOutOfBounds,
         TrapCode::TableOutOfBounds => Trap::TableOutOfBounds,
@@ -131,37 +134,44 @@ fn to_trap(code: TrapCode) -> Trap {
         TrapCode::OutOfFuel => Trap::OutOfFuel,
         TrapCode::Unsupported => Trap::Unsupported,
         TrapCode::Interrupt => Trap::Interrupt,
-        TrapCode::Unreachable | TrapCode::Libcall => Trap::Unreachable,
-    }
+        TrapCode::Unreachable => Trap::Unreachable,
+        TrapCode::Libcall => return None,
+    })
 }
 
-/// The error for a trap at `site`.
+/// The error for a trap at `site`: the trap of the code recorded for its pc, or the error a
+/// builtin recorded (a panic it caught is resumed here). A fault at a pc without a trap code,
+/// or a builtin's trap without a recorded error, is an internal error that says so, never a
+/// trap of some plausible kind.
 fn trap_error(inner: &mut StoreInner, site: &TrapSite) -> anyhow::Error {
     let code = find_module(inner, site.pc).and_then(|m| {
         let jm = m.inner.jit.as_ref()?;
         jm.trap_at(site.pc)
     });
-    let trap = match code {
-        Some(TrapCode::Libcall) => {
+    let Some(code) = code else {
+        return anyhow::anyhow!(
+            "internal error: compiled code raised signal {} at {:#x}, which has no trap code",
+            site.signal,
+            site.pc
+        );
+    };
+    let trap = match trap_kind(code) {
+        Some(trap) => trap,
+        None => {
             if let Some(panic) = inner.jit.pending_panic.take() {
                 std::panic::resume_unwind(panic);
             }
-            let err = inner
-                .jit
-                .pending
-                .take()
-                .unwrap_or_else(|| anyhow::anyhow!("internal error: a builtin trapped"));
+            let Some(err) = inner.jit.pending.take() else {
+                return anyhow::anyhow!(
+                    "internal error: a builtin trapped at {:#x} without recording why",
+                    site.pc
+                );
+            };
             match err.downcast_ref::<Trap>() {
                 Some(&t) => t,
                 None => return err,
             }
         }
-        Some(code) => to_trap(code),
-        None => match site.signal {
-            libc::SIGSEGV | libc::SIGBUS => Trap::MemoryOutOfBounds,
-            libc::SIGFPE => Trap::IntegerDivisionByZero,
-            _ => Trap::Unreachable,
-        },
     };
     anyhow::Error::new(trap).context(backtrace(inner, site))
 }
@@ -212,4 +222,54 @@ fn backtrace(inner: &StoreInner, site: &TrapSite) -> WasmBacktrace {
         }
     }
     bt
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Config, Engine, Store, Tier};
+
+    fn jit_store() -> Store<()> {
+        let mut config = Config::new();
+        config.tier(Tier::Jit);
+        Store::new(&Engine::new(&config).unwrap(), ())
+    }
+
+    #[test]
+    fn a_fault_where_no_trap_code_is_recorded_is_an_internal_error() {
+        let mut store = jit_store();
+        for signal in [libc::SIGSEGV, libc::SIGBUS, libc::SIGFPE, libc::SIGILL] {
+            let err = trap_error(&mut store.inner, &TrapSite::at(0x1000, signal));
+            assert_eq!(err.downcast_ref::<Trap>(), None, "signal {signal}: {err:?}");
+            let text = err.to_string();
+            assert!(
+                text.starts_with("internal error:") && text.contains("no trap code"),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_trap_code_has_its_own_kind_but_libcall_has_none() {
+        let codes = [
+            TrapCode::StackOverflow,
+            TrapCode::MemoryOutOfBounds,
+            TrapCode::TableOutOfBounds,
+            TrapCode::IndirectCallToNull,
+            TrapCode::BadSignature,
+            TrapCode::UndefinedElement,
+            TrapCode::IntegerOverflow,
+            TrapCode::IntegerDivisionByZero,
+            TrapCode::BadConversionToInteger,
+            TrapCode::Unreachable,
+            TrapCode::OutOfFuel,
+            TrapCode::Unsupported,
+            TrapCode::Interrupt,
+        ];
+        let kinds: std::collections::HashSet<Trap> =
+            codes.iter().map(|&c| trap_kind(c).unwrap()).collect();
+        assert_eq!(kinds.len(), codes.len(), "two codes share a kind");
+        assert_eq!(trap_kind(TrapCode::Unreachable), Some(Trap::Unreachable));
+        assert_eq!(trap_kind(TrapCode::Libcall), None);
+    }
 }

@@ -40,6 +40,16 @@ impl TrapSite {
         outer: [0; KEPT],
     };
 
+    /// A site at `pc` raised by `signal`, with no frames (for tests of trap classification).
+    #[cfg(test)]
+    pub(crate) fn at(pc: usize, signal: i32) -> TrapSite {
+        TrapSite {
+            pc,
+            signal,
+            ..TrapSite::EMPTY
+        }
+    }
+
     fn push(&mut self, ret: usize) {
         if self.frames < KEPT {
             self.inner[self.frames] = ret;

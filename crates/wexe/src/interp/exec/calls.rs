@@ -98,7 +98,9 @@ unsafe fn call_host(cx: &mut Cx, fp: Fp, args: Fp, sf: u32) -> anyhow::Result<()
             vals[np + i] = Val::default_for(*t);
         }
         let (params, results) = vals.split_at_mut(np);
-        // A nested run (the host calling back into wasm) starts above this frame.
+        // A nested run (the host calling back into wasm) starts above this frame. Put back
+        // below when the host function returns; if it panics instead, the unwinding leaves
+        // through the entry of this run (`exec::call`), which puts the whole stack back.
         let (saved_top, saved_frames) = (inner.stack.top, inner.stack.frames_top);
         inner.stack.top = fp.offset_from(cx.cells) as usize + (*cx.func).frame_size as usize;
         inner.stack.frames_top =

@@ -1,8 +1,8 @@
 //! How control passes from one instruction's handler to the next.
 //!
-//! Every operation has a handler (`handlers.rs`, `calls.rs`), and [`HANDLERS`] lists them in the
-//! order of the op list, so an instruction's `u16` tag indexes it. Translated code is direct
-//! threaded: each instruction is stored with its handler's address ([`crate::interp::Threaded`]). In optimised builds on x86-64
+//! Every operation has a handler of the same name (`handlers.rs`, `calls.rs`, `simd.rs`), and
+//! [`handler_of`] pairs them by name. Translated code is direct threaded: each instruction is
+//! stored with its handler's address ([`crate::interp::Threaded`]). In optimised builds on x86-64
 //! and aarch64 (`cfg(wexe_tail_dispatch)`, set by `build.rs`) a handler ends by calling the next
 //! handler with the same arguments in tail position, which LLVM compiles to a jump: threaded
 //! code with the interpreter's registers (instruction pointer, frame pointer, memory base and
@@ -16,7 +16,7 @@ use crate::interp::ops::{Instr, for_each_op};
 /// and memory length. `C-unwind`: a panicking host function may unwind through.
 pub(crate) type Handler = unsafe extern "C-unwind" fn(Ip, Fp, *mut Cx, *mut u8, usize) -> Exit;
 
-macro_rules! handler_table {
+macro_rules! handler_by_name {
     (()
         unary { $($un:ident: $ui:ident -> $uo:ident = $uf:expr;)* }
         unary_trap { $($ut:ident: $uti:ident -> $uto:ident = $utf:expr;)* }
@@ -36,24 +36,37 @@ macro_rules! handler_table {
         simd_store_lane { $($vsl:ident: $vslt:ident;)* }
         simd_special { $($vs:ident { $($vsf:ident: $vst:ty),* };)* }
     ) => {
-        /// The handler of every operation, indexed by the instruction's tag.
-        pub(super) static HANDLERS: &[Handler] = &[
-            $(handlers::$un,)* $(handlers::$ut,)* $(handlers::$bn,)* $($(handlers::$bi,)?)* $(handlers::$bt,)* $(handlers::$bc,)*
-            $(handlers::$ld,)* $(handlers::$st,)* $(handlers::$pr,)* $(handlers::$sp,)*
-            $(handlers::$vu,)* $(handlers::$vb,)* $(handlers::$vl,)* $(handlers::$vx,)* $(handlers::$vr,)*
-            $(handlers::$vll,)* $(handlers::$vsl,)* $(handlers::$vs,)*
-        ];
+        /// The handler of an instruction: the handler named like its operation. A match on the
+        /// variant, not a table indexed by the tag, so that no order has to agree with the
+        /// enum's: each arm pairs `Instr::X` with `handlers::X` by name, and the match is
+        /// exhaustive, so an operation without its handler does not compile. (Only translation
+        /// calls this, once per instruction; execution reads the handler stored beside it.)
+        pub(crate) fn handler_of(instr: &Instr) -> Handler {
+            match instr {
+                $(Instr::$un { .. } => handlers::$un,)*
+                $(Instr::$ut { .. } => handlers::$ut,)*
+                $(Instr::$bn { .. } => handlers::$bn,)*
+                $($(Instr::$bi { .. } => handlers::$bi,)?)*
+                $(Instr::$bt { .. } => handlers::$bt,)*
+                $(Instr::$bc { .. } => handlers::$bc,)*
+                $(Instr::$ld { .. } => handlers::$ld,)*
+                $(Instr::$st { .. } => handlers::$st,)*
+                $(Instr::$pr { .. } => handlers::$pr,)*
+                $(Instr::$sp { .. } => handlers::$sp,)*
+                $(Instr::$vu { .. } => handlers::$vu,)*
+                $(Instr::$vb { .. } => handlers::$vb,)*
+                $(Instr::$vl { .. } => handlers::$vl,)*
+                $(Instr::$vx { .. } => handlers::$vx,)*
+                $(Instr::$vr { .. } => handlers::$vr,)*
+                $(Instr::$vll { .. } => handlers::$vll,)*
+                $(Instr::$vsl { .. } => handlers::$vsl,)*
+                $(Instr::$vs { .. } => handlers::$vs,)*
+            }
+        }
     };
 }
 
-for_each_op!(handler_table!());
-
-/// The handler of an instruction.
-pub(crate) fn handler_of(instr: &Instr) -> Handler {
-    // SAFETY: `Instr` is `repr(u16)`, so its first two bytes are the tag, and every tag has a
-    // handler.
-    unsafe { *HANDLERS.get_unchecked(*(instr as *const Instr as *const u16) as usize) }
-}
+for_each_op!(handler_by_name!());
 
 /// The handler of the instruction at `ip` (direct threading: it is stored beside it).
 #[inline(always)]

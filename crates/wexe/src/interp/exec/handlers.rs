@@ -9,6 +9,7 @@ use std::ptr;
 
 use super::bulk;
 use super::dispatch::next;
+use super::grow;
 use super::state::{Cx, Exit, Fp, Ip, error, trap};
 use crate::Trap;
 use crate::interp::ops::{Instr, Slot, for_each_op};
@@ -116,7 +117,7 @@ macro_rules! handlers {
         $(#[$doc])*
         #[allow(non_snake_case, unused_variables, unused_unsafe)]
         pub(crate) unsafe extern "C-unwind" fn $name($ip: Ip, $fp: Fp, $cx: *mut Cx, $mem: *mut u8, $len: usize) -> Exit {
-            // SAFETY: the handler table only calls a handler for its own instruction, with a
+            // SAFETY: `handler_of` pairs a handler with its own instruction only, with a
             // frame laid out for the function that contains it.
             unsafe { $body }
         }
@@ -237,31 +238,6 @@ unsafe fn grow_error(cx: *mut Cx, e: anyhow::Error, ip: Ip) -> Exit {
     }
 }
 
-/// Grows memory `memory` (a store index) through the store's one growth path. Out of line:
-/// that path calls through the store's trait object, and a handler must end in nothing but a
-/// jump to its successor (scripts/check-tail-dispatch.py).
-#[inline(never)]
-unsafe fn grow_memory(cx: *mut Cx, memory: u32, delta: u64) -> anyhow::Result<Option<u64>> {
-    let c = unsafe { &mut *cx };
-    let grown = crate::store::grow_memory(unsafe { &mut *c.store }, memory, delta);
-    c.inner = unsafe { (*c.store).inner() };
-    grown
-}
-
-/// Grows table `table` (a store index) like [`grow_memory`].
-#[inline(never)]
-unsafe fn grow_table(
-    cx: *mut Cx,
-    table: u32,
-    delta: u64,
-    init: u64,
-) -> anyhow::Result<Option<u64>> {
-    let c = unsafe { &mut *cx };
-    let grown = crate::store::grow_table(unsafe { &mut *c.store }, table, delta, init);
-    c.inner = unsafe { (*c.store).inner() };
-    grown
-}
-
 /// Reads the `Ext` operands that follow a bulk operation.
 #[inline(always)]
 unsafe fn ext(ip: Ip) -> (u32, u32) {
@@ -359,14 +335,12 @@ handlers! {
 
     fn MemoryGrow(ip, fp, cx, mem, len) {
         decode!(ip, MemoryGrow { dst, delta });
-        let c = &mut *cx;
-        let grown = grow_memory(cx, c.inst.memory, rd::<u32>(fp, delta) as u64);
-        let grown = match grown {
+        let grown = match grow::grow_memory(cx, rd::<u32>(fp, delta) as u64) {
             Ok(grown) => grown,
             Err(e) => return grow_error(cx, e, ip),
         };
         wr(fp, dst, grown.map_or(-1, |old| old as i32));
-        c.inst.refresh_memory(&mut *c.inner);
+        let c = &*cx;
         next!(ip.add(1), fp, cx, c.inst.mem_base, c.inst.mem_len)
     }
 
@@ -428,8 +402,7 @@ handlers! {
         decode!(ip, TableGrow { dst, init, delta });
         let (t, _) = ext(ip);
         let tab = table(cx, t);
-        let c = &mut *cx;
-        let r = grow_table(cx, tab, rd::<u32>(fp, delta) as u64, *fp.add(init as usize));
+        let r = grow::grow_table(cx, tab, rd::<u32>(fp, delta) as u64, *fp.add(init as usize));
         let r = match r {
             Ok(r) => r,
             Err(e) => return grow_error(cx, e, ip),

@@ -1,11 +1,12 @@
 //! Execution: the value stack shared by all frames of a store, the entry from the embedding
 //! API, host calls, traps with wasm backtraces, and the table helpers shared with
 //! instantiation. Execution proper: `run.rs` (entry), `dispatch.rs` (how handlers chain),
-//! `handlers.rs` and `calls.rs` (one handler per operation), `state.rs`, `bulk.rs`.
+//! `handlers.rs` and `calls.rs` (one handler per operation), `state.rs`, `bulk.rs`, `grow.rs`.
 
 mod bulk;
 mod calls;
 mod dispatch;
+mod grow;
 mod handlers;
 mod run;
 mod simd;
@@ -66,6 +67,48 @@ impl ExecStack {
     }
 }
 
+/// Where a store's stack stood when a call from the host entered it: the first free cell and
+/// frame and the nesting depth. [`EnteredCall`] puts them back when the call ends.
+struct StackMark {
+    top: usize,
+    frames_top: usize,
+    nesting: u32,
+}
+
+/// A call from the host into wasm on `store`'s stack, counted in its nesting depth. Dropping it
+/// puts the stack back where it stood before the call, however the call ended: by returning, by
+/// trapping, or by a panicking host function unwinding through the interpreter to an embedder's
+/// `catch_unwind`. (The host calls of `calls.rs` raise `top` and `frames_top` for a nested run
+/// and put them back when the host function returns; when it unwinds instead, the unwinding
+/// passes through the `EnteredCall` of the run that made the host call, which puts them back.)
+struct EnteredCall<'a> {
+    store: &'a mut dyn StoreOps,
+    mark: StackMark,
+}
+
+impl<'a> EnteredCall<'a> {
+    /// Records where the stack stands and counts one more nesting.
+    fn enter(store: &'a mut dyn StoreOps) -> EnteredCall<'a> {
+        let stack = &mut store.inner().stack;
+        let mark = StackMark {
+            top: stack.top,
+            frames_top: stack.frames_top,
+            nesting: stack.nesting,
+        };
+        stack.nesting += 1;
+        EnteredCall { store, mark }
+    }
+}
+
+impl Drop for EnteredCall<'_> {
+    fn drop(&mut self) {
+        let stack = &mut self.store.inner().stack;
+        stack.top = self.mark.top;
+        stack.frames_top = self.mark.frames_top;
+        stack.nesting = self.mark.nesting;
+    }
+}
+
 /// Calls store function `func` with arguments already checked against its type.
 pub(crate) fn call(
     store: &mut dyn StoreOps,
@@ -106,13 +149,11 @@ pub(crate) fn call(
         inner.stack.cells[at..at + w].copy_from_slice(&cells[..w]);
         at += w;
     }
-    inner.stack.nesting += 1;
+    let entered = EnteredCall::enter(store);
     // SAFETY: the cells from `base` on belong to this call; `run` keeps within the stack.
-    let outcome = unsafe { run::run(store, instance, index, base) };
-    let inner = store.inner();
-    inner.stack.nesting -= 1;
-    inner.stack.top = base;
+    let outcome = unsafe { run::run(&mut *entered.store, instance, index, base) };
     outcome?;
+    let inner = entered.store.inner();
     let mut at = base;
     for (r, &t) in results.iter_mut().zip(ty.results()) {
         let mut cells = [0; 2];

@@ -61,24 +61,46 @@ pub(super) unsafe fn run(
             consume_fuel: (*inner).engine.config().consume_fuel,
             regs: Regs { ip, fp, mem, len },
         };
-        match execute(ip, fp, &mut cx, mem, len) {
-            Exit::Done => Ok(()),
-            Exit::Error => Err(cx
-                .error
-                .take()
-                .unwrap_or_else(|| anyhow::anyhow!("interpreter error"))),
-            Exit::Trap | Exit::Continue => {
-                let (trap, at) = cx.trap.unwrap_or((Trap::Unreachable, ip));
-                Err(trap_error(
-                    &*cx.inner,
-                    trap,
-                    at,
-                    cx.func,
-                    cx.inst.instance,
-                    cx.frames(),
-                ))
-            }
+        let exit = execute(ip, fp, &mut cx, mem, len);
+        match ended(exit, cx.trap, cx.error.take())? {
+            None => Ok(()),
+            Some((trap, at)) => Err(trap_error(
+                &*cx.inner,
+                trap,
+                at,
+                cx.func,
+                cx.inst.instance,
+                cx.frames(),
+            )),
         }
+    }
+}
+
+/// What the end of a run means: `None` when it returned, the trap and where it was raised, or
+/// the error it ended with. Every exit has its meaning; an exit without the record it promises
+/// (a trap exit with no trap recorded, an error exit with no error) or a dispatch that stopped
+/// without ending the run is an internal error that says so, never a trap of some plausible kind.
+fn ended(
+    exit: Exit,
+    trap: Option<(Trap, Ip)>,
+    error: Option<anyhow::Error>,
+) -> Result<Option<(Trap, Ip)>> {
+    match exit {
+        Exit::Done => Ok(None),
+        Exit::Trap => match trap {
+            Some(trap) => Ok(Some(trap)),
+            None => Err(anyhow::anyhow!(
+                "internal error: the interpreter stopped with a trap but recorded none"
+            )),
+        },
+        Exit::Error => Err(error.unwrap_or_else(|| {
+            anyhow::anyhow!(
+                "internal error: the interpreter stopped with an error but recorded none"
+            )
+        })),
+        Exit::Continue => Err(anyhow::anyhow!(
+            "internal error: the interpreter's dispatch stopped without ending the run"
+        )),
     }
 }
 
@@ -119,5 +141,32 @@ unsafe fn frame_info(inner: &StoreInner, instance: u32, func: &CompiledFunc, ip:
         func_index: func.func_index,
         func_name: module.info().func_name(func.func_index).map(str::to_string),
         module_offset: func.offsets.get(at).map(|&o| o as usize),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn internal_error(r: Result<Option<(Trap, Ip)>>) -> String {
+        let err = r.expect_err("an internal error");
+        assert_eq!(err.downcast_ref::<Trap>(), None, "{err:?}");
+        let text = err.to_string();
+        assert!(text.starts_with("internal error:"), "{text}");
+        text
+    }
+
+    #[test]
+    fn every_exit_means_what_it_records_and_nothing_else() {
+        let at: Ip = std::ptr::null();
+        assert!(matches!(ended(Exit::Done, None, None), Ok(None)));
+        let trap = ended(Exit::Trap, Some((Trap::IntegerOverflow, at)), None);
+        assert!(matches!(trap, Ok(Some((Trap::IntegerOverflow, _)))));
+        let err = ended(Exit::Error, None, Some(anyhow::anyhow!("host failed"))).unwrap_err();
+        assert_eq!(err.to_string(), "host failed");
+        // Exits without their record are internal errors, not `unreachable` traps.
+        assert!(internal_error(ended(Exit::Trap, None, None)).contains("trap"));
+        assert!(internal_error(ended(Exit::Error, None, None)).contains("error"));
+        assert!(internal_error(ended(Exit::Continue, None, None)).contains("dispatch"));
     }
 }
