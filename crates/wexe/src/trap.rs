@@ -78,6 +78,12 @@ pub struct FrameInfo {
     pub module_offset: Option<usize>,
 }
 
+/// The backtrace policy of both tiers: a backtrace lists at most this many innermost and this
+/// many outermost frames, and counts the frames between them in [`WasmBacktrace::omitted`].
+/// (The JIT's signal handler keeps that many return addresses from each end in fixed arrays;
+/// the interpreter picks the same frames from its frame stack.)
+pub(crate) const BACKTRACE_ENDS: usize = 64;
+
 /// The wasm frames active when a trap happened, innermost first. Attached to trap errors as
 /// anyhow context, so it is found with `error.downcast_ref::<WasmBacktrace>()` (not by walking
 /// `error.chain()`, which yields only the trap). Very deep stacks list their innermost and

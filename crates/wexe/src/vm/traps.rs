@@ -16,8 +16,8 @@ unsafe extern "C" {
     fn wexe_unwind() -> !;
 }
 
-/// How many return addresses a trap keeps from each end of the stack.
-const KEPT: usize = 64;
+/// How many return addresses a trap keeps from each end of the stack: the one backtrace policy.
+const KEPT: usize = crate::trap::BACKTRACE_ENDS;
 
 /// Where a trap happened: the faulting pc, the signal, and the return addresses of the compiled
 /// frames below it, found by the handler while the stack was still intact (the innermost

@@ -9,10 +9,7 @@ use super::state::{Cx, Exit, Frame, InstCtx, Ip, Regs};
 use crate::Trap;
 use crate::interp::CompiledFunc;
 use crate::store::{StoreInner, StoreOps};
-use crate::trap::{FrameInfo, WasmBacktrace};
-
-/// The most frames a backtrace lists; deeper stacks keep their innermost and outermost frames.
-const MAX_BACKTRACE: usize = 100;
+use crate::trap::{BACKTRACE_ENDS, FrameInfo, WasmBacktrace};
 
 /// Runs wasm function `func_index` of `instance` with its arguments in cells `base..`, leaving
 /// its results there.
@@ -117,12 +114,17 @@ unsafe fn trap_error(
     // SAFETY: every frame's function and return address are live.
     unsafe {
         bt.frames.push(frame_info(inner, instance, &*func, ip));
+        // The one policy of both tiers: of all the frames (the trapping one and its `n`
+        // callers), the innermost and the outermost `BACKTRACE_ENDS`, the rest counted.
         let n = frames.len();
+        let all = n + 1;
+        if all > 2 * BACKTRACE_ENDS {
+            bt.omitted = all - 2 * BACKTRACE_ENDS;
+        }
+        // Callers `i` (0 = outermost) in `omitted_range` are the ones left out.
+        let omitted_range = BACKTRACE_ENDS..BACKTRACE_ENDS + bt.omitted;
         for (i, f) in frames.iter().enumerate().rev() {
-            if n > MAX_BACKTRACE && i < n - MAX_BACKTRACE / 2 && i >= MAX_BACKTRACE / 2 {
-                if i == n - MAX_BACKTRACE / 2 - 1 {
-                    bt.omitted = n - MAX_BACKTRACE;
-                }
+            if omitted_range.contains(&i) {
                 continue;
             }
             bt.frames
