@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use wexe_environ::{EntityType, ModuleInfo};
 
 use crate::Engine;
-use crate::interp::CompiledFunc;
+use crate::interp::BytecodeFunc;
 
 pub(crate) struct ModuleInner {
     pub engine: Engine,
@@ -17,7 +17,7 @@ pub(crate) struct ModuleInner {
     /// The engine-wide type id of each type index.
     pub type_ids: Vec<u32>,
     /// Translated bodies of the defined functions, filled on first call.
-    pub compiled: Box<[OnceLock<Result<CompiledFunc, String>>]>,
+    pub compiled: Box<[OnceLock<Result<BytecodeFunc, String>>]>,
     /// Machine code of every function, when the engine's tier is the JIT.
     pub jit: Option<crate::jit::JitModule>,
 }
@@ -211,7 +211,7 @@ impl Module {
     }
 
     /// The translated body of defined function `def_index`, translating it on first use.
-    pub(crate) fn compiled(&self, def_index: usize) -> Result<&CompiledFunc, &str> {
+    pub(crate) fn compiled(&self, def_index: usize) -> Result<&BytecodeFunc, &str> {
         let slot = &self.inner.compiled[def_index];
         slot.get_or_init(|| crate::interp::translate(self, def_index))
             .as_ref()

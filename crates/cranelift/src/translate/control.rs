@@ -17,7 +17,7 @@ pub(super) enum Kind {
     Dead,
 }
 
-pub(super) struct Frame {
+pub(super) struct ControlFrame {
     kind: Kind,
     /// Where `end` continues, with the results as parameters.
     dest: ir::Block,
@@ -33,9 +33,9 @@ pub(super) struct Frame {
     dest_reached: bool,
 }
 
-impl Frame {
-    pub(super) fn function(exit: ir::Block, results: Vec<ir::Type>) -> Frame {
-        Frame {
+impl ControlFrame {
+    pub(super) fn function(exit: ir::Block, results: Vec<ir::Type>) -> ControlFrame {
+        ControlFrame {
             kind: Kind::Function,
             dest: exit,
             header: exit,
@@ -122,7 +122,7 @@ impl FuncTranslator<'_> {
             Operator::Block { blockty } => {
                 let (params, results) = self.block_types(blockty);
                 let dest = self.new_block(&results);
-                self.control.push(Frame {
+                self.control.push(ControlFrame {
                     kind: Kind::Block,
                     dest,
                     header: dest,
@@ -143,7 +143,7 @@ impl FuncTranslator<'_> {
                 self.check_progress();
                 let hp = self.b.block_params(header).to_vec();
                 self.stack.extend(hp);
-                self.control.push(Frame {
+                self.control.push(ControlFrame {
                     kind: Kind::Loop,
                     dest,
                     header,
@@ -164,7 +164,7 @@ impl FuncTranslator<'_> {
                 self.b.switch_to_block(then);
                 self.b.seal_block(then);
                 let pvals = self.stack[self.stack.len() - params.len()..].to_vec();
-                self.control.push(Frame {
+                self.control.push(ControlFrame {
                     kind: Kind::If,
                     dest,
                     header: dest,
@@ -315,7 +315,7 @@ impl FuncTranslator<'_> {
         match op {
             Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => {
                 let dummy = self.control.last().expect("inside a function").dest;
-                self.control.push(Frame {
+                self.control.push(ControlFrame {
                     kind: Kind::Dead,
                     dest: dummy,
                     header: dummy,

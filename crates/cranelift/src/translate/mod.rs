@@ -25,7 +25,7 @@ use wexe_environ::vmoffsets::{Builtin, STORE_STACK_LIMIT, VMCTX_BUILTINS, VMCTX_
 use wexe_environ::{CompileInput, ModuleInfo};
 
 use crate::abi::{self, codes};
-use control::Frame;
+use control::ControlFrame;
 
 /// A global value for the store's stack limit, read through the function's vmctx.
 fn stack_limit(func: &mut ir::Function) -> ir::GlobalValue {
@@ -108,7 +108,7 @@ pub(crate) struct FuncTranslator<'a> {
     vmctx: Value,
     locals: Vec<(Variable, ir::Type)>,
     stack: Vec<Value>,
-    control: Vec<Frame>,
+    control: Vec<ControlFrame>,
     /// Whether the code being translated can run (false after `br`, `return`, ...).
     reachable: bool,
     sigs: HashMap<u32, ir::SigRef>,
@@ -151,7 +151,7 @@ impl FuncTranslator<'_> {
         for &r in &results {
             self.b.append_block_param(exit, r);
         }
-        self.control.push(Frame::function(exit, results));
+        self.control.push(ControlFrame::function(exit, results));
         self.check_progress();
         Ok(())
     }

@@ -44,7 +44,7 @@ pub(crate) struct IndirectSite {
 /// parameters, then the other locals, then the constants, then temporaries up to `frame_size`
 /// (a v128 takes two cells, so these are counts of cells, not of values). Entering the function copies `frame_init` (zeros for the locals, then the
 /// constants) to the cells after the parameters.
-pub(crate) struct CompiledFunc {
+pub(crate) struct BytecodeFunc {
     pub func_index: u32,
     pub num_params: u32,
     pub frame_size: u32,
@@ -55,13 +55,13 @@ pub(crate) struct CompiledFunc {
     pub sites: Box<[IndirectSite]>,
 }
 
-impl CompiledFunc {
+impl BytecodeFunc {
     /// A body that traps as unsupported when called (it uses an operator this tier cannot run,
     /// such as relaxed SIMD).
-    pub(crate) fn unsupported(func_index: u32, ty: &FuncType) -> CompiledFunc {
+    pub(crate) fn unsupported(func_index: u32, ty: &FuncType) -> BytecodeFunc {
         let p = exec::cells_of(ty.params()) as u32;
         let r = exec::cells_of(ty.results()) as u32;
-        CompiledFunc {
+        BytecodeFunc {
             func_index,
             num_params: p,
             frame_size: p.max(r),

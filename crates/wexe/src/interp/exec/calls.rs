@@ -11,9 +11,9 @@ use std::ptr;
 
 use super::dispatch::next;
 use super::handlers::{decode, handlers, rd};
-use super::state::{Cx, Exit, Fp, Frame, Ip, error, trap};
+use super::state::{CallFrame, Cx, Exit, Fp, Ip, error, trap};
 use crate::Trap;
-use crate::interp::CompiledFunc;
+use crate::interp::BytecodeFunc;
 use crate::interp::ops::{Instr, Slot};
 use crate::store::FuncEntity;
 use crate::values::Val;
@@ -24,7 +24,7 @@ use super::cell_width;
 /// Initialises `f`'s frame at `fp` (its locals and constants after the parameters). False when
 /// the frame would not fit in the stack.
 #[inline(always)]
-pub(super) unsafe fn init_frame(fp: Fp, f: &CompiledFunc, end: Fp) -> bool {
+pub(super) unsafe fn init_frame(fp: Fp, f: &BytecodeFunc, end: Fp) -> bool {
     unsafe {
         if (end.offset_from(fp) as usize) < f.frame_size as usize {
             return false;
@@ -45,7 +45,7 @@ unsafe fn push_frame(
     cx: &mut Cx,
     ret_ip: Ip,
     fp: Fp,
-    callee: *const CompiledFunc,
+    callee: *const BytecodeFunc,
     new_fp: Fp,
     instance: u32,
 ) -> bool {
@@ -53,7 +53,7 @@ unsafe fn push_frame(
         if cx.frames_top == cx.frames_end || !init_frame(new_fp, &*callee, cx.cells_end) {
             return false;
         }
-        cx.frames_top.write(Frame {
+        cx.frames_top.write(CallFrame {
             ret_ip,
             fp,
             func: cx.func,
@@ -105,7 +105,7 @@ unsafe fn call_host(cx: &mut Cx, fp: Fp, args: Fp, sf: u32) -> anyhow::Result<()
         inner.stack.top = fp.offset_from(cx.cells) as usize + (*cx.func).frame_size as usize;
         inner.stack.frames_top =
             cx.frames_top
-                .offset_from(inner.stack.frames.as_ptr() as *const Frame) as usize;
+                .offset_from(inner.stack.frames.as_ptr() as *const CallFrame) as usize;
         let outcome = (*cx.store).call_host(host, Some(cx.inst.instance), params, results);
         cx.inner = (*cx.store).inner();
         let inner = &mut *cx.inner;

@@ -42,7 +42,7 @@ const MAX_NESTING: u32 = 100;
 /// limit.
 pub(crate) struct ExecStack {
     cells: Vec<u64>,
-    /// Room for [`state::Frame`]s, which are four words each.
+    /// Room for [`state::CallFrame`]s, which are four words each.
     frames: Vec<[u64; 4]>,
     cell_limit: usize,
     max_depth: usize,

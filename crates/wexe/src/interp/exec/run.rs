@@ -5,9 +5,9 @@ use anyhow::Result;
 
 use super::calls::init_frame;
 use super::dispatch::execute;
-use super::state::{Cx, Exit, Frame, InstCtx, Ip, Regs};
+use super::state::{CallFrame, Cx, Exit, InstCtx, Ip, Regs};
 use crate::Trap;
-use crate::interp::CompiledFunc;
+use crate::interp::BytecodeFunc;
 use crate::store::{StoreInner, StoreOps};
 use crate::trap::{BACKTRACE_ENDS, FrameInfo, WasmBacktrace};
 
@@ -29,8 +29,8 @@ pub(super) unsafe fn run(
         let stack = &mut (*inner).stack;
         let cells = stack.cells.as_mut_ptr();
         let cells_end = cells.add(stack.cells.len());
-        let frames_base = (stack.frames.as_mut_ptr() as *mut Frame).add(stack.frames_top);
-        let frames_end = (stack.frames.as_mut_ptr() as *mut Frame).add(stack.frames.len());
+        let frames_base = (stack.frames.as_mut_ptr() as *mut CallFrame).add(stack.frames_top);
+        let frames_end = (stack.frames.as_mut_ptr() as *mut CallFrame).add(stack.frames.len());
         let inst = InstCtx::load(&mut *inner, instance);
         let func = inst.compiled(func_index)?;
         let fp = cells.add(base);
@@ -106,9 +106,9 @@ unsafe fn trap_error(
     inner: &StoreInner,
     trap: Trap,
     ip: Ip,
-    func: *const CompiledFunc,
+    func: *const BytecodeFunc,
     instance: u32,
-    frames: &[Frame],
+    frames: &[CallFrame],
 ) -> anyhow::Error {
     let mut bt = WasmBacktrace::default();
     // SAFETY: every frame's function and return address are live.
@@ -134,7 +134,7 @@ unsafe fn trap_error(
     anyhow::Error::new(trap).context(bt)
 }
 
-unsafe fn frame_info(inner: &StoreInner, instance: u32, func: &CompiledFunc, ip: Ip) -> FrameInfo {
+unsafe fn frame_info(inner: &StoreInner, instance: u32, func: &BytecodeFunc, ip: Ip) -> FrameInfo {
     let module = &inner.instances[instance as usize].module;
     // SAFETY: `ip` points into `func.code`.
     let at = unsafe { ip.offset_from(func.code.as_ptr()) }.max(0) as usize;

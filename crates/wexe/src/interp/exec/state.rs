@@ -7,7 +7,7 @@ use std::ptr;
 use anyhow::{Result, anyhow};
 
 use crate::Trap;
-use crate::interp::CompiledFunc;
+use crate::interp::BytecodeFunc;
 use crate::interp::Threaded;
 use crate::module::Module;
 use crate::store::{StoreInner, StoreOps};
@@ -17,10 +17,10 @@ pub(crate) type Fp = *mut u64;
 
 /// A suspended caller (four words, stored in the store's frame array).
 #[repr(C)]
-pub(crate) struct Frame {
+pub(crate) struct CallFrame {
     pub ret_ip: Ip,
     pub fp: Fp,
-    pub func: *const CompiledFunc,
+    pub func: *const BytecodeFunc,
     pub instance: u32,
 }
 
@@ -95,7 +95,7 @@ impl InstCtx {
 
     /// The bytecode of defined function `func_index` if it is translated already, else null.
     #[inline(always)]
-    pub fn compiled_fast(&self, func_index: u32) -> *const CompiledFunc {
+    pub fn compiled_fast(&self, func_index: u32) -> *const BytecodeFunc {
         let def = (func_index - self.num_imported_funcs) as usize;
         match self.module.inner.compiled.get(def).and_then(|f| f.get()) {
             Some(Ok(f)) => f,
@@ -106,10 +106,10 @@ impl InstCtx {
     /// The bytecode of defined function `func_index` of this instance's module, translating it
     /// on first use.
     #[cold]
-    pub fn compiled(&self, func_index: u32) -> Result<*const CompiledFunc> {
+    pub fn compiled(&self, func_index: u32) -> Result<*const BytecodeFunc> {
         let def = (func_index - self.num_imported_funcs) as usize;
         match self.module.compiled(def) {
-            Ok(f) => Ok(f as *const CompiledFunc),
+            Ok(f) => Ok(f as *const BytecodeFunc),
             Err(e) => Err(anyhow!("cannot translate function {func_index}: {e}")),
         }
     }
@@ -132,10 +132,10 @@ pub(crate) struct Cx {
     pub cells: Fp,
     pub cells_end: Fp,
     /// This run's suspended callers: `frames_base..frames_top`, room up to `frames_end`.
-    pub frames_base: *mut Frame,
-    pub frames_top: *mut Frame,
-    pub frames_end: *mut Frame,
-    pub func: *const CompiledFunc,
+    pub frames_base: *mut CallFrame,
+    pub frames_top: *mut CallFrame,
+    pub frames_end: *mut CallFrame,
+    pub func: *const BytecodeFunc,
     pub inst: InstCtx,
     /// Set when the run ends in a trap: the trap and the instruction that raised it.
     pub trap: Option<(Trap, Ip)>,
@@ -160,11 +160,11 @@ pub(crate) enum Exit {
     Continue,
 }
 
-const _: () = assert!(size_of::<Frame>() == size_of::<[u64; 4]>());
+const _: () = assert!(size_of::<CallFrame>() == size_of::<[u64; 4]>());
 
 impl Cx {
     /// The suspended callers of this run, outermost first.
-    pub fn frames(&self) -> &[Frame] {
+    pub fn frames(&self) -> &[CallFrame] {
         // SAFETY: `frames_base..frames_top` are initialised frames of this run.
         unsafe {
             std::slice::from_raw_parts(

@@ -24,7 +24,7 @@ use std::collections::HashMap;
 use wasmparser::{BinaryReader, FunctionBody, Operator};
 use wexe_environ::{ModuleInfo, ValType};
 
-use super::CompiledFunc;
+use super::BytecodeFunc;
 use super::ops::{Instr, Slot};
 use crate::module::Module;
 
@@ -106,7 +106,7 @@ struct Translator<'a> {
 }
 
 /// Translates defined function `def_index` of `module`.
-pub(crate) fn translate(module: &Module, def_index: usize) -> Result<CompiledFunc, String> {
+pub(crate) fn translate(module: &Module, def_index: usize) -> Result<BytecodeFunc, String> {
     let inner = &module.inner;
     let info = &inner.info;
     let func_index = (info.num_imported_funcs + def_index) as u32;
@@ -116,7 +116,7 @@ pub(crate) fn translate(module: &Module, def_index: usize) -> Result<CompiledFun
         &inner.bytes[range.clone()],
         range.start as u64,
     ));
-    let unsupported = || CompiledFunc::unsupported(func_index, &ty);
+    let unsupported = || BytecodeFunc::unsupported(func_index, &ty);
     let mut local_types: Vec<ValType> = ty.params().to_vec();
     let locals = body.get_locals_reader().map_err(|e| e.to_string())?;
     for local in locals {
@@ -185,7 +185,7 @@ pub(crate) fn translate(module: &Module, def_index: usize) -> Result<CompiledFun
         Err(Abort::Error(e)) => return Err(e),
     }
     let frame_size = (t.temps_base + t.max_cells).max(result_cells);
-    Ok(CompiledFunc {
+    Ok(BytecodeFunc {
         func_index,
         num_params: param_cells,
         frame_size,
