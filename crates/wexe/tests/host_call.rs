@@ -1,8 +1,11 @@
 //! Calls from wasm to host functions go through one path in both tiers (`store/host_call.rs`):
 //! arguments and results of every type cross it, on the stack buffer (up to 16 values) and past
-//! it, and a host function's wrong result is the same error in both.
+//! it, and a host function's wrong result is the same error in both; a host function reached
+//! through a table works whenever its type first met compiled code.
 
-use wexe::{Config, Engine, Func, FuncType, Linker, Module, Store, Tier, Val, ValType};
+use wexe::{
+    Config, Engine, Func, FuncType, Linker, Module, Store, Table, TableType, Tier, Val, ValType,
+};
 
 const TIERS: [Tier; 2] = [Tier::Interp, Tier::Jit];
 
@@ -85,7 +88,10 @@ fn every_value_type_crosses_a_host_call_on_and_past_the_stack_buffer_in_both_tie
     // 12 + 4 = 16 values fit the stack buffer; 20 + 4 do not.
     for n in [12, 20] {
         let scalars: i64 = (0..n).filter(|i| i % 5 != 4).map(|i| i as i64 + 1).sum();
-        let vectors: Vec<i64> = (0..n).filter(|i| i % 5 == 4).map(|i| i as i64 + 1).collect();
+        let vectors: Vec<i64> = (0..n)
+            .filter(|i| i % 5 == 4)
+            .map(|i| i as i64 + 1)
+            .collect();
         let want = (
             scalars,
             vectors.iter().sum::<i64>(),
@@ -104,7 +110,11 @@ fn every_value_type_crosses_a_host_call_on_and_past_the_stack_buffer_in_both_tie
             let run = instance
                 .get_typed_func::<(), (i64, i64, i32, i64, i64)>(&mut store, "run")
                 .unwrap();
-            assert_eq!(run.call(&mut store, ()).unwrap(), want, "{tier:?}, {n} params");
+            assert_eq!(
+                run.call(&mut store, ()).unwrap(),
+                want,
+                "{tier:?}, {n} params"
+            );
         }
     }
 }
@@ -139,4 +149,39 @@ fn a_host_result_of_the_wrong_type_is_the_same_error_in_both_tiers() {
         "{messages:?}"
     );
     assert_eq!(messages[0], messages[1]);
+}
+
+/// The JIT's funcref entry of a host function made before any module with its type was
+/// instantiated has no host adapter until one is (`jit/store.rs`, `adapt_host_funcs`).
+#[test]
+fn a_host_function_made_before_any_module_of_its_type_is_callable_through_a_table() {
+    for tier in TIERS {
+        let engine = engine(tier);
+        let mut store = Store::new(&engine, ());
+        let ty = FuncType::new([ValType::I32], [ValType::I32]);
+        let triple = Func::new(&mut store, ty, |_, params, results| {
+            results[0] = Val::I32(params[0].i32().unwrap() * 3);
+            Ok(())
+        });
+        let ty = TableType::new(ValType::FuncRef, 1, None);
+        let table = Table::new(&mut store, ty, Val::FuncRef(Some(triple))).unwrap();
+        // An instance of another type first: the JIT then makes `triple`'s funcref entry.
+        let other = Module::new(&engine, "(module (func (export \"f\") (param i64)))").unwrap();
+        Linker::new(&engine)
+            .instantiate(&mut store, &other)
+            .unwrap();
+        let mut linker = Linker::new(&engine);
+        linker.define(&store, "host", "table", table).unwrap();
+        let wat = r#"(module
+            (type $t (func (param i32) (result i32)))
+            (import "host" "table" (table 1 funcref))
+            (func (export "run") (param i32) (result i32)
+              (call_indirect (type $t) (local.get 0) (i32.const 0))))"#;
+        let module = Module::new(&engine, wat).unwrap();
+        let instance = linker.instantiate(&mut store, &module).unwrap();
+        let run = instance
+            .get_typed_func::<i32, i32>(&mut store, "run")
+            .unwrap();
+        assert_eq!(run.call(&mut store, 7).unwrap(), 21, "{tier:?}");
+    }
 }

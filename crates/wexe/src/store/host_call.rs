@@ -8,6 +8,8 @@
 //! what each does around the call (the interpreter moves its stack top above the caller's frame
 //! and reloads the memory base after it; the JIT hands over fuel and syncs its definitions).
 
+use std::mem::MaybeUninit;
+
 use anyhow::{Result, bail};
 use wexe_environ::ValType;
 
@@ -65,12 +67,13 @@ pub(crate) unsafe fn call_host(
     };
     let host = *host;
     let (np, nr) = (ty.params().len(), ty.results().len());
-    let mut inline = [Val::I32(0); INLINE_VALS];
+    // Uninitialised: filling all of it (16 × 32 bytes) would cost as much as the rest of a call.
+    let mut inline = [const { MaybeUninit::<Val>::uninit() }; INLINE_VALS];
     let mut heap = Vec::new();
-    let vals: &mut [Val] = if np + nr <= INLINE_VALS {
+    let vals: &mut [MaybeUninit<Val>] = if np + nr <= INLINE_VALS {
         &mut inline[..np + nr]
     } else {
-        heap.resize(np + nr, Val::I32(0));
+        heap.resize(np + nr, MaybeUninit::uninit());
         &mut heap
     };
     let mut offset = 0;
@@ -80,12 +83,14 @@ pub(crate) unsafe fn call_host(
             let at = cells.at(i, offset);
             [*at, if t == ValType::V128 { *at.add(1) } else { 0 }]
         };
-        vals[i] = Val::from_cells(t, raw, inner);
+        vals[i].write(Val::from_cells(t, raw, inner));
         offset += width(t);
     }
     for (i, &t) in ty.results().iter().enumerate() {
-        vals[np + i] = Val::default_for(t);
+        vals[np + i].write(Val::default_for(t));
     }
+    // SAFETY: every element was written just above; `Val` has no drop glue to forget.
+    let vals = unsafe { &mut *(vals as *mut [MaybeUninit<Val>] as *mut [Val]) };
     let (params, results) = vals.split_at_mut(np);
     store.call_host(host, caller, params, results)?;
     let inner = store.inner();
