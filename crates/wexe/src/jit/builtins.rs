@@ -1,8 +1,10 @@
 //! The runtime helpers compiled code calls through its vmctx's builtins table (order:
 //! `wexe_environ::vmoffsets::Builtin`): memory and table growth (through the store's one growth
-//! path, `store/grow.rs`), bulk memory and table operations, segment drops, and calls to host
-//! functions. A helper that traps records its error in the store and returns non-zero (the
-//! growth helpers: `GROW_TRAPPED`); the compiled caller then traps with the `Libcall` code.
+//! path, `store/grow.rs`), bulk memory and table operations and segment drops (`store/bulk.rs`),
+//! and calls to host functions (`store/host_call.rs`). `memory.fill` and `memory.copy` get the
+//! memories' `{base, len}` definitions from compiled code and reach the store only to record a
+//! trap. A helper that traps records its error in the store and returns non-zero (the growth
+//! helpers: `GROW_TRAPPED`); the compiled caller then traps with the `Libcall` code.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -12,6 +14,7 @@ use wexe_environ::vmoffsets::{GROW_TRAPPED, NUM_BUILTINS, VMCTX_INSTANCE, VMCTX_
 use super::store::{StoreCtx, fuel_from_code, fuel_to_code, sync};
 use crate::Trap;
 use crate::store::{StoreInner, StoreOps, ValueCells, bulk, call_host};
+use crate::vm::vmcontext::VMMemoryDef;
 
 /// The builtins table every vmctx points to.
 pub(super) fn table() -> *const *const () {
@@ -129,23 +132,71 @@ extern "C" fn memory_grow(vmctx: *mut u8, mem: u32, delta: u32) -> u32 {
     if trapped { GROW_TRAPPED } else { r }
 }
 
-extern "C" fn memory_fill(vmctx: *mut u8, mem: u32, dst: u32, val: u32, len: u32) -> u32 {
-    // SAFETY: called by compiled code with its own vmctx.
+/// The bytes of a memory, from its definition.
+///
+/// # Safety
+/// `def` must be a memory definition of the store running compiled code, in step with its
+/// memory (as `sync` keeps them), and no other reference to those bytes may be in use.
+unsafe fn bytes_of<'a>(def: *const VMMemoryDef) -> &'a mut [u8] {
+    // SAFETY: as the caller guarantees; an empty memory may have no base.
     unsafe {
-        bulk_op(vmctx, |inner, inst| {
-            let m = mem_index(inner, inst, mem);
-            bulk::memory_fill(inner, m, dst, val as u8, len)
-        })
+        let VMMemoryDef { base, len } = *def;
+        if len == 0 {
+            return &mut [];
+        }
+        std::slice::from_raw_parts_mut(base, len)
     }
 }
 
-extern "C" fn memory_copy(vmctx: *mut u8, dm: u32, sm: u32, dst: u32, src: u32, len: u32) -> u32 {
-    // SAFETY: called by compiled code with its own vmctx.
+/// Keeps `trap`, raised by a builtin called with `vmctx`, for the entry to report; returns the
+/// builtin's "trapped" result.
+///
+/// # Safety
+/// As [`store_of`].
+#[cold]
+unsafe fn record_trap(vmctx: *mut u8, trap: Trap) -> u32 {
+    // SAFETY: forwarded from the caller.
+    let (store, _) = unsafe { store_of(vmctx) };
+    store.inner().jit.pending = Some(trap.into());
+    1
+}
+
+extern "C" fn memory_fill(
+    vmctx: *mut u8,
+    def: *const VMMemoryDef,
+    dst: u32,
+    val: u32,
+    len: u32,
+) -> u32 {
+    // SAFETY: called by compiled code with its own vmctx and a definition its vmctx points to.
     unsafe {
-        bulk_op(vmctx, |inner, inst| {
-            let (dm, sm) = (mem_index(inner, inst, dm), mem_index(inner, inst, sm));
-            bulk::memory_copy(inner, dm, sm, dst, src, len)
-        })
+        match bulk::fill_bytes(bytes_of(def), dst, val as u8, len) {
+            Ok(()) => 0,
+            Err(trap) => record_trap(vmctx, trap),
+        }
+    }
+}
+
+extern "C" fn memory_copy(
+    vmctx: *mut u8,
+    dst_def: *const VMMemoryDef,
+    src_def: *const VMMemoryDef,
+    dst: u32,
+    src: u32,
+    len: u32,
+) -> u32 {
+    // SAFETY: called by compiled code with its own vmctx and definitions its vmctx points to;
+    // two different definitions are two different memories.
+    unsafe {
+        let r = if dst_def == src_def {
+            bulk::copy_bytes_within(bytes_of(dst_def), dst, src, len)
+        } else {
+            bulk::copy_bytes_between(bytes_of(dst_def), bytes_of(src_def), [dst, src, len])
+        };
+        match r {
+            Ok(()) => 0,
+            Err(trap) => record_trap(vmctx, trap),
+        }
     }
 }
 

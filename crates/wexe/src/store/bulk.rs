@@ -3,7 +3,9 @@
 //! segments) all call these functions.
 //!
 //! Memories and tables are named by their store index, segments by their instance and index in
-//! it. Nothing here allocates or loops per element: copies are one `memmove`
+//! it; `memory.fill` and `memory.copy` also have forms on a memory's bytes (`fill_bytes`,
+//! `copy_bytes_*`), which the JIT's builtins use on the memory definitions compiled code hands
+//! them, so that they need not reach the store unless they trap. Nothing here allocates or loops per element: copies are one `memmove`
 //! (`copy_within`/`copy_from_slice`), fills one `fill`. None of these operations changes a
 //! memory's or table's size or base, the functions or the fuel, so the JIT needs no `sync` after
 //! them. Dropping a segment releases its storage (an element segment's cells; a data segment's
@@ -24,6 +26,36 @@ fn range(start: u32, len: u32, size: usize, trap: Trap) -> Result<Range<usize>, 
     Ok(start as usize..end as usize)
 }
 
+/// `memory.fill` on a memory's bytes: sets `len` bytes from `dst` to `val`.
+#[inline]
+pub(crate) fn fill_bytes(data: &mut [u8], dst: u32, val: u8, len: u32) -> Result<(), Trap> {
+    let d = range(dst, len, data.len(), Trap::MemoryOutOfBounds)?;
+    data[d].fill(val);
+    Ok(())
+}
+
+/// `memory.copy` within one memory's bytes (the ranges may overlap).
+#[inline]
+pub(crate) fn copy_bytes_within(data: &mut [u8], dst: u32, src: u32, len: u32) -> Result<(), Trap> {
+    let s = range(src, len, data.len(), Trap::MemoryOutOfBounds)?;
+    let d = range(dst, len, data.len(), Trap::MemoryOutOfBounds)?;
+    data.copy_within(s, d.start);
+    Ok(())
+}
+
+/// `memory.copy` from one memory's bytes to another's.
+#[inline]
+pub(crate) fn copy_bytes_between(
+    to: &mut [u8],
+    from: &[u8],
+    [dst, src, len]: [u32; 3],
+) -> Result<(), Trap> {
+    let s = range(src, len, from.len(), Trap::MemoryOutOfBounds)?;
+    let d = range(dst, len, to.len(), Trap::MemoryOutOfBounds)?;
+    to[d].copy_from_slice(&from[s]);
+    Ok(())
+}
+
 /// `memory.fill`: sets `len` bytes of memory `mem` from `dst` to `val`.
 pub(crate) fn memory_fill(
     inner: &mut StoreInner,
@@ -32,10 +64,7 @@ pub(crate) fn memory_fill(
     val: u8,
     len: u32,
 ) -> Result<(), Trap> {
-    let data = inner.memories[mem as usize].data_mut();
-    let d = range(dst, len, data.len(), Trap::MemoryOutOfBounds)?;
-    data[d].fill(val);
-    Ok(())
+    fill_bytes(inner.memories[mem as usize].data_mut(), dst, val, len)
 }
 
 /// `memory.copy`: copies `len` bytes from `src` in memory `src_mem` to `dst` in memory
@@ -48,20 +77,15 @@ pub(crate) fn memory_copy(
     src: u32,
     len: u32,
 ) -> Result<(), Trap> {
-    let oob = Trap::MemoryOutOfBounds;
     let (dm, sm) = (dst_mem as usize, src_mem as usize);
-    let s = range(src, len, inner.memories[sm].len(), oob)?;
-    let d = range(dst, len, inner.memories[dm].len(), oob)?;
     if dm == sm {
-        inner.memories[dm].data_mut().copy_within(s, d.start);
-    } else {
-        let [to, from] = inner
-            .memories
-            .get_disjoint_mut([dm, sm])
-            .expect("two distinct memories");
-        to.data_mut()[d].copy_from_slice(&from.data()[s]);
+        return copy_bytes_within(inner.memories[dm].data_mut(), dst, src, len);
     }
-    Ok(())
+    let [to, from] = inner
+        .memories
+        .get_disjoint_mut([dm, sm])
+        .expect("two distinct memories");
+    copy_bytes_between(to.data_mut(), from.data(), [dst, src, len])
 }
 
 /// `memory.init`: copies `len` bytes of data segment `seg` of `instance` from `src` to `dst` in
