@@ -1,17 +1,19 @@
 #!/usr/bin/env python3
-"""WASI speed: the C programs in benches/wasi/ compiled for wasm32-wasi, run by wexe's
-interpreter and by wasmtime's CLI side by side (and built natively with gcc -O2 as a reference),
+"""WASI speed: the C programs in benches/wasi/ compiled for wasm32-wasi, run by wexe (its
+interpreter, or its JIT with --tier jit) and by wasmtime's CLI side by side (and built natively with gcc -O2 as a reference),
 with the same directory granted to both; prints one table of median times and the ratio
 wexe/wasmtime from a single run.
 
   hostcall  write(2) of one byte, a million times, to a file in the granted directory: the cost
             of one host call (`fd_write`) with a real system call behind it
+  clockcall clock_gettime(CLOCK_MONOTONIC), five million times: the cost of one host call
+            (`clock_time_get`) with next to nothing behind it (a vDSO clock read)
   readfile  read(2) of a 256 MiB file (made by the harness in a temp dir) in 64 KiB chunks
 
 Times are whole-process wall clock (start-up included), the median of several runs; the runtimes
 take turns run by run. Every runtime must print the same result line.
 
-Usage: benches/wasi.py [--runs 5] [--scale 1.0] [--wexe PATH] [--no-native]
+Usage: benches/wasi.py [--runs 5] [--scale 1.0] [--tier interp|jit] [--wexe PATH] [--no-native]
 """
 
 import argparse
@@ -31,6 +33,7 @@ SOURCES = BENCHES / "wasi"
 OUT = BENCHES / "out"
 
 WRITES = 1_000_000
+CLOCK_CALLS = 5_000_000
 FILE_MIB = 256
 
 
@@ -39,7 +42,7 @@ def compile_programs(native):
     if clang is None:
         sys.exit("error: clang not found; run scripts/install-wasm-toolchain.sh")
     OUT.mkdir(exist_ok=True)
-    for name in ("hostcall", "readfile"):
+    for name in ("hostcall", "clockcall", "readfile"):
         src = SOURCES / f"{name}.c"
         subprocess.run([clang, "--target=wasm32-wasi", "--sysroot=/usr", "-O2", "-o",
                         OUT / f"wasi-{name}.wasm", src], check=True)
@@ -70,6 +73,8 @@ def main():
     ap.add_argument("--runs", type=int, default=5, help="runs per program and runtime (median)")
     ap.add_argument("--scale", type=float, default=1.0,
                     help="multiply the number of writes and the file size")
+    ap.add_argument("--tier", choices=["interp", "jit"], default="interp",
+                    help="the wexe tier to run (default: interp)")
     ap.add_argument("--wexe", help="use this wexe binary instead of building one")
     ap.add_argument("--no-native", dest="native", action="store_false",
                     help="skip the native gcc -O2 reference")
@@ -85,6 +90,7 @@ def main():
     compile_programs(args.native)
 
     writes = max(1, round(WRITES * args.scale))
+    calls = max(1, round(CLOCK_CALLS * args.scale))
     mib = max(1, round(FILE_MIB * args.scale))
     tmp = Path(tempfile.mkdtemp(prefix="wexe-wasi-bench-"))
     try:
@@ -95,8 +101,9 @@ def main():
 
         # (name, label, program args as seen from inside: the directory is "data")
         cases = [("hostcall", f"hostcall({writes} writes)", [str(writes), "data/sink.txt"]),
+                 ("clockcall", f"clockcall({calls} calls)", [str(calls)]),
                  ("readfile", f"readfile({mib} MiB)", ["data/big.bin"])]
-        rts = [("wexe", lambda p, a: [wexe, "run", "--tier", "interp", "--dir", f"{data}::data",
+        rts = [("wexe", lambda p, a: [wexe, "run", "--tier", args.tier, "--dir", f"{data}::data",
                                       str(OUT / f"wasi-{p}.wasm"), *a])]
         if wasmtime:
             rts.append(("wasmtime", lambda p, a: [wasmtime, "run", "--dir", f"{data}::data",
@@ -138,6 +145,8 @@ def main():
             per_op = "-"
             if prog == "hostcall" and "wexe" in med:
                 per_op = f"{med['wexe'] / writes * 1e9:.0f} ns/write"
+            elif prog == "clockcall" and "wexe" in med:
+                per_op = f"{med['wexe'] / calls * 1e9:.0f} ns/call"
             elif prog == "readfile" and "wexe" in med:
                 per_op = f"{mib / med['wexe']:.0f} MiB/s"
             rows.append([label, cell("wexe"), cell("wasmtime"), ratio("wexe", "wasmtime"),
@@ -146,7 +155,7 @@ def main():
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
-    header = ["program", "wexe (interp)", "wasmtime", "wexe/wasmtime", "native", "wexe/native",
+    header = ["program", f"wexe ({args.tier})", "wasmtime", "wexe/wasmtime", "native", "wexe/native",
               "wexe rate", "result"]
     print(f"\n{args.runs} runs each; median whole-process wall time, ± half the min-max spread")
     print_table(header, rows)

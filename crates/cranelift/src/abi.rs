@@ -54,8 +54,9 @@ pub(crate) fn builtin_signature(isa: &dyn TargetIsa, b: Builtin) -> Signature {
     use types::{I32, I64};
     let (params, ret): (&[ir::Type], bool) = match b {
         Builtin::MemoryGrow => (&[I64, I32, I32], true),
-        Builtin::MemoryFill => (&[I64, I32, I32, I32, I32], true),
-        Builtin::MemoryCopy | Builtin::MemoryInit | Builtin::TableCopy | Builtin::TableInit => {
+        Builtin::MemoryFill => (&[I64, I64, I32, I32, I32], true),
+        Builtin::MemoryCopy => (&[I64, I64, I64, I32, I32, I32], true),
+        Builtin::MemoryInit | Builtin::TableCopy | Builtin::TableInit => {
             (&[I64, I32, I32, I32, I32, I32], true)
         }
         Builtin::DataDrop | Builtin::ElemDrop => (&[I64, I32], false),

@@ -116,8 +116,9 @@ impl Compiler for CraneliftCompiler {
 /// Revision of the generated code and its ABI, part of the fingerprint so that modules cached by
 /// an earlier build of the same version are compiled again: 2 since SIMD is translated and v128
 /// values are passed as `I8X16` vectors (they were `I128` before); 3 since `memory.grow` and
-/// `table.grow` trap when their builtin returns `GROW_TRAPPED`.
-const CODE_REVISION: u32 = 3;
+/// `table.grow` trap when their builtin returns `GROW_TRAPPED`; 4 since `memory.fill` and
+/// `memory.copy` pass memory definitions to their builtins, not indices.
+const CODE_REVISION: u32 = 4;
 
 impl CraneliftCompiler {
     fn fingerprint_text(&self) -> String {

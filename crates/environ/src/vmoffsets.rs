@@ -62,9 +62,10 @@ pub const GROW_TRAPPED: u32 = 0xFFFF_FFFE;
 pub enum Builtin {
     /// `(vmctx, mem, delta) -> old pages, -1, or GROW_TRAPPED`
     MemoryGrow,
-    /// `(vmctx, mem, dst, val, len) -> trapped`
+    /// `(vmctx, memory definition, dst, val, len) -> trapped`: the `{base, len}` definition the
+    /// vmctx points to, not an index, so the builtin reaches the bytes without the store.
     MemoryFill,
-    /// `(vmctx, dst_mem, src_mem, dst, src, len) -> trapped`
+    /// `(vmctx, dst memory definition, src memory definition, dst, src, len) -> trapped`
     MemoryCopy,
     /// `(vmctx, mem, seg, dst, src, len) -> trapped`
     MemoryInit,

@@ -7,11 +7,12 @@ use wexe_environ::{
     TableType,
 };
 
-use crate::Trap;
 use crate::externals::{Extern, Global, Memory, Table};
 use crate::func::Func;
 use crate::module::Module;
-use crate::store::{AsContextMut, FuncEntity, GlobalEntity, InstanceEntity, StoreInner, StoreOps};
+use crate::store::{
+    AsContextMut, FuncEntity, GlobalEntity, InstanceEntity, StoreInner, StoreOps, bulk,
+};
 use crate::typed::{TypedFunc, WasmParams, WasmResults};
 
 /// An instantiated module in a store.
@@ -327,27 +328,23 @@ fn initialize(store: &mut dyn StoreOps, instance: u32) -> Result<()> {
             ElemKind::Active { table, offset } => {
                 let inst = &inner.instances[instance as usize];
                 let offset = eval_const(inner, inst, offset)[0] as u32;
-                let n = seg.items.len() as u32;
-                crate::interp::table_init(inner, instance, *table, i as u32, offset, 0, n)
+                let (t, n) = (inst.tables[*table as usize], seg.items.len() as u32);
+                bulk::table_init(inner, instance, t, i as u32, [offset, 0, n])
                     .map_err(anyhow::Error::from)?;
-                inner.instances[instance as usize].elems[i].clear();
+                bulk::elem_drop(inner, instance, i as u32);
             }
-            ElemKind::Declared => inner.instances[instance as usize].elems[i].clear(),
+            ElemKind::Declared => bulk::elem_drop(inner, instance, i as u32),
             ElemKind::Passive => {}
         }
     }
     for (i, seg) in info.data.iter().enumerate() {
         if let DataKind::Active { memory, offset } = &seg.kind {
             let inst = &inner.instances[instance as usize];
-            let offset = eval_const(inner, inst, offset)[0] as u32 as usize;
-            let mem = &mut inner.memories[inst.memories[*memory as usize] as usize];
-            let bytes = &module.inner.bytes[seg.bytes.clone()];
-            let dst = offset
-                .checked_add(bytes.len())
-                .and_then(|end| mem.data_mut().get_mut(offset..end))
-                .ok_or(Trap::MemoryOutOfBounds)?;
-            dst.copy_from_slice(bytes);
-            inner.instances[instance as usize].data_dropped[i] = true;
+            let offset = eval_const(inner, inst, offset)[0] as u32;
+            let (m, n) = (inst.memories[*memory as usize], seg.bytes.len() as u32);
+            bulk::memory_init(inner, instance, m, i as u32, [offset, 0, n])
+                .map_err(anyhow::Error::from)?;
+            bulk::data_drop(inner, instance, i as u32);
         }
     }
     if let Some(start) = info.start {

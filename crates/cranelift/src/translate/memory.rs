@@ -132,13 +132,13 @@ impl FuncTranslator<'_> {
             }
             O::MemoryFill { mem } => {
                 let vals = self.popn(3);
-                let m = self.b.ins().iconst(I32, i64::from(*mem));
+                let m = self.load_ro(self.vmctx, self.offsets.memory(*mem));
                 self.call_trapping_builtin(Builtin::MemoryFill, &[m, vals[0], vals[1], vals[2]]);
             }
             O::MemoryCopy { dst_mem, src_mem } => {
                 let vals = self.popn(3);
-                let d = self.b.ins().iconst(I32, i64::from(*dst_mem));
-                let s = self.b.ins().iconst(I32, i64::from(*src_mem));
+                let d = self.load_ro(self.vmctx, self.offsets.memory(*dst_mem));
+                let s = self.load_ro(self.vmctx, self.offsets.memory(*src_mem));
                 self.call_trapping_builtin(Builtin::MemoryCopy, &[d, s, vals[0], vals[1], vals[2]]);
             }
             O::MemoryInit { data_index, mem } => {

@@ -9,7 +9,7 @@ mod translate;
 
 use wexe_environ::FuncType;
 
-pub(crate) use exec::{call, table_init};
+pub(crate) use exec::call;
 pub(crate) use translate::translate;
 
 use ops::Instr;

@@ -1,8 +1,10 @@
 //! The runtime helpers compiled code calls through its vmctx's builtins table (order:
 //! `wexe_environ::vmoffsets::Builtin`): memory and table growth (through the store's one growth
-//! path, `store/grow.rs`), bulk memory and table operations, segment drops, and calls to host
-//! functions. A helper that traps records its error in the store and returns non-zero (the
-//! growth helpers: `GROW_TRAPPED`); the compiled caller then traps with the `Libcall` code.
+//! path, `store/grow.rs`), bulk memory and table operations and segment drops (`store/bulk.rs`),
+//! and calls to host functions (`store/host_call.rs`). `memory.fill` and `memory.copy` get the
+//! memories' `{base, len}` definitions from compiled code and reach the store only to record a
+//! trap. A helper that traps records its error in the store and returns non-zero (the growth
+//! helpers: `GROW_TRAPPED`); the compiled caller then traps with the `Libcall` code.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -11,8 +13,8 @@ use wexe_environ::vmoffsets::{GROW_TRAPPED, NUM_BUILTINS, VMCTX_INSTANCE, VMCTX_
 
 use super::store::{StoreCtx, fuel_from_code, fuel_to_code, sync};
 use crate::Trap;
-use crate::store::{FuncEntity, StoreInner, StoreOps};
-use crate::values::Val;
+use crate::store::{StoreInner, StoreOps, ValueCells, bulk, call_host};
+use crate::vm::vmcontext::VMMemoryDef;
 
 /// The builtins table every vmctx points to.
 pub(super) fn table() -> *const *const () {
@@ -84,27 +86,45 @@ unsafe fn guard<R: Default>(
     }
 }
 
-fn range(start: u32, len: u32, size: usize, trap: Trap) -> Result<std::ops::Range<usize>, Trap> {
-    let end = u64::from(start) + u64::from(len);
-    if end > size as u64 {
-        return Err(trap);
+/// Runs a bulk memory or table operation or a segment drop (`store/bulk.rs`): an `Err` (or
+/// panic) is kept in the store for the entry to report. These operations change no size, base,
+/// function or fuel, so unlike [`guard`] this hands no fuel over and needs no `sync`: a small
+/// `memory.copy` costs little more than its `memmove`.
+///
+/// # Safety
+/// As [`store_of`].
+unsafe fn bulk_op(vmctx: *mut u8, f: impl FnOnce(&mut StoreInner, u32) -> Result<(), Trap>) -> u32 {
+    // SAFETY: forwarded from the caller.
+    let (store, instance) = unsafe { store_of(vmctx) };
+    let inner = store.inner();
+    match catch_unwind(AssertUnwindSafe(|| f(inner, instance))) {
+        Ok(Ok(())) => 0,
+        Ok(Err(trap)) => {
+            inner.jit.pending = Some(trap.into());
+            1
+        }
+        Err(panic) => {
+            inner.jit.pending_panic = Some(panic);
+            1
+        }
     }
-    Ok(start as usize..end as usize)
 }
 
-fn mem_index(inner: &StoreInner, instance: u32, mem: u32) -> usize {
-    inner.instances[instance as usize].memories[mem as usize] as usize
+/// The store index of memory `mem` of `instance`.
+fn mem_index(inner: &StoreInner, instance: u32, mem: u32) -> u32 {
+    inner.instances[instance as usize].memories[mem as usize]
 }
 
-fn table_index(inner: &StoreInner, instance: u32, table: u32) -> usize {
-    inner.instances[instance as usize].tables[table as usize] as usize
+/// The store index of table `table` of `instance`.
+fn table_index(inner: &StoreInner, instance: u32, table: u32) -> u32 {
+    inner.instances[instance as usize].tables[table as usize]
 }
 
 extern "C" fn memory_grow(vmctx: *mut u8, mem: u32, delta: u32) -> u32 {
     // SAFETY: called by compiled code with its own vmctx.
     let (r, trapped) = unsafe {
         guard(vmctx, |s, inst| {
-            let m = mem_index(s.inner(), inst, mem) as u32;
+            let m = mem_index(s.inner(), inst, mem);
             let old = crate::store::grow_memory(s, m, u64::from(delta))?;
             Ok(old.map_or(u32::MAX, |old| old as u32))
         })
@@ -112,71 +132,89 @@ extern "C" fn memory_grow(vmctx: *mut u8, mem: u32, delta: u32) -> u32 {
     if trapped { GROW_TRAPPED } else { r }
 }
 
-extern "C" fn memory_fill(vmctx: *mut u8, mem: u32, dst: u32, val: u32, len: u32) -> u32 {
-    // SAFETY: called by compiled code with its own vmctx.
-    let (_, trapped) = unsafe {
-        guard(vmctx, |s, inst| {
-            let inner = s.inner();
-            let m = mem_index(inner, inst, mem);
-            let data = inner.memories[m].data_mut();
-            let d = range(dst, len, data.len(), Trap::MemoryOutOfBounds)?;
-            data[d].fill(val as u8);
-            Ok(())
-        })
-    };
-    trapped.into()
+/// The bytes of a memory, from its definition.
+///
+/// # Safety
+/// `def` must be a memory definition of the store running compiled code, in step with its
+/// memory (as `sync` keeps them), and no other reference to those bytes may be in use.
+unsafe fn bytes_of<'a>(def: *const VMMemoryDef) -> &'a mut [u8] {
+    // SAFETY: as the caller guarantees; an empty memory may have no base.
+    unsafe {
+        let VMMemoryDef { base, len } = *def;
+        if len == 0 {
+            return &mut [];
+        }
+        std::slice::from_raw_parts_mut(base, len)
+    }
 }
 
-extern "C" fn memory_copy(vmctx: *mut u8, dm: u32, sm: u32, dst: u32, src: u32, len: u32) -> u32 {
-    // SAFETY: called by compiled code with its own vmctx.
-    let (_, trapped) = unsafe {
-        guard(vmctx, |s, inst| {
-            let inner = s.inner();
-            let (dm, sm) = (mem_index(inner, inst, dm), mem_index(inner, inst, sm));
-            let oob = Trap::MemoryOutOfBounds;
-            let sr = range(src, len, inner.memories[sm].len(), oob)?;
-            let dr = range(dst, len, inner.memories[dm].len(), oob)?;
-            if dm == sm {
-                inner.memories[dm].data_mut().copy_within(sr, dr.start);
-            } else {
-                let bytes = inner.memories[sm].data()[sr].to_vec();
-                inner.memories[dm].data_mut()[dr].copy_from_slice(&bytes);
-            }
-            Ok(())
-        })
-    };
-    trapped.into()
+/// Keeps `trap`, raised by a builtin called with `vmctx`, for the entry to report; returns the
+/// builtin's "trapped" result.
+///
+/// # Safety
+/// As [`store_of`].
+#[cold]
+unsafe fn record_trap(vmctx: *mut u8, trap: Trap) -> u32 {
+    // SAFETY: forwarded from the caller.
+    let (store, _) = unsafe { store_of(vmctx) };
+    store.inner().jit.pending = Some(trap.into());
+    1
+}
+
+extern "C" fn memory_fill(
+    vmctx: *mut u8,
+    def: *const VMMemoryDef,
+    dst: u32,
+    val: u32,
+    len: u32,
+) -> u32 {
+    // SAFETY: called by compiled code with its own vmctx and a definition its vmctx points to.
+    unsafe {
+        match bulk::fill_bytes(bytes_of(def), dst, val as u8, len) {
+            Ok(()) => 0,
+            Err(trap) => record_trap(vmctx, trap),
+        }
+    }
+}
+
+extern "C" fn memory_copy(
+    vmctx: *mut u8,
+    dst_def: *const VMMemoryDef,
+    src_def: *const VMMemoryDef,
+    dst: u32,
+    src: u32,
+    len: u32,
+) -> u32 {
+    // SAFETY: called by compiled code with its own vmctx and definitions its vmctx points to;
+    // two different definitions are two different memories.
+    unsafe {
+        let r = if dst_def == src_def {
+            bulk::copy_bytes_within(bytes_of(dst_def), dst, src, len)
+        } else {
+            bulk::copy_bytes_between(bytes_of(dst_def), bytes_of(src_def), [dst, src, len])
+        };
+        match r {
+            Ok(()) => 0,
+            Err(trap) => record_trap(vmctx, trap),
+        }
+    }
 }
 
 extern "C" fn memory_init(vmctx: *mut u8, mem: u32, seg: u32, dst: u32, src: u32, len: u32) -> u32 {
     // SAFETY: called by compiled code with its own vmctx.
-    let (_, trapped) = unsafe {
-        guard(vmctx, |s, inst| {
-            let inner = s.inner();
+    unsafe {
+        bulk_op(vmctx, |inner, inst| {
             let m = mem_index(inner, inst, mem);
-            let instance = &inner.instances[inst as usize];
-            let module = instance.module.clone();
-            let bytes: &[u8] = if instance.data_dropped[seg as usize] {
-                &[]
-            } else {
-                &module.inner.bytes[module.info().data[seg as usize].bytes.clone()]
-            };
-            let oob = Trap::MemoryOutOfBounds;
-            let sr = range(src, len, bytes.len(), oob)?;
-            let data = inner.memories[m].data_mut();
-            let dr = range(dst, len, data.len(), oob)?;
-            data[dr].copy_from_slice(&bytes[sr]);
-            Ok(())
+            bulk::memory_init(inner, inst, m, seg, [dst, src, len])
         })
-    };
-    trapped.into()
+    }
 }
 
 extern "C" fn data_drop(vmctx: *mut u8, seg: u32) {
     // SAFETY: called by compiled code with its own vmctx.
     unsafe {
-        guard(vmctx, |s, inst| {
-            s.inner().instances[inst as usize].data_dropped[seg as usize] = true;
+        bulk_op(vmctx, |inner, inst| {
+            bulk::data_drop(inner, inst, seg);
             Ok(())
         });
     }
@@ -186,7 +224,7 @@ extern "C" fn table_grow(vmctx: *mut u8, table: u32, init: u64, delta: u32) -> u
     // SAFETY: called by compiled code with its own vmctx.
     let (r, trapped) = unsafe {
         guard(vmctx, |s, inst| {
-            let t = table_index(s.inner(), inst, table) as u32;
+            let t = table_index(s.inner(), inst, table);
             let old = crate::store::grow_table(s, t, u64::from(delta), init)?;
             Ok(old.map_or(u32::MAX, |o| o as u32))
         })
@@ -196,38 +234,22 @@ extern "C" fn table_grow(vmctx: *mut u8, table: u32, init: u64, delta: u32) -> u
 
 extern "C" fn table_fill(vmctx: *mut u8, table: u32, dst: u32, val: u64, len: u32) -> u32 {
     // SAFETY: called by compiled code with its own vmctx.
-    let (_, trapped) = unsafe {
-        guard(vmctx, |s, inst| {
-            let inner = s.inner();
+    unsafe {
+        bulk_op(vmctx, |inner, inst| {
             let t = table_index(inner, inst, table);
-            let elems = &mut inner.tables[t].elements;
-            let d = range(dst, len, elems.len(), Trap::TableOutOfBounds)?;
-            elems[d].fill(val);
-            Ok(())
+            bulk::table_fill(inner, t, dst, val, len)
         })
-    };
-    trapped.into()
+    }
 }
 
 extern "C" fn table_copy(vmctx: *mut u8, dt: u32, st: u32, dst: u32, src: u32, len: u32) -> u32 {
     // SAFETY: called by compiled code with its own vmctx.
-    let (_, trapped) = unsafe {
-        guard(vmctx, |s, inst| {
-            let inner = s.inner();
+    unsafe {
+        bulk_op(vmctx, |inner, inst| {
             let (dt, st) = (table_index(inner, inst, dt), table_index(inner, inst, st));
-            let oob = Trap::TableOutOfBounds;
-            let sr = range(src, len, inner.tables[st].elements.len(), oob)?;
-            let dr = range(dst, len, inner.tables[dt].elements.len(), oob)?;
-            if dt == st {
-                inner.tables[dt].elements.copy_within(sr, dr.start);
-            } else {
-                let items = inner.tables[st].elements[sr].to_vec();
-                inner.tables[dt].elements[dr].copy_from_slice(&items);
-            }
-            Ok(())
+            bulk::table_copy(inner, dt, st, [dst, src, len])
         })
-    };
-    trapped.into()
+    }
 }
 
 extern "C" fn table_init(
@@ -239,53 +261,32 @@ extern "C" fn table_init(
     len: u32,
 ) -> u32 {
     // SAFETY: called by compiled code with its own vmctx.
-    let (_, trapped) = unsafe {
-        guard(vmctx, |s, inst| {
-            crate::interp::table_init(s.inner(), inst, table, seg, dst, src, len)?;
-            Ok(())
+    unsafe {
+        bulk_op(vmctx, |inner, inst| {
+            let t = table_index(inner, inst, table);
+            bulk::table_init(inner, inst, t, seg, [dst, src, len])
         })
-    };
-    trapped.into()
+    }
 }
 
 extern "C" fn elem_drop(vmctx: *mut u8, seg: u32) {
     // SAFETY: called by compiled code with its own vmctx.
     unsafe {
-        guard(vmctx, |s, inst| {
-            s.inner().instances[inst as usize].elems[seg as usize] = Vec::new();
+        bulk_op(vmctx, |inner, inst| {
+            bulk::elem_drop(inner, inst, seg);
             Ok(())
         });
     }
 }
 
 /// Calls host function `func` (a store index) with its arguments in `values`, leaving its
-/// results there.
+/// results there, through the one host-call path (`store/host_call.rs`).
 extern "C" fn host_call(vmctx: *mut u8, func: u64, values: *mut [u64; 2]) -> u32 {
     // SAFETY: called by a host adapter with its caller's vmctx and a value array large enough
     // for the function's parameters and results.
     let (_, trapped) = unsafe {
         guard(vmctx, |s, caller| {
-            let inner = s.inner();
-            let FuncEntity::Host { host, ty, .. } = &inner.funcs[func as usize] else {
-                anyhow::bail!("internal error: not a host function");
-            };
-            let (host, ty) = (*host, ty.clone());
-            let params: Vec<Val> = ty
-                .params()
-                .iter()
-                .enumerate()
-                .map(|(i, &t)| Val::from_cells(t, *values.add(i), inner))
-                .collect();
-            let mut results: Vec<Val> = ty.results().iter().map(|&t| Val::default_for(t)).collect();
-            s.call_host(host, Some(caller), &params, &mut results)?;
-            let inner = s.inner();
-            for (i, (r, &t)) in results.iter().zip(ty.results()).enumerate() {
-                if r.ty() != t {
-                    anyhow::bail!("host function returned {} where {t} was expected", r.ty());
-                }
-                *values.add(i) = r.to_cells(inner);
-            }
-            Ok(())
+            call_host(s, func as u32, Some(caller), ValueCells::Slots(values))
         })
     };
     trapped.into()

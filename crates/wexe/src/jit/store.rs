@@ -160,6 +160,14 @@ pub(super) fn sync(inner: &mut StoreInner) {
         };
         jit.funcrefs.push(entry);
     }
+    jit.ctx.vm.funcrefs_base = jit.funcrefs.as_ptr();
+    jit.ctx.vm.funcrefs_len = jit.funcrefs.len();
+}
+
+/// Gives the funcref entries of host functions that had no adapter one, if a module
+/// instantiated since has their type. Only instantiation adds adapters, so only it calls this
+/// (not `sync`, which runs around every host call).
+fn adapt_host_funcs(jit: &mut JitStore) {
     let adapters = &jit.adapters;
     let funcrefs = &mut jit.funcrefs;
     jit.unadapted.retain(|&f| {
@@ -172,8 +180,6 @@ pub(super) fn sync(inner: &mut StoreInner) {
             None => true,
         }
     });
-    jit.ctx.vm.funcrefs_base = jit.funcrefs.as_ptr();
-    jit.ctx.vm.funcrefs_len = jit.funcrefs.len();
 }
 
 /// Builds the vmctx of a new instance (its entities already in the store).
@@ -194,6 +200,7 @@ pub(crate) fn instantiate(inner: &mut StoreInner, instance: u32) -> Result<()> {
     }
     inner.jit.vmctxs[instance as usize] = vec![0u64; offsets.size as usize / 8].into_boxed_slice();
     sync(inner);
+    adapt_host_funcs(&mut inner.jit);
     let inst = &inner.instances[instance as usize];
     let jit = &mut inner.jit;
     let store_ctx = &mut jit.ctx.vm as *mut VMStoreContext as u64;

@@ -4,9 +4,11 @@
 //! Handles ([`crate::Func`], [`crate::Memory`], ...) carry the id of their store; using one with
 //! another store is a programming error and panics.
 
+pub(crate) mod bulk;
 mod context;
 mod entities;
 mod grow;
+mod host_call;
 mod interrupt;
 
 use std::any::Any;
@@ -18,6 +20,7 @@ use anyhow::Result;
 pub use context::{AsContext, AsContextMut, StoreContext, StoreContextMut};
 pub(crate) use entities::{FuncEntity, GlobalEntity, InstanceEntity, TableEntity};
 pub(crate) use grow::{check_counts, grow_memory, grow_table, new_memory, new_table};
+pub(crate) use host_call::{ValueCells, call_host};
 pub(crate) use interrupt::InterruptState;
 pub use interrupt::{InterruptHandle, InterruptWaiter};
 

@@ -15,11 +15,7 @@ use super::state::{CallFrame, Cx, Exit, Fp, Ip, error, trap};
 use crate::Trap;
 use crate::interp::BytecodeFunc;
 use crate::interp::ops::{Instr, Slot};
-use crate::store::FuncEntity;
-use crate::values::Val;
-use wexe_environ::ValType;
-
-use super::cell_width;
+use crate::store::{self, FuncEntity, ValueCells};
 
 /// Initialises `f`'s frame at `fp` (its locals and constants after the parameters). False when
 /// the frame would not fit in the stack.
@@ -65,39 +61,12 @@ unsafe fn push_frame(
     true
 }
 
-/// The most parameters plus results a host call passes without allocating.
-const INLINE_VALS: usize = 16;
-
 /// Calls a host function (store function `sf`) with its arguments in the cells at `args`,
-/// writing its results there.
+/// writing its results there, through the store's one host-call path.
 #[inline(never)]
 unsafe fn call_host(cx: &mut Cx, fp: Fp, args: Fp, sf: u32) -> anyhow::Result<()> {
     unsafe {
         let inner = &mut *cx.inner;
-        let FuncEntity::Host { host, ty, .. } = &inner.funcs[sf as usize] else {
-            anyhow::bail!("internal error: not a host function");
-        };
-        let host = *host;
-        let (np, nr) = (ty.params().len(), ty.results().len());
-        // Parameters then results, on the stack for the usual few (no allocation per call).
-        let mut inline = [Val::I32(0); INLINE_VALS];
-        let mut heap = Vec::new();
-        let vals: &mut [Val] = if np + nr <= INLINE_VALS {
-            &mut inline[..np + nr]
-        } else {
-            heap.resize(np + nr, Val::I32(0));
-            &mut heap
-        };
-        let mut at = args;
-        for (i, &t) in ty.params().iter().enumerate() {
-            let high = if t == ValType::V128 { *at.add(1) } else { 0 };
-            vals[i] = Val::from_cells(t, [*at, high], inner);
-            at = at.add(cell_width(t));
-        }
-        for (i, t) in ty.results().iter().enumerate() {
-            vals[np + i] = Val::default_for(*t);
-        }
-        let (params, results) = vals.split_at_mut(np);
         // A nested run (the host calling back into wasm) starts above this frame. Put back
         // below when the host function returns; if it panics instead, the unwinding leaves
         // through the entry of this run (`exec::call`), which puts the whole stack back.
@@ -106,26 +75,14 @@ unsafe fn call_host(cx: &mut Cx, fp: Fp, args: Fp, sf: u32) -> anyhow::Result<()
         inner.stack.frames_top =
             cx.frames_top
                 .offset_from(inner.stack.frames.as_ptr() as *const CallFrame) as usize;
-        let outcome = (*cx.store).call_host(host, Some(cx.inst.instance), params, results);
+        let cells = ValueCells::Packed(args);
+        let outcome = store::call_host(&mut *cx.store, sf, Some(cx.inst.instance), cells);
         cx.inner = (*cx.store).inner();
         let inner = &mut *cx.inner;
         inner.stack.top = saved_top;
         inner.stack.frames_top = saved_frames;
         cx.inst.refresh_memory(inner);
-        outcome?;
-        let FuncEntity::Host { ty, .. } = &inner.funcs[sf as usize] else {
-            unreachable!()
-        };
-        let mut at = args;
-        for (r, &t) in results.iter().zip(ty.results()) {
-            if r.ty() != t {
-                anyhow::bail!("host function returned {} where {t} was expected", r.ty());
-            }
-            let cells = r.to_cells(inner);
-            ptr::copy_nonoverlapping(cells.as_ptr(), at, cell_width(t));
-            at = at.add(cell_width(t));
-        }
-        Ok(())
+        outcome
     }
 }
 

@@ -7,13 +7,13 @@
 use std::hint::unreachable_unchecked;
 use std::ptr;
 
-use super::bulk;
 use super::dispatch::next;
 use super::grow;
 use super::state::{Cx, Exit, Fp, Ip, error, trap};
 use crate::Trap;
 use crate::interp::ops::{Instr, Slot, for_each_op};
 use crate::interp::simd::lanes::*;
+use crate::store::bulk;
 
 pub(super) use super::calls::{Call, CallIndirect, Return, ReturnOne};
 pub(super) use super::simd::*;
@@ -347,7 +347,8 @@ handlers! {
     fn MemoryCopy(ip, fp, cx, mem, len) {
         decode!(ip, MemoryCopy { dst, src, len: n });
         let c = &mut *cx;
-        let r = bulk::memory_copy(&mut *c.inner, c.inst.memory, rd(fp, dst), rd(fp, src), rd(fp, n));
+        let m = c.inst.memory;
+        let r = bulk::memory_copy(&mut *c.inner, m, m, rd(fp, dst), rd(fp, src), rd(fp, n));
         check!(r, ip, fp, cx, mem, len)
     }
 
@@ -372,7 +373,7 @@ handlers! {
     fn DataDrop(ip, fp, cx, mem, len) {
         decode!(ip, DataDrop { seg });
         let c = &mut *cx;
-        (&mut *c.inner).instances[c.inst.instance as usize].data_dropped[seg as usize] = true;
+        bulk::data_drop(&mut *c.inner, c.inst.instance, seg);
         next!(ip.add(1), fp, cx, mem, len)
     }
 
@@ -433,7 +434,8 @@ handlers! {
         decode!(ip, TableInit { dst, src, len: n });
         let (t, seg) = ext(ip);
         let c = &mut *cx;
-        let r = bulk::table_init(&mut *c.inner, c.inst.instance, t, seg, rd(fp, dst), rd(fp, src), rd(fp, n));
+        let args = [rd(fp, dst), rd(fp, src), rd(fp, n)];
+        let r = bulk::table_init(&mut *c.inner, c.inst.instance, table(cx, t), seg, args);
         let ip = ip.add(1);
         check!(r, ip, fp, cx, mem, len)
     }
@@ -441,7 +443,7 @@ handlers! {
     fn ElemDrop(ip, fp, cx, mem, len) {
         decode!(ip, ElemDrop { seg });
         let c = &mut *cx;
-        (&mut *c.inner).instances[c.inst.instance as usize].elems[seg as usize].clear();
+        bulk::elem_drop(&mut *c.inner, c.inst.instance, seg);
         next!(ip.add(1), fp, cx, mem, len)
     }
 

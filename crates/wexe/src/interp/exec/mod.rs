@@ -1,9 +1,9 @@
 //! Execution: the value stack shared by all frames of a store, the entry from the embedding
-//! API, host calls, traps with wasm backtraces, and the table helpers shared with
-//! instantiation. Execution proper: `run.rs` (entry), `dispatch.rs` (how handlers chain),
-//! `handlers.rs` and `calls.rs` (one handler per operation), `state.rs`, `bulk.rs`, `grow.rs`.
+//! API, host calls, traps with wasm backtraces. Execution proper: `run.rs` (entry),
+//! `dispatch.rs` (how handlers chain), `handlers.rs` and `calls.rs` (one handler per operation),
+//! `state.rs`, `grow.rs` (memory and table growth, out of line). Bulk memory and table
+//! operations are the store's (`store/bulk.rs`), shared with the JIT.
 
-mod bulk;
 mod calls;
 mod dispatch;
 mod grow;
@@ -14,7 +14,6 @@ mod state;
 
 use anyhow::Result;
 
-pub(crate) use bulk::table_init;
 pub(crate) use dispatch::{Handler, handler_of};
 
 use crate::store::{FuncEntity, StoreOps};
