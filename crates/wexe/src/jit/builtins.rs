@@ -11,7 +11,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use anyhow::Result;
 use wexe_environ::vmoffsets::{GROW_TRAPPED, NUM_BUILTINS, VMCTX_INSTANCE, VMCTX_STORE};
 
-use super::store::{StoreCtx, fuel_from_code, fuel_to_code, sync};
+use super::store::{VMStoreBlock, fuel_from_code, fuel_to_code, sync};
 use crate::Trap;
 use crate::store::{StoreInner, StoreOps, ValueCells, bulk, call_host};
 use crate::vm::vmcontext::VMMemoryDef;
@@ -46,7 +46,7 @@ unsafe fn store_of(vmctx: *mut u8) -> (&'static mut dyn StoreOps, u32) {
     // store pointer was set by the entry that is running this code, and no other reference to
     // the store is used while a builtin runs.
     unsafe {
-        let ctx = *(vmctx.add(VMCTX_STORE as usize) as *const *const StoreCtx);
+        let ctx = *(vmctx.add(VMCTX_STORE as usize) as *const *const VMStoreBlock);
         let instance = *(vmctx.add(VMCTX_INSTANCE as usize) as *const u64) as u32;
         let store = (*ctx).store.expect("a store is running");
         (&mut *store, instance)

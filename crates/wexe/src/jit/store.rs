@@ -10,16 +10,17 @@ use wexe_environ::vmoffsets::{VMCTX_BUILTINS, VMCTX_INSTANCE, VMCTX_STORE, VMOff
 use crate::store::{FuncEntity, StoreInner, StoreOps};
 use crate::vm::vmcontext::{VMFunc, VMFuncRef, VMMemoryDef, VMStoreContext, VMTableDef};
 
-/// The store context and, after it, what builtins need to reach the store.
+/// The block of memory a store's compiled code points to (`VMCTX_STORE`): the
+/// [`VMStoreContext`] compiled code reads, then what builtins need to reach the running store.
 #[repr(C)]
-pub(super) struct StoreCtx {
+pub(super) struct VMStoreBlock {
     pub vm: VMStoreContext,
     /// The store running compiled code (set on every entry).
     pub store: Option<*mut (dyn StoreOps + 'static)>,
 }
 
 pub(crate) struct JitStore {
-    pub(super) ctx: Box<StoreCtx>,
+    pub(super) ctx: Box<VMStoreBlock>,
     funcrefs: Vec<VMFuncRef>,
     /// Boxed so that their addresses, held by vmctxs, stay put as the vectors grow.
     #[allow(clippy::vec_box)]
@@ -48,7 +49,7 @@ unsafe impl Sync for JitStore {}
 impl JitStore {
     pub fn new() -> JitStore {
         JitStore {
-            ctx: Box::new(StoreCtx {
+            ctx: Box::new(VMStoreBlock {
                 vm: VMStoreContext {
                     stack_limit: 0,
                     funcrefs_base: std::ptr::null(),
