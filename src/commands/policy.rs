@@ -44,11 +44,8 @@ impl DirGrant {
     /// A command line's `HOST[::GUEST]` (`--dir`, `--dir-ro`): GUEST defaults to HOST, and
     /// neither may be empty.
     pub fn parse(spec: &str, read_only: bool) -> Result<DirGrant> {
-        let (host, guest) = spec.split_once("::").unwrap_or((spec, spec));
-        if host.is_empty() || guest.is_empty() {
-            let flag = if read_only { "--dir-ro" } else { "--dir" };
-            bail!("{flag} `{spec}`: expected HOST or HOST::GUEST");
-        }
+        let flag = if read_only { "--dir-ro" } else { "--dir" };
+        let (host, guest) = wexe_wasi::parse_dir_spec(flag, spec)?;
         Ok(DirGrant {
             host: PathBuf::from(host),
             guest: guest.to_string(),

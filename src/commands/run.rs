@@ -177,20 +177,11 @@ impl RunCommand {
             g.dirs.push(DirGrant::parse(d, true)?);
         }
         for spec in &self.envs {
-            let bytes = spec.as_encoded_bytes();
-            match bytes.iter().position(|&b| b == b'=') {
-                Some(0) => bail!("--env `{}`: the variable name is empty", spec.display()),
-                // SAFETY: both halves of an OsStr split at an ASCII `=` are valid OsStrs.
-                Some(at) => unsafe {
-                    g.set_env(
-                        OsString::from_encoded_bytes_unchecked(bytes[..at].to_vec()),
-                        OsString::from_encoded_bytes_unchecked(bytes[at + 1..].to_vec()),
-                    )
-                },
-                None if bytes.is_empty() => bail!("--env: the variable name is empty"),
-                None => {
-                    if let Some(value) = std::env::var_os(spec) {
-                        g.set_env(spec.clone(), value);
+            match wexe_wasi::parse_env_spec(spec)? {
+                (name, Some(value)) => g.set_env(name, value),
+                (name, None) => {
+                    if let Some(value) = std::env::var_os(name) {
+                        g.set_env(name, value);
                     }
                 }
             }

@@ -30,6 +30,27 @@ pub enum TrapCode {
     Interrupt,
 }
 
+impl TrapCode {
+    /// Every trap code, in the order compiled modules encode them by (changing it changes the
+    /// compiled-module format).
+    pub const ALL: [TrapCode; 14] = [
+        TrapCode::StackOverflow,
+        TrapCode::MemoryOutOfBounds,
+        TrapCode::TableOutOfBounds,
+        TrapCode::IndirectCallToNull,
+        TrapCode::BadSignature,
+        TrapCode::UndefinedElement,
+        TrapCode::IntegerOverflow,
+        TrapCode::IntegerDivisionByZero,
+        TrapCode::BadConversionToInteger,
+        TrapCode::Unreachable,
+        TrapCode::OutOfFuel,
+        TrapCode::Libcall,
+        TrapCode::Unsupported,
+        TrapCode::Interrupt,
+    ];
+}
+
 /// How a relocation is patched.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RelocKind {

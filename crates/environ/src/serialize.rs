@@ -4,22 +4,6 @@
 
 use crate::compiler::{CompiledFunction, CompiledModule, RelocKind, Relocation, TrapCode};
 
-const TRAPS: [TrapCode; 14] = [
-    TrapCode::StackOverflow,
-    TrapCode::MemoryOutOfBounds,
-    TrapCode::TableOutOfBounds,
-    TrapCode::IndirectCallToNull,
-    TrapCode::BadSignature,
-    TrapCode::UndefinedElement,
-    TrapCode::IntegerOverflow,
-    TrapCode::IntegerDivisionByZero,
-    TrapCode::BadConversionToInteger,
-    TrapCode::Unreachable,
-    TrapCode::OutOfFuel,
-    TrapCode::Libcall,
-    TrapCode::Unsupported,
-    TrapCode::Interrupt,
-];
 const RELOCS: [RelocKind; 3] = [RelocKind::X86PcRel4, RelocKind::Abs8, RelocKind::Arm64Call];
 
 /// Appends `v` as an unsigned LEB128 number.
@@ -56,7 +40,7 @@ fn put_func(out: &mut Vec<u8>, f: &CompiledFunction) {
     let mut at = 0u32;
     for &(off, code) in &f.traps {
         put(out, off.wrapping_sub(at).into());
-        put(out, index_of(&TRAPS, &code));
+        put(out, index_of(&TrapCode::ALL, &code));
         at = off;
     }
     put(out, f.srclocs.len() as u64);
@@ -135,7 +119,7 @@ impl Reader<'_> {
         let mut at = 0u32;
         for _ in 0..n {
             at = at.wrapping_add(self.u32()?);
-            traps.push((at, self.pick(&TRAPS)?));
+            traps.push((at, self.pick(&TrapCode::ALL)?));
         }
         let n = self.count()?;
         let mut srclocs = Vec::with_capacity(n);

@@ -105,19 +105,10 @@ impl WasiCtxBuilder {
     /// Parses a CLI `--env` value: `NAME=VALUE` sets, `NAME` passes the host's value through
     /// (bytes that are not UTF-8 pass as they are).
     pub fn env_spec(&mut self, spec: impl AsRef<OsStr>) -> Result<&mut Self> {
-        let spec = spec.as_ref().as_bytes();
-        match spec.iter().position(|&b| b == b'=') {
-            Some(0) => bail!(
-                "--env `{}`: the variable name is empty",
-                OsStr::from_bytes(spec).display()
-            ),
-            Some(at) => Ok(self.env(
-                OsStr::from_bytes(&spec[..at]),
-                OsStr::from_bytes(&spec[at + 1..]),
-            )),
-            None if spec.is_empty() => bail!("--env: the variable name is empty"),
-            None => Ok(self.inherit_env_var(OsStr::from_bytes(spec))),
-        }
+        Ok(match parse_env_spec(spec.as_ref())? {
+            (name, Some(value)) => self.env(name, value),
+            (name, None) => self.inherit_env_var(name),
+        })
     }
 
     /// Feeds `bytes` to the guest's stdin.
@@ -191,10 +182,7 @@ impl WasiCtxBuilder {
     /// Parses a CLI `--dir` value, `HOST[::GUEST]` (the guest name defaults to `HOST`), and
     /// preopens it read-write.
     pub fn dir_spec(&mut self, spec: &str) -> Result<&mut Self> {
-        let (host, guest) = spec.split_once("::").unwrap_or((spec, spec));
-        if host.is_empty() || guest.is_empty() {
-            bail!("--dir `{spec}`: expected HOST or HOST::GUEST");
-        }
+        let (host, guest) = parse_dir_spec("--dir", spec)?;
         Ok(self.preopen_dir(host, guest))
     }
 
@@ -273,6 +261,32 @@ impl WasiCtxBuilder {
         }
         Ok(ctx)
     }
+}
+
+/// A command line's `--env` value: `NAME=VALUE` gives the name and the value, `NAME` alone the
+/// name and `None` (the host's value is to be passed on). Bytes that are not UTF-8 pass as they
+/// are; an empty name is an error.
+pub fn parse_env_spec(spec: &OsStr) -> Result<(&OsStr, Option<&OsStr>)> {
+    let bytes = spec.as_bytes();
+    match bytes.iter().position(|&b| b == b'=') {
+        Some(0) => bail!("--env `{}`: the variable name is empty", spec.display()),
+        Some(at) => Ok((
+            OsStr::from_bytes(&bytes[..at]),
+            Some(OsStr::from_bytes(&bytes[at + 1..])),
+        )),
+        None if bytes.is_empty() => bail!("--env: the variable name is empty"),
+        None => Ok((spec, None)),
+    }
+}
+
+/// A command line's directory grant `HOST[::GUEST]` (the value of `flag`): the host and guest
+/// paths, the guest defaulting to the host; neither may be empty.
+pub fn parse_dir_spec<'a>(flag: &str, spec: &'a str) -> Result<(&'a str, &'a str)> {
+    let (host, guest) = spec.split_once("::").unwrap_or((spec, spec));
+    if host.is_empty() || guest.is_empty() {
+        bail!("{flag} `{spec}`: expected HOST or HOST::GUEST");
+    }
+    Ok((host, guest))
 }
 
 #[cfg(test)]

@@ -71,7 +71,7 @@ pub mod stdio;
 pub mod table;
 pub mod types;
 
-pub use builder::WasiCtxBuilder;
+pub use builder::{WasiCtxBuilder, parse_dir_spec, parse_env_spec};
 pub use ctx::{BrokenPipe, I32Exit, WasiCtx};
 pub use errno::Errno;
 pub use linker::{FUNCTIONS, add_to_linker};
