@@ -52,6 +52,7 @@ int main(void) {
     /* dangling symlink out: creating through it must not create anything */
     CHECK_WASI(raw_open("dangle", __WASI_LOOKUPFLAGS_SYMLINK_FOLLOW, __WASI_OFLAGS_CREAT), NOTCAP);
     CHECK_ERRNO(open("/sandbox/dangle", O_WRONLY | O_CREAT, 0644), ENOTCAPABLE);
+    CHECK_ERRNO(open("/sandbox/dangle", O_RDONLY | O_CREAT, 0644), ENOTCAPABLE);
     /* symlink loops */
     CHECK_WASI(raw_open("loop1", __WASI_LOOKUPFLAGS_SYMLINK_FOLLOW, 0), __WASI_ERRNO_LOOP);
     CHECK_ERRNO(stat("/sandbox/loop1/x", &st), ELOOP);
@@ -91,6 +92,8 @@ int main(void) {
     CHECK_ERRNO(open("/ro/file.txt", O_WRONLY), ENOTCAPABLE);
     CHECK_ERRNO(open("/ro/file.txt", O_RDWR), ENOTCAPABLE);
     CHECK_ERRNO(open("/ro/new.txt", O_WRONLY | O_CREAT, 0644), ENOTCAPABLE);
+    /* creating without asking to write (O_CREAT with read-only access, which WASI allows) */
+    CHECK_ERRNO(open("/ro/new.txt", O_RDONLY | O_CREAT, 0644), ENOTCAPABLE);
     CHECK_ERRNO(open("/ro/file.txt", O_RDONLY | O_TRUNC), ENOTCAPABLE);
     CHECK_ERRNO(mkdir("/ro/d", 0755), ENOTCAPABLE);
     CHECK_ERRNO(unlink("/ro/file.txt"), ENOTCAPABLE);
