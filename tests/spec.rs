@@ -4,6 +4,8 @@
 //!
 //! In this version of the crate the SIMD scripts of 2.0 (`simd_*.wast`) are not in `wasm-v2`
 //! but in `proposals/simd`; they run in both tiers too, listed as `TIER/simd/simd_*.wast`.
+//! The WebAssembly 3.0 features' scripts run from their proposal folders (`PROPOSALS`), each
+//! with its feature on, as `TIER/PROPOSAL/NAME.wast`.
 //!
 //! `cargo test --test spec` runs them all; `cargo test --test spec -- i32` a selection.
 
@@ -15,9 +17,16 @@ use wexe_wast::WastRunner;
 /// How many failure lines a failing trial prints before summarising the rest.
 const MAX_SHOWN: usize = 100;
 
-fn run_file(tier: Tier, name: &str, text: &str) -> Result<(), Failed> {
+/// Turns on what a script needs beyond WebAssembly 2.0.
+type Enable = fn(&mut Config);
+
+/// The proposal folders whose scripts run, with the features each needs.
+const PROPOSALS: &[(Proposal, Enable)] = &[(Proposal::Simd, |_| {})];
+
+fn run_file(tier: Tier, name: &str, text: &str, enable: Enable) -> Result<(), Failed> {
     let mut config = Config::new();
     config.tier(tier).wasm_simd(true);
+    enable(&mut config);
     // The one SIMD script declaring two memories needs multi-memory (WebAssembly 3.0); the 2.0
     // scripts check that several memories are refused, so it is on for that script only.
     config.wasm_multi_memory(name.ends_with("simd_memory-multi.wast"));
@@ -47,15 +56,19 @@ fn main() {
     let tiers = [(Tier::Interp, "interp"), (Tier::Jit, "jit")];
     let mut trials = Vec::new();
     for (tier, tier_name) in tiers {
-        let mut files: Vec<_> = spec(SpecVersion::V2)
-            .chain(proposal(Proposal::Simd))
-            .collect();
-        files.sort_by(|a, b| (a.parent(), a.name()).cmp(&(b.parent(), b.name())));
-        for file in files {
+        let v2: Enable = |_| {};
+        let mut files: Vec<_> = spec(SpecVersion::V2).map(|f| (f, v2)).collect();
+        for &(p, enable) in PROPOSALS {
+            files.extend(proposal(p).map(|f| (f, enable)));
+        }
+        files.sort_by(|(a, _), (b, _)| (a.parent(), a.name()).cmp(&(b.parent(), b.name())));
+        for (file, enable) in files {
             let name = format!("{tier_name}/{}/{}", file.parent(), file.name());
             let script = format!("{}/{}", file.parent(), file.name());
             let text = file.raw();
-            trials.push(Trial::test(name, move || run_file(tier, &script, text)));
+            trials.push(Trial::test(name, move || {
+                run_file(tier, &script, text, enable)
+            }));
         }
     }
     libtest_mimic::run(&args, trials).exit();

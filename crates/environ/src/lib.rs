@@ -21,7 +21,7 @@ pub use const_expr::{ConstExpr, ConstOp};
 pub use info::{
     DataKind, DataSegment, ElemItems, ElemKind, ElemSegment, Export, FuncBody, Import, ModuleInfo,
 };
-pub use parse::{ParseError, parse_compiled_module, parse_module, wasm_features};
+pub use parse::{Features, ParseError, parse_compiled_module, parse_module};
 pub use types::{
     EntityType, ExternKind, FuncType, GlobalType, MemoryType, Mutability, TableType, ValType,
 };

@@ -38,12 +38,70 @@ fn unsupported(what: &str, offset: u64) -> ParseError {
     }
 }
 
-/// The WebAssembly 2.0 feature set, optionally without SIMD.
-pub fn wasm_features(simd: bool, multi_memory: bool) -> WasmFeatures {
-    let mut f = WasmFeatures::WASM2;
-    f.set(WasmFeatures::SIMD, simd);
-    f.set(WasmFeatures::MULTI_MEMORY, multi_memory);
-    f
+/// Which WebAssembly features modules are validated with: WebAssembly 2.0 always, plus each
+/// feature below that is on. [`Features::default`] is what wexe runs by default; a feature
+/// becomes on by default once both tiers execute it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Features {
+    /// 128-bit SIMD (part of 2.0, but can be turned off).
+    pub simd: bool,
+    /// Several memories per module (3.0).
+    pub multi_memory: bool,
+    /// 64-bit memories and tables (3.0).
+    pub memory64: bool,
+    /// `return_call`, `return_call_indirect`, `return_call_ref` (3.0).
+    pub tail_call: bool,
+    /// Typed function references: `call_ref`, non-nullable references, ... (3.0).
+    pub function_references: bool,
+    /// Exception handling: tags, `throw`, `throw_ref`, `try_table`, `exnref` (3.0).
+    pub exceptions: bool,
+    /// The legacy exception form (`try`/`catch`/`delegate`/`rethrow`) older toolchains emit.
+    pub legacy_exceptions: bool,
+    /// Extended constant expressions (3.0).
+    pub extended_const: bool,
+    /// Relaxed SIMD (3.0).
+    pub relaxed_simd: bool,
+    /// 128-bit arithmetic helpers (`i64.add128`, ...; a proposal wasmtime ships).
+    pub wide_arithmetic: bool,
+    /// Memories with a page size other than 64 KiB (a proposal wasmtime ships).
+    pub custom_page_sizes: bool,
+}
+
+impl Default for Features {
+    fn default() -> Features {
+        Features {
+            simd: true,
+            multi_memory: false,
+            memory64: false,
+            tail_call: false,
+            function_references: false,
+            exceptions: false,
+            legacy_exceptions: false,
+            extended_const: false,
+            relaxed_simd: false,
+            wide_arithmetic: false,
+            custom_page_sizes: false,
+        }
+    }
+}
+
+impl Features {
+    /// The same set in wasmparser's terms.
+    pub fn to_wasmparser(self) -> WasmFeatures {
+        let mut f = WasmFeatures::WASM2;
+        f.set(WasmFeatures::SIMD, self.simd);
+        f.set(WasmFeatures::MULTI_MEMORY, self.multi_memory);
+        f.set(WasmFeatures::MEMORY64, self.memory64);
+        f.set(WasmFeatures::TAIL_CALL, self.tail_call);
+        f.set(WasmFeatures::FUNCTION_REFERENCES, self.function_references);
+        f.set(WasmFeatures::EXCEPTIONS, self.exceptions);
+        f.set(WasmFeatures::LEGACY_EXCEPTIONS, self.legacy_exceptions);
+        f.set(WasmFeatures::EXTENDED_CONST, self.extended_const);
+        f.set(WasmFeatures::RELAXED_SIMD, self.relaxed_simd && self.simd);
+        f.set(WasmFeatures::WIDE_ARITHMETIC, self.wide_arithmetic);
+        f.set(WasmFeatures::CUSTOM_PAGE_SIZES, self.custom_page_sizes);
+        f
+    }
 }
 
 fn val_type(ty: wasmparser::ValType, offset: u64) -> Result<ValType, ParseError> {

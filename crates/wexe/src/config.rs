@@ -34,8 +34,8 @@ pub struct Config {
     pub(crate) max_wasm_stack: usize,
     pub(crate) max_call_depth: usize,
     pub(crate) max_memory_size: u64,
-    pub(crate) simd: bool,
-    pub(crate) multi_memory: bool,
+    /// The wasm features modules are validated with (and compiled for).
+    pub(crate) features: wexe_environ::Features,
     pub(crate) perfmap: bool,
     pub(crate) consume_fuel: bool,
     pub(crate) interruptible: bool,
@@ -50,8 +50,7 @@ impl Default for Config {
             max_wasm_stack: 64 << 20,
             max_call_depth: 2_000_000,
             max_memory_size: 1 << 32,
-            simd: true,
-            multi_memory: false,
+            features: wexe_environ::Features::default(),
             perfmap: false,
             consume_fuel: false,
             interruptible: false,
@@ -137,7 +136,7 @@ impl Config {
 
     /// Whether modules may use 128-bit SIMD (on by default: it is part of WebAssembly 2.0).
     pub fn wasm_simd(&mut self, enable: bool) -> &mut Config {
-        self.simd = enable;
+        self.features.simd = enable;
         self
     }
 
@@ -145,7 +144,63 @@ impl Config {
     /// 3.0; off by default). The JIT executes such modules; the interpreter accepts them but a
     /// function of a module with several memories traps "unsupported operator" when called.
     pub fn wasm_multi_memory(&mut self, enable: bool) -> &mut Config {
-        self.multi_memory = enable;
+        self.features.multi_memory = enable;
+        self
+    }
+
+    /// Whether modules may use 64-bit memories and tables (WebAssembly 3.0).
+    pub fn wasm_memory64(&mut self, enable: bool) -> &mut Config {
+        self.features.memory64 = enable;
+        self
+    }
+
+    /// Whether modules may use tail calls (WebAssembly 3.0).
+    pub fn wasm_tail_call(&mut self, enable: bool) -> &mut Config {
+        self.features.tail_call = enable;
+        self
+    }
+
+    /// Whether modules may use typed function references (WebAssembly 3.0).
+    pub fn wasm_function_references(&mut self, enable: bool) -> &mut Config {
+        self.features.function_references = enable;
+        self
+    }
+
+    /// Whether modules may use exception handling (WebAssembly 3.0).
+    pub fn wasm_exceptions(&mut self, enable: bool) -> &mut Config {
+        self.features.exceptions = enable;
+        self
+    }
+
+    /// Whether modules may use the legacy exception instructions (`try`, `catch`, `delegate`,
+    /// `rethrow`) that older toolchains emit.
+    pub fn wasm_legacy_exceptions(&mut self, enable: bool) -> &mut Config {
+        self.features.legacy_exceptions = enable;
+        self
+    }
+
+    /// Whether constant expressions may use `i32/i64.add/sub/mul` and `global.get` of any
+    /// immutable global (WebAssembly 3.0).
+    pub fn wasm_extended_const(&mut self, enable: bool) -> &mut Config {
+        self.features.extended_const = enable;
+        self
+    }
+
+    /// Whether modules may use relaxed SIMD (WebAssembly 3.0).
+    pub fn wasm_relaxed_simd(&mut self, enable: bool) -> &mut Config {
+        self.features.relaxed_simd = enable;
+        self
+    }
+
+    /// Whether modules may use the wide-arithmetic operators (`i64.add128`, ...).
+    pub fn wasm_wide_arithmetic(&mut self, enable: bool) -> &mut Config {
+        self.features.wide_arithmetic = enable;
+        self
+    }
+
+    /// Whether memories may declare a page size other than 64 KiB.
+    pub fn wasm_custom_page_sizes(&mut self, enable: bool) -> &mut Config {
+        self.features.custom_page_sizes = enable;
         self
     }
 
@@ -159,7 +214,7 @@ impl Config {
 
     /// The wasm features modules are validated with.
     pub(crate) fn wasm_features(&self) -> wexe_environ::wasmparser::WasmFeatures {
-        wexe_environ::wasm_features(self.simd, self.multi_memory)
+        self.features.to_wasmparser()
     }
 }
 

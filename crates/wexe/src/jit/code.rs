@@ -59,14 +59,13 @@ pub(crate) fn compile_raw(
 pub(crate) fn fingerprint(config: &crate::Config) -> Result<String, String> {
     let guarded = crate::vm::LinearMemory::guarded();
     Ok(format!(
-        "{} guarded={guarded} fuel={} interruptible={} simd={} multi_memory={}",
+        "{} guarded={guarded} fuel={} interruptible={} {:?}",
         compiler()?.fingerprint(),
         config.consume_fuel,
         config.interruptible,
         // The wasm features are part of it because code found by fingerprint is reused without
         // validating the function bodies again.
-        config.simd,
-        config.multi_memory
+        config.features
     ))
 }
 

@@ -108,7 +108,8 @@ mod tests {
         config.tier(crate::Tier::Jit);
         let wasm = wat::parse_str("(module (func (export \"f\")))").unwrap();
         let info =
-            wexe_environ::parse_module(&wasm, wexe_environ::wasm_features(true, false)).unwrap();
+            wexe_environ::parse_module(&wasm, wexe_environ::Features::default().to_wasmparser())
+                .unwrap();
         let compiled = code::compile_raw(&config, &info, &wasm).unwrap();
         let here = code::fingerprint(&config).unwrap();
         assert!(deserialize(&config, &cache::encode(&here, &wasm, &compiled)).is_ok());
