@@ -21,7 +21,18 @@ const MAX_SHOWN: usize = 100;
 type Enable = fn(&mut Config);
 
 /// The proposal folders whose scripts run, with the features each needs.
-const PROPOSALS: &[(Proposal, Enable)] = &[(Proposal::Simd, |_| {})];
+const PROPOSALS: &[(Proposal, Enable)] = &[
+    (Proposal::Simd, |_| {}),
+    (Proposal::ExtendedConst, |c| {
+        c.wasm_extended_const(true);
+    }),
+    (Proposal::RelaxedSimd, |c| {
+        c.wasm_relaxed_simd(true);
+    }),
+    (Proposal::WideArithmetic, |c| {
+        c.wasm_wide_arithmetic(true);
+    }),
+];
 
 fn run_file(tier: Tier, name: &str, text: &str, enable: Enable) -> Result<(), Failed> {
     let mut config = Config::new();

@@ -39,14 +39,16 @@ pub fn no_simd_engine() -> Engine {
     Engine::new(&config).expect("the validation engine configuration is valid")
 }
 
-/// A wasm-smith configuration drawn from `u`, restricted to WebAssembly 2.0 and to small sizes.
-/// Fixed-width SIMD is always on, so that most modules use it somewhere.
+/// A wasm-smith configuration drawn from `u`, restricted to WebAssembly 2.0 plus the later
+/// features both tiers run by default (relaxed SIMD, extended constant expressions, wide
+/// arithmetic), and to small sizes. Fixed-width SIMD is always on, so that most modules use it
+/// somewhere.
 pub fn smith_config(u: &mut Unstructured<'_>) -> arbitrary::Result<wasm_smith::Config> {
     let mut c: wasm_smith::Config = u.arbitrary()?;
     // WebAssembly 2.0: bulk memory, reference types, multi-value, sign extension, saturating
-    // float-to-int and mutable globals stay as drawn; later proposals are off.
+    // float-to-int and mutable globals stay as drawn, and so do relaxed SIMD, extended constant
+    // expressions and wide arithmetic; other later proposals are off.
     c.simd_enabled = true;
-    c.relaxed_simd_enabled = false;
     c.threads_enabled = false;
     c.shared_everything_threads_enabled = false;
     c.tail_call_enabled = false;
@@ -54,8 +56,6 @@ pub fn smith_config(u: &mut Unstructured<'_>) -> arbitrary::Result<wasm_smith::C
     c.gc_enabled = false;
     c.memory64_enabled = false;
     c.custom_page_sizes_enabled = false;
-    c.wide_arithmetic_enabled = false;
-    c.extended_const_enabled = false;
     c.compact_imports_enabled = false;
     c.custom_descriptors_enabled = false;
     c.acquire_release_atomics_enabled = false;

@@ -10,6 +10,7 @@ mod compiler;
 mod const_expr;
 mod info;
 mod parse;
+pub mod relaxed_simd;
 mod serialize;
 mod types;
 pub mod vmoffsets;

@@ -77,9 +77,9 @@ impl Default for Features {
             function_references: false,
             exceptions: false,
             legacy_exceptions: false,
-            extended_const: false,
-            relaxed_simd: false,
-            wide_arithmetic: false,
+            extended_const: true,
+            relaxed_simd: true,
+            wide_arithmetic: true,
             custom_page_sizes: false,
         }
     }

@@ -180,19 +180,40 @@ impl Config {
     }
 
     /// Whether constant expressions may use `i32/i64.add/sub/mul` and `global.get` of any
-    /// immutable global (WebAssembly 3.0).
+    /// immutable global (WebAssembly 3.0; on by default). Global initialisers and segment
+    /// offsets are evaluated once, at instantiation, for both tiers.
     pub fn wasm_extended_const(&mut self, enable: bool) -> &mut Config {
         self.features.extended_const = enable;
         self
     }
 
-    /// Whether modules may use relaxed SIMD (WebAssembly 3.0).
+    /// Whether modules may use relaxed SIMD (WebAssembly 3.0; on by default, and only with
+    /// [`Config::wasm_simd`]).
+    ///
+    /// Each relaxed operator has one deterministic result in wexe, the same in both tiers and on
+    /// every machine, chosen to be cheap on x86-64 (`wexe_environ::relaxed_simd` lists the
+    /// machine code):
+    /// - `i8x16.relaxed_swizzle` is `i8x16.swizzle` (an index of 16 or more gives 0);
+    /// - `i32x4.relaxed_trunc_*` are the saturating `i32x4.trunc_sat_*` (NaN gives 0);
+    /// - `i16x8.relaxed_q15mulr_s` is the saturating `i16x8.q15mulr_sat_s`;
+    /// - `*.relaxed_laneselect` is `v128.bitselect` (every bit of the mask selects);
+    /// - `f32x4/f64x2.relaxed_madd(a, b, c)` is `a * b + c` **unfused** (rounded after the
+    ///   multiplication and after the addition, as `mul` then `add`), and `relaxed_nmadd` is
+    ///   `(-a) * b + c` likewise; a NaN result is the canonical NaN. Unfused because fusing is
+    ///   one instruction only on CPUs with FMA3 and a library call per lane elsewhere, while two
+    ///   roundings cost two baseline instructions and give the same bits on every machine;
+    /// - `relaxed_min(a, b)` is `a < b ? a : b` and `relaxed_max(a, b)` is `a > b ? a : b`:
+    ///   x86's `minps`/`maxps`, one instruction; a NaN operand or two zeros give `b`, bit for bit;
+    /// - `i16x8.relaxed_dot_i8x16_i7x16_s` treats both operands as signed bytes, the sum of
+    ///   each pair of products wrapping to 16 bits; `i32x4.relaxed_dot_i8x16_i7x16_add_s` adds
+    ///   adjacent lanes of that 16-bit result (sign-extended) and `c`, wrapping.
     pub fn wasm_relaxed_simd(&mut self, enable: bool) -> &mut Config {
         self.features.relaxed_simd = enable;
         self
     }
 
-    /// Whether modules may use the wide-arithmetic operators (`i64.add128`, ...).
+    /// Whether modules may use the wide-arithmetic operators (`i64.add128`, `i64.sub128`,
+    /// `i64.mul_wide_s`, `i64.mul_wide_u`; a proposal wasmtime ships; on by default).
     pub fn wasm_wide_arithmetic(&mut self, enable: bool) -> &mut Config {
         self.features.wide_arithmetic = enable;
         self

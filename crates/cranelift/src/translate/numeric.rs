@@ -1,4 +1,5 @@
-//! Numeric operators: constants, integer and float arithmetic, comparisons and conversions.
+//! Numeric operators: constants, integer and float arithmetic, comparisons and conversions, and
+//! wide arithmetic (128-bit add/sub and 64×64→128 multiplication).
 //! Cranelift's instructions already have wasm's semantics here (trapping division and
 //! float-to-int conversions, IEEE `fmin`/`fmax` with NaN propagation, masked shift counts).
 
@@ -51,6 +52,35 @@ impl FuncTranslator<'_> {
 
     fn bitcast(&mut self, ty: ir::Type) {
         self.unop(|t, a| t.b.ins().bitcast(ty, MemFlagsData::new(), a));
+    }
+
+    /// `i64.add128` or, with `sub`, `i64.sub128`: the operands' halves joined into `I128`s, the
+    /// result split again (an `add`/`adc` or `sub`/`sbb` pair on x86-64).
+    fn add128(&mut self, sub: bool) {
+        let v = self.popn(4);
+        let a = self.b.ins().iconcat(v[0], v[1]);
+        let b = self.b.ins().iconcat(v[2], v[3]);
+        let r = if sub {
+            self.b.ins().isub(a, b)
+        } else {
+            self.b.ins().iadd(a, b)
+        };
+        let (lo, hi) = self.b.ins().isplit(r);
+        self.push(lo);
+        self.push(hi);
+    }
+
+    /// `i64.mul_wide_s/u`: the low and the high half of the 128-bit product.
+    fn mul_wide(&mut self, signed: bool) {
+        let (a, b) = self.pop2();
+        let lo = self.b.ins().imul(a, b);
+        let hi = if signed {
+            self.b.ins().smulhi(a, b)
+        } else {
+            self.b.ins().umulhi(a, b)
+        };
+        self.push(lo);
+        self.push(hi);
     }
 
     /// Numeric operators; false if `op` is not one.
@@ -168,6 +198,10 @@ impl FuncTranslator<'_> {
             O::I64ReinterpretF64 => self.bitcast(I64),
             O::F32ReinterpretI32 => self.bitcast(F32),
             O::F64ReinterpretI64 => self.bitcast(F64),
+            O::I64Add128 => self.add128(false),
+            O::I64Sub128 => self.add128(true),
+            O::I64MulWideS => self.mul_wide(true),
+            O::I64MulWideU => self.mul_wide(false),
             _ => return false,
         }
         true

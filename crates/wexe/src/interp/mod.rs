@@ -57,7 +57,7 @@ pub(crate) struct BytecodeFunc {
 
 impl BytecodeFunc {
     /// A body that traps as unsupported when called (it uses an operator this tier cannot run,
-    /// such as relaxed SIMD).
+    /// such as one addressing a second memory).
     pub(crate) fn unsupported(func_index: u32, ty: &FuncType) -> BytecodeFunc {
         let p = exec::cells_of(ty.params()) as u32;
         let r = exec::cells_of(ty.results()) as u32;

@@ -264,6 +264,14 @@ macro_rules! for_each_op {
             // At function entries and loop headers when fuel or interruption is on: consumes one
             // unit of fuel and checks for an interruption.
             Check {};
+            // Wide arithmetic: the 128-bit sum or difference of `lo`/`hi` and the halves in the
+            // `Ext { a: low, b: high }` that follows; the low half of the result goes to `dst`,
+            // the high half to `dst + 1`.
+            I64Add128 { dst: Slot, lo: Slot, hi: Slot };
+            I64Sub128 { dst: Slot, lo: Slot, hi: Slot };
+            // The 128-bit product of two i64s (signed or unsigned), in `dst` and `dst + 1`.
+            I64MulWideS { dst: Slot, lhs: Slot, rhs: Slot };
+            I64MulWideU { dst: Slot, lhs: Slot, rhs: Slot };
             // Extra operands of the operation before it; never executed.
             Ext { a: u32, b: u32 };
             // The function uses an operator this tier cannot execute yet.
@@ -288,6 +296,7 @@ macro_rules! define_instr {
         special { $($sp:ident { $($sf:ident: $stt:ty),* };)* }
         simd_unary { $($vu:ident: $vui:ident -> $vuo:ident = $vuf:expr;)* }
         simd_binary { $($vb:ident: $vba:ident, $vbb:ident -> $vbo:ident = $vbf:expr;)* }
+        simd_ternary { $($vt:ident: $vta:ident, $vtb:ident, $vtc:ident -> $vto:ident = $vtf:expr;)* }
         simd_load { $($vl:ident: $vlm:ident -> $vlo:ident = $vlf:expr;)* }
         simd_extract { $($vx:ident: $vxi:ident -> $vxo:ident = $vxf:expr;)* }
         simd_replace { $($vr:ident: $vri:ident, $vrx:ident = $vrf:expr;)* }
@@ -313,6 +322,8 @@ macro_rules! define_instr {
             $($sp { $($sf: $stt),* },)*
             $($vu { dst: Slot, src: Slot },)*
             $($vb { dst: Slot, lhs: Slot, rhs: Slot },)*
+            // Followed by `Ext { a: third operand }`.
+            $($vt { dst: Slot, lhs: Slot, rhs: Slot },)*
             $($vl { dst: Slot, addr: Slot, offset: u32 },)*
             // The lane index goes in the bytes after the tag, to keep `Instr` at 16 bytes.
             $($vx { lane: u8, dst: Slot, src: Slot },)*
@@ -394,6 +405,7 @@ macro_rules! define_instr {
                     $(Instr::$sp { .. } => stringify!($sp),)*
                     $(Instr::$vu { .. } => stringify!($vu),)*
                     $(Instr::$vb { .. } => stringify!($vb),)*
+                    $(Instr::$vt { .. } => stringify!($vt),)*
                     $(Instr::$vl { .. } => stringify!($vl),)*
                     $(Instr::$vx { .. } => stringify!($vx),)*
                     $(Instr::$vr { .. } => stringify!($vr),)*

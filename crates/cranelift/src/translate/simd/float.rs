@@ -17,7 +17,7 @@ impl FuncTranslator<'_> {
     }
 
     /// `pmin` (`max` false: `b < a ? b : a`) or `pmax` (`a < b ? b : a`) on lanes of type `ty`.
-    fn pminmax(&mut self, ty: ir::Type, max: bool) {
+    pub(super) fn pminmax(&mut self, ty: ir::Type, max: bool) {
         self.vbinop(ty, |t, a, b| {
             let take_b = if max {
                 t.b.ins().fcmp(FloatCC::LessThan, a, b)

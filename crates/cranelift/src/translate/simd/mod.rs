@@ -5,12 +5,14 @@
 //! lane type it works on (`I16X8`, `F32X4`, ...) and its vector result back to `I8X16`. The
 //! bitcasts are little-endian, as wasm's lane order is, and cost nothing in machine code.
 //! Lane access, shuffles and bitwise operators are in [`lanes`], integer lane arithmetic in
-//! [`int`], float lane arithmetic and conversions in [`float`], loads and stores in [`memory`].
+//! [`int`], float lane arithmetic and conversions in [`float`], loads and stores in [`memory`],
+//! the relaxed operators that are not a 2.0 one in [`relaxed`].
 
 mod float;
 mod int;
 mod lanes;
 mod memory;
+mod relaxed;
 
 use cranelift_codegen::ir::{self, ConstantData, InstBuilder, MemFlagsData, Value, types};
 use wasmparser::Operator;
@@ -23,12 +25,17 @@ fn lane_order() -> MemFlagsData {
 }
 
 impl FuncTranslator<'_> {
-    /// SIMD operators; false if `op` is not one.
+    /// SIMD operators; false if `op` is not one. A relaxed operator whose result is a 2.0
+    /// operator's (`wexe_environ::relaxed_simd::equivalent`) is translated as that one.
     pub(super) fn simd_operator(&mut self, op: &Operator<'_>) -> bool {
+        if let Some(op) = wexe_environ::relaxed_simd::equivalent(op) {
+            return self.simd_operator(&op);
+        }
         self.simd_memory_operator(op)
             || self.simd_lane_operator(op)
             || self.simd_int_operator(op)
             || self.simd_float_operator(op)
+            || self.simd_relaxed_operator(op)
     }
 
     /// A `v128` constant (as `I8X16`).

@@ -29,6 +29,7 @@ macro_rules! handler_by_name {
         special { $($sp:ident { $($sf:ident: $stt:ty),* };)* }
         simd_unary { $($vu:ident: $vui:ident -> $vuo:ident = $vuf:expr;)* }
         simd_binary { $($vb:ident: $vba:ident, $vbb:ident -> $vbo:ident = $vbf:expr;)* }
+        simd_ternary { $($vt:ident: $vta:ident, $vtb:ident, $vtc:ident -> $vto:ident = $vtf:expr;)* }
         simd_load { $($vl:ident: $vlm:ident -> $vlo:ident = $vlf:expr;)* }
         simd_extract { $($vx:ident: $vxi:ident -> $vxo:ident = $vxf:expr;)* }
         simd_replace { $($vr:ident: $vri:ident, $vrx:ident = $vrf:expr;)* }
@@ -55,6 +56,7 @@ macro_rules! handler_by_name {
                 $(Instr::$sp { .. } => handlers::$sp,)*
                 $(Instr::$vu { .. } => handlers::$vu,)*
                 $(Instr::$vb { .. } => handlers::$vb,)*
+                $(Instr::$vt { .. } => handlers::$vt,)*
                 $(Instr::$vl { .. } => handlers::$vl,)*
                 $(Instr::$vx { .. } => handlers::$vx,)*
                 $(Instr::$vr { .. } => handlers::$vr,)*

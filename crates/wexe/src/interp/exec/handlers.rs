@@ -1,4 +1,5 @@
-//! The handlers of all operations but calls and returns (`calls.rs`): the numeric, load and
+//! The handlers of all operations but calls and returns (`calls.rs`), SIMD (`simd.rs`) and wide
+//! arithmetic (`wide.rs`): the numeric, load and
 //! store handlers are generated from the op list; the others are written here.
 //!
 //! Every handler decodes its own instruction, does its work and passes control on with
@@ -17,6 +18,7 @@ use crate::store::bulk;
 
 pub(super) use super::calls::{Call, CallIndirect, Return, ReturnOne};
 pub(super) use super::simd::*;
+pub(super) use super::wide::*;
 
 #[cfg(target_endian = "big")]
 compile_error!("the interpreter assumes a little-endian host");

@@ -11,6 +11,7 @@ mod handlers;
 mod run;
 mod simd;
 mod state;
+mod wide;
 
 use anyhow::Result;
 

@@ -35,6 +35,7 @@ macro_rules! gen_simd_handlers {
         special { $($x9:tt)* }
         simd_unary { $($vu:ident: $vui:ident -> $vuo:ident = $vuf:expr;)* }
         simd_binary { $($vb:ident: $vba:ident, $vbb:ident -> $vbo:ident = $vbf:expr;)* }
+        simd_ternary { $($vt:ident: $vta:ident, $vtb:ident, $vtc:ident -> $vto:ident = $vtf:expr;)* }
         simd_load { $($vl:ident: $vlm:ident -> $vlo:ident = $vlf:expr;)* }
         simd_extract { $($vx:ident: $vxi:ident -> $vxo:ident = $vxf:expr;)* }
         simd_replace { $($vr:ident: $vri:ident, $vrx:ident = $vrf:expr;)* }
@@ -54,6 +55,13 @@ macro_rules! gen_simd_handlers {
                 let f: fn($vba, $vbb) -> $vbo = $vbf;
                 wr(fp, dst, f(rd(fp, lhs), rd(fp, rhs)));
                 next!(ip.add(1), fp, cx, mem, len)
+            })*
+            $(fn $vt(ip, fp, cx, mem, len) {
+                decode!(ip, $vt { dst, lhs, rhs });
+                decode!(ip.add(1), Ext { a: third, b: _ });
+                let f: fn($vta, $vtb, $vtc) -> $vto = $vtf;
+                wr(fp, dst, f(rd(fp, lhs), rd(fp, rhs), rd(fp, third)));
+                next!(ip.add(2), fp, cx, mem, len)
             })*
             $(fn $vl(ip, fp, cx, mem, len) {
                 decode!(ip, $vl { dst, addr, offset });

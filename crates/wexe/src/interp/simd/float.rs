@@ -1,5 +1,5 @@
-//! Float lane semantics: the pseudo-minimum and -maximum, and the rounding operations with the
-//! NaN handling of the scalar ones (`semantics.rs`).
+//! Float lane semantics: the pseudo-minimum and -maximum, relaxed SIMD's multiply-add, and the
+//! rounding operations with the NaN handling of the scalar ones (`semantics.rs`).
 
 use super::lanes::{from_v128, to_v128, v128};
 use crate::interp::semantics::quiet;
@@ -14,6 +14,24 @@ pub(crate) fn pmin<F: PartialOrd + Copy>(a: F, b: F) -> F {
 #[inline(always)]
 pub(crate) fn pmax<F: PartialOrd + Copy>(a: F, b: F) -> F {
     if a < b { b } else { a }
+}
+
+macro_rules! madd {
+    ($($name:ident: $t:ty = $canonical:literal;)*) => {$(
+        /// `relaxed_madd` as wexe defines it: `a * b + c` rounded twice, and the canonical NaN
+        /// when that is a NaN (so that no NaN payload depends on the order the host's
+        /// instructions take their operands in).
+        #[inline(always)]
+        pub(crate) fn $name(a: $t, b: $t, c: $t) -> $t {
+            let r = a * b + c;
+            if r.is_nan() { <$t>::from_bits($canonical) } else { r }
+        }
+    )*};
+}
+
+madd! {
+    madd_f32: f32 = 0x7fc0_0000;
+    madd_f64: f64 = 0x7ff8_0000_0000_0000;
 }
 
 /// The rounding operations, lane-wise. Not inlined: they may call libm through a register,

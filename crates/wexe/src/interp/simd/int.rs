@@ -6,7 +6,7 @@ use std::array::from_fn;
 
 #[cfg(test)]
 use super::lanes::{from_v128, to_v128};
-use super::lanes::{i16x8, i32x4, u8x16, u32x4};
+use super::lanes::{i8x16, i16x8, i32x4, pairwise, u8x16, u32x4, zip};
 
 /// `i8x16.swizzle`: lane `i` is `a[s[i]]`, or 0 when the index is out of range.
 #[inline(always)]
@@ -98,6 +98,21 @@ pub(crate) fn dot(a: i16x8, b: i16x8) -> i32x4 {
         let hi = a[2 * i + 1] as i32 * b[2 * i + 1] as i32;
         lo.wrapping_add(hi)
     })
+}
+
+/// `i16x8.relaxed_dot_i8x16_i7x16_s` as wexe defines it: both operands signed, the sum of each
+/// pair of products wrapping to 16 bits (only `(-128)² · 2` does).
+#[inline(always)]
+pub(crate) fn dot_i8(a: i8x16, b: i8x16) -> i16x8 {
+    pairwise(zip(a, b, |x, y| x as i16 * y as i16), i16::wrapping_add)
+}
+
+/// `i32x4.relaxed_dot_i8x16_i7x16_add_s` as wexe defines it: lanes `2i` and `2i + 1` of
+/// [`dot_i8`], sign-extended and summed, plus lane `i` of `c` (wrapping).
+#[inline(always)]
+pub(crate) fn dot_i8_add(a: i8x16, b: i8x16, c: i32x4) -> i32x4 {
+    let sums: i32x4 = pairwise(dot_i8(a, b), |x, y| x as i32 + y as i32);
+    zip(sums, c, i32::wrapping_add)
 }
 
 /// The rounding average of unsigned lanes (`avgr_u`).

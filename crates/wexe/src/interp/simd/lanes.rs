@@ -84,6 +84,17 @@ pub(crate) fn zip<T: Copy, U, const N: usize>(
     from_fn(|i| f(a[i], b[i]))
 }
 
+/// `f` applied to the lanes of `a`, `b` and `c` lane by lane.
+#[inline(always)]
+pub(crate) fn zip3<T: Copy, U, const N: usize>(
+    a: [T; N],
+    b: [T; N],
+    c: [T; N],
+    f: impl Fn(T, T, T) -> U,
+) -> [U; N] {
+    from_fn(|i| f(a[i], b[i], c[i]))
+}
+
 /// The lane-wise comparison of `a` and `b` by `f`, as masks.
 #[inline(always)]
 pub(crate) fn cmp<T: Copy, M: Mask, const N: usize>(

@@ -4,7 +4,8 @@
 //!
 //! Value types are the lane views of `lanes.rs` (`v128` for bitwise operations); the executor
 //! reads and writes them as two cells. Groups:
-//! `simd_unary`/`simd_binary` (pure, like `unary`/`binary`), `simd_load` (the memory shape read
+//! `simd_unary`/`simd_binary` (pure, like `unary`/`binary`), `simd_ternary` (pure, the third
+//! operand's slot in the `Ext` that follows), `simd_load` (the memory shape read
 //! and the vector it becomes), `simd_extract`/`simd_replace` (a lane immediate `l`),
 //! `simd_load_lane`/`simd_store_lane` (the lane's integer type), and `simd_special`
 //! (hand-written in `exec/simd.rs`).
@@ -214,6 +215,22 @@ macro_rules! for_each_simd_op {
             F64x2Max: f64x2, f64x2 -> f64x2 = |a, b| zip(a, b, max_f64);
             F64x2PMin: f64x2, f64x2 -> f64x2 = |a, b| zip(a, b, pmin);
             F64x2PMax: f64x2, f64x2 -> f64x2 = |a, b| zip(a, b, pmax);
+            // Relaxed SIMD, with the results `wexe_environ::relaxed_simd` fixes: x86's `minps`
+            // and `maxps` (`a < b ? a : b`, `a > b ? a : b`), the dot product of signed bytes.
+            F32x4RelaxedMin: f32x4, f32x4 -> f32x4 = |a, b| zip(a, b, |x, y| pmin(y, x));
+            F32x4RelaxedMax: f32x4, f32x4 -> f32x4 = |a, b| zip(a, b, |x, y| pmax(y, x));
+            F64x2RelaxedMin: f64x2, f64x2 -> f64x2 = |a, b| zip(a, b, |x, y| pmin(y, x));
+            F64x2RelaxedMax: f64x2, f64x2 -> f64x2 = |a, b| zip(a, b, |x, y| pmax(y, x));
+            I16x8RelaxedDotI8x16I7x16S: i8x16, i8x16 -> i16x8 = dot_i8;
+        }
+        simd_ternary {
+            // Relaxed SIMD: `a * b + c` and `(-a) * b + c` with two roundings, a NaN result
+            // canonical; the dot product of signed bytes, its pairs summed, plus `c`.
+            F32x4RelaxedMadd: f32x4, f32x4, f32x4 -> f32x4 = |a, b, c| zip3(a, b, c, madd_f32);
+            F32x4RelaxedNmadd: f32x4, f32x4, f32x4 -> f32x4 = |a, b, c| zip3(a, b, c, |x, y, z| madd_f32(-x, y, z));
+            F64x2RelaxedMadd: f64x2, f64x2, f64x2 -> f64x2 = |a, b, c| zip3(a, b, c, madd_f64);
+            F64x2RelaxedNmadd: f64x2, f64x2, f64x2 -> f64x2 = |a, b, c| zip3(a, b, c, |x, y, z| madd_f64(-x, y, z));
+            I32x4RelaxedDotI8x16I7x16AddS: i8x16, i8x16, i32x4 -> i32x4 = dot_i8_add;
         }
         simd_load {
             V128Load: v128 -> v128 = |a| a;

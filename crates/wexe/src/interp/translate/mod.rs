@@ -459,6 +459,14 @@ impl<'a> Translator<'a> {
                 type_index,
                 table_index,
             } => self.op_call_indirect(type_index, table_index)?,
+            O::I64Add128 => self.wide(|dst, lo, hi| Instr::I64Add128 { dst, lo, hi }, true)?,
+            O::I64Sub128 => self.wide(|dst, lo, hi| Instr::I64Sub128 { dst, lo, hi }, true)?,
+            O::I64MulWideS => {
+                self.wide(|dst, lhs, rhs| Instr::I64MulWideS { dst, lhs, rhs }, false)?
+            }
+            O::I64MulWideU => {
+                self.wide(|dst, lhs, rhs| Instr::I64MulWideU { dst, lhs, rhs }, false)?
+            }
             op => self.translate_simd(op)?,
         }
         Ok(())

@@ -1,5 +1,5 @@
 //! Translation of the SIMD operators that are not one generated instruction (`v128.const`,
-//! `i8x16.shuffle`, `v128.bitselect`, `v128.store`), and the helpers of the generated SIMD
+//! `i8x16.shuffle`, `v128.bitselect`, `v128.store`, the relaxed operators that are a 2.0 one), and the helpers of the generated SIMD
 //! translations (`simple.rs`), which say whether their result is a v128.
 
 use wasmparser::{MemArg, Operator};
@@ -12,6 +12,13 @@ impl Translator<'_> {
     /// tier cannot execute.
     pub(super) fn translate_simd(&mut self, op: Operator<'_>) -> TResult {
         use Operator as O;
+        // A relaxed operator whose result is a 2.0 operator's is translated as that one.
+        if let Some(op) = wexe_environ::relaxed_simd::equivalent(&op) {
+            if self.translate_simple(&op)? {
+                return Ok(());
+            }
+            return self.translate_simd(op);
+        }
         match op {
             O::V128Const { value } => {
                 let slot = self.v128_slot(u128::from_le_bytes(*value.bytes()))?;
@@ -50,7 +57,11 @@ impl Translator<'_> {
     }
 
     /// Pops two v128 operands and emits an operation with a third operand in an `Ext`.
-    fn three_operands(&mut self, make: impl FnOnce(Slot, Slot, Slot) -> Instr, a: Slot) -> TResult {
+    pub(super) fn three_operands(
+        &mut self,
+        make: impl FnOnce(Slot, Slot, Slot) -> Instr,
+        a: Slot,
+    ) -> TResult {
         let rhs = self.pop()?;
         let lhs = self.pop()?;
         let dst = self.push_temp_of(true);

@@ -1,5 +1,6 @@
 //! The operators whose bytecode is one generated instruction: numeric operators, loads and
-//! stores (scalar and SIMD), expanded from the op list in `ops.rs`. A SIMD operation's result
+//! stores (scalar and SIMD), expanded from the op list in `ops.rs`; and the shapes of the
+//! translations (unary, binary, load, store, bulk, wide arithmetic). A SIMD operation's result
 //! is a v128 when its type is 16 bytes.
 
 use wasmparser::Operator;
@@ -21,6 +22,7 @@ macro_rules! translate_simple {
         special { $($sp:ident { $($sf:ident: $stt:ty),* };)* }
         simd_unary { $($vu:ident: $vui:ident -> $vuo:ident = $vuf:expr;)* }
         simd_binary { $($vb:ident: $vba:ident, $vbb:ident -> $vbo:ident = $vbf:expr;)* }
+        simd_ternary { $($vt:ident: $vta:ident, $vtb:ident, $vtc:ident -> $vto:ident = $vtf:expr;)* }
         simd_load { $($vl:ident: $vlm:ident -> $vlo:ident = $vlf:expr;)* }
         simd_extract { $($vx:ident: $vxi:ident -> $vxo:ident = $vxf:expr;)* }
         simd_replace { $($vr:ident: $vri:ident, $vrx:ident = $vrf:expr;)* }
@@ -48,6 +50,10 @@ macro_rules! translate_simple {
                     $(Operator::$vb => self.binary_to(size_of::<$vbo>() == 16, |dst, lhs, rhs| {
                         Instr::$vb { dst, lhs, rhs }
                     })?,)*
+                    $(Operator::$vt => {
+                        let third = self.pop()?;
+                        self.three_operands(|dst, lhs, rhs| Instr::$vt { dst, lhs, rhs }, third)?
+                    })*
                     $(Operator::$vl { memarg } => {
                         self.load_v128(memarg, |dst, addr, offset| Instr::$vl { dst, addr, offset })?
                     })*
@@ -128,6 +134,31 @@ impl Translator<'_> {
         let value = self.pop()?;
         let addr = self.pop()?;
         self.emit(make(addr, value, offset));
+        Ok(())
+    }
+
+    /// A wide-arithmetic operation: its two results (the low, then the high half of a 128-bit
+    /// value) are consecutive temporaries; with `halves` it has four operands (two 128-bit
+    /// values as halves, the second one's in an `Ext`), else two.
+    pub(super) fn wide(
+        &mut self,
+        make: impl FnOnce(Slot, Slot, Slot) -> Instr,
+        halves: bool,
+    ) -> TResult {
+        let second = if halves {
+            let hi = self.pop()?;
+            Some((self.pop()?, hi))
+        } else {
+            None
+        };
+        let rhs = self.pop()?;
+        let lhs = self.pop()?;
+        let dst = self.push_temp();
+        self.push_temp();
+        self.emit(make(dst, lhs, rhs));
+        if let Some((a, b)) = second {
+            self.emit(Instr::Ext { a, b });
+        }
         Ok(())
     }
 
