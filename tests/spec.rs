@@ -21,7 +21,14 @@ const MAX_SHOWN: usize = 100;
 type Enable = fn(&mut Config);
 
 /// The proposal folders whose scripts run, with the features each needs.
-const PROPOSALS: &[(Proposal, Enable)] = &[(Proposal::Simd, |_| {})];
+const PROPOSALS: &[(Proposal, Enable)] = &[
+    (Proposal::Simd, |_| {}),
+    (Proposal::ExceptionHandling, |c| {
+        c.wasm_exceptions(true)
+            .wasm_tail_call(true)
+            .wasm_function_references(true);
+    }),
+];
 
 fn run_file(tier: Tier, name: &str, text: &str, enable: Enable) -> Result<(), Failed> {
     let mut config = Config::new();

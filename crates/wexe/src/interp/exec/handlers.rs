@@ -16,6 +16,7 @@ use crate::interp::simd::lanes::*;
 use crate::store::bulk;
 
 pub(super) use super::calls::{Call, CallIndirect, Return, ReturnOne};
+pub(super) use super::exn::{Throw, ThrowRef};
 pub(super) use super::simd::*;
 
 #[cfg(target_endian = "big")]
