@@ -376,3 +376,41 @@ fn fuel_and_timeout_stop_a_runaway_program() {
     ]);
     assert_eq!(String::from_utf8_lossy(&out.stdout), "5\n");
 }
+
+#[test]
+fn proposals_not_supported_or_turned_off_are_refused_with_one_line() {
+    let dir = scratch("features");
+    let gc = write(&dir, "gc.wat", "(module (type (struct (field i32))))");
+    let line = one_line_error(&wexe(&["run", &gc]));
+    assert!(
+        line.contains("gc feature") && line.contains("offset 0x"),
+        "{line}"
+    );
+    let threads = write(&dir, "threads.wat", "(module (memory 1 1 shared))");
+    let line = one_line_error(&wexe(&["run", &threads]));
+    assert!(
+        line.contains("threads") && line.contains("offset 0x"),
+        "{line}"
+    );
+    let line = one_line_error(&wexe(&["run", "-W", "gc=y", &gc]));
+    assert!(line.contains("gc proposal is not supported"), "{line}");
+
+    // A feature on by default, turned off: the module using it is refused, in every command.
+    let simd = write(
+        &dir,
+        "simd.wat",
+        r#"(module (func (export "_start") (drop (v128.const i64x2 0 0))))"#,
+    );
+    assert_eq!(wexe(&["run", &simd]).status.code(), Some(0));
+    for cmd in ["run", "validate", "inspect", "compile"] {
+        let out = wexe(&[cmd, "-W", "simd=n", &simd]);
+        let text = format!("{}{}", stdout(&out), stderr(&out));
+        assert_ne!(out.status.code(), Some(0), "{cmd}: {text}");
+        assert!(
+            text.contains("SIMD support is not enabled"),
+            "{cmd}: {text}"
+        );
+    }
+    let line = one_line_error(&wexe(&["run", "-W", "tail_call", &simd]));
+    assert!(line.contains("unknown WebAssembly feature"), "{line}");
+}

@@ -27,13 +27,18 @@ pub struct CompileCommand {
     /// Where to write the compiled module (default: FILE with the extension .cwasm)
     #[arg(short, long, value_name = "OUT")]
     output: Option<PathBuf>,
+
+    #[command(flatten)]
+    features: super::features::FeatureArgs,
 }
 
 impl CompileCommand {
     pub fn execute(self) -> Result<ExitCode> {
         // Loaded by an interpreter engine, which only validates (its translation is lazy):
         // `serialize` then compiles once, with the JIT's settings, which are the same.
-        let engine = Engine::new(&TierArg::Interp.config())?;
+        let mut config = TierArg::Interp.config();
+        self.features.apply(&mut config)?;
+        let engine = Engine::new(&config)?;
         let module = Module::from_file(&engine, &self.file)?;
         let bytes = module.serialize()?;
         let out = self

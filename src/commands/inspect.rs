@@ -23,6 +23,9 @@ Examples:
 pub struct InspectCommand {
     /// The module (.wasm binary or .wat text)
     file: PathBuf,
+
+    #[command(flatten)]
+    features: super::features::FeatureArgs,
 }
 
 impl InspectCommand {
@@ -30,7 +33,7 @@ impl InspectCommand {
         let bytes = read_binary(&self.file)
             .with_context(|| format!("invalid module {}", self.file.display()))?;
         let mut config = Config::new();
-        config.wasm_simd(true);
+        self.features.apply(&mut config)?;
         let engine = Engine::new(&config)?;
         let module = Module::from_binary(&engine, &bytes)
             .with_context(|| format!("invalid module {}", self.file.display()))?;

@@ -8,6 +8,7 @@ mod binfmt_kernel;
 pub mod cache;
 pub mod compile;
 mod dwarf;
+pub mod features;
 pub mod inspect;
 pub mod limits;
 pub(crate) mod policy;

@@ -41,6 +41,9 @@ pub struct RunCommand {
     #[arg(long, value_enum, default_value_t)]
     tier: TierArg,
 
+    #[command(flatten)]
+    features: super::features::FeatureArgs,
+
     /// Preopen the host directory HOST for the program, as GUEST (default: HOST); repeatable
     #[arg(long = "dir", value_name = "HOST[::GUEST]")]
     dirs: Vec<String>,
@@ -140,6 +143,7 @@ impl RunCommand {
         let file = PathBuf::from(argv.first().context("no module file given")?);
         let grants = self.grants()?;
         let mut config = self.tier.config_cached(!self.no_cache);
+        self.features.apply(&mut config)?;
         super::limits::configure(&mut config, &grants.limits);
         if let Some(Profiler::Perfmap) = self.profile {
             if !matches!(self.tier, super::TierArg::Jit) {

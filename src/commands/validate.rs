@@ -20,12 +20,15 @@ pub struct ValidateCommand {
     /// The modules (.wasm binaries or .wat text)
     #[arg(required = true)]
     files: Vec<PathBuf>,
+
+    #[command(flatten)]
+    features: super::features::FeatureArgs,
 }
 
 impl ValidateCommand {
     pub fn execute(self) -> Result<ExitCode> {
         let mut config = Config::new();
-        config.wasm_simd(true);
+        self.features.apply(&mut config)?;
         let engine = Engine::new(&config)?;
         let mut all_valid = true;
         for file in &self.files {

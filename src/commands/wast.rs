@@ -27,6 +27,9 @@ pub struct WastCommand {
     #[arg(long, value_enum, default_value_t)]
     tier: TierArg,
 
+    #[command(flatten)]
+    features: super::features::FeatureArgs,
+
     /// The scripts to run
     #[arg(value_name = "FILE", required = true)]
     files: Vec<PathBuf>,
@@ -35,7 +38,7 @@ pub struct WastCommand {
 impl WastCommand {
     pub fn execute(self) -> Result<ExitCode> {
         let mut config = self.tier.config();
-        config.wasm_simd(true);
+        self.features.apply(&mut config)?;
         let runner = WastRunner::new(&config)?;
         let mut total = Report::default();
         for path in &self.files {
