@@ -244,6 +244,35 @@ fn bad_invoke_arguments_and_flags_exit_1() {
 }
 
 #[test]
+fn an_uncaught_exception_exits_134_naming_its_tag_with_a_backtrace() {
+    let dir = scratch("uncaught");
+    let wat = write(
+        &dir,
+        "throw.wat",
+        r#"(module (tag $boom (export "boom") (param i32))
+             (func $f (throw $boom (i32.const 1)))
+             (func (export "g") (call $f)))"#,
+    );
+    let out = wexe(&[
+        "run",
+        "-W",
+        "exceptions",
+        "--tier",
+        "interp",
+        "--invoke",
+        "g",
+        &wat,
+    ]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(134), "{err}");
+    assert!(
+        err.starts_with("error: uncaught wasm exception (tag `boom`)\n"),
+        "{err}"
+    );
+    assert!(err.contains("wasm backtrace"), "{err}");
+}
+
+#[test]
 fn a_trap_exits_134_with_the_trap_and_a_backtrace() {
     let dir = scratch("trap");
     let add = write(&dir, "add.wat", ADD);

@@ -20,18 +20,90 @@ const MAX_SHOWN: usize = 100;
 /// Turns on what a script needs beyond WebAssembly 2.0.
 type Enable = fn(&mut Config);
 
-/// The proposal folders whose scripts run, with the features each needs.
-const PROPOSALS: &[(Proposal, Enable)] = &[
-    (Proposal::Simd, |_| {}),
-    (Proposal::ExtendedConst, |c| {
-        c.wasm_extended_const(true);
-    }),
-    (Proposal::RelaxedSimd, |c| {
-        c.wasm_relaxed_simd(true);
-    }),
-    (Proposal::WideArithmetic, |c| {
-        c.wasm_wide_arithmetic(true);
-    }),
+/// The proposal folders whose scripts run, with the features each needs and the tiers that
+/// execute the feature.
+const PROPOSALS: &[(Proposal, Enable, &[Tier])] = &[
+    (Proposal::Simd, |_| {}, BOTH_TIERS),
+    (
+        Proposal::ExtendedConst,
+        |c| {
+            c.wasm_extended_const(true);
+        },
+        BOTH_TIERS,
+    ),
+    (
+        Proposal::RelaxedSimd,
+        |c| {
+            c.wasm_relaxed_simd(true);
+        },
+        BOTH_TIERS,
+    ),
+    (
+        Proposal::WideArithmetic,
+        |c| {
+            c.wasm_wide_arithmetic(true);
+        },
+        BOTH_TIERS,
+    ),
+    // The scripts also use `return_call` and typed references inside `try_table`, so those
+    // features validate; what they need to execute is listed in `KNOWN_GAPS`. The JIT refuses
+    // exception operators at compilation ("not supported by the JIT tier yet"), so it does not
+    // run this folder.
+    (
+        Proposal::ExceptionHandling,
+        |c| {
+            c.wasm_exceptions(true)
+                .wasm_tail_call(true)
+                .wasm_function_references(true);
+        },
+        &[Tier::Interp],
+    ),
+];
+
+const BOTH_TIERS: &[Tier] = &[Tier::Interp, Tier::Jit];
+
+/// Directives (`file:line`) that fail for a feature other than the script's own, with the
+/// feature. Each must fail: one that passes is reported, so that the list stays true.
+const KNOWN_GAPS: &[(&str, &str)] = &[
+    ("exceptions/tag.wast:30", "rec groups (GC)"),
+    ("exceptions/tag.wast:40", "rec groups (GC)"),
+    ("exceptions/tag.wast:48", "rec groups (GC)"),
+    (
+        "exceptions/tag.wast:38",
+        "registers the module of rec groups above",
+    ),
+    (
+        "exceptions/try_table.wast:334",
+        "executing return_call (tail calls)",
+    ),
+    (
+        "exceptions/try_table.wast:335",
+        "executing return_call_indirect (tail calls)",
+    ),
+    (
+        "exceptions/try_table.wast:420",
+        "concrete reference types (function references)",
+    ),
+    (
+        "exceptions/try_table.wast:464",
+        "concrete reference types (function references)",
+    ),
+    (
+        "exceptions/try_table.wast:465",
+        "concrete reference types (function references)",
+    ),
+    (
+        "exceptions/try_table.wast:466",
+        "concrete reference types (function references)",
+    ),
+    (
+        "exceptions/try_table.wast:467",
+        "concrete reference types (function references)",
+    ),
+    (
+        "exceptions/try_table.wast:468",
+        "concrete reference types (function references)",
+    ),
 ];
 
 fn run_file(tier: Tier, name: &str, text: &str, enable: Enable) -> Result<(), Failed> {
@@ -42,11 +114,25 @@ fn run_file(tier: Tier, name: &str, text: &str, enable: Enable) -> Result<(), Fa
     // scripts check that several memories are refused, so it is on for that script only.
     config.wasm_multi_memory(name.ends_with("simd_memory-multi.wast"));
     let runner = WastRunner::new(&config).map_err(|e| format!("{e:#}"))?;
-    let report = runner.run_script(name, text);
-    if report.ok() {
+    let mut report = runner.run_script(name, text);
+    let gaps: Vec<&str> = KNOWN_GAPS
+        .iter()
+        .filter(|(at, _)| at.rsplit_once(':').is_some_and(|(file, _)| file == name))
+        .map(|(at, _)| *at)
+        .collect();
+    let mut msg = String::new();
+    for gap in &gaps {
+        let failed = |f: &wexe_wast::Failure| format!("{}:{}", f.file, f.line) == *gap;
+        if !report.failures.iter().any(failed) {
+            msg.push_str(&format!("{gap} passes now: remove it from KNOWN_GAPS\n"));
+        }
+    }
+    report
+        .failures
+        .retain(|f| !gaps.contains(&format!("{}:{}", f.file, f.line).as_str()));
+    if report.failures.is_empty() && msg.is_empty() {
         return Ok(());
     }
-    let mut msg = String::new();
     for failure in report.failures.iter().take(MAX_SHOWN) {
         msg.push_str(&failure.to_string());
         msg.push('\n');
@@ -56,8 +142,10 @@ fn run_file(tier: Tier, name: &str, text: &str, enable: Enable) -> Result<(), Fa
         msg.push_str(&format!("... and {more} more failures\n"));
     }
     msg.push_str(&format!(
-        "{} passed, {} failed",
-        report.passed, report.failed
+        "{} passed, {} failed ({} of them known gaps)",
+        report.passed,
+        report.failed,
+        gaps.len()
     ));
     Err(msg.into())
 }
@@ -69,8 +157,10 @@ fn main() {
     for (tier, tier_name) in tiers {
         let v2: Enable = |_| {};
         let mut files: Vec<_> = spec(SpecVersion::V2).map(|f| (f, v2)).collect();
-        for &(p, enable) in PROPOSALS {
-            files.extend(proposal(p).map(|f| (f, enable)));
+        for &(p, enable, tiers) in PROPOSALS {
+            if tiers.contains(&tier) {
+                files.extend(proposal(p).map(|f| (f, enable)));
+            }
         }
         files.sort_by(|(a, _), (b, _)| (a.parent(), a.name()).cmp(&(b.parent(), b.name())));
         for (file, enable) in files {

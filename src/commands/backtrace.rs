@@ -15,11 +15,19 @@ pub fn find_trap(err: &anyhow::Error) -> Option<Trap> {
     err.chain().find_map(|e| e.downcast_ref::<Trap>().copied())
 }
 
-/// Prints a trap and its wasm backtrace to stderr and returns the exit status after a trap (134).
+/// Whether `err` ends a run as a trap does (reported with its backtrace, status 134): a trap, or
+/// a wasm exception nothing caught.
+pub fn ends_as_trap(err: &anyhow::Error) -> bool {
+    find_trap(err).is_some() || err.downcast_ref::<wexe::ThrownException>().is_some()
+}
+
+/// Prints a trap (or an uncaught wasm exception) and its wasm backtrace to stderr and returns the exit status after a trap (134).
 /// `module_bytes` gives the bytes of the module, read only when DWARF details are asked for.
 pub fn report_trap(err: &anyhow::Error, module_bytes: &dyn Fn() -> Option<Vec<u8>>) -> ExitCode {
     if let Some(trap) = find_trap(err) {
         eprintln!("error: {trap}");
+    } else if let Some(exn) = err.downcast_ref::<wexe::ThrownException>() {
+        eprintln!("error: {exn}");
     }
     if let Some(bt) = err.downcast_ref::<WasmBacktrace>() {
         let details = std::env::var("WEXE_BACKTRACE_DETAILS").is_ok_and(|v| v == "1");

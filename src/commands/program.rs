@@ -14,7 +14,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use wexe::{Engine, Func, Linker, Module, Store, Val, ValType};
 use wexe_wasi::{I32Exit, WasiCtx, WasiCtxBuilder};
 
-use super::backtrace::find_trap;
+use super::backtrace::ends_as_trap;
 use super::policy::Grants;
 use super::values::{parse_args, show_val};
 
@@ -93,7 +93,7 @@ pub fn run(engine: &Engine, module: &Module, launch: &Launch) -> Result<Outcome>
     let file = launch.file.display();
     let instance = match linker.instantiate(&mut store, module) {
         Ok(instance) => instance,
-        Err(e) if find_trap(&e).is_some() => return Ok(Outcome::Trap(e)),
+        Err(e) if ends_as_trap(&e) => return Ok(Outcome::Trap(e)),
         Err(e) => return Err(e.context(format!("cannot instantiate {file}"))),
     };
     let (name, func, params) = match launch.invoke {
@@ -121,7 +121,7 @@ pub fn run(engine: &Engine, module: &Module, launch: &Launch) -> Result<Outcome>
         Err(e) => match e.downcast_ref::<I32Exit>() {
             Some(exit) => Ok(Outcome::Exit(exit.0 as u8)),
             None if e.is::<wexe_wasi::BrokenPipe>() => Ok(Outcome::BrokenPipe),
-            None if find_trap(&e).is_some() => Ok(Outcome::Trap(e)),
+            None if ends_as_trap(&e) => Ok(Outcome::Trap(e)),
             None => Err(e.context(format!("`{name}` failed"))),
         },
     }

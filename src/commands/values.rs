@@ -46,6 +46,7 @@ pub fn parse_val(ty: ValType, s: &str) -> Option<Val> {
         ValType::F64 => s.parse::<f64>().ok().map(Val::from),
         ValType::FuncRef => (s == "null").then_some(Val::FuncRef(None)),
         ValType::ExternRef => (s == "null").then_some(Val::ExternRef(None)),
+        ValType::ExnRef => (s == "null").then_some(Val::ExnRef(None)),
     }
 }
 
@@ -119,7 +120,8 @@ pub fn show_val(v: &Val) -> String {
         Val::F32(b) => f32::from_bits(*b).to_string(),
         Val::F64(b) => f64::from_bits(*b).to_string(),
         Val::V128(x) => format!("{x:#034x}"),
-        Val::FuncRef(None) | Val::ExternRef(None) => "null".to_string(),
+        Val::FuncRef(None) | Val::ExternRef(None) | Val::ExnRef(None) => "null".to_string(),
+        Val::ExnRef(Some(_)) => "<exnref>".to_string(),
         Val::FuncRef(Some(_)) => "<funcref>".to_string(),
         Val::ExternRef(Some(_)) => "<externref>".to_string(),
     }

@@ -137,6 +137,7 @@ impl Draw {
             T::V128 => Val::V128(self.bits() as u128 | (self.bits() as u128) << 64),
             T::FuncRef => Val::FuncRef(None),
             T::ExternRef => Val::ExternRef(None),
+            T::ExnRef => Val::ExnRef(None),
         }
     }
 }

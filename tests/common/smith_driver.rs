@@ -152,7 +152,7 @@ impl fmt::Display for Stats {
 }
 
 /// An entity of type `ty` made for `store`: a host function that returns zeros, or a fresh
-/// memory, table or global of the imported type holding zeros or null references.
+/// memory, table or global of the imported type holding zeros or null references, or a fresh tag.
 pub fn dummy_extern(store: &mut Store<()>, ty: &ExternType) -> wexe::Result<Extern> {
     Ok(match ty {
         ExternType::Func(ft) => {
@@ -170,6 +170,7 @@ pub fn dummy_extern(store: &mut Store<()>, ty: &ExternType) -> wexe::Result<Exte
         ExternType::Global(gt) => {
             Global::new(&mut *store, *gt, Val::default_for(gt.content))?.into()
         }
+        ExternType::Tag(ty) => wexe::Tag::new(&mut *store, &wexe::TagType::new(ty.clone()))?.into(),
     })
 }
 

@@ -101,6 +101,11 @@ pub struct ModuleInfo {
     /// Every global, imported ones first.
     pub globals: Vec<GlobalType>,
     pub num_imported_globals: usize,
+    /// The type index of every tag (exception handling), imported ones first.
+    pub tags: Vec<u32>,
+    pub num_imported_tags: usize,
+    /// Tag names from the name section, by tag index.
+    pub tag_names: HashMap<u32, String>,
     /// Initialisers of the defined globals.
     pub global_inits: Vec<ConstExpr>,
     pub start: Option<u32>,
@@ -123,6 +128,11 @@ impl ModuleInfo {
         self.func_names.get(&index).map(String::as_str)
     }
 
+    /// The parameter types of tag `index` (imported or defined).
+    pub fn tag_type(&self, index: u32) -> &FuncType {
+        &self.types[self.tags[index as usize] as usize]
+    }
+
     /// The type of the entity an export refers to.
     pub fn export_type(&self, export: &Export) -> EntityType {
         let i = export.index as usize;
@@ -131,6 +141,7 @@ impl ModuleInfo {
             ExternKind::Table => EntityType::Table(self.tables[i]),
             ExternKind::Memory => EntityType::Memory(self.memories[i]),
             ExternKind::Global => EntityType::Global(self.globals[i]),
+            ExternKind::Tag => EntityType::Tag(self.tag_type(export.index).clone()),
         }
     }
 }

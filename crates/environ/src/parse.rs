@@ -245,6 +245,11 @@ fn decode_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<(), Par
                         info.num_imported_globals += 1;
                         EntityType::Global(g)
                     }
+                    TypeRef::Tag(t) => {
+                        info.tags.push(t.func_type_idx);
+                        info.num_imported_tags += 1;
+                        EntityType::Tag(info.types[t.func_type_idx as usize].clone())
+                    }
                     _ => return Err(unsupported("import kind", offset)),
                 };
                 info.imports.push(Import {
@@ -292,6 +297,7 @@ fn decode_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<(), Par
                     ExternalKind::Table => ExternKind::Table,
                     ExternalKind::Memory => ExternKind::Memory,
                     ExternalKind::Global => ExternKind::Global,
+                    ExternalKind::Tag => ExternKind::Tag,
                     _ => return Err(unsupported("export kind", offset)),
                 };
                 info.exports.push(Export {
@@ -299,6 +305,11 @@ fn decode_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<(), Par
                     kind,
                     index: e.index,
                 });
+            }
+        }
+        Payload::TagSection(r) => {
+            for t in r {
+                info.tags.push(t?.func_type_idx);
             }
         }
         Payload::StartSection { func, .. } => info.start = Some(func),
@@ -338,6 +349,11 @@ fn decode_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<(), Par
                         Name::Function(map) => {
                             for n in map.into_iter().flatten() {
                                 info.func_names.insert(n.index, n.name.to_string());
+                            }
+                        }
+                        Name::Tag(map) => {
+                            for n in map.into_iter().flatten() {
+                                info.tag_names.insert(n.index, n.name.to_string());
                             }
                         }
                         _ => {}

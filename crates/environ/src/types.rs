@@ -13,12 +13,17 @@ pub enum ValType {
     V128,
     FuncRef,
     ExternRef,
+    /// A reference to an exception (exception handling, 3.0): nullable `exnref`.
+    ExnRef,
 }
 
 impl ValType {
-    /// Whether this is a reference type (`funcref` or `externref`).
+    /// Whether this is a reference type (`funcref`, `externref` or `exnref`).
     pub fn is_ref(self) -> bool {
-        matches!(self, ValType::FuncRef | ValType::ExternRef)
+        matches!(
+            self,
+            ValType::FuncRef | ValType::ExternRef | ValType::ExnRef
+        )
     }
 
     /// Converts wasmparser's value type; `None` for types outside WebAssembly 2.0.
@@ -40,6 +45,8 @@ impl ValType {
             Some(ValType::FuncRef)
         } else if r == wasmparser::RefType::EXTERNREF {
             Some(ValType::ExternRef)
+        } else if r == wasmparser::RefType::EXNREF {
+            Some(ValType::ExnRef)
         } else {
             None
         }
@@ -56,6 +63,7 @@ impl fmt::Display for ValType {
             ValType::V128 => "v128",
             ValType::FuncRef => "funcref",
             ValType::ExternRef => "externref",
+            ValType::ExnRef => "exnref",
         })
     }
 }
@@ -175,6 +183,7 @@ pub enum ExternKind {
     Table,
     Memory,
     Global,
+    Tag,
 }
 
 impl fmt::Display for ExternKind {
@@ -184,6 +193,7 @@ impl fmt::Display for ExternKind {
             ExternKind::Table => "table",
             ExternKind::Memory => "memory",
             ExternKind::Global => "global",
+            ExternKind::Tag => "tag",
         })
     }
 }
@@ -195,6 +205,9 @@ pub enum EntityType {
     Table(TableType),
     Memory(MemoryType),
     Global(GlobalType),
+    /// An exception tag: the types of the values an exception with it carries (its results
+    /// are empty).
+    Tag(FuncType),
 }
 
 impl EntityType {
@@ -204,6 +217,7 @@ impl EntityType {
             EntityType::Table(_) => ExternKind::Table,
             EntityType::Memory(_) => ExternKind::Memory,
             EntityType::Global(_) => ExternKind::Global,
+            EntityType::Tag(_) => ExternKind::Tag,
         }
     }
 }
@@ -222,6 +236,7 @@ impl fmt::Display for EntityType {
                 };
                 write!(f, "global {m}{}", t.content)
             }
+            EntityType::Tag(t) => write!(f, "tag {t}"),
         }
     }
 }

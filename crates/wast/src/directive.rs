@@ -70,7 +70,11 @@ impl Script {
             | WastDirective::AssertMalformedCustom { .. } => {
                 bail!("custom-section assertions are not supported")
             }
-            WastDirective::AssertException { .. } => bail!("exceptions are not supported"),
+            WastDirective::AssertException { exec, .. } => match self.execute(exec) {
+                Ok(got) => bail!("expected an uncaught exception, got {got:?}"),
+                Err(e) if e.downcast_ref::<wexe::ThrownException>().is_some() => Ok(()),
+                Err(e) => bail!("expected an uncaught exception, got `{e:#}`"),
+            },
             WastDirective::AssertSuspension { .. } => bail!("stack switching is not supported"),
             WastDirective::Thread(_) | WastDirective::Wait { .. } => {
                 bail!("threads are not supported")

@@ -44,6 +44,7 @@ pub(crate) fn arg_val(
         WastArgCore::RefNull(ty) => match null_kind(ty)? {
             RefKind::Func => Val::FuncRef(None),
             RefKind::Extern => Val::ExternRef(None),
+            RefKind::Exn => Val::ExnRef(None),
         },
         WastArgCore::RefExtern(n) => Val::ExternRef(Some(refs.get(store, *n))),
         WastArgCore::RefHost(_) => bail!("`ref.host` arguments are not supported"),
@@ -54,6 +55,7 @@ pub(crate) fn arg_val(
 enum RefKind {
     Func,
     Extern,
+    Exn,
 }
 
 fn null_kind(ty: &HeapType<'_>) -> Result<RefKind> {
@@ -66,6 +68,10 @@ fn null_kind(ty: &HeapType<'_>) -> Result<RefKind> {
             ty: AbstractHeapType::Extern | AbstractHeapType::NoExtern,
             ..
         } => Ok(RefKind::Extern),
+        HeapType::Abstract {
+            ty: AbstractHeapType::Exn | AbstractHeapType::NoExn,
+            ..
+        } => Ok(RefKind::Exn),
         other => bail!("unsupported reference type {other:?}"),
     }
 }
@@ -107,6 +113,7 @@ fn matches(got: &Val, want: &WastRetCore<'_>, store: &Store<()>) -> Result<bool>
         (WastRetCore::RefNull(ty), Val::ExternRef(r)) => {
             r.is_none() && null_of(ty, RefKind::Extern)?
         }
+        (WastRetCore::RefNull(ty), Val::ExnRef(r)) => r.is_none() && null_of(ty, RefKind::Exn)?,
         (WastRetCore::RefExtern(None), Val::ExternRef(r)) => r.is_some(),
         (WastRetCore::RefExtern(Some(n)), Val::ExternRef(Some(r))) => {
             r.data(store).downcast_ref::<u32>() == Some(n)
@@ -192,6 +199,8 @@ pub(crate) fn show_val(v: &Val, store: &Store<()>) -> String {
             Some(n) => format!("ref.extern {n}"),
             None => "ref.extern <host value>".to_string(),
         },
+        Val::ExnRef(None) => "ref.null exn".to_string(),
+        Val::ExnRef(Some(_)) => "ref.exn".to_string(),
     }
 }
 

@@ -17,6 +17,7 @@ pub enum Extern {
     Memory(Memory),
     Table(Table),
     Global(Global),
+    Tag(crate::Tag),
 }
 
 impl Extern {
@@ -49,6 +50,14 @@ impl Extern {
         }
     }
 
+    pub fn into_tag(self) -> Option<crate::Tag> {
+        if let Extern::Tag(t) = self {
+            Some(t)
+        } else {
+            None
+        }
+    }
+
     /// The entity's type.
     pub fn ty(&self, store: impl AsContext) -> ExternType {
         match self {
@@ -56,6 +65,7 @@ impl Extern {
             Extern::Memory(m) => ExternType::Memory(m.ty(store)),
             Extern::Table(t) => ExternType::Table(t.ty(store)),
             Extern::Global(g) => ExternType::Global(g.ty(store)),
+            Extern::Tag(t) => ExternType::Tag(t.ty(store).ty().clone()),
         }
     }
 }
@@ -73,6 +83,11 @@ impl From<Memory> for Extern {
 impl From<Table> for Extern {
     fn from(t: Table) -> Extern {
         Extern::Table(t)
+    }
+}
+impl From<crate::Tag> for Extern {
+    fn from(t: crate::Tag) -> Extern {
+        Extern::Tag(t)
     }
 }
 impl From<Global> for Extern {

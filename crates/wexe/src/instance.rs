@@ -35,6 +35,7 @@ fn import_matches(have: &EntityType, want: &EntityType) -> bool {
     match (have, want) {
         (EntityType::Func(a), EntityType::Func(b)) => a == b,
         (EntityType::Global(a), EntityType::Global(b)) => a == b,
+        (EntityType::Tag(a), EntityType::Tag(b)) => a == b,
         (EntityType::Memory(a), EntityType::Memory(b)) => {
             limits_match(a.minimum, a.maximum, b.minimum, b.maximum)
         }
@@ -118,6 +119,11 @@ impl Instance {
         self.get_export(store, name)?.into_table()
     }
 
+    /// The exported tag `name`.
+    pub fn get_tag(&self, store: impl AsContextMut, name: &str) -> Option<crate::Tag> {
+        self.get_export(store, name)?.into_tag()
+    }
+
     /// The exported global `name`.
     pub fn get_global(&self, store: impl AsContextMut, name: &str) -> Option<Global> {
         self.get_export(store, name)?.into_global()
@@ -145,6 +151,10 @@ fn export_extern(inner: &StoreInner, instance: u32, kind: ExternKind, index: u32
             store_id,
             index: inst.globals[i],
         }),
+        ExternKind::Tag => Extern::Tag(crate::Tag {
+            store_id,
+            index: inst.tags[i],
+        }),
     }
 }
 
@@ -153,6 +163,7 @@ fn extern_type(inner: &StoreInner, ext: &Extern) -> EntityType {
     match ext {
         Extern::Func(f) => EntityType::Func(inner.funcs[f.index as usize].ty().clone()),
         Extern::Global(g) => EntityType::Global(inner.globals[g.index as usize].ty),
+        Extern::Tag(t) => EntityType::Tag(inner.tags[t.index as usize].ty.clone()),
         Extern::Memory(m) => {
             let mem = &inner.memories[m.index as usize];
             EntityType::Memory(MemoryType {
@@ -176,6 +187,7 @@ fn store_id_of(ext: &Extern) -> u64 {
         Extern::Global(g) => g.store_id,
         Extern::Memory(m) => m.store_id,
         Extern::Table(t) => t.store_id,
+        Extern::Tag(t) => t.store_id,
     }
 }
 
@@ -205,6 +217,7 @@ fn instantiate(store: &mut dyn StoreOps, module: &Module, imports: &[Extern]) ->
         tables: Vec::new(),
         memories: Vec::new(),
         globals: Vec::new(),
+        tags: Vec::new(),
         elems: Vec::new(),
         data_dropped: vec![false; info.data.len()],
     };
@@ -231,7 +244,13 @@ fn instantiate(store: &mut dyn StoreOps, module: &Module, imports: &[Extern]) ->
             Extern::Table(t) => inst.tables.push(t.index),
             Extern::Memory(m) => inst.memories.push(m.index),
             Extern::Global(g) => inst.globals.push(g.index),
+            Extern::Tag(t) => inst.tags.push(t.index),
         }
+    }
+    for tag in info.num_imported_tags..info.tags.len() {
+        let ty = info.tag_type(tag as u32).clone();
+        let name = tag_name(module, tag as u32);
+        inst.tags.push(crate::exn::new_tag(inner, ty, name).index);
     }
     for func_index in info.num_imported_funcs..info.funcs.len() {
         let ty_index = info.funcs[func_index] as usize;
@@ -277,6 +296,25 @@ fn instantiate(store: &mut dyn StoreOps, module: &Module, imports: &[Extern]) ->
     }
     inner.instances.push(inst);
     Ok(index)
+}
+
+/// A defined tag's name for messages: the first export's name, else the name section's, else
+/// its index, after the module's name when it has one.
+fn tag_name(module: &Module, tag: u32) -> String {
+    let info = module.info();
+    let export = info
+        .exports
+        .iter()
+        .find(|e| e.kind == ExternKind::Tag && e.index == tag);
+    let name = match (export, info.tag_names.get(&tag)) {
+        (Some(e), _) => e.name.clone(),
+        (None, Some(n)) => n.clone(),
+        (None, None) => format!("tag {tag}"),
+    };
+    match module.name() {
+        Some(m) => format!("{m}::{name}"),
+        None => name,
+    }
 }
 
 /// Evaluates a validated constant expression in the context of a (partly built) instance.

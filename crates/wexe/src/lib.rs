@@ -63,6 +63,7 @@
 //! ```
 
 mod config;
+mod exn;
 mod externals;
 mod func;
 mod instance;
@@ -80,6 +81,7 @@ mod vm;
 
 pub use anyhow::{Error, Result};
 pub use config::{Config, Engine, Tier};
+pub use exn::{ExnRef, Tag, TagType};
 pub use externals::{Extern, Global, Memory, MemoryAccessError, Table};
 pub use func::{Caller, Func, IntoFunc};
 pub use instance::Instance;
@@ -90,7 +92,8 @@ pub use limits::{
 pub use linker::Linker;
 pub use module::{ExportType, ImportType, Module};
 pub use store::{
-    AsContext, AsContextMut, InterruptHandle, InterruptWaiter, Store, StoreContext, StoreContextMut,
+    AsContext, AsContextMut, InterruptHandle, InterruptWaiter, Store, StoreContext,
+    StoreContextMut, ThrownException,
 };
 pub use trap::{FrameInfo, Trap, WasmBacktrace};
 pub use typed::{TypedFunc, WasmParams, WasmResults, WasmRet, WasmTy};

@@ -33,6 +33,8 @@ pub enum Trap {
     Interrupt,
     /// An operator this build cannot execute yet (for example SIMD in the interpreter).
     Unsupported,
+    /// `throw_ref` of a null exception reference.
+    NullReference,
     /// A memory or table growth the store's [`crate::ResourceLimiter`] refused, when refusals
     /// trap ([`crate::StoreLimitsBuilder::trap_on_grow_failure`]).
     ResourceLimitExceeded,
@@ -56,6 +58,7 @@ impl Trap {
             Trap::Interrupt => "interrupted",
             Trap::Unsupported => "unsupported operator (not implemented in this tier yet)",
             Trap::ResourceLimitExceeded => "resource limit exceeded",
+            Trap::NullReference => "null reference",
         }
     }
 }

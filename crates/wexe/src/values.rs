@@ -19,6 +19,7 @@ pub enum Val {
     V128(u128),
     FuncRef(Option<Func>),
     ExternRef(Option<ExternRef>),
+    ExnRef(Option<crate::ExnRef>),
 }
 
 impl Val {
@@ -32,6 +33,7 @@ impl Val {
             Val::V128(_) => ValType::V128,
             Val::FuncRef(_) => ValType::FuncRef,
             Val::ExternRef(_) => ValType::ExternRef,
+            Val::ExnRef(_) => ValType::ExnRef,
         }
     }
 
@@ -45,6 +47,7 @@ impl Val {
             ValType::V128 => Val::V128(0),
             ValType::FuncRef => Val::FuncRef(None),
             ValType::ExternRef => Val::ExternRef(None),
+            ValType::ExnRef => Val::ExnRef(None),
         }
     }
 
@@ -110,6 +113,14 @@ impl Val {
                 }),
                 0,
             ],
+            // An `ExnRef` handle is made only for a referenced object (never reused).
+            Val::ExnRef(r) => [
+                r.map_or(0, |r| {
+                    store.check(r.store_id);
+                    r.index as u64 + 1
+                }),
+                0,
+            ],
         }
     }
 
@@ -127,6 +138,10 @@ impl Val {
                 index: (c - 1) as u32,
             })),
             ValType::ExternRef => Val::ExternRef((c != 0).then(|| ExternRef {
+                store_id: store.id,
+                index: (c - 1) as u32,
+            })),
+            ValType::ExnRef => Val::ExnRef((c != 0).then(|| crate::ExnRef {
                 store_id: store.id,
                 index: (c - 1) as u32,
             })),

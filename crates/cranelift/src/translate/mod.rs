@@ -73,6 +73,9 @@ pub(crate) fn translate_function(
         &input.bytes[range.clone()],
         range.start as u64,
     ));
+    if input.exceptions {
+        refuse_exceptions(&body)?;
+    }
     let mut t = FuncTranslator {
         b: FunctionBuilder::new(func, fctx),
         isa,
@@ -263,4 +266,35 @@ impl FuncTranslator<'_> {
         self.reachable = false;
         Ok(())
     }
+}
+
+/// Refuses a body holding exception-handling operators (3.0 or legacy), which this tier does
+/// not translate yet, before any translation starts.
+fn refuse_exceptions(body: &FunctionBody<'_>) -> Result<(), String> {
+    let mut reader = body.get_operators_reader().map_err(|e| e.to_string())?;
+    while !reader.eof() {
+        if is_exception_operator(&reader.read().map_err(|e| e.to_string())?) {
+            return Err(
+                "exception handling (`throw`, `try_table`, `try`, ...) is not supported by the \
+                 JIT tier yet: run the module in the interpreter (`Tier::Interp`)"
+                    .into(),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Whether `op` is one of the exception-handling operators (3.0 or legacy).
+fn is_exception_operator(op: &Operator<'_>) -> bool {
+    matches!(
+        op,
+        Operator::Throw { .. }
+            | Operator::ThrowRef
+            | Operator::TryTable { .. }
+            | Operator::Try { .. }
+            | Operator::Catch { .. }
+            | Operator::CatchAll
+            | Operator::Delegate { .. }
+            | Operator::Rethrow { .. }
+    )
 }

@@ -40,6 +40,33 @@ pub(crate) struct IndirectSite {
     pub table: u32,
 }
 
+/// "No such region" (the end of a region chain: the exception goes to the caller) or, for a
+/// clause, "catches every tag" / "keeps no `exnref`".
+pub(crate) const NO_REGION: u32 = u32::MAX;
+pub(crate) const NO_SLOT: u32 = u32::MAX;
+
+/// A handler region of a function: the instructions `start..end` of a `try_table` (or legacy
+/// `try`) body, its catch clauses (a range of [`BytecodeFunc::clauses`]), and the region to
+/// search next when none matches (the enclosing one, a legacy `delegate`'s target, or
+/// [`NO_REGION`]).
+#[derive(Clone, Debug)]
+pub(crate) struct TryRegion {
+    pub start: u32,
+    pub end: u32,
+    pub clauses: std::ops::Range<u32>,
+    pub next: u32,
+}
+
+/// One catch clause: the module tag index it catches ([`NO_SLOT`]: all), where the caught
+/// values go (`dst..`) and the `exnref` (`exn`, or [`NO_SLOT`]), and where execution goes on.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct CatchClause {
+    pub tag: u32,
+    pub dst: u32,
+    pub exn: u32,
+    pub pad: u32,
+}
+
 /// A translated function body and the layout of its frame: cells `0..num_params` are the
 /// parameters, then the other locals, then the constants, then temporaries up to `frame_size`
 /// (a v128 takes two cells, so these are counts of cells, not of values). Entering the function copies `frame_init` (zeros for the locals, then the
@@ -53,6 +80,9 @@ pub(crate) struct BytecodeFunc {
     /// The wasm byte offset of each instruction, for backtraces.
     pub offsets: Box<[u32]>,
     pub sites: Box<[IndirectSite]>,
+    /// Handler regions, in the order they open (inner regions after the ones around them).
+    pub regions: Box<[TryRegion]>,
+    pub clauses: Box<[CatchClause]>,
 }
 
 impl BytecodeFunc {
@@ -69,6 +99,8 @@ impl BytecodeFunc {
             code: Box::new([Threaded::new(Instr::Unsupported {})]),
             offsets: Box::new([0]),
             sites: Box::new([]),
+            regions: Box::new([]),
+            clauses: Box::new([]),
         }
     }
 

@@ -242,6 +242,10 @@ macro_rules! for_each_op {
             ReturnOne { src: Slot };
             // Arguments in cells `base..`; results land there too.
             Call { func: u32, base: Slot };
+            // Throws a new exception of tag `tag` carrying the values in cells `base..`.
+            Throw { tag: u32, base: Slot };
+            // Throws the exception `src` refers to again (traps on null).
+            ThrowRef { src: Slot };
             CallIndirect { index: Slot, base: Slot, site: u32 };
             // `dst` holds the first operand; replaced by `alt` when `cond` is zero.
             Select { dst: Slot, alt: Slot, cond: Slot };

@@ -53,6 +53,8 @@ pub(crate) struct InstanceEntity {
     pub tables: Vec<u32>,
     pub memories: Vec<u32>,
     pub globals: Vec<u32>,
+    /// Store tag indices of its tags.
+    pub tags: Vec<u32>,
     /// Element segments as reference cells; emptied by `elem.drop` and after active init.
     pub elems: Vec<Vec<u64>>,
     /// Whether each data segment was dropped (by `data.drop` or after active init).

@@ -1,5 +1,5 @@
 //! [`Store<T>`]: owns every runtime entity (functions, memories, tables, globals, instances,
-//! extern references) in arenas addressed by small typed handles, plus the host's data `T`.
+//! extern references, tags and exception objects) in arenas addressed by small typed handles, plus the host's data `T`.
 //!
 //! Handles ([`crate::Func`], [`crate::Memory`], ...) carry the id of their store; using one with
 //! another store is a programming error and panics.
@@ -7,6 +7,7 @@
 pub(crate) mod bulk;
 mod context;
 mod entities;
+mod exn;
 mod grow;
 mod host_call;
 mod interrupt;
@@ -19,6 +20,8 @@ use anyhow::Result;
 
 pub use context::{AsContext, AsContextMut, StoreContext, StoreContextMut};
 pub(crate) use entities::{FuncEntity, GlobalEntity, InstanceEntity, TableEntity};
+pub use exn::ThrownException;
+pub(crate) use exn::{ExnArena, TagEntity, thrown_by_host, uncaught};
 pub(crate) use grow::{check_counts, grow_memory, grow_table, new_memory, new_table};
 pub(crate) use host_call::{ValueCells, call_host};
 pub(crate) use interrupt::InterruptState;
@@ -45,6 +48,10 @@ pub(crate) struct StoreInner {
     pub globals: Vec<Box<GlobalEntity>>,
     pub instances: Vec<InstanceEntity>,
     pub externrefs: Vec<Arc<dyn Any + Send + Sync>>,
+    /// Exception tags (`store/exn.rs`).
+    pub tags: Vec<TagEntity>,
+    /// Exception objects and the pending exception (`store/exn.rs`).
+    pub exns: ExnArena,
     pub stack: ExecStack,
     /// Fuel left, when the engine consumes fuel.
     pub fuel: u64,
@@ -100,6 +107,8 @@ impl<T: 'static> Store<T> {
             globals: Vec::new(),
             instances: Vec::new(),
             externrefs: Vec::new(),
+            tags: Vec::new(),
+            exns: ExnArena::default(),
             stack: ExecStack::new(engine.config()),
             fuel: 0,
             interrupt: Arc::new(InterruptState::default()),

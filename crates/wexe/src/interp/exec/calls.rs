@@ -122,6 +122,10 @@ unsafe fn call_store_func(ip: Ip, fp: Fp, cx: *mut Cx, sf: u32, base: Slot) -> (
             }
             FuncEntity::Host { .. } => {
                 if let Err(e) = call_host(c, fp, fp.add(base as usize), sf) {
+                    // A wasm exception the host threw (or passed on) is thrown from the call.
+                    if let Some(exn) = store::thrown_by_host(&mut *c.inner, &e) {
+                        return super::exn::unwind(ip, fp, cx, exn);
+                    }
                     c.exit = error(cx, e);
                     return (ended, fp);
                 }
@@ -161,7 +165,7 @@ unsafe fn indirect_target(ip: Ip, fp: Fp, cx: &Cx) -> Result<u32, Trap> {
     }
 }
 
-/// Passes control to where [`call_store_func`] said execution continues.
+/// Passes control to where [`call_store_func`] (or `exn::unwind`) said execution continues.
 macro_rules! continue_after_call {
     ($to:expr, $cx:ident) => {{
         let (ip, fp) = $to;
@@ -172,6 +176,8 @@ macro_rules! continue_after_call {
         next!(ip, fp, $cx, c.inst.mem_base, c.inst.mem_len)
     }};
 }
+
+pub(super) use continue_after_call;
 
 /// Pops the innermost frame and continues in the caller.
 macro_rules! return_to_caller {

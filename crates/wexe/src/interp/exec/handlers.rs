@@ -17,6 +17,7 @@ use crate::interp::simd::lanes::*;
 use crate::store::bulk;
 
 pub(super) use super::calls::{Call, CallIndirect, Return, ReturnOne};
+pub(super) use super::exn::{Throw, ThrowRef};
 pub(super) use super::simd::*;
 pub(super) use super::wide::*;
 

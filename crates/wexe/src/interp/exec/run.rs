@@ -110,6 +110,22 @@ unsafe fn trap_error(
     instance: u32,
     frames: &[CallFrame],
 ) -> anyhow::Error {
+    // SAFETY: as for `backtrace`.
+    let bt = unsafe { backtrace(inner, ip, func, instance, frames) };
+    anyhow::Error::new(trap).context(bt)
+}
+
+/// The backtrace of the current frame (`func` at `ip`) and its callers `frames`.
+///
+/// # Safety
+/// `ip` points into `func`'s code and `frames` are this run's live frames.
+pub(super) unsafe fn backtrace(
+    inner: &StoreInner,
+    ip: Ip,
+    func: *const BytecodeFunc,
+    instance: u32,
+    frames: &[CallFrame],
+) -> WasmBacktrace {
     let mut bt = WasmBacktrace::default();
     // SAFETY: every frame's function and return address are live.
     unsafe {
@@ -131,7 +147,7 @@ unsafe fn trap_error(
                 .push(frame_info(inner, f.instance, &*f.func, f.ret_ip.sub(1)));
         }
     }
-    anyhow::Error::new(trap).context(bt)
+    bt
 }
 
 unsafe fn frame_info(inner: &StoreInner, instance: u32, func: &BytecodeFunc, ip: Ip) -> FrameInfo {

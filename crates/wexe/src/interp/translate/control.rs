@@ -18,6 +18,10 @@ pub(super) enum CtrlKind {
     Loop,
     If,
     Else,
+    /// The body of a legacy `try` (a block whose body is a handler region).
+    Try,
+    /// A legacy `catch`/`catch_all` arm of a `try`.
+    Catch,
 }
 
 /// An open block.
@@ -32,6 +36,12 @@ pub(super) struct Ctrl {
     /// For `if`: where the else arm starts, and the parameter entries to restore there.
     else_label: usize,
     saved_params: Vec<(Entry, bool)>,
+    /// The handler region (`try_table` or legacy `try` body) this block opened, while open.
+    pub region: Option<u32>,
+    /// In a legacy `catch` arm: the cell holding the caught exception, for `rethrow`.
+    pub exn_slot: Option<Slot>,
+    /// For a legacy `try`: the region its `catch` arms are clauses of.
+    pub arms_region: Option<u32>,
 }
 
 /// The values of a block or function signature: how many, and which are v128s. `wide` is
@@ -83,7 +93,7 @@ pub(super) struct Label {
 }
 
 impl Translator<'_> {
-    fn new_label(&mut self) -> usize {
+    pub(super) fn new_label(&mut self) -> usize {
         self.labels.push(Label {
             pos: None,
             uses: Vec::new(),
@@ -92,7 +102,7 @@ impl Translator<'_> {
         self.labels.len() - 1
     }
 
-    fn bind_label(&mut self, l: usize) {
+    pub(super) fn bind_label(&mut self, l: usize) {
         let pos = self.code.len();
         let label = &mut self.labels[l];
         label.pos = Some(pos);
@@ -103,7 +113,7 @@ impl Translator<'_> {
     }
 
     /// Emits a branch instruction towards label `l`.
-    fn emit_branch(&mut self, instr: Instr, l: usize) {
+    pub(super) fn emit_branch(&mut self, instr: Instr, l: usize) {
         let at = self.emit(instr);
         let label = &mut self.labels[l];
         label.used = true;
@@ -125,6 +135,9 @@ impl Translator<'_> {
             label,
             else_label: usize::MAX,
             saved_params,
+            region: None,
+            exn_slot: None,
+            arms_region: None,
         });
     }
 
@@ -133,7 +146,7 @@ impl Translator<'_> {
         self.dead_depth = 0;
     }
 
-    fn block_type(&self, bt: BlockType) -> TResult<(Widths, Widths)> {
+    pub(super) fn block_type(&self, bt: BlockType) -> TResult<(Widths, Widths)> {
         Ok(match bt {
             BlockType::Empty => (Widths::default(), Widths::default()),
             BlockType::Type(t) => {
@@ -224,7 +237,7 @@ impl Translator<'_> {
     }
 
     /// Copies the top `n` values into the canonical slots starting at `height`.
-    fn move_values(&mut self, height: usize, n: usize) {
+    pub(super) fn move_values(&mut self, height: usize, n: usize) {
         let top = self.stack.len();
         let mut dst = self.slot_of_height(height);
         for h in top - n..top {
@@ -236,7 +249,7 @@ impl Translator<'_> {
         }
     }
 
-    fn truncate_stack(&mut self, height: usize) {
+    pub(super) fn truncate_stack(&mut self, height: usize) {
         while self.stack.len() > height {
             self.pop_entry();
         }
@@ -275,6 +288,7 @@ impl Translator<'_> {
             // An `if` without `else`: the missing else arm passes its parameters through.
             self.op_else()?;
         }
+        self.close_region();
         let c = self.ctrl.last_mut().expect("checked above");
         let (kind, height, results, label) = (
             c.kind,
@@ -307,7 +321,7 @@ impl Translator<'_> {
     }
 
     /// The base height and arity of a branch to the block `depth` levels out.
-    fn branch_target(&self, depth: u32) -> TResult<(usize, usize, usize)> {
+    pub(super) fn branch_target(&self, depth: u32) -> TResult<(usize, usize, usize)> {
         let Some(i) = self.ctrl.len().checked_sub(depth as usize + 1) else {
             return err("branch depth out of range");
         };
@@ -320,7 +334,7 @@ impl Translator<'_> {
         Ok((c.height as usize, arity, c.label))
     }
 
-    fn is_function_level(&self, depth: u32) -> bool {
+    pub(super) fn is_function_level(&self, depth: u32) -> bool {
         depth as usize + 1 == self.ctrl.len()
     }
 
@@ -436,7 +450,7 @@ impl Translator<'_> {
     }
 
     /// Puts the top `n` values (a call's arguments) in canonical slots and returns the first.
-    fn call_args(&mut self, ty: &FuncType) -> TResult<Slot> {
+    pub(super) fn call_args(&mut self, ty: &FuncType) -> TResult<Slot> {
         let n = ty.params().len();
         if self.stack.len() < n {
             return err("operand stack underflow at call");

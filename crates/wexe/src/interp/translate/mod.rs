@@ -15,6 +15,7 @@
 //! has every width 1, and translates exactly as if widths did not exist.
 
 mod control;
+mod exn;
 mod simd;
 mod simple;
 mod stack;
@@ -94,6 +95,10 @@ struct Translator<'a> {
     ctrl: Vec<Ctrl>,
     labels: Vec<control::Label>,
     sites: Vec<super::IndirectSite>,
+    /// Handler regions by id, in the order they open (`exn.rs`).
+    regions: Vec<exn::RegionBuild>,
+    /// The regions whose bodies are open: the index of their block in `ctrl`, and their id.
+    open_regions: Vec<(usize, u32)>,
     /// The last instruction, when it wrote the top-of-stack temporary and may be redirected.
     last_result: Option<usize>,
     /// Nesting depth of blocks skipped after an unconditional branch (0: reachable).
@@ -173,6 +178,8 @@ pub(crate) fn translate(module: &Module, def_index: usize) -> Result<BytecodeFun
         ctrl: Vec::new(),
         labels: Vec::new(),
         sites: Vec::new(),
+        regions: Vec::new(),
+        open_regions: Vec::new(),
         last_result: None,
         dead_depth: 0,
         reachable: true,
@@ -185,6 +192,7 @@ pub(crate) fn translate(module: &Module, def_index: usize) -> Result<BytecodeFun
         Err(Abort::Error(e)) => return Err(e),
     }
     let frame_size = (t.temps_base + t.max_cells).max(result_cells);
+    let (regions, clauses) = t.finish_regions();
     Ok(BytecodeFunc {
         func_index,
         num_params: param_cells,
@@ -196,6 +204,8 @@ pub(crate) fn translate(module: &Module, def_index: usize) -> Result<BytecodeFun
         code: t.code.iter().map(|i| super::Threaded::new(*i)).collect(),
         offsets: t.offsets.into(),
         sites: t.sites.into(),
+        regions,
+        clauses,
     })
 }
 
@@ -274,10 +284,22 @@ impl<'a> Translator<'a> {
     /// matter.
     fn skip_dead(&mut self, op: &Operator<'_>) -> TResult {
         match op {
-            Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => {
+            Operator::Block { .. }
+            | Operator::Loop { .. }
+            | Operator::If { .. }
+            | Operator::TryTable { .. }
+            | Operator::Try { .. } => {
                 self.dead_depth += 1;
             }
             Operator::Else if self.dead_depth == 0 => self.op_else()?,
+            Operator::Catch { tag_index } if self.dead_depth == 0 => {
+                self.op_catch(Some(*tag_index))?
+            }
+            Operator::CatchAll if self.dead_depth == 0 => self.op_catch(None)?,
+            Operator::Delegate { relative_depth } if self.dead_depth == 0 => {
+                self.op_delegate(*relative_depth)?
+            }
+            Operator::Delegate { .. } => self.dead_depth -= 1,
             Operator::End if self.dead_depth == 0 => self.op_end()?,
             Operator::End => self.dead_depth -= 1,
             _ => {}
@@ -455,6 +477,14 @@ impl<'a> Translator<'a> {
                 self.set_unreachable();
             }
             O::Call { function_index } => self.op_call(function_index)?,
+            O::Throw { tag_index } => self.op_throw(tag_index)?,
+            O::ThrowRef => self.op_throw_ref()?,
+            O::TryTable { try_table } => self.op_try_table(try_table)?,
+            O::Try { blockty } => self.op_try(blockty)?,
+            O::Catch { tag_index } => self.op_catch(Some(tag_index))?,
+            O::CatchAll => self.op_catch(None)?,
+            O::Delegate { relative_depth } => self.op_delegate(relative_depth)?,
+            O::Rethrow { relative_depth } => self.op_rethrow(relative_depth)?,
             O::CallIndirect {
                 type_index,
                 table_index,
