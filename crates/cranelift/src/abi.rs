@@ -14,7 +14,7 @@ use wexe_environ::{FuncType, ValType};
 pub(crate) fn clif_type(ty: ValType) -> ir::Type {
     match ty {
         ValType::I32 => types::I32,
-        ValType::I64 | ValType::FuncRef | ValType::ExternRef => types::I64,
+        ValType::I64 | ValType::Ref(_) => types::I64,
         ValType::F32 => types::F32,
         ValType::F64 => types::F64,
         ValType::V128 => types::I8X16,

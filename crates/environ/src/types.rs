@@ -11,17 +11,133 @@ pub enum ValType {
     F32,
     F64,
     V128,
-    FuncRef,
-    ExternRef,
+    Ref(RefType),
+}
+
+/// What a reference points to. WebAssembly 3.0 without GC: the function and extern hierarchies,
+/// each with its bottom type, and concrete function types.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum HeapType {
+    /// Any function (`func`).
+    Func,
+    /// No function: the bottom of the function hierarchy (`nofunc`, whose only value is null).
+    NoFunc,
+    /// Any host reference (`extern`).
+    Extern,
+    /// The bottom of the extern hierarchy (`noextern`).
+    NoExtern,
+    /// Functions of one type. In a freshly parsed `ModuleInfo` the number is the module's type
+    /// index; a `Module` rewrites it to the engine-wide type id (see
+    /// `ModuleInfo::map_concrete_types`), so that types compare across modules.
+    Concrete(u32),
+}
+
+impl HeapType {
+    /// The top of this type's hierarchy: whether it is a function type (else extern).
+    pub fn is_func(self) -> bool {
+        matches!(
+            self,
+            HeapType::Func | HeapType::NoFunc | HeapType::Concrete(_)
+        )
+    }
+
+    /// Whether every reference of type `self` is also one of type `other` (without declared
+    /// subtypes, a concrete type is a subtype of `func` and of itself only).
+    pub fn is_subtype_of(self, other: HeapType) -> bool {
+        use HeapType as H;
+        match (self, other) {
+            (a, b) if a == b => true,
+            (H::NoFunc, b) => b.is_func(),
+            (H::Concrete(_), H::Func) => true,
+            (H::NoExtern, H::Extern) => true,
+            _ => false,
+        }
+    }
+}
+
+/// A reference type: its heap type and whether it admits null.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct RefType {
+    pub nullable: bool,
+    pub heap: HeapType,
+}
+
+impl RefType {
+    /// `funcref`, i.e. `(ref null func)`.
+    pub const FUNCREF: RefType = RefType {
+        nullable: true,
+        heap: HeapType::Func,
+    };
+    /// `externref`, i.e. `(ref null extern)`.
+    pub const EXTERNREF: RefType = RefType {
+        nullable: true,
+        heap: HeapType::Extern,
+    };
+
+    /// Whether every value of type `self` is also one of type `other`.
+    pub fn is_subtype_of(self, other: RefType) -> bool {
+        (!self.nullable || other.nullable) && self.heap.is_subtype_of(other.heap)
+    }
+
+    /// Converts wasmparser's reference type; `None` for types outside WebAssembly 3.0 without
+    /// GC (concrete types keep their module type index).
+    pub fn from_wasmparser(r: wasmparser::RefType) -> Option<RefType> {
+        use wasmparser::AbstractHeapType as A;
+        let heap = match r.heap_type() {
+            wasmparser::HeapType::Abstract { shared: false, ty } => match ty {
+                A::Func => HeapType::Func,
+                A::NoFunc => HeapType::NoFunc,
+                A::Extern => HeapType::Extern,
+                A::NoExtern => HeapType::NoExtern,
+                _ => return None,
+            },
+            wasmparser::HeapType::Concrete(i) => HeapType::Concrete(i.as_module_index()?),
+            _ => return None,
+        };
+        Some(RefType {
+            nullable: r.is_nullable(),
+            heap,
+        })
+    }
+}
+
+impl fmt::Display for RefType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let heap = match self.heap {
+            HeapType::Func => "func".to_string(),
+            HeapType::NoFunc => "nofunc".to_string(),
+            HeapType::Extern => "extern".to_string(),
+            HeapType::NoExtern => "noextern".to_string(),
+            HeapType::Concrete(i) => i.to_string(),
+        };
+        match (self.nullable, self.heap) {
+            (true, HeapType::Func | HeapType::Extern) => write!(f, "{heap}ref"),
+            (true, _) => write!(f, "(ref null {heap})"),
+            (false, _) => write!(f, "(ref {heap})"),
+        }
+    }
 }
 
 impl ValType {
-    /// Whether this is a reference type (`funcref` or `externref`).
+    /// `funcref`.
+    pub const FUNCREF: ValType = ValType::Ref(RefType::FUNCREF);
+    /// `externref`.
+    pub const EXTERNREF: ValType = ValType::Ref(RefType::EXTERNREF);
+
+    /// Whether this is a reference type.
     pub fn is_ref(self) -> bool {
-        matches!(self, ValType::FuncRef | ValType::ExternRef)
+        matches!(self, ValType::Ref(_))
     }
 
-    /// Converts wasmparser's value type; `None` for types outside WebAssembly 2.0.
+    /// Whether every value of type `self` is also one of type `other`.
+    pub fn is_subtype_of(self, other: ValType) -> bool {
+        match (self, other) {
+            (ValType::Ref(a), ValType::Ref(b)) => a.is_subtype_of(b),
+            (a, b) => a == b,
+        }
+    }
+
+    /// Converts wasmparser's value type; `None` for types outside WebAssembly 3.0 without GC.
     pub fn from_wasmparser(ty: wasmparser::ValType) -> Option<ValType> {
         use wasmparser::ValType as W;
         Some(match ty {
@@ -30,33 +146,35 @@ impl ValType {
             W::F32 => ValType::F32,
             W::F64 => ValType::F64,
             W::V128 => ValType::V128,
-            W::Ref(r) => Self::from_ref_type(r)?,
+            W::Ref(r) => ValType::Ref(RefType::from_wasmparser(r)?),
         })
     }
 
-    /// Converts wasmparser's reference type; `None` for types outside WebAssembly 2.0.
-    pub fn from_ref_type(r: wasmparser::RefType) -> Option<ValType> {
-        if r == wasmparser::RefType::FUNCREF {
-            Some(ValType::FuncRef)
-        } else if r == wasmparser::RefType::EXTERNREF {
-            Some(ValType::ExternRef)
-        } else {
-            None
+    /// This type with every concrete type index replaced by `f(index)`.
+    pub fn map_concrete(self, f: &impl Fn(u32) -> u32) -> ValType {
+        match self {
+            ValType::Ref(RefType {
+                nullable,
+                heap: HeapType::Concrete(i),
+            }) => ValType::Ref(RefType {
+                nullable,
+                heap: HeapType::Concrete(f(i)),
+            }),
+            other => other,
         }
     }
 }
 
 impl fmt::Display for ValType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            ValType::I32 => "i32",
-            ValType::I64 => "i64",
-            ValType::F32 => "f32",
-            ValType::F64 => "f64",
-            ValType::V128 => "v128",
-            ValType::FuncRef => "funcref",
-            ValType::ExternRef => "externref",
-        })
+        match self {
+            ValType::I32 => f.write_str("i32"),
+            ValType::I64 => f.write_str("i64"),
+            ValType::F32 => f.write_str("f32"),
+            ValType::F64 => f.write_str("f64"),
+            ValType::V128 => f.write_str("v128"),
+            ValType::Ref(r) => r.fmt(f),
+        }
     }
 }
 
@@ -90,6 +208,18 @@ impl FuncType {
     /// The result types.
     pub fn results(&self) -> &[ValType] {
         &self.params_results[self.num_params..]
+    }
+
+    /// This signature with every concrete type index replaced by `f(index)`.
+    pub fn map_concrete(&self, f: &impl Fn(u32) -> u32) -> FuncType {
+        FuncType {
+            params_results: self
+                .params_results
+                .iter()
+                .map(|t| t.map_concrete(f))
+                .collect(),
+            num_params: self.num_params,
+        }
     }
 }
 
