@@ -31,6 +31,8 @@ pub enum Trap {
     OutOfFuel,
     /// Execution was interrupted from outside.
     Interrupt,
+    /// `ref.as_non_null`, `call_ref` or `return_call_ref` of a null reference.
+    NullReference,
     /// An operator this build cannot execute yet (for example SIMD in the interpreter).
     Unsupported,
     /// A memory or table growth the store's [`crate::ResourceLimiter`] refused, when refusals
@@ -54,6 +56,7 @@ impl Trap {
             Trap::StackOverflow => "call stack exhausted",
             Trap::OutOfFuel => "all fuel consumed",
             Trap::Interrupt => "interrupted",
+            Trap::NullReference => "null reference",
             Trap::Unsupported => "unsupported operator (not implemented in this tier yet)",
             Trap::ResourceLimitExceeded => "resource limit exceeded",
         }
