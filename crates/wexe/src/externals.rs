@@ -265,6 +265,10 @@ impl Table {
     pub fn grow(&self, mut store: impl AsContextMut, delta: u64, init: Val) -> Result<u64> {
         let store = store.as_context_mut().0;
         store.inner.check(self.store_id);
+        let ty = store.inner.tables[self.index as usize].ty.element;
+        if !init.matches_ty(ty, &store.inner) {
+            bail!("value of type {} stored in a table of {ty}", init.ty());
+        }
         let cell = init.to_cells(&store.inner)[0];
         crate::store::grow_table(store, self.index, delta, cell)?
             .ok_or_else(|| anyhow!("failed to grow table by {delta}"))

@@ -1,6 +1,7 @@
 //! Typed function references through the embedding API, in both tiers: concrete reference
-//! types are compared across modules by engine type id (import matching), and values the host
-//! stores in typed globals and tables are checked against the concrete type and nullability.
+//! types are compared across modules by engine type id (import matching), values the host
+//! stores in typed globals and tables are checked against the concrete type and nullability,
+//! and a table's initialiser expression fills it.
 
 use wexe::{Config, Engine, Func, Global, Instance, Linker, Module, Store, Tier, Val};
 
@@ -17,7 +18,8 @@ const PROVIDER: &str = r#"(module
   (func $other (export "other") (param i64) (result i32) (i32.const 0))
   (global (export "g") (mut (ref null $get)) (ref.null $get))
   (global (export "fixed") (ref $get) (ref.func $seven))
-  (table (export "tab") 1 (ref null $get)))"#;
+  (table (export "tab") 1 (ref null $get))
+  (table (export "strict") 2 (ref $get) (ref.func $seven)))"#;
 
 fn engine(tier: Tier) -> Engine {
     let mut config = Config::new();
@@ -85,6 +87,24 @@ fn the_host_stores_only_references_of_the_right_type() {
         let tab = instance.get_table(&mut store, "tab").unwrap();
         tab.set(&mut store, 0, Val::FuncRef(Some(host))).unwrap();
         assert!(tab.set(&mut store, 0, Val::FuncRef(Some(other))).is_err());
+        // A non-nullable table starts filled by its initialiser, and never holds null.
+        let strict = instance.get_table(&mut store, "strict").unwrap();
+        for i in 0..2 {
+            let Some(Val::FuncRef(Some(f))) = strict.get(&store, i) else {
+                panic!("{tier:?}: element {i} is not a function");
+            };
+            let mut out = [Val::I32(0)];
+            f.call(&mut store, &[], &mut out).unwrap();
+            assert_eq!(out[0].i32(), Some(7), "{tier:?}");
+        }
+        assert!(strict.grow(&mut store, 1, Val::FuncRef(None)).is_err());
+        assert!(strict.set(&mut store, 0, Val::FuncRef(None)).is_err());
+        assert_eq!(
+            strict
+                .grow(&mut store, 1, Val::FuncRef(Some(host)))
+                .unwrap(),
+            2
+        );
         // `apply` takes a non-nullable reference: null is refused before the call.
         let apply = instance.get_func(&mut store, "apply").unwrap();
         let mut out = [Val::I32(0)];
