@@ -44,9 +44,8 @@ pub fn parse_val(ty: ValType, s: &str) -> Option<Val> {
         ValType::V128 => parse_v128(s).map(Val::V128),
         ValType::F32 => s.parse::<f32>().ok().map(Val::from),
         ValType::F64 => s.parse::<f64>().ok().map(Val::from),
-        ValType::FuncRef => (s == "null").then_some(Val::FuncRef(None)),
-        ValType::ExternRef => (s == "null").then_some(Val::ExternRef(None)),
-        ValType::ExnRef => (s == "null").then_some(Val::ExnRef(None)),
+        // Only a nullable reference can be given (as `null`).
+        ValType::Ref(r) => (r.nullable && s == "null").then(|| Val::default_for(ty)),
     }
 }
 

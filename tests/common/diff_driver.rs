@@ -135,9 +135,7 @@ impl Draw {
                 _ => ((self.next() % 2001) as f64 / 8.0 - 125.0).to_bits(),
             }),
             T::V128 => Val::V128(self.bits() as u128 | (self.bits() as u128) << 64),
-            T::FuncRef => Val::FuncRef(None),
-            T::ExternRef => Val::ExternRef(None),
-            T::ExnRef => Val::ExnRef(None),
+            T::Ref(_) => Val::default_for(ty),
         }
     }
 }

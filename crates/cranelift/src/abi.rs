@@ -4,7 +4,7 @@
 use cranelift_codegen::ir::{
     self, AbiParam, ArgumentPurpose, MemFlagsData, Signature, TrapCode, types,
 };
-use cranelift_codegen::isa::TargetIsa;
+use cranelift_codegen::isa::{CallConv, TargetIsa};
 use wexe_environ::vmoffsets::Builtin;
 use wexe_environ::{FuncType, ValType};
 
@@ -14,7 +14,7 @@ use wexe_environ::{FuncType, ValType};
 pub(crate) fn clif_type(ty: ValType) -> ir::Type {
     match ty {
         ValType::I32 => types::I32,
-        ValType::I64 | ValType::FuncRef | ValType::ExternRef | ValType::ExnRef => types::I64,
+        ValType::I64 | ValType::Ref(_) => types::I64,
         ValType::F32 => types::F32,
         ValType::F64 => types::F64,
         ValType::V128 => types::I8X16,
@@ -34,9 +34,12 @@ pub(crate) fn cell_flags(ty: ir::Type) -> MemFlagsData {
 }
 
 /// The native signature of a compiled wasm function: `(callee_vmctx, caller_vmctx, params...)
-/// -> results`.
-pub(crate) fn wasm_signature(isa: &dyn TargetIsa, ty: &FuncType) -> Signature {
-    let mut sig = Signature::new(isa.default_call_conv());
+/// -> results`, in Cranelift's `tail` calling convention (the only one with `return_call`; the
+/// callee pops its stack arguments, so a tail call to a function with more of them than the
+/// caller's is possible). Host code enters through the array entry trampoline, and wasm
+/// reaches the host through the host adapter and builtins, in the platform's convention.
+pub(crate) fn wasm_signature(_isa: &dyn TargetIsa, ty: &FuncType) -> Signature {
+    let mut sig = Signature::new(CallConv::Tail);
     sig.params
         .push(AbiParam::special(types::I64, ArgumentPurpose::VMContext));
     sig.params.push(AbiParam::new(types::I64));
@@ -90,6 +93,7 @@ pub(crate) mod codes {
     pub const UNSUPPORTED: TrapCode = user(7);
     pub const OUT_OF_FUEL: TrapCode = user(8);
     pub const INTERRUPT: TrapCode = user(9);
+    pub const NULL_REFERENCE: TrapCode = user(10);
 }
 
 /// Our trap code for one of Cranelift's: every code our translation emits has its own; any
@@ -110,6 +114,7 @@ pub(crate) fn trap_from_cranelift(code: TrapCode) -> Result<wexe_environ::TrapCo
         codes::UNSUPPORTED => T::Unsupported,
         codes::OUT_OF_FUEL => T::OutOfFuel,
         codes::INTERRUPT => T::Interrupt,
+        codes::NULL_REFERENCE => T::NullReference,
         codes::UNREACHABLE => T::Unreachable,
         other => {
             return Err(format!(
@@ -140,6 +145,7 @@ mod tests {
             codes::UNSUPPORTED,
             codes::OUT_OF_FUEL,
             codes::INTERRUPT,
+            codes::NULL_REFERENCE,
         ];
         let ours: Vec<_> = emitted
             .iter()

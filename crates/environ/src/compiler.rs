@@ -28,12 +28,14 @@ pub enum TrapCode {
     Unsupported,
     /// The store's interruption flag was set.
     Interrupt,
+    /// `ref.as_non_null` or `call_ref` of a null reference.
+    NullReference,
 }
 
 impl TrapCode {
     /// Every trap code, in the order compiled modules encode them by (changing it changes the
     /// compiled-module format).
-    pub const ALL: [TrapCode; 14] = [
+    pub const ALL: [TrapCode; 15] = [
         TrapCode::StackOverflow,
         TrapCode::MemoryOutOfBounds,
         TrapCode::TableOutOfBounds,
@@ -48,6 +50,7 @@ impl TrapCode {
         TrapCode::Libcall,
         TrapCode::Unsupported,
         TrapCode::Interrupt,
+        TrapCode::NullReference,
     ];
 }
 

@@ -1,7 +1,7 @@
 //! Constant expressions (global initialisers, segment offsets, element items), decoded into a
 //! small list of operations that the runtime evaluates at instantiation.
 
-use crate::types::ValType;
+use crate::types::{RefType, ValType};
 
 /// One operation of a constant expression.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -51,9 +51,9 @@ impl ConstExpr {
                 O::V128Const { value } => ConstOp::V128Const(u128::from_le_bytes(*value.bytes())),
                 O::RefNull { hty } => {
                     let ty = wasmparser::RefType::new(true, hty)
-                        .and_then(ValType::from_ref_type)
+                        .and_then(RefType::from_wasmparser)
                         .ok_or("unsupported reference type in constant expression")?;
-                    ConstOp::RefNull(ty)
+                    ConstOp::RefNull(ValType::Ref(ty))
                 }
                 O::RefFunc { function_index } => ConstOp::RefFunc(function_index),
                 O::GlobalGet { global_index } => ConstOp::GlobalGet(global_index),

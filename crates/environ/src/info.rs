@@ -95,6 +95,8 @@ pub struct ModuleInfo {
     /// Every table, imported ones first.
     pub tables: Vec<TableType>,
     pub num_imported_tables: usize,
+    /// The initialiser of each defined table (`None`: null), from the table section.
+    pub table_inits: Vec<Option<ConstExpr>>,
     /// Every memory, imported ones first.
     pub memories: Vec<MemoryType>,
     pub num_imported_memories: usize,
@@ -131,6 +133,29 @@ impl ModuleInfo {
     /// The parameter types of tag `index` (imported or defined).
     pub fn tag_type(&self, index: u32) -> &FuncType {
         &self.types[self.tags[index as usize] as usize]
+    }
+
+    /// Replaces every concrete type index of the module's types, imports, tables, globals and
+    /// element segments by `f(index)` (a `Module` maps them to engine-wide type ids).
+    pub fn map_concrete_types(&mut self, f: impl Fn(u32) -> u32) {
+        for t in &mut self.types {
+            *t = t.map_concrete(&f);
+        }
+        let table = |t: &mut TableType| t.element = t.element.map_concrete(&f);
+        let global = |g: &mut GlobalType| g.content = g.content.map_concrete(&f);
+        for i in &mut self.imports {
+            match &mut i.ty {
+                EntityType::Func(t) | EntityType::Tag(t) => *t = t.map_concrete(&f),
+                EntityType::Table(t) => table(t),
+                EntityType::Global(g) => global(g),
+                EntityType::Memory(_) => {}
+            }
+        }
+        self.tables.iter_mut().for_each(table);
+        self.globals.iter_mut().for_each(global);
+        for e in &mut self.elems {
+            e.ty = e.ty.map_concrete(&f);
+        }
     }
 
     /// The type of the entity an export refers to.

@@ -24,6 +24,7 @@ pub use info::{
 };
 pub use parse::{Features, ParseError, parse_compiled_module, parse_module};
 pub use types::{
-    EntityType, ExternKind, FuncType, GlobalType, MemoryType, Mutability, TableType, ValType,
+    EntityType, ExternKind, FuncType, GlobalType, HeapType, MemoryType, Mutability, RefType,
+    TableType, ValType,
 };
 pub use wasmparser;

@@ -11,7 +11,8 @@ use crate::info::{
     DataKind, DataSegment, ElemItems, ElemKind, ElemSegment, Export, FuncBody, Import, ModuleInfo,
 };
 use crate::types::{
-    EntityType, ExternKind, FuncType, GlobalType, MemoryType, Mutability, TableType, ValType,
+    EntityType, ExternKind, FuncType, GlobalType, MemoryType, Mutability, RefType, TableType,
+    ValType,
 };
 
 /// Why a module was refused: the byte offset and the cause.
@@ -73,8 +74,8 @@ impl Default for Features {
             simd: true,
             multi_memory: false,
             memory64: false,
-            tail_call: false,
-            function_references: false,
+            tail_call: true,
+            function_references: true,
             exceptions: false,
             legacy_exceptions: false,
             extended_const: true,
@@ -86,6 +87,37 @@ impl Default for Features {
 }
 
 impl Features {
+    /// Exactly WebAssembly 2.0 (SIMD included).
+    pub const WASM2: Features = Features {
+        simd: true,
+        multi_memory: false,
+        memory64: false,
+        tail_call: false,
+        function_references: false,
+        exceptions: false,
+        legacy_exceptions: false,
+        extended_const: false,
+        relaxed_simd: false,
+        wide_arithmetic: false,
+        custom_page_sizes: false,
+    };
+
+    /// The features of WebAssembly 3.0 that wexe knows (all of 3.0 but garbage collection,
+    /// which it does not implement).
+    pub const WASM3: Features = Features {
+        simd: true,
+        multi_memory: true,
+        memory64: true,
+        tail_call: true,
+        function_references: true,
+        exceptions: true,
+        legacy_exceptions: false,
+        extended_const: true,
+        relaxed_simd: true,
+        wide_arithmetic: false,
+        custom_page_sizes: false,
+    };
+
     /// The same set in wasmparser's terms.
     pub fn to_wasmparser(self) -> WasmFeatures {
         let mut f = WasmFeatures::WASM2;
@@ -109,7 +141,8 @@ fn val_type(ty: wasmparser::ValType, offset: u64) -> Result<ValType, ParseError>
 }
 
 fn table_type(t: &wasmparser::TableType, offset: u64) -> Result<TableType, ParseError> {
-    let element = ValType::from_ref_type(t.element_type)
+    let element = RefType::from_wasmparser(t.element_type)
+        .map(ValType::Ref)
         .ok_or_else(|| unsupported("table element type", offset))?;
     if t.table64 || t.shared {
         return Err(unsupported("64-bit or shared tables", offset));
@@ -269,9 +302,10 @@ fn decode_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<(), Par
             for t in r {
                 let t = t?;
                 info.tables.push(table_type(&t.ty, offset)?);
-                if let wasmparser::TableInit::Expr(_) = t.init {
-                    return Err(unsupported("table initialiser expressions", offset));
-                }
+                info.table_inits.push(match &t.init {
+                    wasmparser::TableInit::RefNull => None,
+                    wasmparser::TableInit::Expr(e) => Some(const_expr(e)?),
+                });
             }
         }
         Payload::MemorySection(r) => {
@@ -380,11 +414,12 @@ fn elem_segment(e: wasmparser::Element<'_>, offset: u64) -> Result<ElemSegment, 
     };
     let (ty, items) = match e.items {
         ElementItems::Functions(r) => (
-            ValType::FuncRef,
+            ValType::FUNCREF,
             ElemItems::Funcs(r.into_iter().collect::<Result<_, _>>()?),
         ),
         ElementItems::Expressions(rt, r) => {
-            let ty = ValType::from_ref_type(rt)
+            let ty = RefType::from_wasmparser(rt)
+                .map(ValType::Ref)
                 .ok_or_else(|| unsupported("element segment type", offset))?;
             let mut exprs = Vec::new();
             for expr in r {

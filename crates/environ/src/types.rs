@@ -11,22 +11,155 @@ pub enum ValType {
     F32,
     F64,
     V128,
-    FuncRef,
-    ExternRef,
-    /// A reference to an exception (exception handling, 3.0): nullable `exnref`.
-    ExnRef,
+    Ref(RefType),
 }
 
-impl ValType {
-    /// Whether this is a reference type (`funcref`, `externref` or `exnref`).
-    pub fn is_ref(self) -> bool {
+/// What a reference points to. WebAssembly 3.0 without GC: the function and extern hierarchies,
+/// each with its bottom type, and concrete function types.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum HeapType {
+    /// Any function (`func`).
+    Func,
+    /// No function: the bottom of the function hierarchy (`nofunc`, whose only value is null).
+    NoFunc,
+    /// Any host reference (`extern`).
+    Extern,
+    /// The bottom of the extern hierarchy (`noextern`).
+    NoExtern,
+    /// Any exception (`exn`, exception handling).
+    Exn,
+    /// The bottom of the exception hierarchy (`noexn`).
+    NoExn,
+    /// Functions of one type. In a freshly parsed `ModuleInfo` the number is the module's type
+    /// index; a `Module` rewrites it to the engine-wide type id (see
+    /// `ModuleInfo::map_concrete_types`), so that types compare across modules.
+    Concrete(u32),
+}
+
+impl HeapType {
+    /// Whether this type is in the exception hierarchy (`exn`, `noexn`).
+    pub fn is_exn(self) -> bool {
+        matches!(self, HeapType::Exn | HeapType::NoExn)
+    }
+
+    /// Whether this type is in the function hierarchy (else extern or exception).
+    pub fn is_func(self) -> bool {
         matches!(
             self,
-            ValType::FuncRef | ValType::ExternRef | ValType::ExnRef
+            HeapType::Func | HeapType::NoFunc | HeapType::Concrete(_)
         )
     }
 
-    /// Converts wasmparser's value type; `None` for types outside WebAssembly 2.0.
+    /// Whether every reference of type `self` is also one of type `other` (without declared
+    /// subtypes, a concrete type is a subtype of `func` and of itself only).
+    pub fn is_subtype_of(self, other: HeapType) -> bool {
+        use HeapType as H;
+        match (self, other) {
+            (a, b) if a == b => true,
+            (H::NoFunc, b) => b.is_func(),
+            (H::Concrete(_), H::Func) => true,
+            (H::NoExtern, H::Extern) => true,
+            (H::NoExn, H::Exn) => true,
+            _ => false,
+        }
+    }
+}
+
+/// A reference type: its heap type and whether it admits null.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct RefType {
+    pub nullable: bool,
+    pub heap: HeapType,
+}
+
+impl RefType {
+    /// `funcref`, i.e. `(ref null func)`.
+    pub const FUNCREF: RefType = RefType {
+        nullable: true,
+        heap: HeapType::Func,
+    };
+    /// `externref`, i.e. `(ref null extern)`.
+    pub const EXTERNREF: RefType = RefType {
+        nullable: true,
+        heap: HeapType::Extern,
+    };
+
+    /// `exnref`, i.e. `(ref null exn)`.
+    pub const EXNREF: RefType = RefType {
+        nullable: true,
+        heap: HeapType::Exn,
+    };
+
+    /// Whether every value of type `self` is also one of type `other`.
+    pub fn is_subtype_of(self, other: RefType) -> bool {
+        (!self.nullable || other.nullable) && self.heap.is_subtype_of(other.heap)
+    }
+
+    /// Converts wasmparser's reference type; `None` for types outside WebAssembly 3.0 without
+    /// GC (concrete types keep their module type index).
+    pub fn from_wasmparser(r: wasmparser::RefType) -> Option<RefType> {
+        use wasmparser::AbstractHeapType as A;
+        let heap = match r.heap_type() {
+            wasmparser::HeapType::Abstract { shared: false, ty } => match ty {
+                A::Func => HeapType::Func,
+                A::NoFunc => HeapType::NoFunc,
+                A::Extern => HeapType::Extern,
+                A::NoExtern => HeapType::NoExtern,
+                A::Exn => HeapType::Exn,
+                A::NoExn => HeapType::NoExn,
+                _ => return None,
+            },
+            wasmparser::HeapType::Concrete(i) => HeapType::Concrete(i.as_module_index()?),
+            _ => return None,
+        };
+        Some(RefType {
+            nullable: r.is_nullable(),
+            heap,
+        })
+    }
+}
+
+impl fmt::Display for RefType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let heap = match self.heap {
+            HeapType::Func => "func".to_string(),
+            HeapType::NoFunc => "nofunc".to_string(),
+            HeapType::Extern => "extern".to_string(),
+            HeapType::NoExtern => "noextern".to_string(),
+            HeapType::Exn => "exn".to_string(),
+            HeapType::NoExn => "noexn".to_string(),
+            HeapType::Concrete(i) => i.to_string(),
+        };
+        match (self.nullable, self.heap) {
+            (true, HeapType::Func | HeapType::Extern | HeapType::Exn) => write!(f, "{heap}ref"),
+            (true, _) => write!(f, "(ref null {heap})"),
+            (false, _) => write!(f, "(ref {heap})"),
+        }
+    }
+}
+
+impl ValType {
+    /// `funcref`.
+    pub const FUNCREF: ValType = ValType::Ref(RefType::FUNCREF);
+    /// `externref`.
+    pub const EXTERNREF: ValType = ValType::Ref(RefType::EXTERNREF);
+    /// `exnref`.
+    pub const EXNREF: ValType = ValType::Ref(RefType::EXNREF);
+
+    /// Whether this is a reference type.
+    pub fn is_ref(self) -> bool {
+        matches!(self, ValType::Ref(_))
+    }
+
+    /// Whether every value of type `self` is also one of type `other`.
+    pub fn is_subtype_of(self, other: ValType) -> bool {
+        match (self, other) {
+            (ValType::Ref(a), ValType::Ref(b)) => a.is_subtype_of(b),
+            (a, b) => a == b,
+        }
+    }
+
+    /// Converts wasmparser's value type; `None` for types outside WebAssembly 3.0 without GC.
     pub fn from_wasmparser(ty: wasmparser::ValType) -> Option<ValType> {
         use wasmparser::ValType as W;
         Some(match ty {
@@ -35,36 +168,35 @@ impl ValType {
             W::F32 => ValType::F32,
             W::F64 => ValType::F64,
             W::V128 => ValType::V128,
-            W::Ref(r) => Self::from_ref_type(r)?,
+            W::Ref(r) => ValType::Ref(RefType::from_wasmparser(r)?),
         })
     }
 
-    /// Converts wasmparser's reference type; `None` for types outside WebAssembly 2.0.
-    pub fn from_ref_type(r: wasmparser::RefType) -> Option<ValType> {
-        if r == wasmparser::RefType::FUNCREF {
-            Some(ValType::FuncRef)
-        } else if r == wasmparser::RefType::EXTERNREF {
-            Some(ValType::ExternRef)
-        } else if r == wasmparser::RefType::EXNREF {
-            Some(ValType::ExnRef)
-        } else {
-            None
+    /// This type with every concrete type index replaced by `f(index)`.
+    pub fn map_concrete(self, f: &impl Fn(u32) -> u32) -> ValType {
+        match self {
+            ValType::Ref(RefType {
+                nullable,
+                heap: HeapType::Concrete(i),
+            }) => ValType::Ref(RefType {
+                nullable,
+                heap: HeapType::Concrete(f(i)),
+            }),
+            other => other,
         }
     }
 }
 
 impl fmt::Display for ValType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            ValType::I32 => "i32",
-            ValType::I64 => "i64",
-            ValType::F32 => "f32",
-            ValType::F64 => "f64",
-            ValType::V128 => "v128",
-            ValType::FuncRef => "funcref",
-            ValType::ExternRef => "externref",
-            ValType::ExnRef => "exnref",
-        })
+        match self {
+            ValType::I32 => f.write_str("i32"),
+            ValType::I64 => f.write_str("i64"),
+            ValType::F32 => f.write_str("f32"),
+            ValType::F64 => f.write_str("f64"),
+            ValType::V128 => f.write_str("v128"),
+            ValType::Ref(r) => r.fmt(f),
+        }
     }
 }
 
@@ -98,6 +230,18 @@ impl FuncType {
     /// The result types.
     pub fn results(&self) -> &[ValType] {
         &self.params_results[self.num_params..]
+    }
+
+    /// This signature with every concrete type index replaced by `f(index)`.
+    pub fn map_concrete(&self, f: &impl Fn(u32) -> u32) -> FuncType {
+        FuncType {
+            params_results: self
+                .params_results
+                .iter()
+                .map(|t| t.map_concrete(f))
+                .collect(),
+            num_params: self.num_params,
+        }
     }
 }
 

@@ -171,6 +171,7 @@ pub(crate) fn kinds_named(message: &str) -> Option<&'static [Trap]> {
         "integer divide by zero" => &[IntegerDivisionByZero],
         "invalid conversion to integer" => &[BadConversionToInteger],
         "call stack exhausted" => &[StackOverflow],
+        "null reference" | "null function reference" => &[NullReference],
         // Some scripts name the table index: "uninitialized element 2".
         m if m
             .strip_prefix("uninitialized element ")

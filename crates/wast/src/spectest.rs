@@ -30,7 +30,7 @@ pub fn define_spectest<T: 'static>(linker: &mut Linker<T>, store: &mut Store<T>)
         linker.define(&*store, "spectest", name, global)?;
     }
 
-    let table_ty = TableType::new(ValType::FuncRef, 10, Some(20));
+    let table_ty = TableType::new(ValType::FUNCREF, 10, Some(20));
     let table = Table::new(&mut *store, table_ty, Val::FuncRef(None))?;
     linker.define(&*store, "spectest", "table", table)?;
 

@@ -1,11 +1,12 @@
-//! [`Config`] and [`Engine`]: the settings shared by every module and store, and the registry that
-//! gives structurally equal function types one id across modules (for `call_indirect`).
+//! [`Config`] and [`Engine`]: the settings shared by every module and store, and the engine's
+//! function type registry (`type_registry.rs`).
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use anyhow::{Result, bail};
 use wexe_environ::FuncType;
+
+use crate::type_registry::TypeRegistry;
 
 /// Which execution tier runs WebAssembly code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -134,6 +135,12 @@ impl Config {
         crate::jit::cache_available()
     }
 
+    /// Sets every feature at once (e.g. `Features::WASM2`, exactly WebAssembly 2.0).
+    pub fn wasm_features(&mut self, features: wexe_environ::Features) -> &mut Config {
+        self.features = features;
+        self
+    }
+
     /// Whether modules may use 128-bit SIMD (on by default: it is part of WebAssembly 2.0).
     pub fn wasm_simd(&mut self, enable: bool) -> &mut Config {
         self.features.simd = enable;
@@ -234,15 +241,9 @@ impl Config {
     }
 
     /// The wasm features modules are validated with.
-    pub(crate) fn wasm_features(&self) -> wexe_environ::wasmparser::WasmFeatures {
+    pub(crate) fn wasmparser_features(&self) -> wexe_environ::wasmparser::WasmFeatures {
         self.features.to_wasmparser()
     }
-}
-
-/// Gives every distinct function type an id, so that signature checks are one comparison.
-#[derive(Default)]
-struct TypeRegistry {
-    ids: HashMap<FuncType, u32>,
 }
 
 pub(crate) struct EngineInner {
@@ -302,10 +303,17 @@ impl Engine {
         Arc::ptr_eq(&a.inner, &b.inner)
     }
 
-    /// The engine-wide id of a function type.
+    /// The engine-wide id of a function type whose references name engine type ids.
     pub(crate) fn type_id(&self, ty: &FuncType) -> u32 {
-        let mut reg = self.inner.types.lock().unwrap_or_else(|e| e.into_inner());
-        let next = reg.ids.len() as u32;
-        *reg.ids.entry(ty.clone()).or_insert(next)
+        self.types().type_id(ty)
+    }
+
+    /// The engine-wide ids of a module's types (see [`TypeRegistry::module_type_ids`]).
+    pub(crate) fn module_type_ids(&self, types: &[FuncType]) -> Vec<u32> {
+        self.types().module_type_ids(types)
+    }
+
+    fn types(&self) -> std::sync::MutexGuard<'_, TypeRegistry> {
+        self.inner.types.lock().unwrap_or_else(|e| e.into_inner())
     }
 }

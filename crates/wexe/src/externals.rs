@@ -217,7 +217,7 @@ impl Table {
     /// resource limiter.
     pub fn new(mut store: impl AsContextMut, ty: TableType, init: Val) -> Result<Table> {
         let inner = &mut store.as_context_mut().0.inner;
-        if init.ty() != ty.element {
+        if !init.matches_ty(ty.element, inner) {
             bail!(
                 "table initial value has type {}, expected {}",
                 init.ty(),
@@ -263,7 +263,7 @@ impl Table {
         let inner = &mut store.as_context_mut().0.inner;
         inner.check(self.store_id);
         let ty = inner.tables[self.index as usize].ty.element;
-        if val.ty() != ty {
+        if !val.matches_ty(ty, inner) {
             bail!("value of type {} stored in a table of {ty}", val.ty());
         }
         let cell = val.to_cells(inner)[0];
@@ -280,6 +280,10 @@ impl Table {
     pub fn grow(&self, mut store: impl AsContextMut, delta: u64, init: Val) -> Result<u64> {
         let store = store.as_context_mut().0;
         store.inner.check(self.store_id);
+        let ty = store.inner.tables[self.index as usize].ty.element;
+        if !init.matches_ty(ty, &store.inner) {
+            bail!("value of type {} stored in a table of {ty}", init.ty());
+        }
         let cell = init.to_cells(&store.inner)[0];
         crate::store::grow_table(store, self.index, delta, cell)?
             .ok_or_else(|| anyhow!("failed to grow table by {delta}"))
@@ -297,7 +301,7 @@ impl Global {
     /// A new global of type `ty` holding `val`.
     pub fn new(mut store: impl AsContextMut, ty: GlobalType, val: Val) -> Result<Global> {
         let inner = &mut store.as_context_mut().0.inner;
-        if val.ty() != ty.content {
+        if !val.matches_ty(ty.content, inner) {
             bail!(
                 "global value has type {}, expected {}",
                 val.ty(),
@@ -335,7 +339,7 @@ impl Global {
         if ty.mutability != Mutability::Var {
             bail!("cannot set an immutable global");
         }
-        if val.ty() != ty.content {
+        if !val.matches_ty(ty.content, inner) {
             bail!(
                 "value of type {} stored in a global of {}",
                 val.ty(),

@@ -85,7 +85,7 @@ impl Func {
             );
         }
         for (i, (p, t)) in params.iter().zip(ty.params()).enumerate() {
-            if p.ty() != *t {
+            if !p.matches_ty(*t, &store.inner) {
                 bail!("argument {i}: expected {t}, got {}", p.ty());
             }
             p.to_cells(&store.inner); // panics on a reference from another store

@@ -4,7 +4,7 @@
 use anyhow::{Result, anyhow, bail};
 use wexe_environ::{
     ConstExpr, ConstOp, DataKind, ElemItems, ElemKind, EntityType, ExternKind, MemoryType,
-    TableType,
+    Mutability, TableType,
 };
 
 use crate::externals::{Extern, Global, Memory, Table};
@@ -30,11 +30,17 @@ fn limits_match(min: u64, max: Option<u64>, want_min: u64, want_max: Option<u64>
         }
 }
 
-/// Whether an entity of type `have` may satisfy an import of type `want`.
+/// Whether an entity of type `have` may satisfy an import of type `want` other than a function
+/// (functions are matched by engine type id, by the caller). Reference types name engine type
+/// ids here, so they compare across modules; an immutable global may be of a subtype.
 fn import_matches(have: &EntityType, want: &EntityType) -> bool {
     match (have, want) {
-        (EntityType::Func(a), EntityType::Func(b)) => a == b,
-        (EntityType::Global(a), EntityType::Global(b)) => a == b,
+        (EntityType::Global(a), EntityType::Global(b)) => match b.mutability {
+            Mutability::Const => {
+                a.mutability == Mutability::Const && a.content.is_subtype_of(b.content)
+            }
+            Mutability::Var => a == b,
+        },
         (EntityType::Tag(a), EntityType::Tag(b)) => a == b,
         (EntityType::Memory(a), EntityType::Memory(b)) => {
             limits_match(a.minimum, a.maximum, b.minimum, b.maximum)
@@ -221,6 +227,7 @@ fn instantiate(store: &mut dyn StoreOps, module: &Module, imports: &[Extern]) ->
         elems: Vec::new(),
         data_dropped: vec![false; info.data.len()],
     };
+    let mut imported_funcs = info.funcs.iter();
     for (imp, ext) in info.imports.iter().zip(imports) {
         if store_id_of(ext) != inner.id {
             bail!(
@@ -230,7 +237,16 @@ fn instantiate(store: &mut dyn StoreOps, module: &Module, imports: &[Extern]) ->
             );
         }
         let have = extern_type(inner, ext);
-        if !import_matches(&have, &imp.ty) {
+        let matches = match (&imp.ty, ext) {
+            (EntityType::Func(_), ext) => {
+                let want = imported_funcs
+                    .next()
+                    .map(|&t| module.inner.type_ids[t as usize]);
+                matches!(ext, Extern::Func(f) if Some(inner.funcs[f.index as usize].type_id()) == want)
+            }
+            _ => import_matches(&have, &imp.ty),
+        };
+        if !matches {
             bail!(
                 "incompatible import type for `{}::{}`: expected {}, found {}",
                 imp.module,
@@ -264,8 +280,12 @@ fn instantiate(store: &mut dyn StoreOps, module: &Module, imports: &[Extern]) ->
         });
         inst.funcs.push((inner.funcs.len() - 1) as u32);
     }
-    for ty in tables {
-        inst.tables.push(crate::store::new_table(store, *ty, 0)?);
+    for (ty, init) in tables.iter().zip(&info.table_inits) {
+        // Table initialisers may read imported globals only (the global section comes later).
+        let init = init
+            .as_ref()
+            .map_or(0, |e| eval_const(store.inner(), &inst, e)[0]);
+        inst.tables.push(crate::store::new_table(store, *ty, init)?);
     }
     for ty in memories {
         inst.memories.push(crate::store::new_memory(store, *ty)?);

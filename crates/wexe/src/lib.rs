@@ -74,6 +74,7 @@ mod linker;
 mod module;
 mod store;
 mod trap;
+mod type_registry;
 mod typed;
 mod v128;
 mod values;
@@ -100,5 +101,6 @@ pub use typed::{TypedFunc, WasmParams, WasmResults, WasmRet, WasmTy};
 pub use v128::V128;
 pub use values::{ExternRef, Val};
 pub use wexe_environ::{
-    EntityType as ExternType, FuncType, GlobalType, MemoryType, Mutability, TableType, ValType,
+    EntityType as ExternType, Features, FuncType, GlobalType, HeapType, MemoryType, Mutability,
+    RefType, TableType, ValType,
 };

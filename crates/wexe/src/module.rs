@@ -111,13 +111,15 @@ impl Module {
     /// holds its code (then the function bodies were validated when that code was compiled, and
     /// are not validated again).
     fn build(engine: &Engine, bytes: &[u8], jit: Option<crate::jit::JitModule>) -> Result<Module> {
-        let features = engine.config().wasm_features();
+        let features = engine.config().wasmparser_features();
         let jit = jit.or_else(|| crate::jit::cached(engine, bytes));
-        let info = match jit {
+        let mut info = match jit {
             Some(_) => wexe_environ::parse_compiled_module(bytes, features)?,
             None => wexe_environ::parse_module(bytes, features)?,
         };
-        let type_ids: Vec<u32> = info.types.iter().map(|t| engine.type_id(t)).collect();
+        // From here on, concrete reference types name engine type ids.
+        let type_ids = engine.module_type_ids(&info.types);
+        info.map_concrete_types(|i| type_ids[i as usize]);
         let compiled = (0..info.bodies.len()).map(|_| OnceLock::new()).collect();
         let jit = match jit {
             Some(j) => Some(j),
@@ -162,7 +164,7 @@ impl Module {
 
     /// Checks that `bytes` are a valid binary module, without keeping anything.
     pub fn validate(engine: &Engine, bytes: &[u8]) -> Result<()> {
-        let features = engine.config().wasm_features();
+        let features = engine.config().wasmparser_features();
         wexe_environ::parse_module(bytes, features)?;
         Ok(())
     }

@@ -31,10 +31,10 @@ pub enum Trap {
     OutOfFuel,
     /// Execution was interrupted from outside.
     Interrupt,
+    /// `ref.as_non_null`, `call_ref`, `return_call_ref` or `throw_ref` of a null reference.
+    NullReference,
     /// An operator this build cannot execute yet (for example SIMD in the interpreter).
     Unsupported,
-    /// `throw_ref` of a null exception reference.
-    NullReference,
     /// A memory or table growth the store's [`crate::ResourceLimiter`] refused, when refusals
     /// trap ([`crate::StoreLimitsBuilder::trap_on_grow_failure`]).
     ResourceLimitExceeded,
@@ -56,9 +56,9 @@ impl Trap {
             Trap::StackOverflow => "call stack exhausted",
             Trap::OutOfFuel => "all fuel consumed",
             Trap::Interrupt => "interrupted",
+            Trap::NullReference => "null reference",
             Trap::Unsupported => "unsupported operator (not implemented in this tier yet)",
             Trap::ResourceLimitExceeded => "resource limit exceeded",
-            Trap::NullReference => "null reference",
         }
     }
 }

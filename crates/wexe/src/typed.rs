@@ -40,8 +40,8 @@ wasm_ty! {
     f64 => F64, |x| Val::F64(x.to_bits()), Val::F64(x) => f64::from_bits(x);
     u128 => V128, Val::V128, Val::V128(x) => x;
     V128 => V128, |x| Val::V128(x.as_u128()), Val::V128(x) => V128::new(x);
-    Option<Func> => FuncRef, Val::FuncRef, Val::FuncRef(x) => x;
-    Option<ExternRef> => ExternRef, Val::ExternRef, Val::ExternRef(x) => x;
+    Option<Func> => FUNCREF, Val::FuncRef, Val::FuncRef(x) => x;
+    Option<ExternRef> => EXTERNREF, Val::ExternRef, Val::ExternRef(x) => x;
 }
 
 /// A list of parameter types: `()`, one [`WasmTy`], or a tuple of them.

@@ -4,7 +4,7 @@
 use std::any::Any;
 use std::sync::Arc;
 
-use wexe_environ::ValType;
+use wexe_environ::{HeapType, ValType};
 
 use crate::func::Func;
 use crate::store::{AsContextMut, StoreContext, StoreInner};
@@ -31,9 +31,9 @@ impl Val {
             Val::F32(_) => ValType::F32,
             Val::F64(_) => ValType::F64,
             Val::V128(_) => ValType::V128,
-            Val::FuncRef(_) => ValType::FuncRef,
-            Val::ExternRef(_) => ValType::ExternRef,
-            Val::ExnRef(_) => ValType::ExnRef,
+            Val::FuncRef(_) => ValType::FUNCREF,
+            Val::ExternRef(_) => ValType::EXTERNREF,
+            Val::ExnRef(_) => ValType::EXNREF,
         }
     }
 
@@ -45,9 +45,32 @@ impl Val {
             ValType::F32 => Val::F32(0),
             ValType::F64 => Val::F64(0),
             ValType::V128 => Val::V128(0),
-            ValType::FuncRef => Val::FuncRef(None),
-            ValType::ExternRef => Val::ExternRef(None),
-            ValType::ExnRef => Val::ExnRef(None),
+            ValType::Ref(r) if r.heap.is_func() => Val::FuncRef(None),
+            ValType::Ref(r) if r.heap.is_exn() => Val::ExnRef(None),
+            ValType::Ref(_) => Val::ExternRef(None),
+        }
+    }
+
+    /// Whether this value is one of type `ty`: the same number type, or a reference that
+    /// type admits (null only where nullable; a function of the concrete type it names).
+    pub(crate) fn matches_ty(&self, ty: ValType, store: &StoreInner) -> bool {
+        let ValType::Ref(r) = ty else {
+            return self.ty() == ty;
+        };
+        match self {
+            Val::FuncRef(None) => r.nullable && r.heap.is_func(),
+            Val::ExternRef(None) => r.nullable && !r.heap.is_func() && !r.heap.is_exn(),
+            Val::ExnRef(None) => r.nullable && r.heap.is_exn(),
+            Val::FuncRef(Some(f)) => match r.heap {
+                HeapType::Func => true,
+                HeapType::Concrete(id) => {
+                    store.id == f.store_id && store.funcs[f.index as usize].type_id() == id
+                }
+                _ => false,
+            },
+            Val::ExternRef(Some(_)) => r.heap == HeapType::Extern,
+            Val::ExnRef(Some(_)) => r.heap == HeapType::Exn,
+            _ => false,
         }
     }
 
@@ -133,15 +156,15 @@ impl Val {
             ValType::F32 => Val::F32(c as u32),
             ValType::F64 => Val::F64(c),
             ValType::V128 => Val::V128(c as u128 | (cells[1] as u128) << 64),
-            ValType::FuncRef => Val::FuncRef((c != 0).then(|| Func {
+            ValType::Ref(r) if r.heap.is_func() => Val::FuncRef((c != 0).then(|| Func {
                 store_id: store.id,
                 index: (c - 1) as u32,
             })),
-            ValType::ExternRef => Val::ExternRef((c != 0).then(|| ExternRef {
+            ValType::Ref(r) if r.heap.is_exn() => Val::ExnRef((c != 0).then(|| crate::ExnRef {
                 store_id: store.id,
                 index: (c - 1) as u32,
             })),
-            ValType::ExnRef => Val::ExnRef((c != 0).then(|| crate::ExnRef {
+            ValType::Ref(_) => Val::ExternRef((c != 0).then(|| ExternRef {
                 store_id: store.id,
                 index: (c - 1) as u32,
             })),

@@ -243,7 +243,7 @@ fn host_defined_entities_are_importable() {
     .unwrap();
     let table = Table::new(
         &mut store,
-        TableType::new(ValType::FuncRef, 2, None),
+        TableType::new(ValType::FUNCREF, 2, None),
         Val::FuncRef(None),
     )
     .unwrap();

@@ -163,7 +163,7 @@ fn a_host_function_made_before_any_module_of_its_type_is_callable_through_a_tabl
             results[0] = Val::I32(params[0].i32().unwrap() * 3);
             Ok(())
         });
-        let ty = TableType::new(ValType::FuncRef, 1, None);
+        let ty = TableType::new(ValType::FUNCREF, 1, None);
         let table = Table::new(&mut store, ty, Val::FuncRef(Some(triple))).unwrap();
         // An instance of another type first: the JIT then makes `triple`'s funcref entry.
         let other = Module::new(&engine, "(module (func (export \"f\") (param i64)))").unwrap();

@@ -257,7 +257,7 @@ fn memory_and_tables_are_shared_with_the_host() {
     assert_eq!(call.call(&mut store, (2, 4)).unwrap(), 8);
     let other = Table::new(
         &mut store,
-        TableType::new(ValType::FuncRef, 1, None),
+        TableType::new(ValType::FUNCREF, 1, None),
         Val::FuncRef(None),
     )
     .unwrap();

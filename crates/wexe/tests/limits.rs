@@ -249,7 +249,7 @@ both_tiers!(the_host_api_is_counted, |engine| {
     assert!(memory.grow(&mut store, 1).is_err());
     // The instance's memory shares the account with the host's.
     assert_eq!(call(&mut store, inst, "grow_memory", 1), -1);
-    let ty = TableType::new(ValType::FuncRef, 4, None);
+    let ty = TableType::new(ValType::FUNCREF, 4, None);
     let table = Table::new(&mut store, ty, Val::FuncRef(None)).unwrap();
     assert_eq!(table.grow(&mut store, 6, Val::FuncRef(None)).unwrap(), 4);
     assert!(table.grow(&mut store, 1, Val::FuncRef(None)).is_err());
@@ -259,7 +259,7 @@ both_tiers!(the_host_api_is_counted, |engine| {
         store.data().bytes_used(),
         3 * PAGE + 10 * TABLE_ELEMENT_BYTES
     );
-    let ty = TableType::new(ValType::FuncRef, 1, None);
+    let ty = TableType::new(ValType::FUNCREF, 1, None);
     assert!(Table::new(&mut store, ty, Val::FuncRef(None)).is_err());
 });
 

@@ -1,6 +1,7 @@
 //! Structured control flow: `block`, `loop`, `if`/`else`, `end`, branches, `return`,
 //! `unreachable`, `select`, `drop`, locals. Branch values travel as Cranelift block parameters.
 
+use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{self, BlockArg, BlockCall, InstBuilder, JumpTableData, Value};
 use wasmparser::{BlockType, Operator};
 
@@ -189,6 +190,26 @@ impl FuncTranslator<'_> {
                 self.b.ins().brif(cond, target, &args(&vals), next, &[]);
                 self.b.switch_to_block(next);
                 self.b.seal_block(next);
+            }
+            Operator::BrOnNull { relative_depth } => {
+                let r = self.pop();
+                let (target, vals) = self.branch_args(relative_depth);
+                let is_null = self.b.ins().icmp_imm_s(IntCC::Equal, r, 0);
+                let next = self.b.create_block();
+                self.b.ins().brif(is_null, target, &args(&vals), next, &[]);
+                self.b.switch_to_block(next);
+                self.b.seal_block(next);
+                self.push(r);
+            }
+            Operator::BrOnNonNull { relative_depth } => {
+                // The reference goes to the target with the values under it.
+                let r = *self.stack.last().expect("validated");
+                let (target, vals) = self.branch_args(relative_depth);
+                let next = self.b.create_block();
+                self.b.ins().brif(r, target, &args(&vals), next, &[]);
+                self.b.switch_to_block(next);
+                self.b.seal_block(next);
+                self.pop();
             }
             Operator::BrTable { ref targets } => {
                 let index = self.pop();

@@ -1,4 +1,5 @@
-//! Calls (direct, through imports, `call_indirect`), globals, tables and references.
+//! Calls (direct, through imports, `call_indirect`, `call_ref`, and their tail-call forms),
+//! globals, tables and references.
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
@@ -49,23 +50,48 @@ impl FuncTranslator<'_> {
         self.stack.extend(results);
     }
 
-    fn call(&mut self, index: u32) {
+    /// Ends a call: pushes its results, or for a tail call (`return_call*`) leaves the
+    /// function (the callee returns to this function's caller).
+    fn finish_call(&mut self, call: ir::Inst, tail: bool) {
+        if tail {
+            self.reachable = false;
+        } else {
+            self.push_results(call);
+        }
+    }
+
+    /// Calls `fn_ptr` of signature `type_index` with `args`, as a tail call when `tail`.
+    fn call_pointer(&mut self, type_index: u32, fn_ptr: Value, args: &[Value], tail: bool) {
+        let sig = self.signature(type_index);
+        let call = if tail {
+            self.b.ins().return_call_indirect(sig, fn_ptr, args)
+        } else {
+            self.b.ins().call_indirect(sig, fn_ptr, args)
+        };
+        self.finish_call(call, tail);
+    }
+
+    /// `call`, or with `tail` `return_call`.
+    fn call(&mut self, index: u32, tail: bool) {
         let type_index = self.info.funcs[index as usize];
         let n = self.info.types[type_index as usize].params().len();
         let mut args = vec![self.vmctx, self.vmctx];
         args.extend(self.popn(n));
         let num_imported = self.info.num_imported_funcs as u32;
-        let call = if index < num_imported {
+        if index < num_imported {
             let at = self.offsets.func(index);
             let fn_ptr = self.load_ro(self.vmctx, at + VMFUNC_FN_PTR);
             args[0] = self.load_ro(self.vmctx, at + VMFUNC_VMCTX);
-            let sig = self.signature(type_index);
-            self.b.ins().call_indirect(sig, fn_ptr, &args)
+            self.call_pointer(type_index, fn_ptr, &args, tail);
         } else {
             let f = self.direct_func(index - num_imported, type_index);
-            self.b.ins().call(f, &args)
-        };
-        self.push_results(call);
+            let call = if tail {
+                self.b.ins().return_call(f, &args)
+            } else {
+                self.b.ins().call(f, &args)
+            };
+            self.finish_call(call, tail);
+        }
     }
 
     /// The table's definition, and the index checked against its length (trapping with `code`).
@@ -90,14 +116,10 @@ impl FuncTranslator<'_> {
         self.b.ins().iadd(base, off)
     }
 
-    fn call_indirect(&mut self, type_index: u32, table: u32) {
-        let index = self.pop();
-        let n = self.info.types[type_index as usize].params().len();
-        let params = self.popn(n);
-        let slot = self.table_slot(table, index, codes::UNDEFINED_ELEMENT);
+    /// The `(fn_ptr, vmctx)` of the store function a non-null reference `cell` names; with
+    /// `check`, trapping unless it is of type `type_index`.
+    fn funcref_target(&mut self, cell: Value, type_index: u32, check: bool) -> (Value, Value) {
         let flags = MemFlagsData::trusted();
-        let cell = self.b.ins().load(types::I64, flags, slot, 0);
-        self.b.ins().trapz(cell, codes::INDIRECT_CALL_TO_NULL);
         let store = self.load_ro(self.vmctx, VMCTX_STORE);
         let funcrefs = self
             .b
@@ -106,13 +128,15 @@ impl FuncTranslator<'_> {
         let i = self.b.ins().iadd_imm_s(cell, -1);
         let off = self.b.ins().imul_imm_s(i, i64::from(FUNCREF_SIZE));
         let entry = self.b.ins().iadd(funcrefs, off);
-        let ty = self
-            .b
-            .ins()
-            .load(types::I64, flags, entry, FUNCREF_TYPE_ID as i32);
-        let want = self.load_ro(self.vmctx, self.offsets.type_id(type_index));
-        let bad = self.b.ins().icmp(IntCC::NotEqual, ty, want);
-        self.b.ins().trapnz(bad, codes::BAD_SIGNATURE);
+        if check {
+            let ty = self
+                .b
+                .ins()
+                .load(types::I64, flags, entry, FUNCREF_TYPE_ID as i32);
+            let want = self.load_ro(self.vmctx, self.offsets.type_id(type_index));
+            let bad = self.b.ins().icmp(IntCC::NotEqual, ty, want);
+            self.b.ins().trapnz(bad, codes::BAD_SIGNATURE);
+        }
         let fn_ptr = self
             .b
             .ins()
@@ -121,11 +145,34 @@ impl FuncTranslator<'_> {
             .b
             .ins()
             .load(types::I64, flags, entry, FUNCREF_VMCTX as i32);
+        (fn_ptr, callee)
+    }
+
+    /// `call_indirect`, or with `tail` `return_call_indirect`.
+    fn call_indirect(&mut self, type_index: u32, table: u32, tail: bool) {
+        let index = self.pop();
+        let n = self.info.types[type_index as usize].params().len();
+        let params = self.popn(n);
+        let slot = self.table_slot(table, index, codes::UNDEFINED_ELEMENT);
+        let flags = MemFlagsData::trusted();
+        let cell = self.b.ins().load(types::I64, flags, slot, 0);
+        self.b.ins().trapz(cell, codes::INDIRECT_CALL_TO_NULL);
+        let (fn_ptr, callee) = self.funcref_target(cell, type_index, true);
         let mut args = vec![callee, self.vmctx];
         args.extend(params);
-        let sig = self.signature(type_index);
-        let call = self.b.ins().call_indirect(sig, fn_ptr, &args);
-        self.push_results(call);
+        self.call_pointer(type_index, fn_ptr, &args, tail);
+    }
+
+    /// `call_ref`, or with `tail` `return_call_ref` (validation proved the type).
+    fn call_ref(&mut self, type_index: u32, tail: bool) {
+        let cell = self.pop();
+        let n = self.info.types[type_index as usize].params().len();
+        let params = self.popn(n);
+        self.b.ins().trapz(cell, codes::NULL_REFERENCE);
+        let (fn_ptr, callee) = self.funcref_target(cell, type_index, false);
+        let mut args = vec![callee, self.vmctx];
+        args.extend(params);
+        self.call_pointer(type_index, fn_ptr, &args, tail);
     }
 
     fn i32const(&mut self, v: u32) -> Value {
@@ -137,11 +184,22 @@ impl FuncTranslator<'_> {
         use Operator as O;
         let flags = MemFlagsData::trusted();
         match *op {
-            O::Call { function_index } => self.call(function_index),
+            O::Call { function_index } => self.call(function_index, false),
+            O::ReturnCall { function_index } => self.call(function_index, true),
             O::CallIndirect {
                 type_index,
                 table_index,
-            } => self.call_indirect(type_index, table_index),
+            } => self.call_indirect(type_index, table_index, false),
+            O::ReturnCallIndirect {
+                type_index,
+                table_index,
+            } => self.call_indirect(type_index, table_index, true),
+            O::CallRef { type_index } => self.call_ref(type_index, false),
+            O::ReturnCallRef { type_index } => self.call_ref(type_index, true),
+            O::RefAsNonNull => {
+                let r = *self.stack.last().expect("validated");
+                self.b.ins().trapz(r, codes::NULL_REFERENCE);
+            }
             O::GlobalGet { global_index } => {
                 let ty = self.info.globals[global_index as usize].content;
                 let ptr = self.load_ro(self.vmctx, self.offsets.global(global_index));

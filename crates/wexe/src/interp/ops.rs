@@ -247,6 +247,15 @@ macro_rules! for_each_op {
             // Throws the exception `src` refers to again (traps on null).
             ThrowRef { src: Slot };
             CallIndirect { index: Slot, base: Slot, site: u32 };
+            // Calls the function the reference in `callee` names (trapping on null).
+            CallRef { callee: Slot, base: Slot };
+            // Tail calls: the callee takes the current function's frame (its arguments are moved
+            // from cells `base..` to cell 0) and returns to the current function's caller.
+            ReturnCall { func: u32, base: Slot };
+            ReturnCallIndirect { index: Slot, base: Slot, site: u32 };
+            ReturnCallRef { callee: Slot, base: Slot };
+            // Traps when the reference in `src` is null.
+            RefAsNonNull { src: Slot };
             // `dst` holds the first operand; replaced by `alt` when `cond` is zero.
             Select { dst: Slot, alt: Slot, cond: Slot };
             GlobalSet { src: Slot, global: u32 };

@@ -134,6 +134,7 @@ fn trap_kind(code: TrapCode) -> Option<Trap> {
         TrapCode::OutOfFuel => Trap::OutOfFuel,
         TrapCode::Unsupported => Trap::Unsupported,
         TrapCode::Interrupt => Trap::Interrupt,
+        TrapCode::NullReference => Trap::NullReference,
         TrapCode::Unreachable => Trap::Unreachable,
         TrapCode::Libcall => return None,
     })

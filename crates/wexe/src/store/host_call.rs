@@ -99,7 +99,7 @@ pub(crate) unsafe fn call_host(
     };
     let mut offset = 0;
     for (i, (r, &t)) in results.iter().zip(ty.results()).enumerate() {
-        if r.ty() != t {
+        if !r.matches_ty(t, inner) {
             bail!("host function returned {} where {t} was expected", r.ty());
         }
         let raw = r.to_cells(inner);

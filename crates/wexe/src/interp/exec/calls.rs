@@ -135,18 +135,11 @@ unsafe fn call_store_func(ip: Ip, fp: Fp, cx: *mut Cx, sf: u32, base: Slot) -> (
     }
 }
 
-/// The store function an indirect call at `ip` reaches, or the trap it raises.
+/// The store function an indirect call reaches through the table element at `index` (a
+/// cell) of site `site`, or the trap it raises.
 #[inline(always)]
-unsafe fn indirect_target(ip: Ip, fp: Fp, cx: &Cx) -> Result<u32, Trap> {
+unsafe fn indirect_target(fp: Fp, cx: &Cx, index: Slot, site: u32) -> Result<u32, Trap> {
     unsafe {
-        decode!(
-            ip,
-            CallIndirect {
-                index,
-                base: _,
-                site
-            }
-        );
         let s = *(&*cx.func).sites.get_unchecked(site as usize);
         let inner = &*cx.inner;
         let table = &inner.tables[*cx.inst.tables.get_unchecked(s.table as usize) as usize];
@@ -163,6 +156,98 @@ unsafe fn indirect_target(ip: Ip, fp: Fp, cx: &Cx) -> Result<u32, Trap> {
         }
         Ok(sf)
     }
+}
+
+/// The store function the function reference in cell `callee` names, or the null trap.
+#[inline(always)]
+unsafe fn ref_target(fp: Fp, callee: Slot) -> Result<u32, Trap> {
+    match unsafe { rd::<u64>(fp, callee) } {
+        0 => Err(Trap::NullReference),
+        cell => Ok((cell - 1) as u32),
+    }
+}
+
+/// Where a tail call leaves execution.
+enum TailCall {
+    /// In the callee, which took over the frame.
+    Enter(Ip),
+    /// Back in the caller's caller: the callee was a host function, whose results are in
+    /// place.
+    Returned,
+    /// Nowhere: the run ends (`cx.exit` says why).
+    Ended,
+    /// At a handler (instruction and frame) of a caller: the host callee threw a wasm
+    /// exception, thrown on from the caller of the function that made the tail call (whose
+    /// frame the call replaced), or a null instruction when nothing in this run catches it.
+    Caught(Ip, Fp),
+}
+
+/// Tail-calls store function `sf` from the instruction at `ip`, its arguments at `base`: a wasm
+/// callee takes over the current frame at `fp` (arguments moved to its start), so a chain of
+/// tail calls runs in constant cell and frame space; a host function is called, its results
+/// moved to the frame's start, and the current function returns.
+#[inline(never)]
+unsafe fn tail_call_store_func(ip: Ip, fp: Fp, cx: *mut Cx, sf: u32, base: Slot) -> TailCall {
+    unsafe {
+        let c = &mut *cx;
+        match &(&*c.inner).funcs[sf as usize] {
+            FuncEntity::Wasm {
+                instance, index, ..
+            } => {
+                let (callee_instance, index) = (*instance, *index);
+                let caller_instance = c.inst.instance;
+                if callee_instance != caller_instance {
+                    c.switch_instance(callee_instance);
+                }
+                let callee = match c.inst.compiled(index) {
+                    Ok(f) => f,
+                    Err(e) => {
+                        c.exit = error(cx, e);
+                        return TailCall::Ended;
+                    }
+                };
+                ptr::copy(fp.add(base as usize), fp, (*callee).num_params as usize);
+                if !init_frame(fp, &*callee, c.cells_end) {
+                    if callee_instance != caller_instance {
+                        c.switch_instance(caller_instance);
+                    }
+                    c.exit = trap(cx, Trap::StackOverflow, ip);
+                    return TailCall::Ended;
+                }
+                c.func = callee;
+                TailCall::Enter((*callee).code.as_ptr())
+            }
+            FuncEntity::Host { ty, .. } => {
+                let results = super::cells_of(ty.results());
+                if let Err(e) = call_host(c, fp, fp.add(base as usize), sf) {
+                    if let Some(exn) = store::thrown_by_host(&mut *c.inner, &e) {
+                        let (ip, fp) = super::exn::unwind_from_caller(ip, fp, cx, exn);
+                        return TailCall::Caught(ip, fp);
+                    }
+                    c.exit = error(cx, e);
+                    return TailCall::Ended;
+                }
+                ptr::copy(fp.add(base as usize), fp, results);
+                TailCall::Returned
+            }
+        }
+    }
+}
+
+/// Continues where [`tail_call_store_func`] left execution.
+macro_rules! continue_after_tail_call {
+    ($to:expr, $fp:ident, $cx:ident) => {{
+        // After the call: it may have switched instances or grown the memory.
+        let to = $to;
+        let (mem, len) = ((*$cx).inst.mem_base, (*$cx).inst.mem_len);
+        match to {
+            TailCall::Enter(ip) => next!(ip, $fp, $cx, mem, len),
+            TailCall::Returned => return_to_caller!($cx, mem, len),
+            TailCall::Ended => return (*$cx).exit,
+            TailCall::Caught(ip, _) if ip.is_null() => return (*$cx).exit,
+            TailCall::Caught(ip, fp) => next!(ip, fp, $cx, mem, len),
+        }
+    }};
 }
 
 /// Passes control to where [`call_store_func`] (or `exn::unwind`) said execution continues.
@@ -222,7 +307,8 @@ handlers! {
     }
 
     fn CallIndirect(ip, fp, cx, mem, len) {
-        let sf = match indirect_target(ip, fp, &*cx) {
+        decode!(ip, CallIndirect { index, base: _, site });
+        let sf = match indirect_target(fp, &*cx, index, site) {
             Ok(sf) => sf,
             Err(t) => return trap(cx, t, ip),
         };
@@ -245,12 +331,53 @@ handlers! {
 
     #[inline(never)]
     fn CallIndirectSlow(ip, fp, cx, mem, len) {
-        decode!(ip, CallIndirect { index: _, base, site: _ });
-        let sf = match indirect_target(ip, fp, &*cx) {
+        decode!(ip, CallIndirect { index, base, site });
+        let sf = match indirect_target(fp, &*cx, index, site) {
             Ok(sf) => sf,
             Err(t) => return trap(cx, t, ip),
         };
         continue_after_call!(call_store_func(ip, fp, cx, sf, base), cx)
+    }
+
+    fn CallRef(ip, fp, cx, mem, len) {
+        decode!(ip, CallRef { callee, base });
+        let sf = match ref_target(fp, callee) {
+            Ok(sf) => sf,
+            Err(t) => return trap(cx, t, ip),
+        };
+        continue_after_call!(call_store_func(ip, fp, cx, sf, base), cx)
+    }
+
+    fn ReturnCall(ip, fp, cx, mem, len) {
+        decode!(ip, ReturnCall { func, base });
+        let sf = *(&*cx).inst.funcs.get_unchecked(func as usize);
+        continue_after_tail_call!(tail_call_store_func(ip, fp, cx, sf, base), fp, cx)
+    }
+
+    fn ReturnCallIndirect(ip, fp, cx, mem, len) {
+        decode!(ip, ReturnCallIndirect { index, base, site });
+        let sf = match indirect_target(fp, &*cx, index, site) {
+            Ok(sf) => sf,
+            Err(t) => return trap(cx, t, ip),
+        };
+        continue_after_tail_call!(tail_call_store_func(ip, fp, cx, sf, base), fp, cx)
+    }
+
+    fn ReturnCallRef(ip, fp, cx, mem, len) {
+        decode!(ip, ReturnCallRef { callee, base });
+        let sf = match ref_target(fp, callee) {
+            Ok(sf) => sf,
+            Err(t) => return trap(cx, t, ip),
+        };
+        continue_after_tail_call!(tail_call_store_func(ip, fp, cx, sf, base), fp, cx)
+    }
+
+    fn RefAsNonNull(ip, fp, cx, mem, len) {
+        decode!(ip, RefAsNonNull { src });
+        if rd::<u64>(fp, src) == 0 {
+            return trap(cx, Trap::NullReference, ip);
+        }
+        next!(ip.add(1), fp, cx, mem, len)
     }
 
     fn Return(ip, fp, cx, mem, len) {

@@ -53,6 +53,19 @@ fn find_clause(
 /// this run catches it (the run then ends with the exception as its error, `cx.exit`).
 #[inline(never)]
 pub(super) unsafe fn unwind(ip: Ip, fp: Fp, cx: *mut Cx, exn: u32) -> (Ip, Fp) {
+    unsafe { unwind_frames(ip, fp, cx, exn, false) }
+}
+
+/// Throws exception `exn` from the caller of the frame at `fp`, whose instruction at `ip` was a
+/// tail call into a host function that threw it: the tail call replaced that frame, so its
+/// handlers do not see the exception.
+#[inline(never)]
+pub(super) unsafe fn unwind_from_caller(ip: Ip, fp: Fp, cx: *mut Cx, exn: u32) -> (Ip, Fp) {
+    unsafe { unwind_frames(ip, fp, cx, exn, true) }
+}
+
+/// [`unwind`], or with `skip_first` [`unwind_from_caller`].
+unsafe fn unwind_frames(ip: Ip, fp: Fp, cx: *mut Cx, exn: u32, skip_first: bool) -> (Ip, Fp) {
     unsafe {
         let c = &mut *cx;
         let inner = &mut *c.inner;
@@ -60,11 +73,13 @@ pub(super) unsafe fn unwind(ip: Ip, fp: Fp, cx: *mut Cx, exn: u32) -> (Ip, Fp) {
         // Phase 1: find the frame and clause, changing nothing.
         let (mut func, mut at, mut frame_fp, mut instance) = (c.func, ip, fp, c.inst.instance);
         let mut popped = 0;
+        let mut skip = skip_first;
         let found = loop {
             let pc = at.offset_from((*func).code.as_ptr()) as u32;
-            if let Some(clause) = find_clause(inner, &*func, instance, pc, tag) {
+            if !skip && let Some(clause) = find_clause(inner, &*func, instance, pc, tag) {
                 break Some(clause);
             }
+            skip = false;
             if c.frames_top.sub(popped) == c.frames_base {
                 break None;
             }

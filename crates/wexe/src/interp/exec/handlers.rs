@@ -16,7 +16,10 @@ use crate::interp::ops::{Instr, Slot, for_each_op};
 use crate::interp::simd::lanes::*;
 use crate::store::bulk;
 
-pub(super) use super::calls::{Call, CallIndirect, Return, ReturnOne};
+pub(super) use super::calls::{
+    Call, CallIndirect, CallRef, RefAsNonNull, Return, ReturnCall, ReturnCallIndirect,
+    ReturnCallRef, ReturnOne,
+};
 pub(super) use super::exn::{Throw, ThrowRef};
 pub(super) use super::simd::*;
 pub(super) use super::wide::*;

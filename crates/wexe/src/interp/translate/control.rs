@@ -92,7 +92,7 @@ pub(super) struct Label {
     used: bool,
 }
 
-impl Translator<'_> {
+impl<'a> Translator<'a> {
     pub(super) fn new_label(&mut self) -> usize {
         self.labels.push(Label {
             pos: None,
@@ -362,6 +362,11 @@ impl Translator<'_> {
 
     pub(super) fn op_br_if(&mut self, depth: u32) -> TResult {
         let cond = self.pop_cond()?;
+        self.branch_if(cond, depth)
+    }
+
+    /// A branch `depth` levels out taken when `cond` holds.
+    fn branch_if(&mut self, cond: Cond, depth: u32) -> TResult {
         let (height, arity, label) = self.branch_target(depth)?;
         if !self.is_function_level(depth) && !self.branch_needs_copies(height, arity) {
             self.emit_branch(Self::cond_jump(cond, true), label);
@@ -371,6 +376,33 @@ impl Translator<'_> {
         self.emit_branch(Self::cond_jump(cond, false), skip);
         self.branch(depth)?;
         self.bind_label(skip);
+        Ok(())
+    }
+
+    /// `br_on_null`: branches (the reference dropped) when the reference on top is null, else
+    /// leaves it there. A null reference is the cell 0.
+    pub(super) fn op_br_on_null(&mut self, depth: u32) -> TResult {
+        let top = self.stack.len();
+        let entry = *self
+            .stack
+            .last()
+            .ok_or(Abort::Error("operand stack underflow".into()))?;
+        let wide = self.is_wide_at(top - 1);
+        let r = self.pop()?;
+        self.branch_if(Cond::Zero(r), depth)?;
+        // The branch writes only below the reference's height, so its entry is still valid.
+        self.push(entry, wide);
+        Ok(())
+    }
+
+    /// `br_on_non_null`: branches with the reference when it is not null, else drops it.
+    pub(super) fn op_br_on_non_null(&mut self, depth: u32) -> TResult {
+        let Some(top) = self.stack.len().checked_sub(1) else {
+            return err("operand stack underflow");
+        };
+        let r = self.entry_slot(top);
+        self.branch_if(Cond::NonZero(r), depth)?;
+        self.pop()?;
         Ok(())
     }
 
@@ -474,18 +506,59 @@ impl Translator<'_> {
         Ok(())
     }
 
-    pub(super) fn op_call_indirect(&mut self, type_index: u32, table: u32) -> TResult {
+    /// `return_call`: the callee replaces this function.
+    pub(super) fn op_return_call(&mut self, func: u32) -> TResult {
+        let Some(&ty_index) = self.info.funcs.get(func as usize) else {
+            return err("function index out of range");
+        };
+        let base = self.call_args(&self.info.types[ty_index as usize])?;
+        self.emit(Instr::ReturnCall { func, base });
+        self.set_unreachable();
+        Ok(())
+    }
+
+    fn indirect_site(&mut self, type_index: u32, table: u32) -> TResult<(&'a FuncType, u32)> {
         let Some(ty) = self.info.types.get(type_index as usize) else {
             return err("type index out of range");
         };
-        let index = self.pop()?;
-        let base = self.call_args(ty)?;
         let site = self.sites.len() as u32;
         self.sites.push(IndirectSite {
             type_id: self.type_ids[type_index as usize],
             table,
         });
+        Ok((ty, site))
+    }
+
+    /// `call_indirect`, or with `tail` `return_call_indirect`.
+    pub(super) fn op_call_indirect(&mut self, type_index: u32, table: u32, tail: bool) -> TResult {
+        let (ty, site) = self.indirect_site(type_index, table)?;
+        let index = self.pop()?;
+        let base = self.call_args(ty)?;
+        if tail {
+            self.emit(Instr::ReturnCallIndirect { index, base, site });
+            self.set_unreachable();
+            return Ok(());
+        }
         self.emit(Instr::CallIndirect { index, base, site });
+        for t in ty.results() {
+            self.push(Entry::Temp, is_wide(t));
+        }
+        Ok(())
+    }
+
+    /// `call_ref`, or with `tail` `return_call_ref`.
+    pub(super) fn op_call_ref(&mut self, type_index: u32, tail: bool) -> TResult {
+        let Some(ty) = self.info.types.get(type_index as usize) else {
+            return err("type index out of range");
+        };
+        let callee = self.pop()?;
+        let base = self.call_args(ty)?;
+        if tail {
+            self.emit(Instr::ReturnCallRef { callee, base });
+            self.set_unreachable();
+            return Ok(());
+        }
+        self.emit(Instr::CallRef { callee, base });
         for t in ty.results() {
             self.push(Entry::Temp, is_wide(t));
         }

@@ -488,7 +488,7 @@ impl<'a> Translator<'a> {
             O::CallIndirect {
                 type_index,
                 table_index,
-            } => self.op_call_indirect(type_index, table_index)?,
+            } => self.op_call_indirect(type_index, table_index, false)?,
             O::I64Add128 => self.wide(|dst, lo, hi| Instr::I64Add128 { dst, lo, hi }, true)?,
             O::I64Sub128 => self.wide(|dst, lo, hi| Instr::I64Sub128 { dst, lo, hi }, true)?,
             O::I64MulWideS => {
@@ -496,6 +496,24 @@ impl<'a> Translator<'a> {
             }
             O::I64MulWideU => {
                 self.wide(|dst, lhs, rhs| Instr::I64MulWideU { dst, lhs, rhs }, false)?
+            }
+            O::ReturnCallIndirect {
+                type_index,
+                table_index,
+            } => self.op_call_indirect(type_index, table_index, true)?,
+            O::ReturnCall { function_index } => self.op_return_call(function_index)?,
+            O::CallRef { type_index } => self.op_call_ref(type_index, false)?,
+            O::ReturnCallRef { type_index } => self.op_call_ref(type_index, true)?,
+            O::BrOnNull { relative_depth } => self.op_br_on_null(relative_depth)?,
+            O::BrOnNonNull { relative_depth } => self.op_br_on_non_null(relative_depth)?,
+            O::RefAsNonNull => {
+                let src = self.entry_slot(
+                    self.stack
+                        .len()
+                        .checked_sub(1)
+                        .ok_or(Abort::Error("operand stack underflow".into()))?,
+                );
+                self.emit(Instr::RefAsNonNull { src });
             }
             op => self.translate_simd(op)?,
         }
