@@ -63,9 +63,7 @@ const PROPOSALS: &[(Proposal, Enable, &[Tier])] = &[
         },
         BOTH_TIERS,
     ),
-    // The scripts also use `return_call` and typed references inside `try_table`. The JIT
-    // refuses exception operators at compilation ("not supported by the JIT tier yet"), so it
-    // does not run this folder.
+    // The scripts also use `return_call` and typed references inside `try_table`.
     (
         Proposal::ExceptionHandling,
         |c| {
@@ -73,7 +71,7 @@ const PROPOSALS: &[(Proposal, Enable, &[Tier])] = &[
                 .wasm_tail_call(true)
                 .wasm_function_references(true);
         },
-        &[Tier::Interp],
+        BOTH_TIERS,
     ),
 ];
 

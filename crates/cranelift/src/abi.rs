@@ -66,11 +66,22 @@ pub(crate) fn builtin_signature(isa: &dyn TargetIsa, b: Builtin) -> Signature {
         Builtin::TableGrow => (&[I64, I32, I64, I32], true),
         Builtin::TableFill => (&[I64, I32, I32, I64, I32], true),
         Builtin::HostCall => (&[I64, I64, I64], true),
+        Builtin::ExnNew => (&[I64, I32, I64], true),
+        Builtin::ExnPayload => (&[I64, I64, I64, I32], false),
+        Builtin::Throw => (&[I64, I64], false),
     };
-    let mut sig = Signature::new(isa.default_call_conv());
+    // `Throw` is called with `try_call` like wasm functions, so it takes their convention:
+    // every register is clobbered on the exceptional edge, none needs restoring.
+    let conv = if b == Builtin::Throw {
+        CallConv::Tail
+    } else {
+        isa.default_call_conv()
+    };
+    let mut sig = Signature::new(conv);
     sig.params.extend(params.iter().map(|&t| AbiParam::new(t)));
     if ret {
-        sig.returns.push(AbiParam::new(I32));
+        let ty = if b == Builtin::ExnNew { I64 } else { I32 };
+        sig.returns.push(AbiParam::new(ty));
     }
     sig
 }

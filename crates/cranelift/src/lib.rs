@@ -16,13 +16,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use cranelift_codegen::Context;
 use cranelift_codegen::control::ControlPlane;
 use cranelift_codegen::entity::EntityRef;
-use cranelift_codegen::ir::{self, ExternalName};
+use cranelift_codegen::ir::ExternalName;
 use cranelift_codegen::isa::OwnedTargetIsa;
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_codegen::{FinalizedRelocTarget, binemit::Reloc};
 use cranelift_frontend::FunctionBuilderContext;
 use wexe_environ::{
-    CompileInput, CompiledFunction, CompiledModule, Compiler, RelocKind, Relocation,
+    CallSiteHandlers, CompileInput, CompiledFunction, CompiledModule, Compiler, RelocKind,
+    Relocation,
 };
 
 /// The Cranelift compiler for the host machine.
@@ -118,8 +119,10 @@ impl Compiler for CraneliftCompiler {
 /// values are passed as `I8X16` vectors (they were `I128` before); 3 since `memory.grow` and
 /// `table.grow` trap when their builtin returns `GROW_TRAPPED`; 4 since `memory.fill` and
 /// `memory.copy` pass memory definitions to their builtins, not indices; 5 since wasm functions
-/// use Cranelift's `tail` calling convention (tail calls).
-const CODE_REVISION: u32 = 5;
+/// use Cranelift's `tail` calling convention (tail calls); 6 since exceptions are compiled
+/// (`try_call` with exception tables, the `ExnNew`/`ExnPayload`/`Throw` builtins, `HostCall`'s
+/// thrown result).
+const CODE_REVISION: u32 = 6;
 
 impl CraneliftCompiler {
     fn fingerprint_text(&self) -> String {
@@ -193,14 +196,54 @@ impl CraneliftCompiler {
             .filter(|s| !s.loc.is_default())
             .map(|s| (s.start, s.end, s.loc.bits()))
             .collect();
+        let handlers = call_site_handlers(buf)?;
         Ok(CompiledFunction {
             code: buf.data().to_vec(),
             relocs,
             traps,
             srclocs,
+            handlers,
         })
     }
 }
 
-#[allow(dead_code)]
-fn _assert_types(_: ir::Type) {}
+/// The calls of a compiled function that have exception handlers, for the runtime's unwinder.
+/// Each exception table of ours starts with the function's vmctx as its dynamic context, which
+/// the call (all registers clobbered) keeps in a stack slot.
+fn call_site_handlers(
+    buf: &cranelift_codegen::MachBufferFinalized<cranelift_codegen::Final>,
+) -> Result<Vec<CallSiteHandlers>, String> {
+    use cranelift_codegen::{ExceptionContextLoc, FinalizedMachExceptionHandler as H};
+    let mut out = Vec::new();
+    for site in buf.call_sites() {
+        if site.exception_handlers.is_empty() {
+            continue;
+        }
+        let internal = |what: &str| format!("internal error: a call with handlers {what}");
+        let frame_offset = site
+            .frame_offset
+            .ok_or_else(|| internal("has no frame offset"))?;
+        let mut entry = CallSiteHandlers {
+            ret_addr: site.ret_addr,
+            frame_offset,
+            vmctx_sp_offset: 0,
+            handlers: Vec::new(),
+        };
+        let mut context = false;
+        for h in site.exception_handlers {
+            match *h {
+                H::Context(ExceptionContextLoc::SPOffset(off)) if !context => {
+                    entry.vmctx_sp_offset = off;
+                    context = true;
+                }
+                H::Context(_) => return Err(internal("keeps its vmctx outside the stack")),
+                H::Tag(tag, at) if context => entry.handlers.push((Some(tag.as_u32()), at)),
+                H::Default(at) if context => entry.handlers.push((None, at)),
+                _ => return Err(internal("has no vmctx context")),
+            }
+        }
+        out.push(entry);
+    }
+    out.sort_by_key(|s| s.ret_addr);
+    Ok(out)
+}

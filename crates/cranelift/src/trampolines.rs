@@ -1,14 +1,16 @@
 //! The two trampolines built per type index: the array entry (host → wasm: parameters read from
 //! and results written to an array of 16-byte values) and the host adapter (wasm → host: the
-//! values are spilled to a stack array and handed to the `HostCall` builtin).
+//! values are spilled to a stack array and handed to the `HostCall` builtin, whose thrown
+//! exceptions the adapter throws on through the `Throw` builtin).
 
+use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
     self, InstBuilder, MemFlagsData, StackSlotData, StackSlotKind, UserFuncName, types,
 };
 use cranelift_codegen::isa::TargetIsa;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use wexe_environ::ModuleInfo;
-use wexe_environ::vmoffsets::{Builtin, VALUE_SIZE, VMCTX_BUILTINS};
+use wexe_environ::vmoffsets::{Builtin, HOST_CALL_THREW, VALUE_SIZE, VMCTX_BUILTINS};
 
 use crate::abi::{self, codes};
 
@@ -89,6 +91,24 @@ pub(crate) fn host_adapter(
         .ins()
         .call_indirect(sig, callee, &[caller, func_index, values]);
     let failed = b.inst_results(call)[0];
+    // The host function threw: the exception goes on from here, to the caller's handlers.
+    let threw = b.create_block();
+    let checked = b.create_block();
+    let is_throw = b
+        .ins()
+        .icmp_imm_u(IntCC::Equal, failed, i64::from(HOST_CALL_THREW));
+    b.ins().brif(is_throw, threw, &[], checked, &[]);
+    b.switch_to_block(threw);
+    b.seal_block(threw);
+    let exn = b.ins().load(types::I64, flags, values, 0);
+    let throw = b
+        .ins()
+        .load(types::I64, ro, builtins, Builtin::Throw as i32 * 8);
+    let throw_sig = b.import_signature(abi::builtin_signature(isa, Builtin::Throw));
+    b.ins().call_indirect(throw_sig, throw, &[caller, exn]);
+    b.ins().trap(codes::UNREACHABLE);
+    b.switch_to_block(checked);
+    b.seal_block(checked);
     b.ins().trapnz(failed, codes::LIBCALL);
     let mut results = Vec::new();
     for (i, &r) in fty.results().iter().enumerate() {

@@ -85,6 +85,25 @@ pub struct CompiledFunction {
     pub traps: Vec<(u32, TrapCode)>,
     /// Code ranges `start..end` and the wasm byte offset they come from, sorted by start.
     pub srclocs: Vec<(u32, u32, u32)>,
+    /// Calls inside `try_table` (or legacy `try`) bodies and their exception handlers, sorted
+    /// by return address.
+    pub handlers: Vec<CallSiteHandlers>,
+}
+
+/// A call whose exceptions may be caught in the calling function: where the unwinder finds the
+/// frame's vmctx (to map tag indices to the instance's tags) and where each handler starts.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CallSiteHandlers {
+    /// Code offset of the call's return address.
+    pub ret_addr: u32,
+    /// The frame pointer minus the stack pointer at the call (the handler runs with this stack
+    /// pointer).
+    pub frame_offset: u32,
+    /// Where the function's vmctx is saved: an offset from the stack pointer at the call.
+    pub vmctx_sp_offset: u32,
+    /// In order, the first that matches wins: the module's tag index (`None`: any exception)
+    /// and the handler's code offset, which receives the `exnref` in the first payload register.
+    pub handlers: Vec<(Option<u32>, u32)>,
 }
 
 /// A whole module compiled: one entry per defined function, plus per type index an array entry

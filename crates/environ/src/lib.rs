@@ -16,7 +16,8 @@ mod types;
 pub mod vmoffsets;
 
 pub use compiler::{
-    CompileInput, CompiledFunction, CompiledModule, Compiler, RelocKind, Relocation, TrapCode,
+    CallSiteHandlers, CompileInput, CompiledFunction, CompiledModule, Compiler, RelocKind,
+    Relocation, TrapCode,
 };
 pub use const_expr::{ConstExpr, ConstOp};
 pub use info::{

@@ -2,7 +2,9 @@
 //! LEB128 numbers (zigzag for signed ones), code as length-prefixed bytes, and trap sites and
 //! source ranges as differences from the previous entry.
 
-use crate::compiler::{CompiledFunction, CompiledModule, RelocKind, Relocation, TrapCode};
+use crate::compiler::{
+    CallSiteHandlers, CompiledFunction, CompiledModule, RelocKind, Relocation, TrapCode,
+};
 
 const RELOCS: [RelocKind; 3] = [RelocKind::X86PcRel4, RelocKind::Abs8, RelocKind::Arm64Call];
 
@@ -50,6 +52,19 @@ fn put_func(out: &mut Vec<u8>, f: &CompiledFunction) {
         put(out, end.wrapping_sub(start).into());
         put_signed(out, i64::from(wasm) - i64::from(wasm_at));
         (start_at, wasm_at) = (start, wasm);
+    }
+    put(out, f.handlers.len() as u64);
+    let mut at = 0u32;
+    for site in &f.handlers {
+        put(out, site.ret_addr.wrapping_sub(at).into());
+        put(out, site.frame_offset.into());
+        put(out, site.vmctx_sp_offset.into());
+        put(out, site.handlers.len() as u64);
+        for &(tag, handler) in &site.handlers {
+            put(out, tag.map_or(0, |t| u64::from(t) + 1));
+            put(out, handler.into());
+        }
+        at = site.ret_addr;
     }
 }
 
@@ -130,11 +145,29 @@ impl Reader<'_> {
             wasm = (i64::from(wasm) + self.signed()?) as u32;
             srclocs.push((start, end, wasm));
         }
+        let n = self.count()?;
+        let mut handlers = Vec::with_capacity(n);
+        let mut at = 0u32;
+        for _ in 0..n {
+            at = at.wrapping_add(self.u32()?);
+            let mut site = CallSiteHandlers {
+                ret_addr: at,
+                frame_offset: self.u32()?,
+                vmctx_sp_offset: self.u32()?,
+                handlers: Vec::new(),
+            };
+            for _ in 0..self.count()? {
+                let tag = self.u32()?.checked_sub(1);
+                site.handlers.push((tag, self.u32()?));
+            }
+            handlers.push(site);
+        }
         Ok(CompiledFunction {
             code,
             relocs,
             traps,
             srclocs,
+            handlers,
         })
     }
     fn funcs(&mut self) -> Result<Vec<CompiledFunction>, String> {
@@ -182,6 +215,19 @@ mod tests {
         vec![(0, 3, 77), (3, 9, 70), (9, 200_000, u32::MAX), (9, 9, 0)]
     }
 
+    fn f_handlers() -> Vec<CallSiteHandlers> {
+        let site = |ret_addr, handlers| CallSiteHandlers {
+            ret_addr,
+            frame_offset: 48,
+            vmctx_sp_offset: 8,
+            handlers,
+        };
+        vec![
+            site(10, vec![(Some(0), 40), (None, 60)]),
+            site(30, vec![(Some(7), 90)]),
+        ]
+    }
+
     #[test]
     fn compiled_modules_round_trip() {
         let f = CompiledFunction {
@@ -194,6 +240,7 @@ mod tests {
             }],
             traps: f_traps(),
             srclocs: f_srclocs(),
+            handlers: f_handlers(),
         };
         let m = CompiledModule {
             funcs: vec![f.clone(), f.clone()],
@@ -205,6 +252,7 @@ mod tests {
         assert_eq!(back.funcs[1].relocs[0].addend, -4);
         assert_eq!(back.array_entries[0].traps, f_traps());
         assert_eq!(back.array_entries[0].srclocs, f_srclocs());
+        assert_eq!(back.funcs[1].handlers, f_handlers());
         assert_eq!(back.funcs[0].code, [1, 2, 3]);
         let bytes = m.to_bytes();
         for cut in 0..bytes.len() {

@@ -81,12 +81,25 @@ pub enum Builtin {
     TableInit,
     /// `(vmctx, seg)`
     ElemDrop,
-    /// `(caller_vmctx, store_func_index, values) -> trapped`
+    /// `(caller_vmctx, store_func_index, values) -> trapped`, or [`HOST_CALL_THREW`] with the
+    /// `exnref` the host function threw in the first value.
     HostCall,
+    /// `(vmctx, tag, values) -> exnref`: a new exception of the instance's tag `tag` with its
+    /// payload in `values` (16-byte cells).
+    ExnNew,
+    /// `(vmctx, exnref, values, keep)`: writes the exception's payload to `values` (unless it
+    /// is null); with `keep` 0 gives the object back for reuse, else marks it referenced.
+    ExnPayload,
+    /// `(vmctx, exnref) -> !`, in the wasm (`tail`) calling convention: throws a non-null
+    /// `exnref` from the call site, to its handler or out of the activation.
+    Throw,
 }
 
 /// How many builtins there are.
-pub const NUM_BUILTINS: usize = Builtin::HostCall as usize + 1;
+pub const NUM_BUILTINS: usize = Builtin::Throw as usize + 1;
+
+/// The `HostCall` builtin's result when the host function threw a wasm exception.
+pub const HOST_CALL_THREW: u32 = 2;
 
 /// Offsets of the variable-length parts of one module's `VMContext`.
 #[derive(Clone, Copy, Debug)]

@@ -1,17 +1,44 @@
-//! Exceptions through the embedding API (interpreter): wasm exceptions crossing host frames in
+//! Exceptions through the embedding API, in both tiers: wasm exceptions crossing host frames in
 //! both directions, a host function throwing, inspecting and re-throwing them, and the error of
-//! an uncaught exception (its message naming the tag, its backtrace).
+//! an uncaught exception (its message naming the tag, its backtrace). `jit_exceptions.rs` has
+//! the JIT's own (unwinding many frames many times).
 
 use wexe::{
     Caller, Config, Engine, ExnRef, Func, FuncType, Instance, Linker, Module, Store, Tag, TagType,
     ThrownException, Tier, Trap, Val, ValType, WasmBacktrace,
 };
 
-fn engine() -> Engine {
+fn engine(tier: Tier) -> Engine {
     let mut config = Config::new();
-    config.tier(Tier::Interp).wasm_exceptions(true);
+    config.tier(tier).wasm_exceptions(true);
     Engine::new(&config).unwrap()
 }
+
+/// Runs each named test (a `fn(Tier)`) in both tiers: `NAME::interp` and `NAME::jit`.
+macro_rules! in_both_tiers {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[test]
+            fn interp() {
+                super::$name(wexe::Tier::Interp);
+            }
+            #[test]
+            fn jit() {
+                super::$name(wexe::Tier::Jit);
+            }
+        }
+    )*};
+}
+
+in_both_tiers!(
+    an_exception_passes_through_a_host_function_that_propagates_it,
+    a_host_function_inspects_and_rethrows_an_exception,
+    a_host_function_throws_a_new_exception_that_wasm_catches,
+    a_host_error_that_is_not_an_exception_is_not_caught,
+    an_uncaught_exception_names_its_tag_and_has_a_backtrace,
+    host_tags_are_imported_and_caught_by_identity,
+    exnref_values_cross_the_api_and_throw_ref_of_null_traps,
+);
 
 /// `outer` calls the host's `relay`, which calls back into `inner`, which throws `$e 41`.
 const CROSSING: &str = r#"
@@ -30,9 +57,10 @@ const CROSSING: &str = r#"
 
 /// Instantiates `CROSSING` with `relay` as the host function.
 fn crossing(
+    tier: Tier,
     relay: impl Fn(Caller<'_, Option<Instance>>) -> anyhow::Result<i32> + Send + Sync + 'static,
 ) -> (Store<Option<Instance>>, Instance) {
-    let engine = engine();
+    let engine = engine(tier);
     let module = Module::new(&engine, CROSSING).unwrap();
     let mut linker = Linker::new(&engine);
     linker.func_wrap("host", "relay", relay).unwrap();
@@ -48,9 +76,8 @@ fn call_inner(caller: &mut Caller<'_, Option<Instance>>) -> anyhow::Result<i32> 
     inner.call(&mut *caller, ())
 }
 
-#[test]
-fn an_exception_passes_through_a_host_function_that_propagates_it() {
-    let (mut store, instance) = crossing(|mut caller| call_inner(&mut caller));
+fn an_exception_passes_through_a_host_function_that_propagates_it(tier: Tier) {
+    let (mut store, instance) = crossing(tier, |mut caller| call_inner(&mut caller));
     let outer = instance
         .get_typed_func::<(), i32>(&mut store, "outer")
         .unwrap();
@@ -58,9 +85,8 @@ fn an_exception_passes_through_a_host_function_that_propagates_it() {
     assert!(store.take_pending_exception().is_none());
 }
 
-#[test]
-fn a_host_function_inspects_and_rethrows_an_exception() {
-    let (mut store, instance) = crossing(|mut caller| {
+fn a_host_function_inspects_and_rethrows_an_exception(tier: Tier) {
+    let (mut store, instance) = crossing(tier, |mut caller| {
         let err = call_inner(&mut caller).unwrap_err();
         let thrown = err.downcast_ref::<ThrownException>().expect("an exception");
         assert_eq!(thrown.tag_name, "m::e");
@@ -80,9 +106,8 @@ fn a_host_function_inspects_and_rethrows_an_exception() {
     assert_eq!(outer.call(&mut store, ()).unwrap(), 42);
 }
 
-#[test]
-fn a_host_function_throws_a_new_exception_that_wasm_catches() {
-    let (mut store, instance) = crossing(|mut caller| {
+fn a_host_function_throws_a_new_exception_that_wasm_catches(tier: Tier) {
+    let (mut store, instance) = crossing(tier, |mut caller| {
         let instance = caller.data().expect("set");
         let tag = instance.get_tag(&mut caller, "e").unwrap();
         let exn = ExnRef::new(&mut caller, &tag, &[Val::I32(99)])?;
@@ -94,9 +119,8 @@ fn a_host_function_throws_a_new_exception_that_wasm_catches() {
     assert_eq!(outer.call(&mut store, ()).unwrap(), 100);
 }
 
-#[test]
-fn a_host_error_that_is_not_an_exception_is_not_caught() {
-    let (mut store, instance) = crossing(|_| anyhow::bail!("host failure"));
+fn a_host_error_that_is_not_an_exception_is_not_caught(tier: Tier) {
+    let (mut store, instance) = crossing(tier, |_| anyhow::bail!("host failure"));
     let outer = instance
         .get_typed_func::<(), i32>(&mut store, "outer")
         .unwrap();
@@ -105,9 +129,8 @@ fn a_host_error_that_is_not_an_exception_is_not_caught() {
     assert!(err.downcast_ref::<ThrownException>().is_none());
 }
 
-#[test]
-fn an_uncaught_exception_names_its_tag_and_has_a_backtrace() {
-    let (mut store, instance) = crossing(|mut caller| call_inner(&mut caller));
+fn an_uncaught_exception_names_its_tag_and_has_a_backtrace(tier: Tier) {
+    let (mut store, instance) = crossing(tier, |mut caller| call_inner(&mut caller));
     let f = instance
         .get_typed_func::<(), i32>(&mut store, "outer-uncaught")
         .unwrap();
@@ -131,9 +154,8 @@ fn an_uncaught_exception_names_its_tag_and_has_a_backtrace() {
     assert_eq!(outer.call(&mut store, ()).unwrap(), 42);
 }
 
-#[test]
-fn host_tags_are_imported_and_caught_by_identity() {
-    let engine = engine();
+fn host_tags_are_imported_and_caught_by_identity(tier: Tier) {
+    let engine = engine(tier);
     let mut store = Store::new(&engine, ());
     let ty = TagType::new(FuncType::new([ValType::I64], []));
     let tag = Tag::new(&mut store, &ty).unwrap();
@@ -171,9 +193,8 @@ fn host_tags_are_imported_and_caught_by_identity() {
     assert!(Instance::new(&mut store, &module, &[wrong.into(), throw_tag.into()]).is_err());
 }
 
-#[test]
-fn exnref_values_cross_the_api_and_throw_ref_of_null_traps() {
-    let engine = engine();
+fn exnref_values_cross_the_api_and_throw_ref_of_null_traps(tier: Tier) {
+    let engine = engine(tier);
     let module = Module::new(
         &engine,
         r#"(module
@@ -213,15 +234,18 @@ fn exnref_values_cross_the_api_and_throw_ref_of_null_traps() {
 }
 
 #[test]
-fn the_jit_refuses_exception_operators_clearly() {
+fn the_jit_refuses_legacy_exception_operators_clearly() {
     let mut config = Config::new();
-    config.tier(Tier::Jit).wasm_exceptions(true);
+    config
+        .tier(Tier::Jit)
+        .wasm_exceptions(true)
+        .wasm_legacy_exceptions(true);
     let engine = Engine::new(&config).unwrap();
-    let err = Module::new(&engine, "(module (tag) (func (throw 0)))").unwrap_err();
+    let err = Module::new(&engine, "(module (tag) (func try throw 0 catch_all end))").unwrap_err();
     assert!(
         format!("{err:#}").contains("not supported by the JIT tier yet"),
         "{err:#}"
     );
-    // Modules without exception operators still compile with the feature on.
-    Module::new(&engine, "(module (tag) (func (result i32) (i32.const 1)))").unwrap();
+    // The 3.0 operators compile.
+    Module::new(&engine, "(module (tag) (func (throw 0)))").unwrap();
 }

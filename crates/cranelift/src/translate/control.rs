@@ -14,24 +14,26 @@ pub(super) enum Kind {
     Block,
     Loop,
     If,
+    /// A `try_table`: its handlers are in the translator's handler scopes until its `end`.
+    TryTable,
     /// A construct inside unreachable code: nothing is emitted for it.
     Dead,
 }
 
 pub(super) struct ControlFrame {
-    kind: Kind,
+    pub(super) kind: Kind,
     /// Where `end` continues, with the results as parameters.
-    dest: ir::Block,
+    pub(super) dest: ir::Block,
     /// The loop header (branch target of a loop), with the parameters as parameters.
-    header: ir::Block,
+    pub(super) header: ir::Block,
     /// For an `if`: the else block and the parameter values it starts with.
-    else_block: Option<(ir::Block, Vec<Value>)>,
-    params: usize,
-    results: usize,
+    pub(super) else_block: Option<(ir::Block, Vec<Value>)>,
+    pub(super) params: usize,
+    pub(super) results: usize,
     /// Operand stack height below the parameters.
-    height: usize,
+    pub(super) height: usize,
     /// Whether anything branches to `dest`.
-    dest_reached: bool,
+    pub(super) dest_reached: bool,
 }
 
 impl ControlFrame {
@@ -48,7 +50,7 @@ impl ControlFrame {
         }
     }
 
-    fn branch_target(&self) -> (ir::Block, usize) {
+    pub(super) fn branch_target(&self) -> (ir::Block, usize) {
         if self.kind == Kind::Loop {
             (self.header, self.params)
         } else {
@@ -62,7 +64,7 @@ fn args(values: &[Value]) -> Vec<BlockArg> {
 }
 
 impl FuncTranslator<'_> {
-    fn block_types(&self, bt: BlockType) -> (Vec<ir::Type>, Vec<ir::Type>) {
+    pub(super) fn block_types(&self, bt: BlockType) -> (Vec<ir::Type>, Vec<ir::Type>) {
         let conv = |t: &wexe_environ::ValType| abi::clif_type(*t);
         match bt {
             BlockType::Empty => (vec![], vec![]),
@@ -81,7 +83,7 @@ impl FuncTranslator<'_> {
         }
     }
 
-    fn new_block(&mut self, tys: &[ir::Type]) -> ir::Block {
+    pub(super) fn new_block(&mut self, tys: &[ir::Type]) -> ir::Block {
         let block = self.b.create_block();
         for &t in tys {
             self.b.append_block_param(block, t);
@@ -112,6 +114,22 @@ impl FuncTranslator<'_> {
         }
     }
 
+    /// Enters a `block`-like construct (`kind`, branching to its end) of type `blockty`.
+    pub(super) fn push_block(&mut self, kind: Kind, blockty: BlockType) {
+        let (params, results) = self.block_types(blockty);
+        let dest = self.new_block(&results);
+        self.control.push(ControlFrame {
+            kind,
+            dest,
+            header: dest,
+            else_block: None,
+            params: params.len(),
+            results: results.len(),
+            height: self.stack.len() - params.len(),
+            dest_reached: false,
+        });
+    }
+
     /// Control operators; false if `op` is not one.
     pub(super) fn control_operator(&mut self, op: &Operator<'_>) -> Result<bool, String> {
         match *op {
@@ -120,20 +138,7 @@ impl FuncTranslator<'_> {
                 self.b.ins().trap(codes::UNREACHABLE);
                 self.reachable = false;
             }
-            Operator::Block { blockty } => {
-                let (params, results) = self.block_types(blockty);
-                let dest = self.new_block(&results);
-                self.control.push(ControlFrame {
-                    kind: Kind::Block,
-                    dest,
-                    header: dest,
-                    else_block: None,
-                    params: params.len(),
-                    results: results.len(),
-                    height: self.stack.len() - params.len(),
-                    dest_reached: false,
-                });
-            }
+            Operator::Block { blockty } => self.push_block(Kind::Block, blockty),
             Operator::Loop { blockty } => {
                 let (params, results) = self.block_types(blockty);
                 let header = self.new_block(&params);
@@ -321,6 +326,9 @@ impl FuncTranslator<'_> {
         if frame.kind == Kind::Loop {
             self.b.seal_block(frame.header);
         }
+        if frame.kind == Kind::TryTable {
+            self.end_handler_scope();
+        }
         self.enter_dest(frame.dest, frame.dest_reached);
         if frame.kind == Kind::Function {
             if self.reachable {
@@ -334,7 +342,10 @@ impl FuncTranslator<'_> {
     /// In unreachable code only the nesting of control operators matters.
     pub(super) fn unreachable_operator(&mut self, op: Operator<'_>) -> Result<(), String> {
         match op {
-            Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => {
+            Operator::Block { .. }
+            | Operator::Loop { .. }
+            | Operator::If { .. }
+            | Operator::TryTable { .. } => {
                 let dummy = self.control.last().expect("inside a function").dest;
                 self.control.push(ControlFrame {
                     kind: Kind::Dead,

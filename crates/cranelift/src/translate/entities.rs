@@ -12,6 +12,7 @@ use wexe_environ::vmoffsets::{
 };
 
 use super::FuncTranslator;
+use super::exn::Callee;
 use crate::abi::{self, codes};
 
 impl FuncTranslator<'_> {
@@ -44,31 +45,16 @@ impl FuncTranslator<'_> {
         f
     }
 
-    /// Pushes the results of a call instruction.
-    fn push_results(&mut self, call: ir::Inst) {
-        let results = self.b.inst_results(call).to_vec();
-        self.stack.extend(results);
-    }
-
-    /// Ends a call: pushes its results, or for a tail call (`return_call*`) leaves the
-    /// function (the callee returns to this function's caller).
-    fn finish_call(&mut self, call: ir::Inst, tail: bool) {
-        if tail {
-            self.reachable = false;
-        } else {
-            self.push_results(call);
-        }
-    }
-
     /// Calls `fn_ptr` of signature `type_index` with `args`, as a tail call when `tail`.
     fn call_pointer(&mut self, type_index: u32, fn_ptr: Value, args: &[Value], tail: bool) {
         let sig = self.signature(type_index);
-        let call = if tail {
-            self.b.ins().return_call_indirect(sig, fn_ptr, args)
+        if tail {
+            self.b.ins().return_call_indirect(sig, fn_ptr, args);
+            self.reachable = false;
         } else {
-            self.b.ins().call_indirect(sig, fn_ptr, args)
-        };
-        self.finish_call(call, tail);
+            let results = self.call_catching(Callee::Indirect(fn_ptr), sig, args);
+            self.stack.extend(results);
+        }
     }
 
     /// `call`, or with `tail` `return_call`.
@@ -85,12 +71,14 @@ impl FuncTranslator<'_> {
             self.call_pointer(type_index, fn_ptr, &args, tail);
         } else {
             let f = self.direct_func(index - num_imported, type_index);
-            let call = if tail {
-                self.b.ins().return_call(f, &args)
+            if tail {
+                self.b.ins().return_call(f, &args);
+                self.reachable = false;
             } else {
-                self.b.ins().call(f, &args)
-            };
-            self.finish_call(call, tail);
+                let sig = self.signature(type_index);
+                let results = self.call_catching(Callee::Direct(f), sig, &args);
+                self.stack.extend(results);
+            }
         }
     }
 

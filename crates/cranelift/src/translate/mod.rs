@@ -8,6 +8,7 @@
 
 mod control;
 mod entities;
+mod exn;
 mod memory;
 mod metering;
 mod numeric;
@@ -74,7 +75,7 @@ pub(crate) fn translate_function(
         range.start as u64,
     ));
     if input.exceptions {
-        refuse_exceptions(&body)?;
+        refuse_legacy_exceptions(&body)?;
     }
     let mut t = FuncTranslator {
         b: FunctionBuilder::new(func, fctx),
@@ -90,6 +91,7 @@ pub(crate) fn translate_function(
         sigs: HashMap::new(),
         funcs: HashMap::new(),
         builtins: HashMap::new(),
+        handler_scopes: Vec::new(),
     };
     t.prologue(&fty, &body).map_err(|e| e.to_string())?;
     let mut reader = body.get_operators_reader().map_err(|e| e.to_string())?;
@@ -117,6 +119,8 @@ pub(crate) struct FuncTranslator<'a> {
     sigs: HashMap<u32, ir::SigRef>,
     funcs: HashMap<u32, ir::FuncRef>,
     builtins: HashMap<u32, ir::SigRef>,
+    /// The catch clauses of the enclosing `try_table`s, outermost first.
+    handler_scopes: Vec<Vec<exn::Clause>>,
 }
 
 impl FuncTranslator<'_> {
@@ -261,6 +265,9 @@ impl FuncTranslator<'_> {
         if self.simd_operator(&op) {
             return Ok(());
         }
+        if self.exception_operator(&op)? {
+            return Ok(());
+        }
         // Anything else validation let through that we do not translate.
         self.b.ins().trap(codes::UNSUPPORTED);
         self.reachable = false;
@@ -268,15 +275,17 @@ impl FuncTranslator<'_> {
     }
 }
 
-/// Refuses a body holding exception-handling operators (3.0 or legacy), which this tier does
-/// not translate yet, before any translation starts.
-fn refuse_exceptions(body: &FunctionBody<'_>) -> Result<(), String> {
+/// Refuses a body holding legacy exception-handling operators (`try`, `catch`, `catch_all`,
+/// `delegate`, `rethrow`), which this tier does not translate yet, before any translation
+/// starts.
+fn refuse_legacy_exceptions(body: &FunctionBody<'_>) -> Result<(), String> {
     let mut reader = body.get_operators_reader().map_err(|e| e.to_string())?;
     while !reader.eof() {
-        if is_exception_operator(&reader.read().map_err(|e| e.to_string())?) {
+        if is_legacy_exception_operator(&reader.read().map_err(|e| e.to_string())?) {
             return Err(
-                "exception handling (`throw`, `try_table`, `try`, ...) is not supported by the \
-                 JIT tier yet: run the module in the interpreter (`Tier::Interp`)"
+                "legacy exception handling (`try`, `catch`, `delegate`, `rethrow`) is not \
+                 supported by the JIT tier yet: run the module in the interpreter \
+                 (`Tier::Interp`)"
                     .into(),
             );
         }
@@ -284,14 +293,11 @@ fn refuse_exceptions(body: &FunctionBody<'_>) -> Result<(), String> {
     Ok(())
 }
 
-/// Whether `op` is one of the exception-handling operators (3.0 or legacy).
-fn is_exception_operator(op: &Operator<'_>) -> bool {
+/// Whether `op` is one of the legacy exception-handling operators.
+fn is_legacy_exception_operator(op: &Operator<'_>) -> bool {
     matches!(
         op,
-        Operator::Throw { .. }
-            | Operator::ThrowRef
-            | Operator::TryTable { .. }
-            | Operator::Try { .. }
+        Operator::Try { .. }
             | Operator::Catch { .. }
             | Operator::CatchAll
             | Operator::Delegate { .. }

@@ -1,7 +1,8 @@
 //! The runtime helpers compiled code calls through its vmctx's builtins table (order:
 //! `wexe_environ::vmoffsets::Builtin`): memory and table growth (through the store's one growth
 //! path, `store/grow.rs`), bulk memory and table operations and segment drops (`store/bulk.rs`),
-//! and calls to host functions (`store/host_call.rs`). `memory.fill` and `memory.copy` get the
+//! calls to host functions (`store/host_call.rs`), and making and reading exception objects
+//! (`store/exn.rs`; throwing is `unwind.rs`'s). `memory.fill` and `memory.copy` get the
 //! memories' `{base, len}` definitions from compiled code and reach the store only to record a
 //! trap. A helper that traps records its error in the store and returns non-zero (the growth
 //! helpers: `GROW_TRAPPED`); the compiled caller then traps with the `Libcall` code.
@@ -9,11 +10,16 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use anyhow::Result;
-use wexe_environ::vmoffsets::{GROW_TRAPPED, NUM_BUILTINS, VMCTX_INSTANCE, VMCTX_STORE};
+use wexe_environ::ValType;
+use wexe_environ::vmoffsets::{
+    GROW_TRAPPED, HOST_CALL_THREW, NUM_BUILTINS, VMCTX_INSTANCE, VMCTX_STORE,
+};
 
 use super::store::{VMStoreBlock, fuel_from_code, fuel_to_code, sync};
 use crate::Trap;
-use crate::store::{StoreInner, StoreOps, ValueCells, bulk, call_host};
+use crate::store::{
+    INLINE_VALS, StoreInner, StoreOps, ValueCells, bulk, call_host, thrown_by_host,
+};
 use crate::vm::vmcontext::VMMemoryDef;
 
 /// The builtins table every vmctx points to.
@@ -33,6 +39,9 @@ pub(super) fn table() -> *const *const () {
         table_init as *const (),
         elem_drop as *const (),
         host_call as *const (),
+        exn_new as *const (),
+        exn_payload as *const (),
+        super::unwind::throw_stub as *const (),
     ]);
     TABLE.0.as_ptr()
 }
@@ -41,7 +50,7 @@ pub(super) fn table() -> *const *const () {
 ///
 /// # Safety
 /// `vmctx` must be a live instance vmctx of a store that is running compiled code.
-unsafe fn store_of(vmctx: *mut u8) -> (&'static mut dyn StoreOps, u32) {
+pub(super) unsafe fn store_of(vmctx: *mut u8) -> (&'static mut dyn StoreOps, u32) {
     // SAFETY: a vmctx starts with its store context pointer and holds its instance index; the
     // store pointer was set by the entry that is running this code, and no other reference to
     // the store is used while a builtin runs.
@@ -281,13 +290,90 @@ extern "C" fn elem_drop(vmctx: *mut u8, seg: u32) {
 
 /// Calls host function `func` (a store index) with its arguments in `values`, leaving its
 /// results there, through the one host-call path (`store/host_call.rs`).
+/// A host function that throws a wasm exception (`ThrownException`, from `Store::throw` or a
+/// nested call) makes this return `HOST_CALL_THREW` with the `exnref` in the first value: the
+/// adapter throws it on in the calling wasm code.
 extern "C" fn host_call(vmctx: *mut u8, func: u64, values: *mut [u64; 2]) -> u32 {
     // SAFETY: called by a host adapter with its caller's vmctx and a value array large enough
-    // for the function's parameters and results.
-    let (_, trapped) = unsafe {
+    // for the function's parameters and results (at least one).
+    let (r, trapped) = unsafe {
         guard(vmctx, |s, caller| {
-            call_host(s, func as u32, Some(caller), ValueCells::Slots(values))
+            match call_host(s, func as u32, Some(caller), ValueCells::Slots(values)) {
+                Ok(()) => Ok(0),
+                Err(e) => match thrown_by_host(s.inner(), &e) {
+                    Some(exn) => {
+                        (*values)[0] = u64::from(exn) + 1;
+                        Ok(HOST_CALL_THREW)
+                    }
+                    None => Err(e),
+                },
+            }
         })
     };
-    trapped.into()
+    if trapped { 1 } else { r }
+}
+
+/// A new exception of the instance's tag `tag`, its payload in `values` (one 16-byte slot per
+/// value, as compiled code stored them); its `exnref`.
+extern "C" fn exn_new(vmctx: *mut u8, tag: u32, values: *const [u64; 2]) -> u64 {
+    // SAFETY: called by compiled code with its own vmctx and a slot per payload value.
+    let (store, instance) = unsafe { store_of(vmctx) };
+    let inner = store.inner();
+    let store_tag = inner.instances[instance as usize].tags[tag as usize];
+    let mut payload = [0u64; 2 * INLINE_VALS];
+    let mut heap = Vec::new();
+    let params = inner.tags[store_tag as usize].ty.params();
+    let cells: &mut [u64] = if params.len() <= INLINE_VALS {
+        &mut payload
+    } else {
+        heap.resize(2 * params.len(), 0);
+        &mut heap
+    };
+    let mut n = 0;
+    for (i, &t) in params.iter().enumerate() {
+        // SAFETY: as above.
+        let [lo, hi] = unsafe { *values.add(i) };
+        match t {
+            // Only the low half of a 32-bit value's slot was written.
+            ValType::I32 | ValType::F32 => cells[n] = lo & 0xffff_ffff,
+            ValType::V128 => {
+                cells[n] = lo;
+                n += 1;
+                cells[n] = hi;
+            }
+            _ => cells[n] = lo,
+        }
+        n += 1;
+    }
+    u64::from(inner.exns.alloc(store_tag, &cells[..n])) + 1
+}
+
+/// Writes the payload of `exnref` (non-null) to `values` unless it is null; then gives the
+/// object back for reuse (`keep` 0: `catch`, `catch_all`) or marks it referenced (the `exnref`
+/// goes on: `catch_ref`, `catch_all_ref`).
+extern "C" fn exn_payload(vmctx: *mut u8, exnref: u64, values: *mut [u64; 2], keep: u32) {
+    // SAFETY: called by a compiled handler with its own vmctx and, unless null, a slot per
+    // payload value.
+    let (store, _) = unsafe { store_of(vmctx) };
+    let inner = store.inner();
+    let exn = (exnref - 1) as u32;
+    if !values.is_null() {
+        let o = inner.exns.get(exn);
+        let mut at = 0;
+        for (i, &t) in inner.tags[o.tag as usize].ty.params().iter().enumerate() {
+            let hi = if t == ValType::V128 {
+                o.payload[at + 1]
+            } else {
+                0
+            };
+            // SAFETY: as above.
+            unsafe { *values.add(i) = [o.payload[at], hi] };
+            at += if t == ValType::V128 { 2 } else { 1 };
+        }
+    }
+    if keep == 0 {
+        inner.exns.free(exn);
+    } else {
+        inner.exns.reference(exn);
+    }
 }

@@ -145,6 +145,15 @@ fn trap_kind(code: TrapCode) -> Option<Trap> {
 /// or a builtin's trap without a recorded error, is an internal error that says so, never a
 /// trap of some plausible kind.
 fn trap_error(inner: &mut StoreInner, site: &TrapSite) -> anyhow::Error {
+    if site.signal == 0 {
+        // A builtin ended the activation (an uncaught exception): its error says it all.
+        if let Some(panic) = inner.jit.pending_panic.take() {
+            std::panic::resume_unwind(panic);
+        }
+        return inner.jit.pending.take().unwrap_or_else(|| {
+            anyhow::anyhow!("internal error: a builtin ended compiled code without recording why")
+        });
+    }
     let code = find_module(inner, site.pc).and_then(|m| {
         let jm = m.inner.jit.as_ref()?;
         jm.trap_at(site.pc)
@@ -177,7 +186,7 @@ fn trap_error(inner: &mut StoreInner, site: &TrapSite) -> anyhow::Error {
     anyhow::Error::new(trap).context(backtrace(inner, site))
 }
 
-fn find_module(inner: &StoreInner, pc: usize) -> Option<crate::Module> {
+pub(super) fn find_module(inner: &StoreInner, pc: usize) -> Option<crate::Module> {
     let mut last: Option<*const ()> = None;
     for inst in &inner.instances {
         let p = std::sync::Arc::as_ptr(&inst.module.inner) as *const ();
@@ -211,7 +220,7 @@ fn frame_info(inner: &StoreInner, pc: usize) -> Option<FrameInfo> {
 }
 
 /// The wasm frames of a trap, innermost first.
-fn backtrace(inner: &StoreInner, site: &TrapSite) -> WasmBacktrace {
+pub(super) fn backtrace(inner: &StoreInner, site: &TrapSite) -> WasmBacktrace {
     let (rets, omitted) = site.return_addresses();
     let mut bt = WasmBacktrace {
         omitted,

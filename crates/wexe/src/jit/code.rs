@@ -5,7 +5,8 @@ use std::sync::OnceLock;
 
 use wexe_cranelift::CraneliftCompiler;
 use wexe_environ::{
-    CompileInput, CompiledFunction, CompiledModule, Compiler, ModuleInfo, RelocKind, TrapCode,
+    CallSiteHandlers, CompileInput, CompiledFunction, CompiledModule, Compiler, ModuleInfo,
+    RelocKind, TrapCode,
 };
 
 use crate::vm::CodeMemory;
@@ -18,6 +19,8 @@ struct FuncInfo {
     len: usize,
     traps: Vec<(u32, TrapCode)>,
     srclocs: Vec<(u32, u32, u32)>,
+    /// Calls with exception handlers, by return address.
+    handlers: Vec<CallSiteHandlers>,
 }
 
 pub(crate) struct JitModule {
@@ -129,6 +132,7 @@ pub(crate) fn load(out: CompiledModule) -> Result<JitModule, String> {
             len: f.code.len(),
             traps: f.traps,
             srclocs: f.srclocs,
+            handlers: f.handlers,
         })
         .collect();
     Ok(JitModule {
@@ -205,6 +209,15 @@ impl JitModule {
         let traps = &self.funcs[i].traps;
         let j = traps.binary_search_by_key(&off, |t| t.0).ok()?;
         Some(traps[j].1)
+    }
+
+    /// The exception handlers of the call returning to `pc`, if it has any, and the address
+    /// its function starts at (handler offsets are relative to it).
+    pub fn call_site(&self, pc: usize) -> Option<(&CallSiteHandlers, usize)> {
+        let (i, off) = self.locate(pc)?;
+        let f = &self.funcs[i];
+        let j = f.handlers.binary_search_by_key(&off, |s| s.ret_addr).ok()?;
+        Some((&f.handlers[j], self.code.base() as usize + f.start))
     }
 
     /// The defined function and wasm offset of the instruction at `pc`.

@@ -1,6 +1,7 @@
 //! The JIT tier: modules compiled by `wexe-cranelift` ([`code`]), the per-store state compiled
 //! code reads ([`store`]), the runtime helpers it calls ([`builtins`]) and calls into compiled
-//! code with traps turned into errors with backtraces ([`call`]).
+//! code with traps turned into errors with backtraces ([`call`]), and the throwing of wasm
+//! exceptions through compiled frames ([`unwind`]).
 
 mod builtins;
 mod cache;
@@ -8,6 +9,7 @@ mod cache_key;
 mod call;
 mod code;
 mod store;
+mod unwind;
 
 pub(crate) use call::call;
 pub(crate) use code::JitModule;

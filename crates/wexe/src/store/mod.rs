@@ -23,7 +23,7 @@ pub(crate) use entities::{FuncEntity, GlobalEntity, InstanceEntity, TableEntity}
 pub use exn::ThrownException;
 pub(crate) use exn::{ExnArena, TagEntity, thrown_by_host, uncaught};
 pub(crate) use grow::{check_counts, grow_memory, grow_table, new_memory, new_table};
-pub(crate) use host_call::{ValueCells, call_host};
+pub(crate) use host_call::{INLINE_VALS, ValueCells, call_host};
 pub(crate) use interrupt::InterruptState;
 pub use interrupt::{InterruptHandle, InterruptWaiter};
 

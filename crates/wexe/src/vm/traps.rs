@@ -50,6 +50,21 @@ impl TrapSite {
         }
     }
 
+    /// A site at `pc` raised by no signal (a builtin ended the activation with the error it
+    /// recorded), with the return addresses of the compiled frames from `fp` on.
+    ///
+    /// # Safety
+    /// As [`TrapSite::walk`].
+    pub(crate) unsafe fn from_frames(pc: usize, fp: usize) -> TrapSite {
+        let mut site = TrapSite {
+            pc,
+            ..TrapSite::EMPTY
+        };
+        // SAFETY: forwarded from the caller.
+        unsafe { site.walk(fp) };
+        site
+    }
+
     fn push(&mut self, ret: usize) {
         if self.frames < KEPT {
             self.inner[self.frames] = ret;
@@ -204,6 +219,15 @@ extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut li
             f(sig);
         }
     }
+}
+
+/// Ends the innermost activation of compiled code from a builtin it called, as a trap at
+/// `site` (signal 0: the builtin recorded the error in the store). The caller's frames must own
+/// nothing that needs dropping.
+pub(crate) fn end_activation(site: TrapSite) -> ! {
+    LAST_TRAP.with(|t| t.set(site));
+    // SAFETY: builtins run inside the `catch` of the entry that called compiled code.
+    unsafe { wexe_unwind() }
 }
 
 /// Runs `body` so that a trap in compiled code it calls returns `Err(site)` here.
