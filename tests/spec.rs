@@ -21,15 +21,31 @@ const MAX_SHOWN: usize = 100;
 type Enable = fn(&mut Config);
 
 /// The proposal folders whose scripts run, with the features each needs.
-const PROPOSALS: &[(Proposal, Enable)] = &[(Proposal::Simd, |_| {})];
+const PROPOSALS: &[(Proposal, Enable)] = &[
+    (Proposal::Simd, |_| {}),
+    (Proposal::MultiMemory, |c| {
+        c.wasm_multi_memory(true);
+    }),
+    // `simd_address.wast` needs SIMD (on for every script); some scripts check that several
+    // memories are refused, so multi-memory stays off.
+    (Proposal::Memory64, |c| {
+        c.wasm_memory64(true);
+    }),
+    // Its scripts declare several memories and 64-bit ones too.
+    (Proposal::CustomPageSizes, |c| {
+        c.wasm_custom_page_sizes(true)
+            .wasm_memory64(true)
+            .wasm_multi_memory(true);
+    }),
+];
 
 fn run_file(tier: Tier, name: &str, text: &str, enable: Enable) -> Result<(), Failed> {
     let mut config = Config::new();
     config.tier(tier).wasm_simd(true);
-    enable(&mut config);
     // The one SIMD script declaring two memories needs multi-memory (WebAssembly 3.0); the 2.0
     // scripts check that several memories are refused, so it is on for that script only.
     config.wasm_multi_memory(name.ends_with("simd_memory-multi.wast"));
+    enable(&mut config);
     let runner = WastRunner::new(&config).map_err(|e| format!("{e:#}"))?;
     let report = runner.run_script(name, text);
     if report.ok() {

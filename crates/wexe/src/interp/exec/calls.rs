@@ -146,9 +146,10 @@ unsafe fn indirect_target(ip: Ip, fp: Fp, cx: &Cx) -> Result<u32, Trap> {
         let s = *(&*cx.func).sites.get_unchecked(site as usize);
         let inner = &*cx.inner;
         let table = &inner.tables[*cx.inst.tables.get_unchecked(s.table as usize) as usize];
-        let &cell = table
-            .elements
-            .get(rd::<u32>(fp, index) as usize)
+        let i = store::bulk::operand(rd(fp, index), table.ty.table64);
+        let &cell = usize::try_from(i)
+            .ok()
+            .and_then(|i| table.elements.get(i))
             .ok_or(Trap::UndefinedElement)?;
         if cell == 0 {
             return Err(Trap::UninitializedElement);

@@ -1,6 +1,7 @@
 //! Execution: the value stack shared by all frames of a store, the entry from the embedding
 //! API, host calls, traps with wasm backtraces. Execution proper: `run.rs` (entry),
-//! `dispatch.rs` (how handlers chain), `handlers.rs` and `calls.rs` (one handler per operation),
+//! `dispatch.rs` (how handlers chain), `handlers.rs`, `calls.rs` and `memory.rs` (one handler per
+//! operation),
 //! `state.rs`, `grow.rs` (memory and table growth, out of line). Bulk memory and table
 //! operations are the store's (`store/bulk.rs`), shared with the JIT.
 
@@ -8,6 +9,7 @@ mod calls;
 mod dispatch;
 mod grow;
 mod handlers;
+mod memory;
 mod run;
 mod simd;
 mod state;
