@@ -71,8 +71,8 @@ impl Default for Features {
     fn default() -> Features {
         Features {
             simd: true,
-            multi_memory: false,
-            memory64: false,
+            multi_memory: true,
+            memory64: true,
             tail_call: false,
             function_references: false,
             exceptions: false,
@@ -80,7 +80,7 @@ impl Default for Features {
             extended_const: false,
             relaxed_simd: false,
             wide_arithmetic: false,
-            custom_page_sizes: false,
+            custom_page_sizes: true,
         }
     }
 }
