@@ -26,14 +26,15 @@ fn seed_bytes(seed: u64) -> Vec<u8> {
     smith_driver::seed_bytes(seed, 0xd1b5_4a32_d192_ed03, 0xd1ff, 4096, 977, 12288)
 }
 
-/// Agreeing is not enough: a module both tiers reject (here: two memories, which these engines
-/// refuse) or a call failing with an error other than a trap in both is reported.
+/// Agreeing is not enough: a module both tiers reject (here: a shared memory, which these
+/// engines refuse without threads) or a call failing with an error other than a trap in both is
+/// reported.
 #[test]
 fn failures_both_tiers_share_are_reported() {
     let interp = diff_driver::engine(Tier::Interp);
     let jit = diff_driver::engine(Tier::Jit);
-    let two_memories = wat::parse_str("(module (memory 1) (memory 1))").unwrap();
-    let found = diff_driver::compare(&interp, &jit, &two_memories);
+    let shared_memory = wat::parse_str("(module (memory 1 1 shared))").unwrap();
+    let found = diff_driver::compare(&interp, &jit, &shared_memory);
     assert!(
         found.as_deref().is_some_and(|f| f.contains("invalid")),
         "{found:?}"
