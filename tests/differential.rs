@@ -26,14 +26,15 @@ fn seed_bytes(seed: u64) -> Vec<u8> {
     smith_driver::seed_bytes(seed, 0xd1b5_4a32_d192_ed03, 0xd1ff, 4096, 977, 12288)
 }
 
-/// Agreeing is not enough: a module both tiers reject (here: two memories, which these engines
-/// refuse) or a call failing with an error other than a trap in both is reported.
+/// Agreeing is not enough: a module both tiers reject (here: a shared memory, which these
+/// engines refuse without threads) or a call failing with an error other than a trap in both is
+/// reported.
 #[test]
 fn failures_both_tiers_share_are_reported() {
     let interp = diff_driver::engine(Tier::Interp);
     let jit = diff_driver::engine(Tier::Jit);
-    let two_memories = wat::parse_str("(module (memory 1) (memory 1))").unwrap();
-    let found = diff_driver::compare(&interp, &jit, &two_memories);
+    let shared_memory = wat::parse_str("(module (memory 1 1 shared))").unwrap();
+    let found = diff_driver::compare(&interp, &jit, &shared_memory);
     assert!(
         found.as_deref().is_some_and(|f| f.contains("invalid")),
         "{found:?}"
@@ -52,8 +53,8 @@ fn interpreter_and_jit_agree_on_smith_modules() {
         .spawn(move || {
             let interp = diff_driver::engine(Tier::Interp);
             let jit = diff_driver::engine(Tier::Jit);
-            let no_simd = smith_driver::no_simd_engine();
-            let (mut compared, mut with_simd) = (0, 0);
+            let mut uses = smith_driver::FeatureUse::new(false);
+            let mut compared = 0;
             let mut differ = Vec::new();
             for seed in 0..seeds {
                 let data = seed_bytes(seed);
@@ -61,7 +62,7 @@ fn interpreter_and_jit_agree_on_smith_modules() {
                     continue;
                 };
                 compared += 1;
-                with_simd += smith_driver::uses_simd(&no_simd, &bytes) as u64;
+                uses.count(&bytes);
                 if let Some(first) = diff_driver::compare(&interp, &jit, &bytes) {
                     if let Ok(dir) = std::env::var("WEXE_DIFF_DUMP") {
                         let _ = std::fs::write(format!("{dir}/diff-{seed}.wasm"), &bytes);
@@ -69,16 +70,13 @@ fn interpreter_and_jit_agree_on_smith_modules() {
                     differ.push(format!("seed {seed}: {first}"));
                 }
             }
-            (compared, with_simd, differ)
+            (compared, uses, differ)
         })
         .unwrap();
-    let (compared, with_simd, differ) = handle.join().unwrap();
-    eprintln!("{compared} modules compared, {with_simd} of them use SIMD");
+    let (compared, uses, differ) = handle.join().unwrap();
+    eprintln!("{compared} modules compared, using: {uses}");
     assert!(compared > seeds / 2, "too few seeds made a module");
-    assert!(
-        with_simd > compared / 3,
-        "only {with_simd} of {compared} modules use SIMD"
-    );
+    smith_driver::assert_share(&uses, compared, false);
     assert!(
         differ.is_empty(),
         "{} differ:\n{}",

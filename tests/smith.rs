@@ -29,9 +29,9 @@ fn smith_modules_validate_instantiate_and_run_without_panics() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(SEEDS);
     let engine = smith_driver::engine();
-    let no_simd = smith_driver::no_simd_engine();
+    let mut uses = smith_driver::FeatureUse::new(true);
     let mut stats = Stats::default();
-    let (mut generated, mut with_simd) = (0, 0);
+    let mut generated = 0;
     let mut rejected = Vec::new();
     let mut panicked = Vec::new();
     for seed in 0..seeds {
@@ -40,7 +40,7 @@ fn smith_modules_validate_instantiate_and_run_without_panics() {
             continue; // not enough bytes for this configuration
         };
         generated += 1;
-        with_simd += smith_driver::uses_simd(&no_simd, &bytes) as u64;
+        uses.count(&bytes);
         match catch_unwind(AssertUnwindSafe(|| {
             smith_driver::run_module(&engine, &bytes, &mut stats)
         })) {
@@ -49,7 +49,7 @@ fn smith_modules_validate_instantiate_and_run_without_panics() {
             Err(_) => panicked.push(seed),
         }
     }
-    eprintln!("{generated} of {seeds} seeds made a module ({with_simd} use SIMD); {stats}");
+    eprintln!("{generated} of {seeds} seeds made a module (using: {uses}); {stats}");
 
     assert!(panicked.is_empty(), "wexe panicked on seeds {panicked:?}");
     assert!(
@@ -58,7 +58,7 @@ fn smith_modules_validate_instantiate_and_run_without_panics() {
         rejected.join("\n")
     );
     assert!(generated >= seeds * 9 / 10, "too few seeds made a module");
-    assert!(with_simd > generated / 3, "too few modules use SIMD");
+    smith_driver::assert_share(&uses, generated, true);
     assert_eq!(stats.valid, generated);
     assert_eq!(
         stats.instantiated + stats.instantiate_traps + stats.instantiate_errors,

@@ -29,6 +29,32 @@ type Enable = fn(&mut Config);
 const PROPOSALS: &[(Proposal, Enable, &[Tier])] = &[
     (Proposal::Simd, |_| {}, BOTH_TIERS),
     (
+        Proposal::MultiMemory,
+        |c| {
+            c.wasm_multi_memory(true);
+        },
+        BOTH_TIERS,
+    ),
+    // `simd_address.wast` needs SIMD (on for every script); some scripts check that several
+    // memories are refused, so multi-memory stays off.
+    (
+        Proposal::Memory64,
+        |c| {
+            c.wasm_memory64(true);
+        },
+        BOTH_TIERS,
+    ),
+    // Its scripts declare several memories and 64-bit ones too.
+    (
+        Proposal::CustomPageSizes,
+        |c| {
+            c.wasm_custom_page_sizes(true)
+                .wasm_memory64(true)
+                .wasm_multi_memory(true);
+        },
+        BOTH_TIERS,
+    ),
+    (
         Proposal::TailCall,
         |c| {
             c.wasm_tail_call(true);
@@ -104,14 +130,11 @@ const V3_NOT_YET: &[(&str, &str)] = &[
         "type-rec.wast",
         "needs gc: recursion groups with struct types",
     ),
-    ("imports.wast", TAGS),
-    ("instance.wast", TAGS),
 ];
 
 /// wasmparser allows `global.get` of a defined global in a constant expression only with gc on.
 const GC_CONST: &str = "needs gc: global.get of a defined global in a constant expression";
 const GC_REC: &str = "needs gc: explicit recursion groups of several types";
-const TAGS: &str = "needs exception tags (imported and exported), another branch's work";
 
 fn run_file(tier: Tier, name: &str, text: &str, enable: Enable) -> Result<(), Failed> {
     let mut config = Config::new();
@@ -180,8 +203,8 @@ fn main() {
             let name = format!("{tier_name}/{}/{}", file.parent(), file.name());
             let script = format!("{}/{}", file.parent(), file.name());
             let text = file.raw();
-            let not_yet =
-                file.parent() == "wasm-v3" && V3_NOT_YET.iter().any(|&(n, _)| n == file.name());
+            let listed = |list: &[(&str, &str)]| list.iter().any(|&(n, _)| n == file.name());
+            let not_yet = file.parent() == "wasm-v3" && listed(V3_NOT_YET);
             let trial = Trial::test(name, move || run_file(tier, &script, text, enable));
             trials.push(trial.with_ignored_flag(not_yet));
         }

@@ -1,4 +1,4 @@
-//! Fuzz target `execute`: a wasm-smith module (WebAssembly 2.0 with SIMD, made to terminate
+//! Fuzz target `execute`: a wasm-smith module (WebAssembly 2.0 and the 3.0 features, made to terminate
 //! by a fuel counter) instantiated with dummy imports, every export called with zero arguments.
 //! wexe must accept the module and must not panic, and nothing but traps may go wrong.
 

@@ -13,7 +13,8 @@ use wexe::{Config, Engine, Extern, Module, Store, Tier, Trap, Val};
 /// where it could be NaN: the spec lets the tiers produce different NaN bits, which would
 /// otherwise reach integers through `reinterpret` and memory and look like a disagreement.
 pub fn generate(u: &mut Unstructured<'_>, fuel: u32) -> arbitrary::Result<Vec<u8>> {
-    let mut config = crate::smith_driver::smith_config(u)?;
+    // No exceptions until the JIT runs them.
+    let mut config = crate::smith_driver::smith_config(u, false)?;
     config.canonicalize_nans = true;
     let mut module = wasm_smith::Module::new(config, u)?;
     module
@@ -22,10 +23,10 @@ pub fn generate(u: &mut Unstructured<'_>, fuel: u32) -> arbitrary::Result<Vec<u8
     Ok(module.to_bytes())
 }
 
-/// An engine of `tier` for generated modules: SIMD on, small memories.
+/// An engine of `tier` for generated modules: the default features, small memories.
 pub fn engine(tier: Tier) -> Engine {
     let mut config = Config::new();
-    config.tier(tier).wasm_simd(true).max_memory_size(16 << 20);
+    config.tier(tier).max_memory_size(16 << 20);
     Engine::new(&config).unwrap()
 }
 

@@ -1,7 +1,8 @@
 //! Generated-module driver shared by `tests/smith.rs` and the `execute` fuzz target (both include
-//! this file with `#[path]`): wasm-smith modules limited to WebAssembly 2.0 (SIMD included, made
-//! to terminate), instantiated with dummy imports of the right types, with every exported
-//! function called on zero arguments.
+//! this file with `#[path]`): wasm-smith modules of WebAssembly 2.0 plus the 3.0 features wexe
+//! runs (made to terminate), instantiated with dummy imports of the right types, with every
+//! exported function called on zero arguments; and [`FeatureUse`], which counts how many
+//! generated modules really use each feature.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -16,51 +17,147 @@ const MAX_DECLARED_MEMORY: u64 = 4 << 20;
 /// The largest size any memory may grow to.
 const MAX_MEMORY: u64 = 16 << 20;
 
-/// The engine generated modules run on: the interpreter, SIMD on, small memories.
+/// The engine generated modules run on: the interpreter, the default features and exception
+/// handling, small memories.
 pub fn engine() -> Engine {
-    let mut config = Config::new();
-    config
-        .tier(wexe::Tier::Interp)
-        .wasm_simd(true)
-        .max_memory_size(MAX_MEMORY);
+    let mut config = generated_features();
+    config.tier(wexe::Tier::Interp).max_memory_size(MAX_MEMORY);
     Engine::new(&config).expect("the smith engine configuration is valid")
 }
 
-/// Whether `bytes` use SIMD: they fail validation by an engine without it. (Used by the tests to
-/// check that a run really exercised SIMD.)
-pub fn uses_simd(no_simd: &Engine, bytes: &[u8]) -> bool {
-    Module::validate(no_simd, bytes).is_err()
+/// How many modules use each feature beyond WebAssembly 2.0 (and SIMD): a module uses a
+/// feature when an engine with everything else on but that feature refuses it. (Used by the
+/// tests to check that a run really exercised what it claims to.)
+pub struct FeatureUse {
+    /// Per feature: its name, an engine without it, and how many modules used it.
+    features: Vec<(&'static str, Engine, u64)>,
 }
 
-/// An engine that validates WebAssembly 2.0 without SIMD, for [`uses_simd`].
-pub fn no_simd_engine() -> Engine {
+impl FeatureUse {
+    /// A counter for the features generated modules may use (exceptions only with
+    /// `exceptions`).
+    pub fn new(exceptions: bool) -> FeatureUse {
+        type TurnOff = fn(&mut Config) -> &mut Config;
+        let mut offs: Vec<(&'static str, TurnOff)> = vec![
+            ("simd", |c| c.wasm_simd(false).wasm_relaxed_simd(false)),
+            ("relaxed-simd", |c| c.wasm_relaxed_simd(false)),
+            ("tail-call", |c| c.wasm_tail_call(false)),
+            ("memory64", |c| c.wasm_memory64(false)),
+            ("multi-memory", |c| c.wasm_multi_memory(false)),
+            ("extended-const", |c| c.wasm_extended_const(false)),
+            ("wide-arithmetic", |c| c.wasm_wide_arithmetic(false)),
+            ("custom-page-sizes", |c| c.wasm_custom_page_sizes(false)),
+        ];
+        if exceptions {
+            offs.push(("exceptions", |c| c.wasm_exceptions(false)));
+        }
+        let features = offs
+            .into_iter()
+            .map(|(name, off)| {
+                let mut config = generated_features();
+                off(config.tier(wexe::Tier::Interp));
+                let engine = Engine::new(&config).expect("a validation engine");
+                (name, engine, 0)
+            })
+            .collect();
+        FeatureUse { features }
+    }
+
+    /// Counts the features `bytes` use.
+    pub fn count(&mut self, bytes: &[u8]) {
+        for (_, engine, n) in &mut self.features {
+            *n += Module::validate(engine, bytes).is_err() as u64;
+        }
+    }
+
+    /// How many modules used feature `name`.
+    pub fn of(&self, name: &str) -> u64 {
+        self.features
+            .iter()
+            .find(|(n, ..)| *n == name)
+            .map_or_else(|| panic!("feature {name} is not counted"), |f| f.2)
+    }
+}
+
+impl fmt::Display for FeatureUse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, (name, _, n)) in self.features.iter().enumerate() {
+            write!(f, "{}{name} {n}", if i > 0 { ", " } else { "" })?;
+        }
+        Ok(())
+    }
+}
+
+/// Asserts that a good share of `total` generated modules use each feature: SIMD a third of
+/// them (it is always on), relaxed SIMD one in a hundred (its operators are few among SIMD's
+/// hundreds), each other later feature (drawn on or off per module, and then used or not) at
+/// least one in twenty-five.
+pub fn assert_share(uses: &FeatureUse, total: u64, exceptions: bool) {
+    assert!(
+        uses.of("simd") > total / 3,
+        "too few modules use SIMD: {uses} of {total}"
+    );
+    assert!(
+        uses.of("relaxed-simd") >= total / 100,
+        "too few modules use relaxed SIMD: {uses} of {total}"
+    );
+    let mut later = vec![
+        "tail-call",
+        "memory64",
+        "multi-memory",
+        "extended-const",
+        "wide-arithmetic",
+        "custom-page-sizes",
+    ];
+    if exceptions {
+        later.push("exceptions");
+    }
+    for name in later {
+        assert!(
+            uses.of(name) >= total / 25,
+            "too few modules use {name}: {uses} of {total}"
+        );
+    }
+}
+
+/// The features generated modules are validated with: the default ones (every 3.0 feature
+/// wexe runs in both tiers) plus exception handling.
+fn generated_features() -> Config {
     let mut config = Config::new();
-    config.tier(wexe::Tier::Interp).wasm_simd(false);
-    Engine::new(&config).expect("the validation engine configuration is valid")
+    config.wasm_exceptions(true).wasm_legacy_exceptions(false);
+    config
 }
 
 /// A wasm-smith configuration drawn from `u`, restricted to WebAssembly 2.0 plus the later
-/// features both tiers run by default (relaxed SIMD, extended constant expressions, wide
-/// arithmetic), and to small sizes. Fixed-width SIMD is always on, so that most modules use it
-/// somewhere.
-pub fn smith_config(u: &mut Unstructured<'_>) -> arbitrary::Result<wasm_smith::Config> {
+/// features wexe runs in both tiers (relaxed SIMD, extended constant expressions, wide
+/// arithmetic, tail calls, memory64, multi-memory, custom page sizes) and, with `exceptions`,
+/// exception handling; and to small sizes. Fixed-width SIMD is always on, so that most modules
+/// use it somewhere. (wasm-smith makes typed function references only together with garbage
+/// collection, so generated modules have none.)
+pub fn smith_config(
+    u: &mut Unstructured<'_>,
+    exceptions: bool,
+) -> arbitrary::Result<wasm_smith::Config> {
     let mut c: wasm_smith::Config = u.arbitrary()?;
     // WebAssembly 2.0: bulk memory, reference types, multi-value, sign extension, saturating
     // float-to-int and mutable globals stay as drawn, and so do relaxed SIMD, extended constant
-    // expressions and wide arithmetic; other later proposals are off.
+    // expressions, wide arithmetic, tail calls and memory64; other later proposals are off.
     c.simd_enabled = true;
+    // Relaxed SIMD is a score of operators among hundreds: always on, so that some modules use
+    // it; wasm-smith's own draw leaves wide arithmetic off.
+    c.relaxed_simd_enabled = true;
+    c.wide_arithmetic_enabled = u.arbitrary()?;
     c.threads_enabled = false;
     c.shared_everything_threads_enabled = false;
-    c.tail_call_enabled = false;
-    c.exceptions_enabled = false;
+    c.exceptions_enabled = exceptions && u.arbitrary()?;
     c.gc_enabled = false;
-    c.memory64_enabled = false;
-    c.custom_page_sizes_enabled = false;
+    c.custom_page_sizes_enabled = u.arbitrary()?;
     c.compact_imports_enabled = false;
     c.custom_descriptors_enabled = false;
     c.acquire_release_atomics_enabled = false;
     c.multibyte_array_access_enabled = false;
-    c.max_memories = c.max_memories.min(1);
+    c.max_memories = c.max_memories.min(2);
+    c.max_memory64_bytes = c.max_memory64_bytes.min(MAX_DECLARED_MEMORY as u128);
     // Export every function so that each one gets called.
     c.export_everything = true;
     if !c.reference_types_enabled {
@@ -80,7 +177,7 @@ pub fn smith_config(u: &mut Unstructured<'_>) -> arbitrary::Result<wasm_smith::C
 /// `fuel`, a budget shared by all calls into one instance; when it runs out the code traps with
 /// `unreachable`, so every call terminates.
 pub fn generate(u: &mut Unstructured<'_>, fuel: u32) -> arbitrary::Result<Vec<u8>> {
-    let config = smith_config(u)?;
+    let config = smith_config(u, true)?;
     let mut module = wasm_smith::Module::new(config, u)?;
     module
         .ensure_termination(fuel)
@@ -187,7 +284,7 @@ pub fn run_module(engine: &Engine, bytes: &[u8], stats: &mut Stats) -> wexe::Res
     }
     let instance = match wexe::Instance::new(&mut store, &module, &imports) {
         Ok(instance) => instance,
-        Err(e) if e.downcast_ref::<Trap>().is_some() => {
+        Err(e) if trap_kind(&e).is_some() => {
             stats.instantiate_traps += 1;
             return Ok(());
         }
@@ -211,9 +308,8 @@ pub fn run_module(engine: &Engine, bytes: &[u8], stats: &mut Stats) -> wexe::Res
                     assert_eq!(val.ty(), *t, "a result of {ty} has the wrong type");
                 }
             }
-            Err(e) if e.downcast_ref::<Trap>().is_some() => {
+            Err(e) if let Some(kind) = trap_kind(&e) => {
                 stats.traps += 1;
-                let kind = e.downcast_ref::<Trap>().unwrap().message();
                 *stats.trap_kinds.entry(kind).or_default() += 1;
             }
             Err(e) => {
@@ -223,6 +319,16 @@ pub fn run_module(engine: &Engine, bytes: &[u8], stats: &mut Stats) -> wexe::Res
         }
     }
     Ok(())
+}
+
+/// What ended a call that did not return, when it is a trap or an exception nothing caught
+/// (both are the module's doing; any other error is wexe's).
+fn trap_kind(e: &wexe::Error) -> Option<&'static str> {
+    if let Some(trap) = e.downcast_ref::<Trap>() {
+        return Some(trap.message());
+    }
+    e.downcast_ref::<wexe::ThrownException>()
+        .map(|_| "uncaught exception")
 }
 
 /// The next number of the splitmix64 stream whose state is `state`.

@@ -52,23 +52,25 @@ pub(crate) fn wasm_signature(_isa: &dyn TargetIsa, ty: &FuncType) -> Signature {
     sig
 }
 
-/// The native signature of a builtin (see [`Builtin`]).
+/// The native signature of a builtin (see [`Builtin`]). Addresses, indices and lengths are
+/// 64-bit (a 32-bit memory's or table's are zero-extended by the caller); the growth builtins
+/// return a 64-bit size, the others a 32-bit "trapped" flag.
 pub(crate) fn builtin_signature(isa: &dyn TargetIsa, b: Builtin) -> Signature {
     use types::{I32, I64};
-    let (params, ret): (&[ir::Type], bool) = match b {
-        Builtin::MemoryGrow => (&[I64, I32, I32], true),
-        Builtin::MemoryFill => (&[I64, I64, I32, I32, I32], true),
-        Builtin::MemoryCopy => (&[I64, I64, I64, I32, I32, I32], true),
+    let (params, ret): (&[ir::Type], Option<ir::Type>) = match b {
+        Builtin::MemoryGrow => (&[I64, I32, I64], Some(I64)),
+        Builtin::MemoryFill => (&[I64, I64, I64, I32, I64], Some(I32)),
+        Builtin::MemoryCopy => (&[I64, I64, I64, I64, I64, I64], Some(I32)),
         Builtin::MemoryInit | Builtin::TableCopy | Builtin::TableInit => {
-            (&[I64, I32, I32, I32, I32, I32], true)
+            (&[I64, I32, I32, I64, I64, I64], Some(I32))
         }
-        Builtin::DataDrop | Builtin::ElemDrop => (&[I64, I32], false),
-        Builtin::TableGrow => (&[I64, I32, I64, I32], true),
-        Builtin::TableFill => (&[I64, I32, I32, I64, I32], true),
-        Builtin::HostCall => (&[I64, I64, I64], true),
-        Builtin::ExnNew => (&[I64, I32, I64], true),
-        Builtin::ExnPayload => (&[I64, I64, I64, I32], false),
-        Builtin::Throw => (&[I64, I64], false),
+        Builtin::DataDrop | Builtin::ElemDrop => (&[I64, I32], None),
+        Builtin::TableGrow => (&[I64, I32, I64, I64], Some(I64)),
+        Builtin::TableFill => (&[I64, I32, I64, I64, I64], Some(I32)),
+        Builtin::HostCall => (&[I64, I64, I64], Some(I32)),
+        Builtin::ExnNew => (&[I64, I32, I64], Some(I64)),
+        Builtin::ExnPayload => (&[I64, I64, I64, I32], None),
+        Builtin::Throw => (&[I64, I64], None),
     };
     // `Throw` is called with `try_call` like wasm functions, so it takes their convention:
     // every register is clobbered on the exceptional edge, none needs restoring.
@@ -79,10 +81,7 @@ pub(crate) fn builtin_signature(isa: &dyn TargetIsa, b: Builtin) -> Signature {
     };
     let mut sig = Signature::new(conv);
     sig.params.extend(params.iter().map(|&t| AbiParam::new(t)));
-    if ret {
-        let ty = if b == Builtin::ExnNew { I64 } else { I32 };
-        sig.returns.push(AbiParam::new(ty));
-    }
+    sig.returns.extend(ret.map(AbiParam::new));
     sig
 }
 

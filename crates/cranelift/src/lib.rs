@@ -119,10 +119,11 @@ impl Compiler for CraneliftCompiler {
 /// values are passed as `I8X16` vectors (they were `I128` before); 3 since `memory.grow` and
 /// `table.grow` trap when their builtin returns `GROW_TRAPPED`; 4 since `memory.fill` and
 /// `memory.copy` pass memory definitions to their builtins, not indices; 5 since wasm functions
-/// use Cranelift's `tail` calling convention (tail calls); 6 since exceptions are compiled
-/// (`try_call` with exception tables, the `ExnNew`/`ExnPayload`/`Throw` builtins, `HostCall`'s
-/// thrown result).
-const CODE_REVISION: u32 = 6;
+/// use Cranelift's `tail` calling convention (tail calls); 6 since builtins take 64-bit
+/// addresses, indices and lengths and the growth builtins return 64-bit sizes (memory64); 7
+/// since exceptions are compiled (`try_call` with exception tables, the `ExnNew`/`ExnPayload`/
+/// `Throw` builtins, `HostCall`'s thrown result).
+const CODE_REVISION: u32 = 7;
 
 impl CraneliftCompiler {
     fn fingerprint_text(&self) -> String {

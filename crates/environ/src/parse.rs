@@ -72,8 +72,8 @@ impl Default for Features {
     fn default() -> Features {
         Features {
             simd: true,
-            multi_memory: false,
-            memory64: false,
+            multi_memory: true,
+            memory64: true,
             tail_call: true,
             function_references: true,
             exceptions: false,
@@ -81,7 +81,7 @@ impl Default for Features {
             extended_const: true,
             relaxed_simd: true,
             wide_arithmetic: true,
-            custom_page_sizes: false,
+            custom_page_sizes: true,
         }
     }
 }
@@ -144,26 +144,31 @@ fn table_type(t: &wasmparser::TableType, offset: u64) -> Result<TableType, Parse
     let element = RefType::from_wasmparser(t.element_type)
         .map(ValType::Ref)
         .ok_or_else(|| unsupported("table element type", offset))?;
-    if t.table64 || t.shared {
-        return Err(unsupported("64-bit or shared tables", offset));
+    if t.shared {
+        return Err(unsupported("shared tables", offset));
     }
     Ok(TableType {
         element,
         minimum: t.initial,
         maximum: t.maximum,
+        table64: t.table64,
     })
 }
 
 fn memory_type(m: &wasmparser::MemoryType, offset: u64) -> Result<MemoryType, ParseError> {
-    if m.memory64 || m.shared || m.page_size_log2.is_some() {
-        return Err(unsupported(
-            "64-bit, shared or custom-page-size memories",
-            offset,
-        ));
+    if m.shared {
+        return Err(unsupported("shared memories", offset));
     }
+    let page_size_log2 = match m.page_size_log2 {
+        None => MemoryType::DEFAULT_PAGE_SIZE_LOG2,
+        Some(log2 @ (0 | 16)) => log2 as u8,
+        Some(log2) => return Err(unsupported(&format!("a page size of 2^{log2}"), offset)),
+    };
     Ok(MemoryType {
         minimum: m.initial,
         maximum: m.maximum,
+        memory64: m.memory64,
+        page_size_log2,
     })
 }
 

@@ -53,31 +53,34 @@ pub const VALUE_SIZE: u32 = 16;
 
 /// What the growth builtins (`MemoryGrow`, `TableGrow`) return when the growth ended in an error
 /// (the store's resource limiter failed it): the compiled caller then traps with the `Libcall`
-/// code. No memory (at most 65536 pages) or table (at most 10 million elements) has this size.
-pub const GROW_TRAPPED: u32 = 0xFFFF_FFFE;
+/// code. No memory (bounded by the address space) or table (at most 10 million elements) has this
+/// size.
+pub const GROW_TRAPPED: u64 = u64::MAX - 1;
 
 /// The runtime helpers compiled code calls through the `builtins` table, in table order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u32)]
 pub enum Builtin {
-    /// `(vmctx, mem, delta) -> old pages, -1, or GROW_TRAPPED`
+    /// `(vmctx, mem, delta: u64) -> old pages (u64), -1, or GROW_TRAPPED`
     MemoryGrow,
-    /// `(vmctx, memory definition, dst, val, len) -> trapped`: the `{base, len}` definition the
-    /// vmctx points to, not an index, so the builtin reaches the bytes without the store.
+    /// `(vmctx, memory definition, dst: u64, val, len: u64) -> trapped`: the `{base, len}`
+    /// definition the vmctx points to, not an index, so the builtin reaches the bytes without
+    /// the store.
     MemoryFill,
-    /// `(vmctx, dst memory definition, src memory definition, dst, src, len) -> trapped`
+    /// `(vmctx, dst memory definition, src memory definition, dst, src, len) -> trapped`, the
+    /// last three u64
     MemoryCopy,
-    /// `(vmctx, mem, seg, dst, src, len) -> trapped`
+    /// `(vmctx, mem, seg, dst, src, len) -> trapped`, the last three u64
     MemoryInit,
     /// `(vmctx, seg)`
     DataDrop,
-    /// `(vmctx, table, init, delta) -> old size, -1, or GROW_TRAPPED`
+    /// `(vmctx, table, init, delta: u64) -> old size (u64), -1, or GROW_TRAPPED`
     TableGrow,
-    /// `(vmctx, table, dst, val, len) -> trapped`
+    /// `(vmctx, table, dst: u64, val, len: u64) -> trapped`
     TableFill,
-    /// `(vmctx, dst_table, src_table, dst, src, len) -> trapped`
+    /// `(vmctx, dst_table, src_table, dst, src, len) -> trapped`, the last three u64
     TableCopy,
-    /// `(vmctx, table, seg, dst, src, len) -> trapped`
+    /// `(vmctx, table, seg, dst, src, len) -> trapped`, the last three u64
     TableInit,
     /// `(vmctx, seg)`
     ElemDrop,

@@ -148,14 +148,16 @@ impl Config {
     }
 
     /// Whether modules may declare several memories (the multi-memory proposal of WebAssembly
-    /// 3.0; off by default). The JIT executes such modules; the interpreter accepts them but a
-    /// function of a module with several memories traps "unsupported operator" when called.
+    /// 3.0; on by default); both tiers execute them.
     pub fn wasm_multi_memory(&mut self, enable: bool) -> &mut Config {
         self.features.multi_memory = enable;
         self
     }
 
-    /// Whether modules may use 64-bit memories and tables (WebAssembly 3.0).
+    /// Whether modules may use 64-bit memories and tables (memory64, WebAssembly 3.0; on by
+    /// default): `i64`
+    /// addresses, indices, sizes and growth results; both tiers execute them (the JIT checks
+    /// every access to a 64-bit memory explicitly).
     pub fn wasm_memory64(&mut self, enable: bool) -> &mut Config {
         self.features.memory64 = enable;
         self
@@ -226,7 +228,10 @@ impl Config {
         self
     }
 
-    /// Whether memories may declare a page size other than 64 KiB.
+    /// Whether memories may declare a page size other than 64 KiB (custom page sizes, on by
+    /// default: 1 byte;
+    /// `memory.size`/`grow` and [`crate::Memory::size`]/[`crate::Memory::grow`] count pages of
+    /// that size).
     pub fn wasm_custom_page_sizes(&mut self, enable: bool) -> &mut Config {
         self.features.custom_page_sizes = enable;
         self

@@ -136,7 +136,7 @@ impl Memory {
         let m = self.get(&store.as_context().0.inner);
         MemoryType {
             minimum: m.pages(),
-            maximum: m.ty.maximum,
+            ..m.ty
         }
     }
 

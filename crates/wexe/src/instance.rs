@@ -43,10 +43,14 @@ fn import_matches(have: &EntityType, want: &EntityType) -> bool {
         },
         (EntityType::Tag(a), EntityType::Tag(b)) => a == b,
         (EntityType::Memory(a), EntityType::Memory(b)) => {
-            limits_match(a.minimum, a.maximum, b.minimum, b.maximum)
+            a.memory64 == b.memory64
+                && a.page_size_log2 == b.page_size_log2
+                && limits_match(a.minimum, a.maximum, b.minimum, b.maximum)
         }
         (EntityType::Table(a), EntityType::Table(b)) => {
-            a.element == b.element && limits_match(a.minimum, a.maximum, b.minimum, b.maximum)
+            a.element == b.element
+                && a.table64 == b.table64
+                && limits_match(a.minimum, a.maximum, b.minimum, b.maximum)
         }
         _ => false,
     }
@@ -174,7 +178,7 @@ fn extern_type(inner: &StoreInner, ext: &Extern) -> EntityType {
             let mem = &inner.memories[m.index as usize];
             EntityType::Memory(MemoryType {
                 minimum: mem.pages(),
-                maximum: mem.ty.maximum,
+                ..mem.ty
             })
         }
         Extern::Table(t) => {
@@ -385,8 +389,8 @@ fn initialize(store: &mut dyn StoreOps, instance: u32) -> Result<()> {
         match &seg.kind {
             ElemKind::Active { table, offset } => {
                 let inst = &inner.instances[instance as usize];
-                let offset = eval_const(inner, inst, offset)[0] as u32;
-                let (t, n) = (inst.tables[*table as usize], seg.items.len() as u32);
+                let offset = eval_const(inner, inst, offset)[0];
+                let (t, n) = (inst.tables[*table as usize], seg.items.len() as u64);
                 bulk::table_init(inner, instance, t, i as u32, [offset, 0, n])
                     .map_err(anyhow::Error::from)?;
                 bulk::elem_drop(inner, instance, i as u32);
@@ -398,8 +402,8 @@ fn initialize(store: &mut dyn StoreOps, instance: u32) -> Result<()> {
     for (i, seg) in info.data.iter().enumerate() {
         if let DataKind::Active { memory, offset } = &seg.kind {
             let inst = &inner.instances[instance as usize];
-            let offset = eval_const(inner, inst, offset)[0] as u32;
-            let (m, n) = (inst.memories[*memory as usize], seg.bytes.len() as u32);
+            let offset = eval_const(inner, inst, offset)[0];
+            let (m, n) = (inst.memories[*memory as usize], seg.bytes.len() as u64);
             bulk::memory_init(inner, instance, m, i as u32, [offset, 0, n])
                 .map_err(anyhow::Error::from)?;
             bulk::data_drop(inner, instance, i as u32);

@@ -1,6 +1,5 @@
-//! Several memories in one module (the multi-memory proposal, opt-in through
-//! `Config::wasm_multi_memory`): refused by default, executed by the JIT, and refused with a clear
-//! trap by the interpreter.
+//! Several memories in one module (the multi-memory proposal, `Config::wasm_multi_memory`, on by
+//! default): refused when turned off, executed by both tiers (more in `memories.rs`).
 
 use wexe::{Config, Engine, Instance, Module, Store, Tier, Trap};
 
@@ -31,8 +30,14 @@ fn several_memories_are_refused_unless_enabled() {
 }
 
 #[test]
-fn the_jit_addresses_each_memory_by_its_index() {
-    let engine = engine(Tier::Jit, true);
+fn both_tiers_address_each_memory_by_its_index() {
+    for tier in [Tier::Interp, Tier::Jit] {
+        each_memory_by_its_index(tier);
+    }
+}
+
+fn each_memory_by_its_index(tier: Tier) {
+    let engine = engine(tier, true);
     let module = Module::new(&engine, TWO_MEMORIES).unwrap();
     let mut store = Store::new(&engine, ());
     let instance = Instance::new(&mut store, &module, &[]).unwrap();
@@ -71,17 +76,4 @@ fn the_jit_addresses_each_memory_by_its_index() {
         .unwrap();
     copy.call(&mut store, ()).unwrap();
     assert_eq!(get_a.call(&mut store, 4).unwrap(), 77);
-}
-
-#[test]
-fn the_interpreter_refuses_code_of_modules_with_several_memories() {
-    let engine = engine(Tier::Interp, true);
-    let module = Module::new(&engine, TWO_MEMORIES).unwrap();
-    let mut store = Store::new(&engine, ());
-    let instance = Instance::new(&mut store, &module, &[]).unwrap();
-    let get_a = instance
-        .get_typed_func::<i32, i32>(&mut store, "get_a")
-        .unwrap();
-    let trap = get_a.call(&mut store, 0).unwrap_err();
-    assert_eq!(trap.downcast_ref::<Trap>(), Some(&Trap::Unsupported));
 }

@@ -90,7 +90,7 @@ impl FuncTranslator<'_> {
             .b
             .ins()
             .load(types::I64, flags, def, TABLEDEF_LEN as i32);
-        let index = self.b.ins().uextend(types::I64, index);
+        let index = self.index_operand(index);
         let oob = self
             .b
             .ins()
@@ -161,6 +161,12 @@ impl FuncTranslator<'_> {
         let mut args = vec![callee, self.vmctx];
         args.extend(params);
         self.call_pointer(type_index, fn_ptr, &args, tail);
+    }
+
+    /// Pops `n` operands, each an address, index or length made 64-bit.
+    pub(super) fn index_operands(&mut self, n: usize) -> Vec<Value> {
+        let v = self.popn(n);
+        v.into_iter().map(|v| self.index_operand(v)).collect()
     }
 
     fn i32const(&mut self, v: u32) -> Value {
@@ -234,17 +240,22 @@ impl FuncTranslator<'_> {
                     .b
                     .ins()
                     .load(types::I64, flags, def, TABLEDEF_LEN as i32);
-                let v = self.b.ins().ireduce(types::I32, len);
+                let is64 = self.info.tables[table as usize].table64;
+                let v = self.index_result(len, is64);
                 self.push(v);
             }
             O::TableGrow { table } => {
                 let (init, delta) = self.pop2();
+                let delta = self.index_operand(delta);
                 let t = self.i32const(table);
-                let r = self.call_grow_builtin(Builtin::TableGrow, &[t, init, delta]);
+                let is64 = self.info.tables[table as usize].table64;
+                let r = self.call_grow_builtin(Builtin::TableGrow, &[t, init, delta], is64);
                 self.push(r);
             }
             O::TableFill { table } => {
-                let v = self.popn(3);
+                let mut v = self.popn(3);
+                v[0] = self.index_operand(v[0]);
+                v[2] = self.index_operand(v[2]);
                 let t = self.i32const(table);
                 self.call_trapping_builtin(Builtin::TableFill, &[t, v[0], v[1], v[2]]);
             }
@@ -252,13 +263,13 @@ impl FuncTranslator<'_> {
                 dst_table,
                 src_table,
             } => {
-                let v = self.popn(3);
+                let v = self.index_operands(3);
                 let d = self.i32const(dst_table);
                 let s = self.i32const(src_table);
                 self.call_trapping_builtin(Builtin::TableCopy, &[d, s, v[0], v[1], v[2]]);
             }
             O::TableInit { elem_index, table } => {
-                let v = self.popn(3);
+                let v = self.index_operands(3);
                 let t = self.i32const(table);
                 let s = self.i32const(elem_index);
                 self.call_trapping_builtin(Builtin::TableInit, &[t, s, v[0], v[1], v[2]]);

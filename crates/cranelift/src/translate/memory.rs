@@ -11,16 +11,19 @@ use super::FuncTranslator;
 
 impl FuncTranslator<'_> {
     /// The native address of an access of `size` bytes at the popped index, checked, and the
-    /// flags to access it with.
+    /// flags to access it with. A memory gets explicit checks when the runtime has no guard
+    /// regions, and always when it is 64-bit or has byte-sized pages (its reservation does not
+    /// cover every address an access can form, or its end is not at a host page boundary).
     pub(super) fn heap_addr(&mut self, memarg: &MemArg, size: u64) -> (Value, i32, MemFlagsData) {
         let index = self.pop();
-        let index = self.b.ins().uextend(types::I64, index);
+        let index = self.index_operand(index);
         let mem = match memarg.target {
             MemArgTarget::Memory(m) => m,
             MemArgTarget::Array(_) => 0,
         };
+        let ty = self.info.memories[mem as usize];
         let def = self.load_ro(self.vmctx, self.offsets.memory(mem));
-        let checks = self.input.bounds_checks;
+        let checks = self.input.bounds_checks || ty.needs_bounds_checks();
         let base_flags = if checks {
             MemFlagsData::trusted()
         } else {
@@ -35,12 +38,24 @@ impl FuncTranslator<'_> {
                 self.b
                     .ins()
                     .load(types::I64, MemFlagsData::trusted(), def, MEMDEF_LEN as i32);
-            let end = self
-                .b
-                .ins()
-                .iadd_imm_s(index, (memarg.offset + size) as i64);
-            let oob = self.b.ins().icmp(IntCC::UnsignedGreaterThan, end, len);
-            self.b.ins().trapnz(oob, TrapCode::HEAP_OUT_OF_BOUNDS);
+            // index + offset + size, with no wrap-around: a static part past 2^64 can never
+            // be in bounds, and a sum that overflows traps.
+            match memarg.offset.checked_add(size) {
+                Some(reach) => {
+                    let reach = self.b.ins().iconst(types::I64, reach as i64);
+                    let end =
+                        self.b
+                            .ins()
+                            .uadd_overflow_trap(index, reach, TrapCode::HEAP_OUT_OF_BOUNDS);
+                    let oob = self.b.ins().icmp(IntCC::UnsignedGreaterThan, end, len);
+                    self.b.ins().trapnz(oob, TrapCode::HEAP_OUT_OF_BOUNDS);
+                }
+                None => {
+                    // Always out of bounds; a conditional trap keeps the block going.
+                    let yes = self.b.ins().iconst(types::I8, 1);
+                    self.b.ins().trapnz(yes, TrapCode::HEAP_OUT_OF_BOUNDS);
+                }
+            }
             // Checked, so it cannot trap; but wasm addresses need not be aligned.
             MemFlagsData::new().with_notrap()
         } else {
@@ -115,34 +130,39 @@ impl FuncTranslator<'_> {
             O::I32Store16 { memarg } | O::I64Store16 { memarg } => self.store(memarg, 2, Some(I16)),
             O::I64Store32 { memarg } => self.store(memarg, 4, Some(I32)),
             O::MemorySize { mem } => {
+                let ty = self.info.memories[*mem as usize];
                 let def = self.load_ro(self.vmctx, self.offsets.memory(*mem));
                 let len = self
                     .b
                     .ins()
                     .load(I64, MemFlagsData::trusted(), def, MEMDEF_LEN as i32);
-                let pages = self.b.ins().ushr_imm_u(len, 16);
-                let v = self.b.ins().ireduce(I32, pages);
+                let pages = self.b.ins().ushr_imm_u(len, i64::from(ty.page_size_log2));
+                let v = self.index_result(pages, ty.memory64);
                 self.push(v);
             }
             O::MemoryGrow { mem } => {
                 let delta = self.pop();
+                let delta = self.index_operand(delta);
                 let m = self.b.ins().iconst(I32, i64::from(*mem));
-                let r = self.call_grow_builtin(Builtin::MemoryGrow, &[m, delta]);
+                let is64 = self.info.memories[*mem as usize].memory64;
+                let r = self.call_grow_builtin(Builtin::MemoryGrow, &[m, delta], is64);
                 self.push(r);
             }
             O::MemoryFill { mem } => {
-                let vals = self.popn(3);
+                let mut vals = self.popn(3);
+                vals[0] = self.index_operand(vals[0]);
+                vals[2] = self.index_operand(vals[2]);
                 let m = self.load_ro(self.vmctx, self.offsets.memory(*mem));
                 self.call_trapping_builtin(Builtin::MemoryFill, &[m, vals[0], vals[1], vals[2]]);
             }
             O::MemoryCopy { dst_mem, src_mem } => {
-                let vals = self.popn(3);
+                let vals = self.index_operands(3);
                 let d = self.load_ro(self.vmctx, self.offsets.memory(*dst_mem));
                 let s = self.load_ro(self.vmctx, self.offsets.memory(*src_mem));
                 self.call_trapping_builtin(Builtin::MemoryCopy, &[d, s, vals[0], vals[1], vals[2]]);
             }
             O::MemoryInit { data_index, mem } => {
-                let vals = self.popn(3);
+                let vals = self.index_operands(3);
                 let m = self.b.ins().iconst(I32, i64::from(*mem));
                 let s = self.b.ins().iconst(I32, i64::from(*data_index));
                 self.call_trapping_builtin(Builtin::MemoryInit, &[m, s, vals[0], vals[1], vals[2]]);

@@ -227,16 +227,37 @@ impl FuncTranslator<'_> {
     }
 
     /// Calls a growth builtin (`MemoryGrow`, `TableGrow`): its result (old size or -1), after
-    /// trapping when it is `GROW_TRAPPED`.
-    fn call_grow_builtin(&mut self, builtin: Builtin, args: &[Value]) -> Value {
+    /// trapping when it is `GROW_TRAPPED`; an `i64` for a 64-bit memory or table (`is64`), else
+    /// an `i32`.
+    fn call_grow_builtin(&mut self, builtin: Builtin, args: &[Value], is64: bool) -> Value {
         let r = self.call_builtin(builtin, args).expect("has a result");
-        let trapped = self.b.ins().iconst(
-            ir::types::I32,
-            i64::from(wexe_environ::vmoffsets::GROW_TRAPPED),
-        );
+        let trapped = self
+            .b
+            .ins()
+            .iconst(ir::types::I64, wexe_environ::vmoffsets::GROW_TRAPPED as i64);
         let failed = self.b.ins().icmp(ir::condcodes::IntCC::Equal, r, trapped);
         self.b.ins().trapnz(failed, codes::LIBCALL);
-        r
+        self.index_result(r, is64)
+    }
+
+    /// An address, index or length operand as the 64-bit value builtins and bounds checks take:
+    /// an `i32` (of a 32-bit memory or table) zero-extended, an `i64` as it is.
+    fn index_operand(&mut self, v: Value) -> Value {
+        if self.b.func.dfg.value_type(v) == ir::types::I32 {
+            self.b.ins().uextend(ir::types::I64, v)
+        } else {
+            v
+        }
+    }
+
+    /// A 64-bit size or index as the result of an operator on a memory or table indexed with
+    /// `i64` (`is64`) or with `i32`.
+    fn index_result(&mut self, v: Value, is64: bool) -> Value {
+        if is64 {
+            v
+        } else {
+            self.b.ins().ireduce(ir::types::I32, v)
+        }
     }
 
     /// Calls a builtin that returns non-zero when it trapped, and traps then.

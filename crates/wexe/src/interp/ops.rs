@@ -220,8 +220,8 @@ macro_rules! for_each_op {
         }
         produce {
             GlobalGet { dst: Slot, global: u32 };
-            MemorySize { dst: Slot };
-            MemoryGrow { dst: Slot, delta: Slot };
+            MemorySize { dst: Slot, mem: u32 };
+            MemoryGrow { dst: Slot, delta: Slot, mem: u32 };
             TableGet { dst: Slot, index: Slot, table: u32 };
             TableSize { dst: Slot, table: u32 };
             RefFunc { dst: Slot, func: u32 };
@@ -259,9 +259,18 @@ macro_rules! for_each_op {
             // `dst` holds the first operand; replaced by `alt` when `cond` is zero.
             Select { dst: Slot, alt: Slot, cond: Slot };
             GlobalSet { src: Slot, global: u32 };
+            // Points the memory registers at the effective address (the value in `addr`, 32 or
+            // 64 bits wide, plus the offset in the `Ext { a: low half, b: high half }` that
+            // follows) of memory `mem`, after checking that it is within the memory: the access
+            // that follows is made at address 0 with no offset, then `MemoryRestore`.
+            MemoryAt { addr: Slot, mem: u32, index64: bool };
+            // Points the memory registers at memory 0 again.
+            MemoryRestore {};
+            // Followed by `Ext { a: dst_mem, b: src_mem }`.
             MemoryCopy { dst: Slot, src: Slot, len: Slot };
+            // Followed by `Ext { a: mem }`.
             MemoryFill { dst: Slot, value: Slot, len: Slot };
-            // Followed by `Ext { a: segment }`.
+            // Followed by `Ext { a: segment, b: mem }`.
             MemoryInit { dst: Slot, src: Slot, len: Slot };
             DataDrop { seg: u32 };
             TableSet { index: Slot, value: Slot, table: u32 };

@@ -129,13 +129,13 @@ fn table_index(inner: &StoreInner, instance: u32, table: u32) -> u32 {
     inner.instances[instance as usize].tables[table as usize]
 }
 
-extern "C" fn memory_grow(vmctx: *mut u8, mem: u32, delta: u32) -> u32 {
+extern "C" fn memory_grow(vmctx: *mut u8, mem: u32, delta: u64) -> u64 {
     // SAFETY: called by compiled code with its own vmctx.
     let (r, trapped) = unsafe {
         guard(vmctx, |s, inst| {
             let m = mem_index(s.inner(), inst, mem);
-            let old = crate::store::grow_memory(s, m, u64::from(delta))?;
-            Ok(old.map_or(u32::MAX, |old| old as u32))
+            let old = crate::store::grow_memory(s, m, delta)?;
+            Ok(old.unwrap_or(u64::MAX))
         })
     };
     if trapped { GROW_TRAPPED } else { r }
@@ -173,9 +173,9 @@ unsafe fn record_trap(vmctx: *mut u8, trap: Trap) -> u32 {
 extern "C" fn memory_fill(
     vmctx: *mut u8,
     def: *const VMMemoryDef,
-    dst: u32,
+    dst: u64,
     val: u32,
-    len: u32,
+    len: u64,
 ) -> u32 {
     // SAFETY: called by compiled code with its own vmctx and a definition its vmctx points to.
     unsafe {
@@ -190,9 +190,9 @@ extern "C" fn memory_copy(
     vmctx: *mut u8,
     dst_def: *const VMMemoryDef,
     src_def: *const VMMemoryDef,
-    dst: u32,
-    src: u32,
-    len: u32,
+    dst: u64,
+    src: u64,
+    len: u64,
 ) -> u32 {
     // SAFETY: called by compiled code with its own vmctx and definitions its vmctx points to;
     // two different definitions are two different memories.
@@ -209,7 +209,7 @@ extern "C" fn memory_copy(
     }
 }
 
-extern "C" fn memory_init(vmctx: *mut u8, mem: u32, seg: u32, dst: u32, src: u32, len: u32) -> u32 {
+extern "C" fn memory_init(vmctx: *mut u8, mem: u32, seg: u32, dst: u64, src: u64, len: u64) -> u32 {
     // SAFETY: called by compiled code with its own vmctx.
     unsafe {
         bulk_op(vmctx, |inner, inst| {
@@ -229,19 +229,19 @@ extern "C" fn data_drop(vmctx: *mut u8, seg: u32) {
     }
 }
 
-extern "C" fn table_grow(vmctx: *mut u8, table: u32, init: u64, delta: u32) -> u32 {
+extern "C" fn table_grow(vmctx: *mut u8, table: u32, init: u64, delta: u64) -> u64 {
     // SAFETY: called by compiled code with its own vmctx.
     let (r, trapped) = unsafe {
         guard(vmctx, |s, inst| {
             let t = table_index(s.inner(), inst, table);
-            let old = crate::store::grow_table(s, t, u64::from(delta), init)?;
-            Ok(old.map_or(u32::MAX, |o| o as u32))
+            let old = crate::store::grow_table(s, t, delta, init)?;
+            Ok(old.unwrap_or(u64::MAX))
         })
     };
     if trapped { GROW_TRAPPED } else { r }
 }
 
-extern "C" fn table_fill(vmctx: *mut u8, table: u32, dst: u32, val: u64, len: u32) -> u32 {
+extern "C" fn table_fill(vmctx: *mut u8, table: u32, dst: u64, val: u64, len: u64) -> u32 {
     // SAFETY: called by compiled code with its own vmctx.
     unsafe {
         bulk_op(vmctx, |inner, inst| {
@@ -251,7 +251,7 @@ extern "C" fn table_fill(vmctx: *mut u8, table: u32, dst: u32, val: u64, len: u3
     }
 }
 
-extern "C" fn table_copy(vmctx: *mut u8, dt: u32, st: u32, dst: u32, src: u32, len: u32) -> u32 {
+extern "C" fn table_copy(vmctx: *mut u8, dt: u32, st: u32, dst: u64, src: u64, len: u64) -> u32 {
     // SAFETY: called by compiled code with its own vmctx.
     unsafe {
         bulk_op(vmctx, |inner, inst| {
@@ -265,9 +265,9 @@ extern "C" fn table_init(
     vmctx: *mut u8,
     table: u32,
     seg: u32,
-    dst: u32,
-    src: u32,
-    len: u32,
+    dst: u64,
+    src: u64,
+    len: u64,
 ) -> u32 {
     // SAFETY: called by compiled code with its own vmctx.
     unsafe {

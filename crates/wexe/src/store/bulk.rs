@@ -3,7 +3,9 @@
 //! segments) all call these functions.
 //!
 //! Memories and tables are named by their store index, segments by their instance and index in
-//! it; `memory.fill` and `memory.copy` also have forms on a memory's bytes (`fill_bytes`,
+//! it. Addresses, indices and lengths arrive as 64-bit cells: the operations on the store's
+//! entities take the low half of each operand of a 32-bit memory or table ([`operand`]), so the
+//! interpreter passes its cells as they are and the JIT passes zero-extended values; `memory.fill` and `memory.copy` also have forms on a memory's bytes (`fill_bytes`,
 //! `copy_bytes_*`), which the JIT's builtins use on the memory definitions compiled code hands
 //! them, so that they need not reach the store unless they trap. Nothing here allocates or loops per element: copies are one `memmove`
 //! (`copy_within`/`copy_from_slice`), fills one `fill`. None of these operations changes a
@@ -16,19 +18,26 @@ use std::ops::Range;
 use crate::Trap;
 use crate::store::StoreInner;
 
-/// The range `start..start + len` when it lies within `size`, else `trap`.
+/// The value of an address, index or length operand held in a 64-bit cell, for a memory or
+/// table indexed with `i64` (`is64`: the whole cell) or with `i32` (its low half).
 #[inline]
-fn range(start: u32, len: u32, size: usize, trap: Trap) -> Result<Range<usize>, Trap> {
-    let end = u64::from(start) + u64::from(len);
-    if end > size as u64 {
-        return Err(trap);
+pub(crate) fn operand(cell: u64, is64: bool) -> u64 {
+    if is64 { cell } else { cell as u32 as u64 }
+}
+
+/// The range `start..start + len` when it lies within `size`, else `trap`. Operands are 64-bit
+/// (a 32-bit memory's or table's are zero-extended); the sum cannot wrap around.
+#[inline]
+fn range(start: u64, len: u64, size: usize, trap: Trap) -> Result<Range<usize>, Trap> {
+    match start.checked_add(len) {
+        Some(end) if end <= size as u64 => Ok(start as usize..end as usize),
+        _ => Err(trap),
     }
-    Ok(start as usize..end as usize)
 }
 
 /// `memory.fill` on a memory's bytes: sets `len` bytes from `dst` to `val`.
 #[inline]
-pub(crate) fn fill_bytes(data: &mut [u8], dst: u32, val: u8, len: u32) -> Result<(), Trap> {
+pub(crate) fn fill_bytes(data: &mut [u8], dst: u64, val: u8, len: u64) -> Result<(), Trap> {
     let d = range(dst, len, data.len(), Trap::MemoryOutOfBounds)?;
     data[d].fill(val);
     Ok(())
@@ -36,7 +45,7 @@ pub(crate) fn fill_bytes(data: &mut [u8], dst: u32, val: u8, len: u32) -> Result
 
 /// `memory.copy` within one memory's bytes (the ranges may overlap).
 #[inline]
-pub(crate) fn copy_bytes_within(data: &mut [u8], dst: u32, src: u32, len: u32) -> Result<(), Trap> {
+pub(crate) fn copy_bytes_within(data: &mut [u8], dst: u64, src: u64, len: u64) -> Result<(), Trap> {
     let s = range(src, len, data.len(), Trap::MemoryOutOfBounds)?;
     let d = range(dst, len, data.len(), Trap::MemoryOutOfBounds)?;
     data.copy_within(s, d.start);
@@ -48,7 +57,7 @@ pub(crate) fn copy_bytes_within(data: &mut [u8], dst: u32, src: u32, len: u32) -
 pub(crate) fn copy_bytes_between(
     to: &mut [u8],
     from: &[u8],
-    [dst, src, len]: [u32; 3],
+    [dst, src, len]: [u64; 3],
 ) -> Result<(), Trap> {
     let s = range(src, len, from.len(), Trap::MemoryOutOfBounds)?;
     let d = range(dst, len, to.len(), Trap::MemoryOutOfBounds)?;
@@ -60,11 +69,13 @@ pub(crate) fn copy_bytes_between(
 pub(crate) fn memory_fill(
     inner: &mut StoreInner,
     mem: u32,
-    dst: u32,
+    dst: u64,
     val: u8,
-    len: u32,
+    len: u64,
 ) -> Result<(), Trap> {
-    fill_bytes(inner.memories[mem as usize].data_mut(), dst, val, len)
+    let m = &mut inner.memories[mem as usize];
+    let is64 = m.ty.memory64;
+    fill_bytes(m.data_mut(), operand(dst, is64), val, operand(len, is64))
 }
 
 /// `memory.copy`: copies `len` bytes from `src` in memory `src_mem` to `dst` in memory
@@ -73,11 +84,20 @@ pub(crate) fn memory_copy(
     inner: &mut StoreInner,
     dst_mem: u32,
     src_mem: u32,
-    dst: u32,
-    src: u32,
-    len: u32,
+    dst: u64,
+    src: u64,
+    len: u64,
 ) -> Result<(), Trap> {
     let (dm, sm) = (dst_mem as usize, src_mem as usize);
+    let (d64, s64) = (
+        inner.memories[dm].ty.memory64,
+        inner.memories[sm].ty.memory64,
+    );
+    let (dst, src, len) = (
+        operand(dst, d64),
+        operand(src, s64),
+        operand(len, d64 && s64),
+    );
     if dm == sm {
         return copy_bytes_within(inner.memories[dm].data_mut(), dst, src, len);
     }
@@ -95,7 +115,7 @@ pub(crate) fn memory_init(
     instance: u32,
     mem: u32,
     seg: u32,
-    [dst, src, len]: [u32; 3],
+    [dst, src, len]: [u64; 3],
 ) -> Result<(), Trap> {
     let inst = &inner.instances[instance as usize];
     let bytes: &[u8] = if inst.data_dropped[seg as usize] {
@@ -105,8 +125,11 @@ pub(crate) fn memory_init(
         &module.inner.bytes[module.info().data[seg as usize].bytes.clone()]
     };
     let oob = Trap::MemoryOutOfBounds;
+    let (src, len) = (operand(src, false), operand(len, false));
     let s = range(src, len, bytes.len(), oob)?;
-    let data = inner.memories[mem as usize].data_mut();
+    let m = &mut inner.memories[mem as usize];
+    let dst = operand(dst, m.ty.memory64);
+    let data = m.data_mut();
     let d = range(dst, len, data.len(), oob)?;
     data[d].copy_from_slice(&bytes[s]);
     Ok(())
@@ -118,10 +141,11 @@ pub(crate) fn data_drop(inner: &mut StoreInner, instance: u32, seg: u32) {
 }
 
 /// `table.get`: element `index` of table `table`.
-pub(crate) fn table_get(inner: &StoreInner, table: u32, index: u32) -> Result<u64, Trap> {
+pub(crate) fn table_get(inner: &StoreInner, table: u32, index: u64) -> Result<u64, Trap> {
     let t = &inner.tables[table as usize];
-    t.elements
-        .get(index as usize)
+    usize::try_from(operand(index, t.ty.table64))
+        .ok()
+        .and_then(|i| t.elements.get(i))
         .copied()
         .ok_or(Trap::TableOutOfBounds)
 }
@@ -130,12 +154,13 @@ pub(crate) fn table_get(inner: &StoreInner, table: u32, index: u32) -> Result<u6
 pub(crate) fn table_set(
     inner: &mut StoreInner,
     table: u32,
-    index: u32,
+    index: u64,
     val: u64,
 ) -> Result<(), Trap> {
     let t = &mut inner.tables[table as usize];
-    *t.elements
-        .get_mut(index as usize)
+    *usize::try_from(operand(index, t.ty.table64))
+        .ok()
+        .and_then(|i| t.elements.get_mut(i))
         .ok_or(Trap::TableOutOfBounds)? = val;
     Ok(())
 }
@@ -144,11 +169,13 @@ pub(crate) fn table_set(
 pub(crate) fn table_fill(
     inner: &mut StoreInner,
     table: u32,
-    dst: u32,
+    dst: u64,
     val: u64,
-    len: u32,
+    len: u64,
 ) -> Result<(), Trap> {
-    let elements = &mut inner.tables[table as usize].elements;
+    let t = &mut inner.tables[table as usize];
+    let (dst, len) = (operand(dst, t.ty.table64), operand(len, t.ty.table64));
+    let elements = &mut t.elements;
     let d = range(dst, len, elements.len(), Trap::TableOutOfBounds)?;
     elements[d].fill(val);
     Ok(())
@@ -160,10 +187,16 @@ pub(crate) fn table_copy(
     inner: &mut StoreInner,
     dst_table: u32,
     src_table: u32,
-    [dst, src, len]: [u32; 3],
+    [dst, src, len]: [u64; 3],
 ) -> Result<(), Trap> {
     let oob = Trap::TableOutOfBounds;
     let (dt, st) = (dst_table as usize, src_table as usize);
+    let (d64, s64) = (inner.tables[dt].ty.table64, inner.tables[st].ty.table64);
+    let (dst, src, len) = (
+        operand(dst, d64),
+        operand(src, s64),
+        operand(len, d64 && s64),
+    );
     let s = range(src, len, inner.tables[st].elements.len(), oob)?;
     let d = range(dst, len, inner.tables[dt].elements.len(), oob)?;
     if dt == st {
@@ -185,10 +218,13 @@ pub(crate) fn table_init(
     instance: u32,
     table: u32,
     seg: u32,
-    [dst, src, len]: [u32; 3],
+    [dst, src, len]: [u64; 3],
 ) -> Result<(), Trap> {
     let items = &inner.instances[instance as usize].elems[seg as usize];
-    let elements = &mut inner.tables[table as usize].elements;
+    let t = &mut inner.tables[table as usize];
+    let dst = operand(dst, t.ty.table64);
+    let (src, len) = (operand(src, false), operand(len, false));
+    let elements = &mut t.elements;
     let oob = Trap::TableOutOfBounds;
     let s = range(src, len, items.len(), oob)?;
     let d = range(dst, len, elements.len(), oob)?;

@@ -13,7 +13,7 @@ use wexe_environ::{MemoryType, TableType};
 
 use super::{Store, StoreInner, StoreOps, TableEntity};
 use crate::limits::{ResourceLimiter, TABLE_ELEMENT_BYTES};
-use crate::vm::{LinearMemory, WASM_PAGE_SIZE};
+use crate::vm::LinearMemory;
 
 /// The most elements any table may hold, whatever its type allows: a table's elements are one
 /// host array (of [`TABLE_ELEMENT_BYTES`] each), so this bounds what one table costs without a
@@ -23,7 +23,7 @@ pub(crate) const MAX_TABLE_ELEMENTS: u64 = 10_000_000;
 
 // The account counts a table element as one reference cell.
 const _: () = assert!(TABLE_ELEMENT_BYTES == size_of::<u64>());
-const _: () = assert!(MAX_TABLE_ELEMENTS < wexe_environ::vmoffsets::GROW_TRAPPED as u64);
+const _: () = assert!(MAX_TABLE_ELEMENTS < wexe_environ::vmoffsets::GROW_TRAPPED);
 
 /// What a store's limiter closure is: it lends the limiter out of the host data.
 pub(crate) type LimiterFn<T> =
@@ -52,8 +52,12 @@ impl<T: 'static> Store<T> {
     }
 }
 
-fn bytes(pages: u64) -> usize {
-    usize::try_from(pages.saturating_mul(WASM_PAGE_SIZE)).unwrap_or(usize::MAX)
+/// The bytes of `pages` pages of a memory of type `ty` (saturating).
+fn bytes(ty: &MemoryType, pages: u64) -> usize {
+    let b = pages
+        .checked_shl(ty.page_size_log2.into())
+        .filter(|b| b >> ty.page_size_log2 == pages);
+    usize::try_from(b.unwrap_or(u64::MAX)).unwrap_or(usize::MAX)
 }
 
 fn to_usize(n: u64) -> usize {
@@ -97,9 +101,9 @@ pub(crate) fn check_counts(
 pub(crate) fn new_memory(store: &mut dyn StoreOps, ty: MemoryType) -> Result<u32> {
     check_counts(store, 0, 0, 1)?;
     let (inner, mut limiter) = store.limited();
-    let size = bytes(ty.minimum);
+    let size = bytes(&ty, ty.minimum);
     if let Some(l) = limiter.as_deref_mut()
-        && !l.memory_growing(0, size, ty.maximum.map(bytes))?
+        && !l.memory_growing(0, size, ty.maximum.map(|m| bytes(&ty, m)))?
     {
         bail!(
             "a memory of {} pages ({size} bytes) exceeds the store's resource limits",
@@ -132,8 +136,10 @@ pub(crate) fn grow_memory(
         return Ok(Some(old));
     }
     if let Some(l) = limiter.as_deref_mut() {
-        let desired = bytes(old.saturating_add(delta));
-        if !l.memory_growing(bytes(old), desired, mem.ty.maximum.map(bytes))? {
+        let ty = mem.ty;
+        let desired = bytes(&ty, old.saturating_add(delta));
+        let maximum = ty.maximum.map(|m| bytes(&ty, m));
+        if !l.memory_growing(bytes(&ty, old), desired, maximum)? {
             return Ok(None);
         }
     }
@@ -218,7 +224,12 @@ pub(crate) fn grow_table(
 fn grow_elements(t: &mut TableEntity, delta: u64, init: u64) -> Option<u64> {
     let old = t.elements.len() as u64;
     let new = old.checked_add(delta)?;
-    if new > t.ty.maximum.unwrap_or(u32::MAX as u64) || new > MAX_TABLE_ELEMENTS {
+    let by_index = if t.ty.table64 {
+        u64::MAX
+    } else {
+        u32::MAX.into()
+    };
+    if new > t.ty.maximum.unwrap_or(by_index) || new > MAX_TABLE_ELEMENTS {
         return None;
     }
     t.elements.try_reserve_exact(delta as usize).ok()?;

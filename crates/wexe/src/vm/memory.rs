@@ -1,29 +1,36 @@
-//! [`LinearMemory`]: a WebAssembly linear memory, a byte buffer that grows in 64 KiB pages up to
-//! the smaller of its declared maximum and the engine's memory limit.
+//! [`LinearMemory`]: a WebAssembly linear memory, a byte buffer that grows in pages (64 KiB, or
+//! 1 byte with custom page sizes) up to the smallest of its declared maximum, what its index type
+//! can address and the engine's memory limit.
 //!
-//! Where the process may reserve address space, a memory is one reservation of 8 GiB plus a
-//! guard region ([`RESERVATION`]), inaccessible except for its current pages: every address a
-//! 32-bit wasm access can form (index + offset + size) lies inside it, so compiled code needs no
-//! bounds checks (an access past the end faults and the trap handler reports it), and the base
-//! never moves. Where the reservation is refused (for example under `ulimit -v`), memories are
-//! heap buffers that may move when they grow, and compiled code checks every access.
+//! Where the process may reserve address space, a memory is one reservation, inaccessible
+//! except for its current pages, whose base never moves. A 32-bit memory of 64 KiB pages
+//! reserves 8 GiB plus a guard region ([`GUARDED_RESERVATION`]): every address a 32-bit wasm
+//! access can form (index + offset + size) lies inside it, so compiled code needs no bounds
+//! checks (an access past the end faults and the trap handler reports it). Other memories
+//! (64-bit ones, byte-sized pages: `MemoryType::needs_bounds_checks`) reserve just their maximum size, and
+//! compiled code checks their accesses explicitly. Where the reservation is refused (for
+//! example under `ulimit -v`), memories are heap buffers that may move when they grow, and
+//! compiled code checks every access.
 
 use std::sync::OnceLock;
 
 use wexe_environ::MemoryType;
 
-/// The size of a WebAssembly page.
-pub(crate) const WASM_PAGE_SIZE: u64 = 65536;
+/// Address space reserved per guarded memory: 4 GiB of indices, 4 GiB of static offsets, and a
+/// page for the access size.
+const GUARDED_RESERVATION: usize = (8 << 30) + (64 << 10);
 
-/// Address space reserved per memory: 4 GiB of indices, 4 GiB of static offsets, and a page
-/// for the access size.
-const RESERVATION: usize = (8 << 30) + (64 << 10);
+/// The granularity of commits in a reservation (a multiple of the host's page size).
+const COMMIT_ALIGN: usize = 64 << 10;
 
 enum Storage {
-    /// A reservation of [`RESERVATION`] bytes; the first `len` are read+write.
+    /// A reservation of `reserved` bytes; the first `committed` are read+write and the first
+    /// `len` are the memory.
     Mapped {
         ptr: *mut u8,
         len: usize,
+        committed: usize,
+        reserved: usize,
     },
     Heap(Vec<u8>),
 }
@@ -42,12 +49,12 @@ unsafe impl Send for LinearMemory {}
 // SAFETY: shared references only read.
 unsafe impl Sync for LinearMemory {}
 
-fn reserve() -> Option<*mut u8> {
+fn reserve(size: usize) -> Option<*mut u8> {
     // SAFETY: a fresh inaccessible anonymous mapping; checked for failure.
     let ptr = unsafe {
         libc::mmap(
             std::ptr::null_mut(),
-            RESERVATION,
+            size,
             libc::PROT_NONE,
             libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
             -1,
@@ -62,8 +69,8 @@ fn commit(ptr: *mut u8, from: usize, to: usize) -> bool {
     if from == to {
         return true;
     }
-    // SAFETY: `from..to` lies within the reservation starting at `ptr` (to <= 4 GiB), and page
-    // aligned since both are multiples of the wasm page size.
+    // SAFETY: `from..to` lies within the reservation starting at `ptr`, and both are
+    // multiples of `COMMIT_ALIGN` (or the reservation's end, itself page aligned).
     unsafe {
         libc::mprotect(
             ptr.add(from) as *mut libc::c_void,
@@ -73,15 +80,20 @@ fn commit(ptr: *mut u8, from: usize, to: usize) -> bool {
     }
 }
 
+/// `n` rounded up to the commit granularity.
+fn round_up(n: usize) -> Option<usize> {
+    n.checked_next_multiple_of(COMMIT_ALIGN)
+}
+
 impl LinearMemory {
     /// Whether memories are reserved with guard regions, so that compiled code may omit bounds
     /// checks. Decided once per process by trying a reservation.
     pub fn guarded() -> bool {
         static GUARDED: OnceLock<bool> = OnceLock::new();
-        *GUARDED.get_or_init(|| match reserve() {
+        *GUARDED.get_or_init(|| match reserve(GUARDED_RESERVATION) {
             Some(ptr) => {
                 // SAFETY: unmapping the probe reservation just made.
-                unsafe { libc::munmap(ptr as *mut libc::c_void, RESERVATION) };
+                unsafe { libc::munmap(ptr as *mut libc::c_void, GUARDED_RESERVATION) };
                 true
             }
             None => false,
@@ -91,31 +103,37 @@ impl LinearMemory {
     /// A memory of `ty.minimum` zeroed pages; `None` when that exceeds `limit_bytes` or cannot
     /// be allocated.
     pub fn new(ty: MemoryType, limit_bytes: u64) -> Option<LinearMemory> {
-        let spec_max = 65536;
-        let limit_pages = limit_bytes / WASM_PAGE_SIZE;
+        let limit_pages = limit_bytes >> ty.page_size_log2;
+        let by_index = ty.max_pages_by_index();
         let max_pages = ty
             .maximum
-            .unwrap_or(spec_max)
-            .min(spec_max)
+            .unwrap_or(by_index)
+            .min(by_index)
             .min(limit_pages);
         if ty.minimum > max_pages {
             return None;
         }
-        let len = usize::try_from(ty.minimum * WASM_PAGE_SIZE).ok()?;
+        let len = usize::try_from(ty.minimum << ty.page_size_log2).ok()?;
         let storage = if Self::guarded() {
-            // Compiled code relies on the guard region: no heap fallback here.
-            let ptr = reserve()?;
-            if !commit(ptr, 0, len) {
-                // SAFETY: unmapping the reservation just made, which nothing else knows of.
-                unsafe { libc::munmap(ptr as *mut libc::c_void, RESERVATION) };
-                return None;
-            }
-            Storage::Mapped { ptr, len }
+            let reserved = if ty.needs_bounds_checks() {
+                round_up(usize::try_from(max_pages << ty.page_size_log2).ok()?)?
+            } else {
+                GUARDED_RESERVATION
+            };
+            Self::mapped(len, reserved)
         } else {
-            let mut bytes = Vec::new();
-            bytes.try_reserve_exact(len).ok()?;
-            bytes.resize(len, 0);
-            Storage::Heap(bytes)
+            None
+        };
+        let storage = match storage {
+            Some(s) => s,
+            // Compiled code relies on the guard region of a guarded memory: no heap fallback.
+            None if Self::guarded() && !ty.needs_bounds_checks() => return None,
+            None => {
+                let mut bytes = Vec::new();
+                bytes.try_reserve_exact(len).ok()?;
+                bytes.resize(len, 0);
+                Storage::Heap(bytes)
+            }
         };
         Some(LinearMemory {
             ty,
@@ -124,9 +142,29 @@ impl LinearMemory {
         })
     }
 
+    /// A reservation of `reserved` bytes with its first `len` committed.
+    fn mapped(len: usize, reserved: usize) -> Option<Storage> {
+        if reserved == 0 {
+            return Some(Storage::Heap(Vec::new()));
+        }
+        let ptr = reserve(reserved)?;
+        let committed = round_up(len)?.min(reserved);
+        if !commit(ptr, 0, committed) {
+            // SAFETY: unmapping the reservation just made, which nothing else knows of.
+            unsafe { libc::munmap(ptr as *mut libc::c_void, reserved) };
+            return None;
+        }
+        Some(Storage::Mapped {
+            ptr,
+            len,
+            committed,
+            reserved,
+        })
+    }
+
     /// The current size in pages.
     pub fn pages(&self) -> u64 {
-        self.len() as u64 / WASM_PAGE_SIZE
+        self.len() as u64 >> self.ty.page_size_log2
     }
 
     /// Grows by `delta` pages; the old size in pages, or `None` when it may not or cannot grow.
@@ -136,11 +174,23 @@ impl LinearMemory {
         if new > self.max_pages {
             return None;
         }
-        let new_len = usize::try_from(new * WASM_PAGE_SIZE).ok()?;
+        let new_len = usize::try_from(new.checked_shl(self.ty.page_size_log2.into())?).ok()?;
         match &mut self.storage {
-            Storage::Mapped { ptr, len } => {
-                if !commit(*ptr, *len, new_len) {
+            Storage::Mapped {
+                ptr,
+                len,
+                committed,
+                reserved,
+            } => {
+                if new_len > *reserved {
                     return None;
+                }
+                let to = round_up(new_len)?.min(*reserved);
+                if to > *committed {
+                    if !commit(*ptr, *committed, to) {
+                        return None;
+                    }
+                    *committed = to;
                 }
                 *len = new_len;
             }
@@ -155,7 +205,7 @@ impl LinearMemory {
     pub fn data(&self) -> &[u8] {
         match &self.storage {
             // SAFETY: the first `len` bytes of the reservation are committed and ours.
-            Storage::Mapped { ptr, len } => unsafe { std::slice::from_raw_parts(*ptr, *len) },
+            Storage::Mapped { ptr, len, .. } => unsafe { std::slice::from_raw_parts(*ptr, *len) },
             Storage::Heap(bytes) => bytes,
         }
     }
@@ -163,7 +213,9 @@ impl LinearMemory {
     pub fn data_mut(&mut self) -> &mut [u8] {
         match &mut self.storage {
             // SAFETY: as in `data`, and `&mut self` makes the access exclusive.
-            Storage::Mapped { ptr, len } => unsafe { std::slice::from_raw_parts_mut(*ptr, *len) },
+            Storage::Mapped { ptr, len, .. } => unsafe {
+                std::slice::from_raw_parts_mut(*ptr, *len)
+            },
             Storage::Heap(bytes) => bytes,
         }
     }
@@ -186,9 +238,9 @@ impl LinearMemory {
 
 impl Drop for LinearMemory {
     fn drop(&mut self) {
-        if let Storage::Mapped { ptr, .. } = self.storage {
+        if let Storage::Mapped { ptr, reserved, .. } = self.storage {
             // SAFETY: unmapping our own reservation; nothing refers to it any more.
-            unsafe { libc::munmap(ptr as *mut libc::c_void, RESERVATION) };
+            unsafe { libc::munmap(ptr as *mut libc::c_void, reserved) };
         }
     }
 }

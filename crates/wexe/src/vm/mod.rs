@@ -7,4 +7,4 @@ pub(crate) mod traps;
 pub(crate) mod vmcontext;
 
 pub(crate) use code::CodeMemory;
-pub(crate) use memory::{LinearMemory, WASM_PAGE_SIZE};
+pub(crate) use memory::LinearMemory;

@@ -143,9 +143,10 @@ unsafe fn indirect_target(fp: Fp, cx: &Cx, index: Slot, site: u32) -> Result<u32
         let s = *(&*cx.func).sites.get_unchecked(site as usize);
         let inner = &*cx.inner;
         let table = &inner.tables[*cx.inst.tables.get_unchecked(s.table as usize) as usize];
-        let &cell = table
-            .elements
-            .get(rd::<u32>(fp, index) as usize)
+        let i = store::bulk::operand(rd(fp, index), table.ty.table64);
+        let &cell = usize::try_from(i)
+            .ok()
+            .and_then(|i| table.elements.get(i))
             .ok_or(Trap::UndefinedElement)?;
         if cell == 0 {
             return Err(Trap::UninitializedElement);

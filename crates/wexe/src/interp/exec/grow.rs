@@ -8,17 +8,17 @@ use anyhow::Result;
 
 use super::state::Cx;
 
-/// Grows the current instance's memory by `delta` pages: the old size in pages, `None` when
-/// the growth was refused, or the limiter's error. The run's view of the memory is reloaded.
+/// Grows store memory `memory` by `delta` pages: the old size in pages, `None` when the growth
+/// was refused, or the limiter's error. The run's view of memory 0 is reloaded.
 ///
 /// # Safety
 /// `cx` must be the state of a live run.
 #[inline(never)]
-pub(super) unsafe fn grow_memory(cx: *mut Cx, delta: u64) -> Result<Option<u64>> {
+pub(super) unsafe fn grow_memory(cx: *mut Cx, memory: u32, delta: u64) -> Result<Option<u64>> {
     // SAFETY: `cx` is live; the store and its inner part are re-derived after the store's use.
     unsafe {
         let c = &mut *cx;
-        let grown = crate::store::grow_memory(&mut *c.store, c.inst.memory, delta);
+        let grown = crate::store::grow_memory(&mut *c.store, memory, delta);
         c.inner = (*c.store).inner();
         c.inst.refresh_memory(&mut *c.inner);
         grown

@@ -1,6 +1,6 @@
-//! The handlers of all operations but calls and returns (`calls.rs`), SIMD (`simd.rs`) and wide
-//! arithmetic (`wide.rs`): the numeric, load and
-//! store handlers are generated from the op list; the others are written here.
+//! The handlers of all operations but calls and returns (`calls.rs`), the memory and table
+//! operations (`memory.rs`), SIMD (`simd.rs`) and wide arithmetic (`wide.rs`): the numeric,
+//! load and store handlers are generated from the op list; the others are written here.
 //!
 //! Every handler decodes its own instruction, does its work and passes control on with
 //! [`next!`]. A trap ends the run through [`trap`].
@@ -9,18 +9,17 @@ use std::hint::unreachable_unchecked;
 use std::ptr;
 
 use super::dispatch::next;
-use super::grow;
-use super::state::{Cx, Exit, Fp, Ip, error, trap};
+use super::state::{Cx, Exit, Fp, Ip, trap};
 use crate::Trap;
 use crate::interp::ops::{Instr, Slot, for_each_op};
 use crate::interp::simd::lanes::*;
-use crate::store::bulk;
 
 pub(super) use super::calls::{
     Call, CallIndirect, CallRef, RefAsNonNull, Return, ReturnCall, ReturnCallIndirect,
     ReturnCallRef, ReturnOne,
 };
 pub(super) use super::exn::{Throw, ThrowRef};
+pub(super) use super::memory::*;
 pub(super) use super::simd::*;
 pub(super) use super::wide::*;
 
@@ -217,42 +216,6 @@ macro_rules! gen_handlers {
 
 for_each_op!(gen_handlers!());
 
-/// Ends the run with the trap of a failed bulk operation, or passes control on.
-macro_rules! check {
-    ($e:expr, $ip:ident, $fp:ident, $cx:ident, $mem:ident, $len:ident) => {{
-        if let Err(t) = $e {
-            return trap($cx, t, $ip);
-        }
-        next!($ip.add(1), $fp, $cx, $mem, $len)
-    }};
-}
-
-/// The store-wide index of the instance's table `t`.
-#[inline(always)]
-unsafe fn table(cx: *mut Cx, t: u32) -> u32 {
-    unsafe { *(&*cx).inst.tables.get_unchecked(t as usize) }
-}
-
-/// Ends the run with the error of a growth the store's resource limiter failed: a trap (with a
-/// backtrace) when the error holds one, else the error itself.
-#[cold]
-#[inline(never)]
-unsafe fn grow_error(cx: *mut Cx, e: anyhow::Error, ip: Ip) -> Exit {
-    match e.downcast_ref::<Trap>() {
-        Some(&t) => unsafe { trap(cx, t, ip) },
-        None => unsafe { error(cx, e) },
-    }
-}
-
-/// Reads the `Ext` operands that follow a bulk operation.
-#[inline(always)]
-unsafe fn ext(ip: Ip) -> (u32, u32) {
-    unsafe {
-        decode!(ip.add(1), Ext { a, b });
-        (a, b)
-    }
-}
-
 handlers! {
     fn Copy(ip, fp, cx, mem, len) {
         decode!(ip, Copy { dst, src });
@@ -330,126 +293,6 @@ handlers! {
     fn GlobalSet(ip, fp, cx, mem, len) {
         decode!(ip, GlobalSet { src, global });
         **(&*cx).inst.globals.get_unchecked(global as usize) = *fp.add(src as usize);
-        next!(ip.add(1), fp, cx, mem, len)
-    }
-
-    fn MemorySize(ip, fp, cx, mem, len) {
-        decode!(ip, MemorySize { dst });
-        wr(fp, dst, (len / 65536) as u32);
-        next!(ip.add(1), fp, cx, mem, len)
-    }
-
-    fn MemoryGrow(ip, fp, cx, mem, len) {
-        decode!(ip, MemoryGrow { dst, delta });
-        let grown = match grow::grow_memory(cx, rd::<u32>(fp, delta) as u64) {
-            Ok(grown) => grown,
-            Err(e) => return grow_error(cx, e, ip),
-        };
-        wr(fp, dst, grown.map_or(-1, |old| old as i32));
-        let c = &*cx;
-        next!(ip.add(1), fp, cx, c.inst.mem_base, c.inst.mem_len)
-    }
-
-    fn MemoryCopy(ip, fp, cx, mem, len) {
-        decode!(ip, MemoryCopy { dst, src, len: n });
-        let c = &mut *cx;
-        let m = c.inst.memory;
-        let r = bulk::memory_copy(&mut *c.inner, m, m, rd(fp, dst), rd(fp, src), rd(fp, n));
-        check!(r, ip, fp, cx, mem, len)
-    }
-
-    fn MemoryFill(ip, fp, cx, mem, len) {
-        decode!(ip, MemoryFill { dst, value, len: n });
-        let c = &mut *cx;
-        let v = rd::<u32>(fp, value) as u8;
-        let r = bulk::memory_fill(&mut *c.inner, c.inst.memory, rd(fp, dst), v, rd(fp, n));
-        check!(r, ip, fp, cx, mem, len)
-    }
-
-    fn MemoryInit(ip, fp, cx, mem, len) {
-        decode!(ip, MemoryInit { dst, src, len: n });
-        let (seg, _) = ext(ip);
-        let c = &mut *cx;
-        let args = [rd(fp, dst), rd(fp, src), rd(fp, n)];
-        let r = bulk::memory_init(&mut *c.inner, c.inst.instance, c.inst.memory, seg, args);
-        let ip = ip.add(1);
-        check!(r, ip, fp, cx, mem, len)
-    }
-
-    fn DataDrop(ip, fp, cx, mem, len) {
-        decode!(ip, DataDrop { seg });
-        let c = &mut *cx;
-        bulk::data_drop(&mut *c.inner, c.inst.instance, seg);
-        next!(ip.add(1), fp, cx, mem, len)
-    }
-
-    fn TableGet(ip, fp, cx, mem, len) {
-        decode!(ip, TableGet { dst, index, table: t });
-        match bulk::table_get(&*(*cx).inner, table(cx, t), rd(fp, index)) {
-            Ok(v) => *fp.add(dst as usize) = v,
-            Err(e) => return trap(cx, e, ip),
-        }
-        next!(ip.add(1), fp, cx, mem, len)
-    }
-
-    fn TableSet(ip, fp, cx, mem, len) {
-        decode!(ip, TableSet { index, value, table: t });
-        let r = bulk::table_set(&mut *(*cx).inner, table(cx, t), rd(fp, index), *fp.add(value as usize));
-        check!(r, ip, fp, cx, mem, len)
-    }
-
-    fn TableSize(ip, fp, cx, mem, len) {
-        decode!(ip, TableSize { dst, table: t });
-        let n = (&*(*cx).inner).tables[table(cx, t) as usize].elements.len();
-        wr(fp, dst, n as u32);
-        next!(ip.add(1), fp, cx, mem, len)
-    }
-
-    fn TableGrow(ip, fp, cx, mem, len) {
-        decode!(ip, TableGrow { dst, init, delta });
-        let (t, _) = ext(ip);
-        let tab = table(cx, t);
-        let r = grow::grow_table(cx, tab, rd::<u32>(fp, delta) as u64, *fp.add(init as usize));
-        let r = match r {
-            Ok(r) => r,
-            Err(e) => return grow_error(cx, e, ip),
-        };
-        wr(fp, dst, r.map_or(-1, |old| old as i32));
-        next!(ip.add(2), fp, cx, mem, len)
-    }
-
-    fn TableFill(ip, fp, cx, mem, len) {
-        decode!(ip, TableFill { dst, value, len: n });
-        let (t, _) = ext(ip);
-        let v = *fp.add(value as usize);
-        let r = bulk::table_fill(&mut *(*cx).inner, table(cx, t), rd(fp, dst), v, rd(fp, n));
-        let ip = ip.add(1);
-        check!(r, ip, fp, cx, mem, len)
-    }
-
-    fn TableCopy(ip, fp, cx, mem, len) {
-        decode!(ip, TableCopy { dst, src, len: n });
-        let (dt, st) = ext(ip);
-        let args = [rd(fp, dst), rd(fp, src), rd(fp, n)];
-        let r = bulk::table_copy(&mut *(*cx).inner, table(cx, dt), table(cx, st), args);
-        let ip = ip.add(1);
-        check!(r, ip, fp, cx, mem, len)
-    }
-
-    fn TableInit(ip, fp, cx, mem, len) {
-        decode!(ip, TableInit { dst, src, len: n });
-        let (t, seg) = ext(ip);
-        let c = &mut *cx;
-        let args = [rd(fp, dst), rd(fp, src), rd(fp, n)];
-        let r = bulk::table_init(&mut *c.inner, c.inst.instance, table(cx, t), seg, args);
-        let ip = ip.add(1);
-        check!(r, ip, fp, cx, mem, len)
-    }
-
-    fn ElemDrop(ip, fp, cx, mem, len) {
-        decode!(ip, ElemDrop { seg });
-        let c = &mut *cx;
-        bulk::elem_drop(&mut *c.inner, c.inst.instance, seg);
         next!(ip.add(1), fp, cx, mem, len)
     }
 

@@ -1,8 +1,8 @@
 //! Execution: the value stack shared by all frames of a store, the entry from the embedding
 //! API, host calls, traps with wasm backtraces. Execution proper: `run.rs` (entry),
-//! `dispatch.rs` (how handlers chain), `handlers.rs` and `calls.rs` (one handler per operation),
-//! `state.rs`, `grow.rs` (memory and table growth, out of line), `exn.rs` (throwing, and
-//! unwinding to a handler). Bulk memory and table
+//! `dispatch.rs` (how handlers chain), `handlers.rs`, `calls.rs` and `memory.rs` (one handler
+//! per operation), `state.rs`, `grow.rs` (memory and table growth, out of line), `exn.rs`
+//! (throwing, and unwinding to a handler). Bulk memory and table
 //! operations are the store's (`store/bulk.rs`), shared with the JIT.
 
 mod calls;
@@ -10,6 +10,7 @@ mod dispatch;
 mod exn;
 mod grow;
 mod handlers;
+mod memory;
 mod run;
 mod simd;
 mod state;

@@ -24,7 +24,7 @@ pub(crate) struct CallFrame {
     pub instance: u32,
 }
 
-/// An instance's index space (store indices of its functions or tables), borrowed for a run
+/// An instance's index space (store indices of its functions, tables or memories), borrowed for a run
 /// without copying: these vectors never change after instantiation, and their buffers stay put
 /// when the store's list of instances grows.
 pub(crate) struct Indices {
@@ -57,6 +57,9 @@ pub(crate) struct InstCtx {
     pub funcs: Indices,
     pub tables: Indices,
     pub tags: Indices,
+    pub memories: Indices,
+    /// Memory 0's store index (`u32::MAX` when there is none), whose base and length the
+    /// handlers keep in registers.
     pub memory: u32,
     pub mem_base: *mut u8,
     pub mem_len: usize,
@@ -78,6 +81,7 @@ impl InstCtx {
             funcs: Indices::of(&inst.funcs),
             tables: Indices::of(&inst.tables),
             tags: Indices::of(&inst.tags),
+            memories: Indices::of(&inst.memories),
             memory: inst.memories.first().copied().unwrap_or(u32::MAX),
             mem_base: ptr::null_mut(),
             mem_len: 0,

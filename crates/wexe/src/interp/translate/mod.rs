@@ -132,11 +132,6 @@ pub(crate) fn translate(module: &Module, def_index: usize) -> Result<BytecodeFun
         }
         local_types.extend(std::iter::repeat_n(t, count as usize));
     }
-    // Loads and stores here address memory 0: code of a module with several memories
-    // (multi-memory, opt-in) is not executed by this tier yet.
-    if info.memories.len() > 1 {
-        return Ok(unsupported());
-    }
     let num_locals = local_types.len() as u32;
     let local_wide: Vec<bool> = local_types.iter().map(is_wide).collect();
     let mut local_slots = Vec::with_capacity(local_wide.len());
@@ -384,25 +379,26 @@ impl<'a> Translator<'a> {
                 });
             }
             O::Select | O::TypedSelect { .. } | O::TypedSelectMulti { .. } => self.select()?,
-            O::MemorySize { .. } => {
+            O::MemorySize { mem } => {
                 let dst = self.push_temp();
-                self.emit_result(Instr::MemorySize { dst });
+                self.emit_result(Instr::MemorySize { dst, mem });
             }
-            O::MemoryGrow { .. } => {
+            O::MemoryGrow { mem } => {
                 let delta = self.pop()?;
                 let dst = self.push_temp();
-                self.emit_result(Instr::MemoryGrow { dst, delta });
+                self.emit_result(Instr::MemoryGrow { dst, delta, mem });
             }
-            O::MemoryCopy { .. } => {
-                self.bulk(|dst, src, len| Instr::MemoryCopy { dst, src, len }, None)?
-            }
-            O::MemoryFill { .. } => self.bulk(
-                |dst, value, len| Instr::MemoryFill { dst, value, len },
-                None,
+            O::MemoryCopy { dst_mem, src_mem } => self.bulk(
+                |dst, src, len| Instr::MemoryCopy { dst, src, len },
+                Some((dst_mem, src_mem)),
             )?,
-            O::MemoryInit { data_index, .. } => self.bulk(
+            O::MemoryFill { mem } => self.bulk(
+                |dst, value, len| Instr::MemoryFill { dst, value, len },
+                Some((mem, 0)),
+            )?,
+            O::MemoryInit { data_index, mem } => self.bulk(
                 |dst, src, len| Instr::MemoryInit { dst, src, len },
-                Some((data_index, 0)),
+                Some((data_index, mem)),
             )?,
             O::DataDrop { data_index } => {
                 self.emit(Instr::DataDrop { seg: data_index });

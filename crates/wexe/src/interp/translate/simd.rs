@@ -101,10 +101,11 @@ impl Translator<'_> {
         memarg: &MemArg,
         make: impl FnOnce(Slot, Slot, u32) -> Instr,
     ) -> TResult {
-        let offset = u32::try_from(memarg.offset).or(err("memory offset too large"))?;
         let addr = self.pop()?;
+        let (addr, offset, other) = self.memory_operand(memarg, addr)?;
         let dst = self.push_temp_of(true);
         self.emit_result(make(dst, addr, offset));
+        self.end_memory_access(other);
         Ok(())
     }
 
@@ -114,12 +115,13 @@ impl Translator<'_> {
         memarg: &MemArg,
         make: impl FnOnce(Slot, Slot, Slot) -> Instr,
     ) -> TResult {
-        let offset = u32::try_from(memarg.offset).or(err("memory offset too large"))?;
         let src = self.pop()?;
         let addr = self.pop()?;
+        let (addr, offset, other) = self.memory_operand(memarg, addr)?;
         let dst = self.push_temp_of(true);
         self.emit(make(dst, src, addr));
         self.emit(Instr::Ext { a: offset, b: 0 });
+        self.end_memory_access(other);
         Ok(())
     }
 }

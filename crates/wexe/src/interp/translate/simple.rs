@@ -118,10 +118,11 @@ impl Translator<'_> {
         memarg: &wasmparser::MemArg,
         make: impl FnOnce(Slot, Slot, u32) -> Instr,
     ) -> TResult {
-        let offset = u32::try_from(memarg.offset).or(err("memory offset too large"))?;
         let addr = self.pop()?;
+        let (addr, offset, other) = self.memory_operand(memarg, addr)?;
         let dst = self.push_temp();
         self.emit_result(make(dst, addr, offset));
+        self.end_memory_access(other);
         Ok(())
     }
 
@@ -130,10 +131,11 @@ impl Translator<'_> {
         memarg: &wasmparser::MemArg,
         make: impl FnOnce(Slot, Slot, u32) -> Instr,
     ) -> TResult {
-        let offset = u32::try_from(memarg.offset).or(err("memory offset too large"))?;
         let value = self.pop()?;
         let addr = self.pop()?;
+        let (addr, offset, other) = self.memory_operand(memarg, addr)?;
         self.emit(make(addr, value, offset));
+        self.end_memory_access(other);
         Ok(())
     }
 
@@ -160,6 +162,53 @@ impl Translator<'_> {
             self.emit(Instr::Ext { a, b });
         }
         Ok(())
+    }
+
+    /// The address slot and static offset an access at `addr` is emitted with. Accesses to
+    /// memory 0 of 32-bit memories with an offset below 2^32 use the handlers' memory registers
+    /// directly. Any other (another memory, a 64-bit one, a larger offset) is preceded by a
+    /// `MemoryAt`, which checks the effective address against the memory's size and points the
+    /// registers at it, so the access itself is made at address 0 (the zero constant) with no
+    /// offset; `true` then, and [`Self::end_memory_access`] puts memory 0 back after it.
+    pub(super) fn memory_operand(
+        &mut self,
+        memarg: &wasmparser::MemArg,
+        addr: Slot,
+    ) -> TResult<(Slot, u32, bool)> {
+        let wasmparser::MemArgTarget::Memory(mem) = memarg.target else {
+            return Err(super::Abort::Unsupported);
+        };
+        let Some(ty) = self.info.memories.get(mem as usize) else {
+            return err("memory index out of range");
+        };
+        if mem == 0
+            && !ty.memory64
+            && let Ok(offset) = u32::try_from(memarg.offset)
+        {
+            return Ok((addr, offset, false));
+        }
+        self.emit(Instr::MemoryAt {
+            addr,
+            mem,
+            index64: ty.memory64,
+        });
+        self.emit(Instr::Ext {
+            a: memarg.offset as u32,
+            b: (memarg.offset >> 32) as u32,
+        });
+        Ok((self.zero_slot(), 0, true))
+    }
+
+    /// After an access that [`Self::memory_operand`] redirected (`other`): memory 0 again.
+    pub(super) fn end_memory_access(&mut self, other: bool) {
+        if other {
+            self.emit(Instr::MemoryRestore {});
+        }
+    }
+
+    /// The constant slot holding zero (every frame has one).
+    fn zero_slot(&self) -> Slot {
+        self.const_slots[&0]
     }
 
     /// Pops three operands and emits a bulk operation followed by its extra operands.
