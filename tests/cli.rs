@@ -253,23 +253,17 @@ fn an_uncaught_exception_exits_134_naming_its_tag_with_a_backtrace() {
              (func $f (throw $boom (i32.const 1)))
              (func (export "g") (call $f)))"#,
     );
-    let out = wexe(&[
-        "run",
-        "-W",
-        "exceptions",
-        "--tier",
-        "interp",
-        "--invoke",
-        "g",
-        &wat,
-    ]);
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(134), "{err}");
-    assert!(
-        err.starts_with("error: uncaught wasm exception (tag `boom`)\n"),
-        "{err}"
-    );
-    assert!(err.contains("wasm backtrace"), "{err}");
+    for tier in ["interp", "jit"] {
+        let out = wexe(&["run", "--tier", tier, "--invoke", "g", &wat]);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(134), "{tier}: {err}");
+        assert!(
+            err.starts_with("error: uncaught wasm exception (tag `boom`)\n"),
+            "{tier}: {err}"
+        );
+        assert!(err.contains("wasm backtrace"), "{tier}: {err}");
+        assert!(err.contains(" - f\n"), "{tier}: {err}");
+    }
 }
 
 #[test]

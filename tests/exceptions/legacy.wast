@@ -153,6 +153,54 @@
       (br_if $l (i32.lt_u (local.get $n) (i32.const 10))))
     (local.get $sum))
 
+  (func (export "dead-try") (result i32)
+    (return (i32.const 7))
+    try (result i32)
+      (throw $e0)
+    catch $e0
+      (i32.const 1)
+    catch_all
+      (i32.const 2)
+    end
+    (drop)
+    try
+      (throw $e0)
+    delegate 0
+    (i32.const 0))
+
+  (func (export "arm-throws-to-outer") (result i32)
+    ;; A throw inside a catch arm is not caught by that try's other arms.
+    try (result i32)
+      try (result i32)
+        (throw $e0)
+      catch $e0
+        (call $throw-if (i32.const 6)) (i32.const 0)
+      catch_all
+        (i32.const 99)
+      end
+    catch $e1
+    end)
+
+  (func (export "delegate-to-try-table") (result i32)
+    (block $h (result i32)
+      (try_table $t (catch $e1 $h)
+        try
+          (throw $e1 (i32.const 12))
+        delegate $t)
+      (i32.const 0)))
+
+  (func (export "rethrow-from-block") (result i32)
+    try (result i32)
+      try
+        (throw $e1 (i32.const 13))
+      catch $e1
+        (drop)
+        (block (rethrow 1))
+      end
+      (i32.const 0)
+    catch $e1
+    end)
+
   (func (export "catch-then-trap") (result i32)
     try (result i32)
       (throw $e0)
@@ -180,6 +228,10 @@
 (assert_return (invoke "try-params") (i32.const 11))
 (assert_return (invoke "loop-catch") (i32.const 45))
 (assert_trap (invoke "catch-then-trap") "unreachable")
+(assert_return (invoke "dead-try") (i32.const 7))
+(assert_return (invoke "arm-throws-to-outer") (i32.const 6))
+(assert_return (invoke "delegate-to-try-table") (i32.const 12))
+(assert_return (invoke "rethrow-from-block") (i32.const 13))
 
 ;; A tag imported from another instance is the same tag there: caught across instances.
 (register "legacy")

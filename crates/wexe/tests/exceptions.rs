@@ -232,20 +232,3 @@ fn exnref_values_cross_the_api_and_throw_ref_of_null_traps(tier: Tier) {
         .unwrap_err();
     assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::NullReference));
 }
-
-#[test]
-fn the_jit_refuses_legacy_exception_operators_clearly() {
-    let mut config = Config::new();
-    config
-        .tier(Tier::Jit)
-        .wasm_exceptions(true)
-        .wasm_legacy_exceptions(true);
-    let engine = Engine::new(&config).unwrap();
-    let err = Module::new(&engine, "(module (tag) (func try throw 0 catch_all end))").unwrap_err();
-    assert!(
-        format!("{err:#}").contains("not supported by the JIT tier yet"),
-        "{err:#}"
-    );
-    // The 3.0 operators compile.
-    Module::new(&engine, "(module (tag) (func (throw 0)))").unwrap();
-}

@@ -16,6 +16,8 @@ pub(super) enum Kind {
     If,
     /// A `try_table`: its handlers are in the translator's handler scopes until its `end`.
     TryTable,
+    /// A legacy `try`: its clauses are in the translator's handler scopes until its `end`.
+    LegacyTry,
     /// A construct inside unreachable code: nothing is emitted for it.
     Dead,
 }
@@ -59,7 +61,7 @@ impl ControlFrame {
     }
 }
 
-fn args(values: &[Value]) -> Vec<BlockArg> {
+pub(super) fn args(values: &[Value]) -> Vec<BlockArg> {
     values.iter().map(|&v| BlockArg::Value(v)).collect()
 }
 
@@ -305,7 +307,7 @@ impl FuncTranslator<'_> {
         self.reachable = true;
     }
 
-    fn translate_end(&mut self) {
+    pub(super) fn translate_end(&mut self) {
         let mut frame = self.control.pop().expect("validated");
         if frame.kind == Kind::Dead {
             return;
@@ -329,6 +331,9 @@ impl FuncTranslator<'_> {
         if frame.kind == Kind::TryTable {
             self.end_handler_scope();
         }
+        if frame.kind == Kind::LegacyTry {
+            self.end_legacy_scope();
+        }
         self.enter_dest(frame.dest, frame.dest_reached);
         if frame.kind == Kind::Function {
             if self.reachable {
@@ -345,7 +350,11 @@ impl FuncTranslator<'_> {
             Operator::Block { .. }
             | Operator::Loop { .. }
             | Operator::If { .. }
-            | Operator::TryTable { .. } => {
+            | Operator::TryTable { .. }
+            | Operator::Try { .. } => {
+                if matches!(op, Operator::Try { .. }) {
+                    self.tries_seen += 1;
+                }
                 let dummy = self.control.last().expect("inside a function").dest;
                 self.control.push(ControlFrame {
                     kind: Kind::Dead,
@@ -360,6 +369,8 @@ impl FuncTranslator<'_> {
             }
             Operator::Else => self.translate_else(),
             Operator::End => self.translate_end(),
+            Operator::Catch { .. } | Operator::CatchAll => self.legacy_catch(),
+            Operator::Delegate { .. } => self.legacy_end(),
             _ => {}
         }
         Ok(())

@@ -13,6 +13,7 @@ use cranelift_codegen::ir::{
     self, BlockArg, BlockCall, ExceptionTableData, ExceptionTableItem, ExceptionTag, InstBuilder,
     StackSlotData, StackSlotKind, Value, types,
 };
+use cranelift_frontend::Variable;
 use wasmparser::{Catch, Operator};
 use wexe_environ::vmoffsets::{Builtin, VALUE_SIZE};
 
@@ -26,16 +27,43 @@ pub(super) enum Callee {
     Indirect(Value),
 }
 
-/// One catch clause of a `try_table`.
+/// One catch clause of a `try_table` or legacy `try`.
 pub(super) struct Clause {
     /// The module's tag index; `None` catches everything.
-    tag: Option<u32>,
-    /// The label, relative to the frames outside the `try_table`.
-    label: u32,
-    /// Whether the `exnref` goes to the label too (`catch_ref`, `catch_all_ref`).
-    with_ref: bool,
+    pub(super) tag: Option<u32>,
     /// Where the exception lands, with the `exnref` as parameter.
-    handler: ir::Block,
+    pub(super) handler: ir::Block,
+    /// For a `try_table`'s clause: the label, relative to the frames outside the `try_table`,
+    /// and whether the `exnref` goes there too (`catch_ref`, `catch_all_ref`). `None` for a
+    /// legacy `catch` arm, which starts at the handler.
+    branch: Option<(u32, bool)>,
+}
+
+impl Clause {
+    /// A legacy `catch` (or `catch_all`, with no tag) arm starting at `handler`.
+    pub(super) fn arm(tag: Option<u32>, handler: ir::Block) -> Clause {
+        Clause {
+            tag,
+            handler,
+            branch: None,
+        }
+    }
+}
+
+/// The handlers of one enclosing `try_table` or legacy `try`.
+pub(super) struct HandlerScope {
+    /// The index of its control frame.
+    pub(super) frame: usize,
+    pub(super) clauses: Vec<Clause>,
+    /// A legacy `try ... delegate`: the control frame whose handlers its body's exceptions go
+    /// to (none of the scopes in between).
+    pub(super) delegate: Option<usize>,
+    /// False once a legacy `try`'s arms started: its clauses no longer apply.
+    pub(super) active: bool,
+    /// The next legacy arm to start.
+    pub(super) next_arm: usize,
+    /// The variable holding the exception a legacy arm caught, for `rethrow`.
+    pub(super) caught: Option<Variable>,
 }
 
 impl FuncTranslator<'_> {
@@ -49,6 +77,7 @@ impl FuncTranslator<'_> {
                 self.throw_exnref(exn);
             }
             Operator::TryTable { try_table } => {
+                let frame = self.control.len();
                 let mut clauses = Vec::with_capacity(try_table.catches.len());
                 for c in &try_table.catches {
                     let (tag, label, with_ref) = match *c {
@@ -60,13 +89,19 @@ impl FuncTranslator<'_> {
                     let handler = self.new_block(&[types::I64]);
                     clauses.push(Clause {
                         tag,
-                        label,
-                        with_ref,
                         handler,
+                        branch: Some((label, with_ref)),
                     });
                 }
                 self.push_block(Kind::TryTable, try_table.ty);
-                self.handler_scopes.push(clauses);
+                self.handler_scopes.push(HandlerScope {
+                    frame,
+                    clauses,
+                    delegate: None,
+                    active: true,
+                    next_arm: 0,
+                    caught: None,
+                });
             }
             _ => return Ok(false),
         }
@@ -74,7 +109,7 @@ impl FuncTranslator<'_> {
     }
 
     /// A stack slot of `n` value cells (at least one) and its address.
-    fn value_cells(&mut self, n: usize) -> Value {
+    pub(super) fn value_cells(&mut self, n: usize) -> Value {
         let slot = self.b.create_sized_stack_slot(StackSlotData::new(
             StackSlotKind::ExplicitSlot,
             n.max(1) as u32 * VALUE_SIZE,
@@ -102,7 +137,7 @@ impl FuncTranslator<'_> {
     }
 
     /// Throws the non-null `exn` through the `Throw` builtin, which does not return here.
-    fn throw_exnref(&mut self, exn: Value) {
+    pub(super) fn throw_exnref(&mut self, exn: Value) {
         let (sig, f) = self.builtin(Builtin::Throw);
         let args = [self.vmctx, exn];
         self.call_catching(Callee::Indirect(f), sig, &args);
@@ -118,7 +153,8 @@ impl FuncTranslator<'_> {
         sig: ir::SigRef,
         args: &[Value],
     ) -> Vec<Value> {
-        if self.handler_scopes.iter().all(Vec::is_empty) {
+        let clauses = self.live_clauses();
+        if clauses.is_empty() {
             let call = match callee {
                 Callee::Direct(f) => self.b.ins().call(f, args),
                 Callee::Indirect(p) => self.b.ins().call_indirect(sig, p, args),
@@ -138,9 +174,9 @@ impl FuncTranslator<'_> {
             pool,
         );
         let mut items = vec![ExceptionTableItem::Context(self.vmctx)];
-        for clause in self.handler_scopes.iter().rev().flatten() {
-            let to = BlockCall::new(clause.handler, [BlockArg::TryCallExn(0)], pool);
-            items.push(match clause.tag {
+        for (tag, handler) in clauses {
+            let to = BlockCall::new(handler, [BlockArg::TryCallExn(0)], pool);
+            items.push(match tag {
                 Some(t) => ExceptionTableItem::Tag(ExceptionTag::from_u32(t), to),
                 None => ExceptionTableItem::Default(to),
             });
@@ -160,41 +196,39 @@ impl FuncTranslator<'_> {
         self.b.block_params(cont).to_vec()
     }
 
+    /// The clauses that catch what a call here throws, innermost first: those of the active
+    /// scopes, where a `delegate` skips to its target's.
+    fn live_clauses(&self) -> Vec<(Option<u32>, ir::Block)> {
+        let mut out = Vec::new();
+        let mut up_to = usize::MAX;
+        for scope in self.handler_scopes.iter().rev() {
+            if scope.frame > up_to || !scope.active {
+                continue;
+            }
+            if let Some(target) = scope.delegate {
+                up_to = target;
+                continue;
+            }
+            out.extend(scope.clauses.iter().map(|c| (c.tag, c.handler)));
+        }
+        out
+    }
+
     /// At a `try_table`'s `end` (its frame popped, the current block finished): the handler of
     /// each clause reads the payload (freeing the exception unless the `exnref` goes on too)
     /// and branches to the clause's label.
     pub(super) fn end_handler_scope(&mut self) {
-        let clauses = self.handler_scopes.pop().expect("a try_table's handlers");
-        for c in clauses {
+        let scope = self.handler_scopes.pop().expect("a try_table's handlers");
+        for c in scope.clauses {
+            let (label, with_ref) = c.branch.expect("a try_table's clause");
             self.b.switch_to_block(c.handler);
             self.b.seal_block(c.handler);
             let exn = self.b.block_params(c.handler)[0];
-            let tys: Vec<ir::Type> = match c.tag {
-                Some(t) => self
-                    .info
-                    .tag_type(t)
-                    .params()
-                    .iter()
-                    .map(|&p| abi::clif_type(p))
-                    .collect(),
-                None => Vec::new(),
-            };
-            let cells = if tys.is_empty() {
-                self.b.ins().iconst(types::I64, 0)
-            } else {
-                self.value_cells(tys.len())
-            };
-            let keep = self.b.ins().iconst(types::I32, i64::from(c.with_ref));
-            self.call_builtin(Builtin::ExnPayload, &[exn, cells, keep]);
-            let mut vals = Vec::with_capacity(tys.len() + 1);
-            for (i, ty) in tys.into_iter().enumerate() {
-                let off = (i as u32 * VALUE_SIZE) as i32;
-                vals.push(self.b.ins().load(ty, abi::cell_flags(ty), cells, off));
-            }
-            if c.with_ref {
+            let mut vals = self.read_payload(exn, c.tag, with_ref);
+            if with_ref {
                 vals.push(exn);
             }
-            let i = self.control.len() - 1 - c.label as usize;
+            let i = self.control.len() - 1 - label as usize;
             let (target, _) = self.control[i].branch_target();
             if self.control[i].kind != Kind::Loop {
                 self.control[i].dest_reached = true;

@@ -9,6 +9,7 @@
 mod control;
 mod entities;
 mod exn;
+mod legacy;
 mod memory;
 mod metering;
 mod numeric;
@@ -74,9 +75,11 @@ pub(crate) fn translate_function(
         &input.bytes[range.clone()],
         range.start as u64,
     ));
-    if input.exceptions {
-        refuse_legacy_exceptions(&body)?;
-    }
+    let try_shapes = if input.exceptions {
+        legacy::scan_tries(&body)?
+    } else {
+        Vec::new()
+    };
     let mut t = FuncTranslator {
         b: FunctionBuilder::new(func, fctx),
         isa,
@@ -92,6 +95,8 @@ pub(crate) fn translate_function(
         funcs: HashMap::new(),
         builtins: HashMap::new(),
         handler_scopes: Vec::new(),
+        try_shapes,
+        tries_seen: 0,
     };
     t.prologue(&fty, &body).map_err(|e| e.to_string())?;
     let mut reader = body.get_operators_reader().map_err(|e| e.to_string())?;
@@ -120,7 +125,10 @@ pub(crate) struct FuncTranslator<'a> {
     funcs: HashMap<u32, ir::FuncRef>,
     builtins: HashMap<u32, ir::SigRef>,
     /// The catch clauses of the enclosing `try_table`s, outermost first.
-    handler_scopes: Vec<Vec<exn::Clause>>,
+    handler_scopes: Vec<exn::HandlerScope>,
+    /// The shape of each legacy `try` of the body, and how many of them were entered.
+    try_shapes: Vec<legacy::TryShape>,
+    tries_seen: usize,
 }
 
 impl FuncTranslator<'_> {
@@ -286,7 +294,7 @@ impl FuncTranslator<'_> {
         if self.simd_operator(&op) {
             return Ok(());
         }
-        if self.exception_operator(&op)? {
+        if self.exception_operator(&op)? || self.legacy_operator(&op) {
             return Ok(());
         }
         // Anything else validation let through that we do not translate.
@@ -294,34 +302,4 @@ impl FuncTranslator<'_> {
         self.reachable = false;
         Ok(())
     }
-}
-
-/// Refuses a body holding legacy exception-handling operators (`try`, `catch`, `catch_all`,
-/// `delegate`, `rethrow`), which this tier does not translate yet, before any translation
-/// starts.
-fn refuse_legacy_exceptions(body: &FunctionBody<'_>) -> Result<(), String> {
-    let mut reader = body.get_operators_reader().map_err(|e| e.to_string())?;
-    while !reader.eof() {
-        if is_legacy_exception_operator(&reader.read().map_err(|e| e.to_string())?) {
-            return Err(
-                "legacy exception handling (`try`, `catch`, `delegate`, `rethrow`) is not \
-                 supported by the JIT tier yet: run the module in the interpreter \
-                 (`Tier::Interp`)"
-                    .into(),
-            );
-        }
-    }
-    Ok(())
-}
-
-/// Whether `op` is one of the legacy exception-handling operators.
-fn is_legacy_exception_operator(op: &Operator<'_>) -> bool {
-    matches!(
-        op,
-        Operator::Try { .. }
-            | Operator::Catch { .. }
-            | Operator::CatchAll
-            | Operator::Delegate { .. }
-            | Operator::Rethrow { .. }
-    )
 }
