@@ -97,7 +97,7 @@ impl Func {
                 results.len()
             );
         }
-        call_any(store as &mut dyn StoreOps, self.index, params, results)
+        crate::store::call_func(store as &mut dyn StoreOps, self.index, params, results)
     }
 
     /// This function with a static signature, checked now.
@@ -113,20 +113,6 @@ impl Func {
             );
         }
         Ok(TypedFunc::new(*self))
-    }
-}
-
-/// Calls store function `func` in the engine's tier, with arguments already checked.
-pub(crate) fn call_any(
-    store: &mut dyn StoreOps,
-    func: u32,
-    params: &[Val],
-    results: &mut [Val],
-) -> Result<()> {
-    if store.inner().engine.config().tier == crate::Tier::Jit {
-        crate::jit::call(store, func, params, results)
-    } else {
-        crate::interp::call(store, func, params, results)
     }
 }
 

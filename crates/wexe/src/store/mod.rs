@@ -7,6 +7,7 @@
 pub(crate) mod bulk;
 mod context;
 mod entities;
+mod entry;
 mod grow;
 mod host_call;
 mod interrupt;
@@ -19,6 +20,7 @@ use anyhow::Result;
 
 pub use context::{AsContext, AsContextMut, StoreContext, StoreContextMut};
 pub(crate) use entities::{FuncEntity, GlobalEntity, InstanceEntity, TableEntity};
+pub(crate) use entry::{HostPanic, call_func};
 pub(crate) use grow::{check_counts, grow_memory, grow_table, new_memory, new_table};
 pub(crate) use host_call::{ValueCells, call_host};
 pub(crate) use interrupt::InterruptState;
@@ -46,6 +48,8 @@ pub(crate) struct StoreInner {
     pub instances: Vec<InstanceEntity>,
     pub externrefs: Vec<Arc<dyn Any + Send + Sync>>,
     pub stack: ExecStack,
+    /// How many calls from the host into wasm are active (`entry.rs`).
+    pub nesting: u32,
     /// Fuel left, when the engine consumes fuel.
     pub fuel: u64,
     /// Set by an [`InterruptHandle`]; checked when the engine is interruptible.
@@ -101,6 +105,7 @@ impl<T: 'static> Store<T> {
             instances: Vec::new(),
             externrefs: Vec::new(),
             stack: ExecStack::new(engine.config()),
+            nesting: 0,
             fuel: 0,
             interrupt: Arc::new(InterruptState::default()),
             jit: crate::jit::JitStore::new(),
