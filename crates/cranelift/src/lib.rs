@@ -117,8 +117,9 @@ impl Compiler for CraneliftCompiler {
 /// an earlier build of the same version are compiled again: 2 since SIMD is translated and v128
 /// values are passed as `I8X16` vectors (they were `I128` before); 3 since `memory.grow` and
 /// `table.grow` trap when their builtin returns `GROW_TRAPPED`; 4 since `memory.fill` and
-/// `memory.copy` pass memory definitions to their builtins, not indices.
-const CODE_REVISION: u32 = 4;
+/// `memory.copy` pass memory definitions to their builtins, not indices; 5 since a branch to a
+/// block that only traps as `unreachable` carries the `unreachable`'s source location.
+const CODE_REVISION: u32 = 5;
 
 impl CraneliftCompiler {
     fn fingerprint_text(&self) -> String {
