@@ -206,6 +206,7 @@ fn instantiate(store: &mut dyn StoreOps, module: &Module, imports: &[Extern]) ->
         memories: Vec::new(),
         globals: Vec::new(),
         global_values: Default::default(),
+        exported_memory: None,
         elems: Vec::new(),
         data_dropped: vec![false; info.data.len()],
     };
@@ -263,6 +264,11 @@ fn instantiate(store: &mut dyn StoreOps, module: &Module, imports: &[Extern]) ->
             .push(Box::new(GlobalEntity { ty: *ty, value }));
         inst.globals.push((inner.globals.len() - 1) as u32);
     }
+    inst.exported_memory = info
+        .exports
+        .iter()
+        .find(|e| e.name == "memory" && e.kind == ExternKind::Memory)
+        .map(|e| inst.memories[e.index as usize]);
     inst.global_values.0 = inst
         .globals
         .iter()

@@ -53,6 +53,8 @@ pub(crate) struct InstanceEntity {
     pub tables: Vec<u32>,
     pub memories: Vec<u32>,
     pub globals: Vec<u32>,
+    /// The store index of the memory exported as `memory`, if any (`Caller::exported_memory`).
+    pub exported_memory: Option<u32>,
     /// Where each of `globals` keeps its value (the interpreter reads globals through these).
     pub global_values: GlobalValues,
     /// Element segments as reference cells; emptied by `elem.drop` and after active init.

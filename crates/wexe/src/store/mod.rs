@@ -27,7 +27,7 @@ pub(crate) use interrupt::InterruptState;
 pub use interrupt::{InterruptHandle, InterruptWaiter};
 
 use crate::Engine;
-use crate::func::{Caller, HostFunc};
+use crate::func::{Caller, HostFn, HostFunc};
 use crate::interp::exec::ExecStack;
 use crate::limits::ResourceLimiter;
 use crate::values::Val;
@@ -184,7 +184,12 @@ impl<T: 'static> StoreOps for Store<T> {
         params: &[Val],
         results: &mut [Val],
     ) -> Result<()> {
-        let f = self.host_funcs[host as usize].clone();
+        // Not cloning the `Arc` (an atomic increment and decrement per call): the function
+        // lives as long as the store, since `host_funcs` only ever grows (a host function that
+        // defines another may move the `Arc`s, never what they point to).
+        let f: *const HostFn<T> = Arc::as_ptr(&self.host_funcs[host as usize]);
+        // SAFETY: see above; the store outlives this call.
+        let f = unsafe { &*f };
         f(
             Caller {
                 store: self,
