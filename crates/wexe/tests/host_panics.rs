@@ -320,3 +320,69 @@ fn interp_fuel_is_counted_through_caught_host_panics() {
 fn jit_fuel_is_counted_through_caught_host_panics() {
     panics_use_the_fuel_of_errors(Tier::Jit);
 }
+
+/// A resource limiter that panics: host code too, whose panic reaches the embedder the same way.
+struct PanickyLimiter;
+
+impl wexe::ResourceLimiter for PanickyLimiter {
+    /// Allows the first page (instantiation), panics at every growth past it.
+    fn memory_growing(
+        &mut self,
+        _: usize,
+        desired: usize,
+        _: Option<usize>,
+    ) -> anyhow::Result<bool> {
+        if desired > 1 << 16 {
+            std::panic::panic_any(HostPanic(desired as u32));
+        }
+        Ok(true)
+    }
+
+    fn table_growing(&mut self, _: usize, _: usize, _: Option<usize>) -> anyhow::Result<bool> {
+        Ok(true)
+    }
+}
+
+/// `memory.grow` asks a limiter that panics: the panic reaches the embedder with its payload
+/// (the JIT must not unwind through compiled frames, the interpreter does not either), and the
+/// store still runs code.
+fn limiter_panics_reach_the_embedder(tier: Tier) {
+    quiet_host_panics();
+    let mut config = Config::new();
+    config.tier(tier);
+    let engine = Engine::new(&config).unwrap();
+    let module = Module::new(
+        &engine,
+        r#"(module (memory 1)
+             (func (export "grow") (result i32) (memory.grow (i32.const 1)))
+             (func (export "size") (result i32) (memory.size)))"#,
+    )
+    .unwrap();
+    let mut store = Store::new(&engine, PanickyLimiter);
+    store.limiter(|l| l as &mut dyn wexe::ResourceLimiter);
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    let grow = instance
+        .get_typed_func::<(), i32>(&mut store, "grow")
+        .unwrap();
+    let size = instance
+        .get_typed_func::<(), i32>(&mut store, "size")
+        .unwrap();
+    for _ in 0..100 {
+        assert_eq!(
+            caught_panic(|| grow.call(&mut store, ())),
+            2 << 16,
+            "{tier:?}"
+        );
+    }
+    assert_eq!(size.call(&mut store, ()).unwrap(), 1, "{tier:?}");
+}
+
+#[test]
+fn interp_limiter_panics_reach_the_embedder() {
+    limiter_panics_reach_the_embedder(Tier::Interp);
+}
+
+#[test]
+fn jit_limiter_panics_reach_the_embedder() {
+    limiter_panics_reach_the_embedder(Tier::Jit);
+}
