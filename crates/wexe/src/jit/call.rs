@@ -198,12 +198,11 @@ fn frame_info(inner: &StoreInner, pc: usize) -> Option<FrameInfo> {
     let module = find_module(inner, pc)?;
     let (def, offset) = module.inner.jit.as_ref()?.wasm_location(pc)?;
     let func_index = (def + module.info().num_imported_funcs) as u32;
-    Some(FrameInfo {
-        module_name: module.name().map(str::to_string),
+    Some(FrameInfo::of(
+        &module,
         func_index,
-        func_name: module.info().func_name(func_index).map(str::to_string),
-        module_offset: offset.map(|o| o as usize),
-    })
+        offset.map(|o| o as usize),
+    ))
 }
 
 /// The wasm frames of a trap, innermost first.
