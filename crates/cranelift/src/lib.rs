@@ -119,8 +119,10 @@ impl Compiler for CraneliftCompiler {
 /// `table.grow` trap when their builtin returns `GROW_TRAPPED`; 4 since `memory.fill` and
 /// `memory.copy` pass memory definitions to their builtins, not indices; 5 since wasm functions
 /// use Cranelift's `tail` calling convention (tail calls); 6 since builtins take 64-bit
-/// addresses, indices and lengths and the growth builtins return 64-bit sizes (memory64).
-const CODE_REVISION: u32 = 6;
+/// addresses, indices and lengths and the growth builtins return 64-bit sizes (memory64); 7
+/// since a branch to a block that only traps as `unreachable` carries the `unreachable`'s
+/// source location.
+const CODE_REVISION: u32 = 7;
 
 impl CraneliftCompiler {
     fn fingerprint_text(&self) -> String {

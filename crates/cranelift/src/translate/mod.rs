@@ -90,6 +90,7 @@ pub(crate) fn translate_function(
         sigs: HashMap::new(),
         funcs: HashMap::new(),
         builtins: HashMap::new(),
+        branched_from: HashMap::new(),
     };
     t.prologue(&fty, &body).map_err(|e| e.to_string())?;
     let mut reader = body.get_operators_reader().map_err(|e| e.to_string())?;
@@ -117,6 +118,9 @@ pub(crate) struct FuncTranslator<'a> {
     sigs: HashMap<u32, ir::SigRef>,
     funcs: HashMap<u32, ir::FuncRef>,
     builtins: HashMap<u32, ir::SigRef>,
+    /// The conditional branch (`brif`) each block made for an `if` arm or a `br_if`'s
+    /// fall-through is the only successor of (see `trap_unreachable`).
+    branched_from: HashMap<ir::Block, ir::Inst>,
 }
 
 impl FuncTranslator<'_> {

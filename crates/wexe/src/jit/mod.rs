@@ -9,7 +9,7 @@ mod call;
 mod code;
 mod store;
 
-pub(crate) use call::call;
+pub(crate) use call::run_on_slots;
 pub(crate) use code::JitModule;
 pub(crate) use store::{JitStore, instantiate};
 
