@@ -39,14 +39,14 @@ def main():
     for name, n, what in KERNELS:
         n = max(1, round(n * args.scale))
         path = str(BENCHES / "proposals" / f"{name}.wat")
-        argvs = {"wexe jit": [wexe, "run", "--tier", "jit", "--no-cache", "--invoke", "run",
-                              path, str(n)]}
+        features = ["-W", "exceptions=y,tail-call=y"]
+        argvs = {"wexe jit": [wexe, "run", "--tier", "jit", "--no-cache", *features, "--invoke",
+                              "run", path, str(n)]}
         if not args.skip_interp:
-            argvs["wexe interp"] = [wexe, "run", "--tier", "interp", "--invoke", "run", path,
-                                    str(n)]
+            argvs["wexe interp"] = [wexe, "run", "--tier", "interp", *features, "--invoke", "run",
+                                    path, str(n)]
         if wasmtime:
-            argvs["wasmtime"] = [wasmtime, "run", "-W", "exceptions=y,tail-call=y", "--invoke",
-                                 "run", path, str(n)]
+            argvs["wasmtime"] = [wasmtime, "run", *features, "--invoke", "run", path, str(n)]
         log(f"  {name}({n}) ...")
         res = measure(argvs, args.runs)
         outputs = {k: r["output"] for k, r in res.items() if "output" in r}

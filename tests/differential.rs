@@ -53,7 +53,7 @@ fn interpreter_and_jit_agree_on_smith_modules() {
         .spawn(move || {
             let interp = diff_driver::engine(Tier::Interp);
             let jit = diff_driver::engine(Tier::Jit);
-            let mut uses = smith_driver::FeatureUse::new(true);
+            let mut uses = smith_driver::FeatureUse::new();
             let mut compared = 0;
             let mut differ = Vec::new();
             for seed in 0..seeds {
@@ -76,7 +76,7 @@ fn interpreter_and_jit_agree_on_smith_modules() {
     let (compared, uses, differ) = handle.join().unwrap();
     eprintln!("{compared} modules compared, using: {uses}");
     assert!(compared > seeds / 2, "too few seeds made a module");
-    smith_driver::assert_share(&uses, compared, true);
+    smith_driver::assert_share(&uses, compared);
     assert!(
         differ.is_empty(),
         "{} differ:\n{}",

@@ -29,7 +29,7 @@ fn smith_modules_validate_instantiate_and_run_without_panics() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(SEEDS);
     let engine = smith_driver::engine();
-    let mut uses = smith_driver::FeatureUse::new(true);
+    let mut uses = smith_driver::FeatureUse::new();
     let mut stats = Stats::default();
     let mut generated = 0;
     let mut rejected = Vec::new();
@@ -58,7 +58,7 @@ fn smith_modules_validate_instantiate_and_run_without_panics() {
         rejected.join("\n")
     );
     assert!(generated >= seeds * 9 / 10, "too few seeds made a module");
-    smith_driver::assert_share(&uses, generated, true);
+    smith_driver::assert_share(&uses, generated);
     assert_eq!(stats.valid, generated);
     assert_eq!(
         stats.instantiated + stats.instantiate_traps + stats.instantiate_errors,

@@ -13,7 +13,7 @@ use wexe::{Config, Engine, Extern, Module, Store, Tier, Trap, Val};
 /// where it could be NaN: the spec lets the tiers produce different NaN bits, which would
 /// otherwise reach integers through `reinterpret` and memory and look like a disagreement.
 pub fn generate(u: &mut Unstructured<'_>, fuel: u32) -> arbitrary::Result<Vec<u8>> {
-    let mut config = crate::smith_driver::smith_config(u, true)?;
+    let mut config = crate::smith_driver::smith_config(u)?;
     config.canonicalize_nans = true;
     let mut module = wasm_smith::Module::new(config, u)?;
     module

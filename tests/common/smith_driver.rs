@@ -17,8 +17,8 @@ const MAX_DECLARED_MEMORY: u64 = 4 << 20;
 /// The largest size any memory may grow to.
 const MAX_MEMORY: u64 = 16 << 20;
 
-/// The engine generated modules run on: the interpreter, the default features and exception
-/// handling, small memories.
+/// The engine generated modules run on: the interpreter, the generated modules' features,
+/// small memories.
 pub fn engine() -> Engine {
     let mut config = generated_features();
     config.tier(wexe::Tier::Interp).max_memory_size(MAX_MEMORY);
@@ -34,11 +34,10 @@ pub struct FeatureUse {
 }
 
 impl FeatureUse {
-    /// A counter for the features generated modules may use (exceptions only with
-    /// `exceptions`).
-    pub fn new(exceptions: bool) -> FeatureUse {
+    /// A counter for the features generated modules may use.
+    pub fn new() -> FeatureUse {
         type TurnOff = fn(&mut Config) -> &mut Config;
-        let mut offs: Vec<(&'static str, TurnOff)> = vec![
+        let offs: Vec<(&'static str, TurnOff)> = vec![
             ("simd", |c| c.wasm_simd(false).wasm_relaxed_simd(false)),
             ("relaxed-simd", |c| c.wasm_relaxed_simd(false)),
             ("tail-call", |c| c.wasm_tail_call(false)),
@@ -47,10 +46,8 @@ impl FeatureUse {
             ("extended-const", |c| c.wasm_extended_const(false)),
             ("wide-arithmetic", |c| c.wasm_wide_arithmetic(false)),
             ("custom-page-sizes", |c| c.wasm_custom_page_sizes(false)),
+            ("exceptions", |c| c.wasm_exceptions(false)),
         ];
-        if exceptions {
-            offs.push(("exceptions", |c| c.wasm_exceptions(false)));
-        }
         let features = offs
             .into_iter()
             .map(|(name, off)| {
@@ -92,7 +89,7 @@ impl fmt::Display for FeatureUse {
 /// them (it is always on), relaxed SIMD one in a hundred (its operators are few among SIMD's
 /// hundreds), each other later feature (drawn on or off per module, and then used or not) at
 /// least one in twenty-five.
-pub fn assert_share(uses: &FeatureUse, total: u64, exceptions: bool) {
+pub fn assert_share(uses: &FeatureUse, total: u64) {
     assert!(
         uses.of("simd") > total / 3,
         "too few modules use SIMD: {uses} of {total}"
@@ -101,17 +98,15 @@ pub fn assert_share(uses: &FeatureUse, total: u64, exceptions: bool) {
         uses.of("relaxed-simd") >= total / 100,
         "too few modules use relaxed SIMD: {uses} of {total}"
     );
-    let mut later = vec![
+    let later = [
         "tail-call",
         "memory64",
         "multi-memory",
         "extended-const",
         "wide-arithmetic",
         "custom-page-sizes",
+        "exceptions",
     ];
-    if exceptions {
-        later.push("exceptions");
-    }
     for name in later {
         assert!(
             uses.of(name) >= total / 25,
@@ -121,23 +116,21 @@ pub fn assert_share(uses: &FeatureUse, total: u64, exceptions: bool) {
 }
 
 /// The features generated modules are validated with: the default ones (every 3.0 feature
-/// wexe runs in both tiers) plus exception handling.
+/// wexe runs in both tiers, exception handling included) but the legacy exception form, which
+/// wasm-smith does not make.
 fn generated_features() -> Config {
     let mut config = Config::new();
-    config.wasm_exceptions(true).wasm_legacy_exceptions(false);
+    config.wasm_legacy_exceptions(false);
     config
 }
 
 /// A wasm-smith configuration drawn from `u`, restricted to WebAssembly 2.0 plus the later
 /// features wexe runs in both tiers (relaxed SIMD, extended constant expressions, wide
-/// arithmetic, tail calls, memory64, multi-memory, custom page sizes) and, with `exceptions`,
-/// exception handling; and to small sizes. Fixed-width SIMD is always on, so that most modules
+/// arithmetic, tail calls, memory64, multi-memory, custom page sizes, exception handling) and
+/// to small sizes. Fixed-width SIMD is always on, so that most modules
 /// use it somewhere. (wasm-smith makes typed function references only together with garbage
 /// collection, so generated modules have none.)
-pub fn smith_config(
-    u: &mut Unstructured<'_>,
-    exceptions: bool,
-) -> arbitrary::Result<wasm_smith::Config> {
+pub fn smith_config(u: &mut Unstructured<'_>) -> arbitrary::Result<wasm_smith::Config> {
     let mut c: wasm_smith::Config = u.arbitrary()?;
     // WebAssembly 2.0: bulk memory, reference types, multi-value, sign extension, saturating
     // float-to-int and mutable globals stay as drawn, and so do relaxed SIMD, extended constant
@@ -149,7 +142,7 @@ pub fn smith_config(
     c.wide_arithmetic_enabled = u.arbitrary()?;
     c.threads_enabled = false;
     c.shared_everything_threads_enabled = false;
-    c.exceptions_enabled = exceptions && u.arbitrary()?;
+    c.exceptions_enabled = u.arbitrary()?;
     c.gc_enabled = false;
     c.custom_page_sizes_enabled = u.arbitrary()?;
     c.compact_imports_enabled = false;
@@ -177,7 +170,7 @@ pub fn smith_config(
 /// `fuel`, a budget shared by all calls into one instance; when it runs out the code traps with
 /// `unreachable`, so every call terminates.
 pub fn generate(u: &mut Unstructured<'_>, fuel: u32) -> arbitrary::Result<Vec<u8>> {
-    let config = smith_config(u, true)?;
+    let config = smith_config(u)?;
     let mut module = wasm_smith::Module::new(config, u)?;
     module
         .ensure_termination(fuel)

@@ -121,9 +121,10 @@ impl Compiler for CraneliftCompiler {
 /// `memory.copy` pass memory definitions to their builtins, not indices; 5 since wasm functions
 /// use Cranelift's `tail` calling convention (tail calls); 6 since builtins take 64-bit
 /// addresses, indices and lengths and the growth builtins return 64-bit sizes (memory64); 7
-/// since exceptions are compiled (`try_call` with exception tables, the `ExnNew`/`ExnPayload`/
-/// `Throw` builtins, `HostCall`'s thrown result).
-const CODE_REVISION: u32 = 7;
+/// since a branch to a block that only traps as `unreachable` carries the `unreachable`'s
+/// source location; 8 since exceptions are compiled (`try_call` with exception tables, the
+/// `ExnNew`/`ExnPayload`/`Throw` builtins, `HostCall`'s thrown result).
+const CODE_REVISION: u32 = 8;
 
 impl CraneliftCompiler {
     fn fingerprint_text(&self) -> String {

@@ -3,7 +3,7 @@
 //! the [`WasiCtx`] in the store data and calls the body in [`crate::preview1`].
 
 use anyhow::Result;
-use wexe::{Caller, Extern, Linker, Trap};
+use wexe::{Caller, Linker, Trap};
 
 use crate::ctx::{I32Exit, WasiCtx};
 use crate::errno::WasiResult;
@@ -23,10 +23,8 @@ fn call<T: 'static>(
     get: impl Fn(&mut T) -> &mut WasiCtx,
     body: impl FnOnce(&mut WasiCtx, &mut GuestMemory) -> WasiResult<()>,
 ) -> Result<i32> {
-    let memory = match caller.get_export("memory") {
-        Some(Extern::Memory(m)) => Some(m),
-        _ => None,
-    };
+    // Found once per instance, when it was made: no name lookup per call.
+    let memory = caller.exported_memory();
     let mut ctx = std::mem::take(get(caller.data_mut()));
     ctx.waiter = caller.interrupt_waiter();
     let result = {

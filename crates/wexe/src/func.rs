@@ -12,9 +12,12 @@ use crate::store::{AsContext, AsContextMut, FuncEntity, Store, StoreOps};
 use crate::typed::{TypedFunc, WasmParams, WasmResults, WasmRet, WasmTy};
 use crate::values::Val;
 
-/// A host function as the store keeps it: untyped values in, untyped values out.
-pub(crate) type HostFunc<T> =
-    Arc<dyn Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<()> + Send + Sync + 'static>;
+/// A host function: untyped values in, untyped values out.
+pub(crate) type HostFn<T> =
+    dyn Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<()> + Send + Sync + 'static;
+
+/// A host function as the store keeps it.
+pub(crate) type HostFunc<T> = Arc<HostFn<T>>;
 
 /// A function of a store: exported by an instance or defined by the host.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -97,7 +100,7 @@ impl Func {
                 results.len()
             );
         }
-        call_any(store as &mut dyn StoreOps, self.index, params, results)
+        crate::store::call_func(store as &mut dyn StoreOps, self.index, params, results)
     }
 
     /// This function with a static signature, checked now.
@@ -113,20 +116,6 @@ impl Func {
             );
         }
         Ok(TypedFunc::new(*self))
-    }
-}
-
-/// Calls store function `func` in the engine's tier, with arguments already checked.
-pub(crate) fn call_any(
-    store: &mut dyn StoreOps,
-    func: u32,
-    params: &[Val],
-    results: &mut [Val],
-) -> Result<()> {
-    if store.inner().engine.config().tier == crate::Tier::Jit {
-        crate::jit::call(store, func, params, results)
-    } else {
-        crate::interp::call(store, func, params, results)
     }
 }
 
@@ -163,6 +152,19 @@ impl<T: 'static> Caller<'_, T> {
             crate::InterruptWaiter {
                 state: state.clone(),
             }
+        })
+    }
+
+    /// The calling instance's export named `memory`, if it is a memory: found once, when the
+    /// instance was made, so this is what a host function that reads or writes the guest's
+    /// memory on every call (every WASI function) should use rather than
+    /// [`Caller::get_export`], which looks the name up.
+    pub fn exported_memory(&self) -> Option<crate::Memory> {
+        let index = self.instance?;
+        let memory = self.store.inner.instances[index as usize].exported_memory?;
+        Some(crate::Memory {
+            store_id: self.store.inner.id,
+            index: memory,
         })
     }
 

@@ -228,6 +228,8 @@ fn instantiate(store: &mut dyn StoreOps, module: &Module, imports: &[Extern]) ->
         memories: Vec::new(),
         globals: Vec::new(),
         tags: Vec::new(),
+        global_values: Default::default(),
+        exported_memory: None,
         elems: Vec::new(),
         data_dropped: vec![false; info.data.len()],
     };
@@ -305,6 +307,16 @@ fn instantiate(store: &mut dyn StoreOps, module: &Module, imports: &[Extern]) ->
             .push(Box::new(GlobalEntity { ty: *ty, value }));
         inst.globals.push((inner.globals.len() - 1) as u32);
     }
+    inst.exported_memory = info
+        .exports
+        .iter()
+        .find(|e| e.name == "memory" && e.kind == ExternKind::Memory)
+        .map(|e| inst.memories[e.index as usize]);
+    inst.global_values.0 = inst
+        .globals
+        .iter()
+        .map(|&g| inner.globals[g as usize].value.as_mut_ptr())
+        .collect();
     for seg in &info.elems {
         let cells = match &seg.items {
             ElemItems::Funcs(funcs) => funcs
@@ -411,7 +423,7 @@ fn initialize(store: &mut dyn StoreOps, instance: u32) -> Result<()> {
     }
     if let Some(start) = info.start {
         let func = inner.instances[instance as usize].funcs[start as usize];
-        crate::func::call_any(store, func, &[], &mut [])?;
+        crate::store::call_func(store, func, &[], &mut [])?;
     }
     Ok(())
 }

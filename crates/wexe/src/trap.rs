@@ -81,6 +81,23 @@ pub struct FrameInfo {
     pub module_offset: Option<usize>,
 }
 
+impl FrameInfo {
+    /// The frame of function `func_index` of `module` at `module_offset`: what both tiers
+    /// record for each frame of a trap.
+    pub(crate) fn of(
+        module: &crate::Module,
+        func_index: u32,
+        module_offset: Option<usize>,
+    ) -> FrameInfo {
+        FrameInfo {
+            module_name: module.name().map(str::to_string),
+            func_index,
+            func_name: module.info().func_name(func_index).map(str::to_string),
+            module_offset,
+        }
+    }
+}
+
 /// The backtrace policy of both tiers: a backtrace lists at most this many innermost and this
 /// many outermost frames, and counts the frames between them in [`WasmBacktrace::omitted`].
 /// (The JIT's signal handler keeps that many return addresses from each end in fixed arrays;

@@ -7,7 +7,7 @@ use anyhow::Result;
 use wexe_environ::ValType;
 
 use crate::func::Func;
-use crate::store::AsContextMut;
+use crate::store::{AsContextMut, StoreOps};
 use crate::v128::V128;
 use crate::values::{ExternRef, Val};
 
@@ -46,12 +46,18 @@ wasm_ty! {
 
 /// A list of parameter types: `()`, one [`WasmTy`], or a tuple of them.
 pub trait WasmParams: Send + Sync + 'static {
+    /// How many values the list has.
+    const COUNT: usize;
     fn types() -> Vec<ValType>;
     fn into_vals(self) -> Vec<Val>;
+    /// Writes the values into `out` (as many as there are types), without allocating.
+    fn write_vals(self, out: &mut [Val]);
 }
 
 /// A list of result types: `()`, one [`WasmTy`], or a tuple of them.
 pub trait WasmResults: Sized + Send + Sync + 'static {
+    /// How many values the list has.
+    const COUNT: usize;
     fn types() -> Vec<ValType>;
     fn from_vals(vals: &[Val]) -> Self;
     fn into_vals(self) -> Vec<Val>;
@@ -60,15 +66,20 @@ pub trait WasmResults: Sized + Send + Sync + 'static {
 }
 
 impl<A: WasmTy> WasmParams for A {
+    const COUNT: usize = 1;
     fn types() -> Vec<ValType> {
         vec![A::valtype()]
     }
     fn into_vals(self) -> Vec<Val> {
         vec![self.into_val()]
     }
+    fn write_vals(self, out: &mut [Val]) {
+        out[0] = self.into_val();
+    }
 }
 
 impl<A: WasmTy> WasmResults for A {
+    const COUNT: usize = 1;
     fn types() -> Vec<ValType> {
         vec![A::valtype()]
     }
@@ -87,11 +98,18 @@ macro_rules! tuples {
     ($($a:ident)*) => {
         #[allow(non_snake_case, unused_mut, unused_variables, clippy::unused_unit)]
         impl<$($a: WasmTy),*> WasmParams for ($($a,)*) {
+            const COUNT: usize = <[&str]>::len(&[$(stringify!($a)),*]);
             fn types() -> Vec<ValType> { vec![$($a::valtype()),*] }
             fn into_vals(self) -> Vec<Val> { let ($($a,)*) = self; vec![$($a.into_val()),*] }
+            fn write_vals(self, out: &mut [Val]) {
+                let ($($a,)*) = self;
+                let mut it = out.iter_mut();
+                $(*it.next().expect("checked arity") = $a.into_val();)*
+            }
         }
         #[allow(non_snake_case, unused_mut, unused_variables, clippy::unused_unit)]
         impl<$($a: WasmTy),*> WasmResults for ($($a,)*) {
+            const COUNT: usize = <[&str]>::len(&[$(stringify!($a)),*]);
             fn types() -> Vec<ValType> { vec![$($a::valtype()),*] }
             fn from_vals(vals: &[Val]) -> Self {
                 let mut it = vals.iter();
@@ -146,6 +164,9 @@ impl<R: WasmResults> WasmRet for Result<R> {
     }
 }
 
+/// The most parameters plus results a [`TypedFunc`] call converts without allocating.
+const TYPED_INLINE: usize = 24;
+
 /// A function whose signature was checked once, called with Rust values.
 pub struct TypedFunc<P, R> {
     func: Func,
@@ -173,11 +194,24 @@ impl<P: WasmParams, R: WasmResults> TypedFunc<P, R> {
         &self.func
     }
 
-    /// Calls the function.
-    pub fn call(&self, store: impl AsContextMut, params: P) -> Result<R> {
-        let params = params.into_vals();
-        let mut results: Vec<Val> = R::types().into_iter().map(Val::default_for).collect();
-        self.func.call(store, &params, &mut results)?;
-        Ok(R::from_vals(&results))
+    /// Calls the function. The types were checked when it was made, so this only converts the
+    /// values: on the native stack, for up to [`TYPED_INLINE`] parameters plus results (every
+    /// tuple this crate implements the traits for), so a call allocates nothing.
+    pub fn call(&self, mut store: impl AsContextMut, params: P) -> Result<R> {
+        let store = store.as_context_mut().0;
+        store.inner.check(self.func.store_id);
+        let n = P::COUNT + R::COUNT;
+        let mut inline = [Val::I32(0); TYPED_INLINE];
+        let mut heap = Vec::new();
+        let vals: &mut [Val] = if n <= TYPED_INLINE {
+            &mut inline[..n]
+        } else {
+            heap.resize(n, Val::I32(0));
+            &mut heap
+        };
+        let (p, r) = vals.split_at_mut(P::COUNT);
+        params.write_vals(p);
+        crate::store::call_func(store as &mut dyn StoreOps, self.func.index, p, r)?;
+        Ok(R::from_vals(r))
     }
 }

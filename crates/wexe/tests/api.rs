@@ -3,7 +3,7 @@
 
 use wexe::{
     Caller, Config, Engine, ExternRef, Func, FuncType, Global, GlobalType, Instance, Linker,
-    Memory, MemoryType, Module, Mutability, Store, Table, TableType, Trap, Val, ValType,
+    Memory, MemoryType, Module, Mutability, Store, Table, TableType, Tier, Trap, Val, ValType,
     WasmBacktrace,
 };
 
@@ -512,5 +512,45 @@ fn v128_values_cross_typed_calls_and_host_functions_in_both_tiers() {
         let (v, x) = f.call(&mut store, (input, 2.5)).unwrap();
         assert_eq!(v.to_i16x8(), [3, -6, 9, 12, 15, 18, 21, 32765], "{tier:?}");
         assert_eq!(x, 2.5, "{tier:?}");
+    }
+}
+
+/// `Caller::exported_memory` is the calling instance's export named `memory` when it is a
+/// memory (found at instantiation), in both tiers; `None` otherwise.
+#[test]
+fn callers_see_the_exported_memory() {
+    for tier in [Tier::Interp, Tier::Jit] {
+        let mut config = Config::new();
+        config.tier(tier);
+        let engine = Engine::new(&config).unwrap();
+        let mut linker = Linker::<()>::new(&engine);
+        linker
+            .func_wrap("host", "peek", |caller: Caller<'_, ()>, at: i32| -> i32 {
+                match caller.exported_memory() {
+                    Some(m) => m.data(&caller)[at as usize] as i32,
+                    None => -1,
+                }
+            })
+            .unwrap();
+        let peek = |body: &str| {
+            let wat = format!(
+                r#"(module (import "host" "peek" (func $peek (param i32) (result i32)))
+                     {body}
+                     (func (export "run") (result i32) (call $peek (i32.const 3))))"#
+            );
+            let module = Module::new(&engine, wat).unwrap();
+            let mut store = Store::new(&engine, ());
+            let instance = linker.instantiate(&mut store, &module).unwrap();
+            let run = instance
+                .get_typed_func::<(), i32>(&mut store, "run")
+                .unwrap();
+            run.call(&mut store, ()).unwrap()
+        };
+        let with = r#"(memory (export "memory") 1) (data (i32.const 0) "abcd")"#;
+        assert_eq!(peek(with), 'd' as i32, "{tier:?}");
+        let elsewhere = r#"(memory (export "mem") 1) (data (i32.const 0) "abcd")"#;
+        assert_eq!(peek(elsewhere), -1, "{tier:?}");
+        let not_a_memory = r#"(global (export "memory") i32 (i32.const 0))"#;
+        assert_eq!(peek(not_a_memory), -1, "{tier:?}");
     }
 }

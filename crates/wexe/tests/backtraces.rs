@@ -35,16 +35,73 @@ fn backtrace(tier: Tier, depth: i32) -> (Vec<(u32, Option<usize>)>, usize) {
 #[test]
 fn both_tiers_list_the_same_frames_of_a_deep_trap() {
     for depth in [3, 100, 127, 128, 129, 1000] {
-        let (mut interp, mut jit) = (backtrace(Tier::Interp, depth), backtrace(Tier::Jit, depth));
-        // The trapping frame's offset may differ: Cranelift folds `if ... unreachable` into a
-        // conditional trap that carries the `if`'s offset. Every caller frame must agree.
-        assert_eq!(interp.0[0].0, jit.0[0].0, "depth {depth}");
-        interp.0[0].1 = None;
-        jit.0[0].1 = None;
+        let (interp, jit) = (backtrace(Tier::Interp, depth), backtrace(Tier::Jit, depth));
+        // Every frame agrees, the trapping one too (Cranelift folds the `if ... unreachable`
+        // into a conditional trap, which must still report the `unreachable`'s offset).
         assert_eq!(interp, jit, "depth {depth}");
         let (frames, omitted) = interp;
         // `depth` recursive calls below the first: depth + 1 frames in all.
         assert_eq!(frames.len() + omitted, depth as usize + 1, "depth {depth}");
         assert!(frames.len() <= 1 + 128, "depth {depth}: {}", frames.len());
+    }
+}
+
+/// The offset each tier reports for the trap of `func` (no parameters) in `wat`.
+fn trap_offsets(wat: &str) -> Vec<Option<usize>> {
+    [Tier::Interp, Tier::Jit]
+        .into_iter()
+        .map(|tier| {
+            let mut config = Config::new();
+            config.tier(tier);
+            let engine = Engine::new(&config).unwrap();
+            let module = Module::new(&engine, wat).unwrap();
+            let mut store = Store::new(&engine, ());
+            let instance = Instance::new(&mut store, &module, &[]).unwrap();
+            let f = instance.get_typed_func::<i32, ()>(&mut store, "f").unwrap();
+            let err = f.call(&mut store, 1).unwrap_err();
+            assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::Unreachable));
+            err.downcast_ref::<WasmBacktrace>().unwrap().frames[0].module_offset
+        })
+        .collect()
+}
+
+/// The offset of the (one) `unreachable` instruction in the binary of `wat`.
+fn unreachable_offset(wat: &str) -> usize {
+    let bytes = wat::parse_str(wat).unwrap();
+    let mut found = Vec::new();
+    for payload in wasmparser::Parser::new(0).parse_all(&bytes) {
+        if let wasmparser::Payload::CodeSectionEntry(body) = payload.unwrap() {
+            let mut ops = body.get_operators_reader().unwrap();
+            while !ops.eof() {
+                let (op, offset) = ops.read_with_offset().unwrap();
+                if matches!(op, wasmparser::Operator::Unreachable) {
+                    found.push(offset);
+                }
+            }
+        }
+    }
+    assert_eq!(found.len(), 1, "{wat}");
+    found[0] as usize
+}
+
+#[test]
+fn a_folded_conditional_unreachable_traps_at_the_unreachable_in_both_tiers() {
+    for body in [
+        // `if` whose `then` only traps.
+        "(if (local.get 0) (then unreachable))",
+        // ... after pure operations.
+        "(if (local.get 0) (then (drop (i32.const 7)) unreachable))",
+        // `else` that only traps.
+        "(if (i32.eqz (local.get 0)) (then) (else unreachable))",
+        // `br_if` falling through to a trap.
+        "(block (br_if 0 (i32.eqz (local.get 0))) unreachable)",
+    ] {
+        let wat = format!(r#"(module (func (export "f") (param i32) {body}))"#);
+        let expected = unreachable_offset(&wat);
+        assert_eq!(
+            trap_offsets(&wat),
+            [Some(expected), Some(expected)],
+            "{body}"
+        );
     }
 }

@@ -371,7 +371,7 @@ fn api_types_of_64_bit_and_byte_paged_entities() {
     assert_eq!((bytes.size(&store), bytes.data_size(&store)), (10, 10));
     let table = Table::new(
         &mut store,
-        TableType::new64(ValType::FuncRef, 4, None),
+        TableType::new64(ValType::FUNCREF, 4, None),
         Val::FuncRef(None),
     )
     .unwrap();

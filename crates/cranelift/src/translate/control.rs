@@ -132,12 +132,39 @@ impl FuncTranslator<'_> {
         });
     }
 
+    /// Translates `unreachable`. Cranelift folds a conditional branch to a block that only traps
+    /// (`(if (cond) (then unreachable))`, a `br_if` followed by `unreachable`) into a
+    /// conditional trap, which keeps the branch's source location: so when the trap is all
+    /// the block made for such a branch does, the branch takes the `unreachable`'s location,
+    /// and the trap is reported where the interpreter reports it. (The branch itself never
+    /// traps, and should the block not be folded, nothing else reports the branch's location.)
+    fn trap_unreachable(&mut self) {
+        if let Some(block) = self.b.current_block()
+            && let Some(&brif) = self.branched_from.get(&block)
+        {
+            let func = &*self.b.func;
+            let only_pure = func.layout.block_insts(block).all(|inst| {
+                let op = func.dfg.insts[inst].opcode();
+                !(op.can_trap()
+                    || op.can_load()
+                    || op.can_store()
+                    || op.is_call()
+                    || op.other_side_effects())
+            });
+            if only_pure {
+                let here = self.b.srcloc();
+                self.b.func.set_srcloc(brif, here);
+            }
+        }
+        self.b.ins().trap(codes::UNREACHABLE);
+    }
+
     /// Control operators; false if `op` is not one.
     pub(super) fn control_operator(&mut self, op: &Operator<'_>) -> Result<bool, String> {
         match *op {
             Operator::Nop => {}
             Operator::Unreachable => {
-                self.b.ins().trap(codes::UNREACHABLE);
+                self.trap_unreachable();
                 self.reachable = false;
             }
             Operator::Block { blockty } => self.push_block(Kind::Block, blockty),
@@ -168,7 +195,9 @@ impl FuncTranslator<'_> {
                 let then = self.b.create_block();
                 let els = self.b.create_block();
                 let dest = self.new_block(&results);
-                self.b.ins().brif(cond, then, &[], els, &[]);
+                let brif = self.b.ins().brif(cond, then, &[], els, &[]);
+                self.branched_from.insert(then, brif);
+                self.branched_from.insert(els, brif);
                 self.b.switch_to_block(then);
                 self.b.seal_block(then);
                 let pvals = self.stack[self.stack.len() - params.len()..].to_vec();
@@ -194,7 +223,8 @@ impl FuncTranslator<'_> {
                 let cond = self.pop();
                 let (target, vals) = self.branch_args(relative_depth);
                 let next = self.b.create_block();
-                self.b.ins().brif(cond, target, &args(&vals), next, &[]);
+                let brif = self.b.ins().brif(cond, target, &args(&vals), next, &[]);
+                self.branched_from.insert(next, brif);
                 self.b.switch_to_block(next);
                 self.b.seal_block(next);
             }

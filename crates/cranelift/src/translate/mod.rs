@@ -97,6 +97,7 @@ pub(crate) fn translate_function(
         handler_scopes: Vec::new(),
         try_shapes,
         tries_seen: 0,
+        branched_from: HashMap::new(),
     };
     t.prologue(&fty, &body).map_err(|e| e.to_string())?;
     let mut reader = body.get_operators_reader().map_err(|e| e.to_string())?;
@@ -129,6 +130,9 @@ pub(crate) struct FuncTranslator<'a> {
     /// The shape of each legacy `try` of the body, and how many of them were entered.
     try_shapes: Vec<legacy::TryShape>,
     tries_seen: usize,
+    /// The conditional branch (`brif`) each block made for an `if` arm or a `br_if`'s
+    /// fall-through is the only successor of (see `trap_unreachable`).
+    branched_from: HashMap<ir::Block, ir::Inst>,
 }
 
 impl FuncTranslator<'_> {

@@ -9,7 +9,7 @@ mod translate;
 
 use wexe_environ::FuncType;
 
-pub(crate) use exec::call;
+pub(crate) use exec::run_on_slots;
 pub(crate) use translate::translate;
 
 use ops::Instr;

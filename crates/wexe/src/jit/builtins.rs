@@ -7,8 +7,6 @@
 //! trap. A helper that traps records its error in the store and returns non-zero (the growth
 //! helpers: `GROW_TRAPPED`); the compiled caller then traps with the `Libcall` code.
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
-
 use anyhow::Result;
 use wexe_environ::ValType;
 use wexe_environ::vmoffsets::{
@@ -18,7 +16,7 @@ use wexe_environ::vmoffsets::{
 use super::store::{VMStoreBlock, fuel_from_code, fuel_to_code, sync};
 use crate::Trap;
 use crate::store::{
-    INLINE_VALS, StoreInner, StoreOps, ValueCells, bulk, call_host, thrown_by_host,
+    HostPanic, INLINE_VALS, StoreInner, StoreOps, ValueCells, bulk, call_host, thrown_by_host,
 };
 use crate::vm::vmcontext::VMMemoryDef;
 
@@ -62,7 +60,8 @@ pub(super) unsafe fn store_of(vmctx: *mut u8) -> (&'static mut dyn StoreOps, u32
     }
 }
 
-/// Runs a builtin's body: an `Err` (or panic) is kept in the store for the entry to report.
+/// Runs a builtin's body: an `Err` (or a panic, as a `HostPanic` error) is kept in the store
+/// for the entry to report (or resume).
 ///
 /// # Safety
 /// As [`store_of`].
@@ -77,19 +76,16 @@ unsafe fn guard<R: Default>(
     // SAFETY: as below.
     fuel_from_code(unsafe { (*store_ptr).inner() });
     // SAFETY: `store_ptr` is valid for this whole call; `f` is done with it when we resume.
-    let r = catch_unwind(AssertUnwindSafe(|| f(unsafe { &mut *store_ptr }, instance)));
+    // A panic (of a resource limiter, say) must not unwind through compiled frames.
+    let r = HostPanic::catch(|| f(unsafe { &mut *store_ptr }, instance));
     // SAFETY: as above.
     let inner = unsafe { (*store_ptr).inner() };
     sync(inner);
     fuel_to_code(inner);
     match r {
-        Ok(Ok(v)) => (v, false),
-        Ok(Err(e)) => {
+        Ok(v) => (v, false),
+        Err(e) => {
             inner.jit.pending = Some(e);
-            (R::default(), true)
-        }
-        Err(panic) => {
-            inner.jit.pending_panic = Some(panic);
             (R::default(), true)
         }
     }
@@ -106,14 +102,12 @@ unsafe fn bulk_op(vmctx: *mut u8, f: impl FnOnce(&mut StoreInner, u32) -> Result
     // SAFETY: forwarded from the caller.
     let (store, instance) = unsafe { store_of(vmctx) };
     let inner = store.inner();
-    match catch_unwind(AssertUnwindSafe(|| f(inner, instance))) {
-        Ok(Ok(())) => 0,
-        Ok(Err(trap)) => {
-            inner.jit.pending = Some(trap.into());
-            1
-        }
-        Err(panic) => {
-            inner.jit.pending_panic = Some(panic);
+    let inner_ptr: *mut StoreInner = inner;
+    // SAFETY: `inner` is not used while `f` runs.
+    match HostPanic::catch(|| Ok(f(unsafe { &mut *inner_ptr }, instance)?)) {
+        Ok(()) => 0,
+        Err(err) => {
+            inner.jit.pending = Some(err);
             1
         }
     }

@@ -1,5 +1,5 @@
-//! Calls from the host into compiled code: arguments through the type's array entry, a stack
-//! limit for the outermost entry, and traps turned into errors holding a [`Trap`] and a
+//! The JIT's part of the one entry from the host (`store/entry.rs`): running a function on its
+//! value slots through the type's array entry, a stack limit for the outermost entry, and traps turned into errors holding a [`Trap`] and a
 //! [`WasmBacktrace`] found by walking the frame-pointer chain of the compiled frames.
 
 use anyhow::Result;
@@ -7,19 +7,26 @@ use wexe_environ::TrapCode;
 
 use super::store::{fuel_from_code, fuel_to_code, sync};
 use crate::Trap;
-use crate::store::{FuncEntity, StoreInner, StoreOps};
+use crate::store::{StoreInner, StoreOps};
 use crate::trap::{FrameInfo, WasmBacktrace};
-use crate::values::Val;
 use crate::vm::traps::{self, TrapSite};
 
-/// The most host → wasm → host nestings.
-const MAX_NESTING: u32 = 100;
 /// Stack kept free below compiled code for host functions and the signal handler.
 const STACK_MARGIN: usize = 256 << 10;
 
-/// The lowest address compiled code may use on this thread's stack.
-fn stack_limit(max_wasm_stack: usize) -> usize {
-    let here = &max_wasm_stack as *const usize as usize;
+thread_local! {
+    /// The lowest address of this thread's stack (0 until asked, 1 when it cannot be known):
+    /// asked once per thread, since `pthread_getattr_np` is slow (it reads `/proc/self/maps`
+    /// for the main thread).
+    static STACK_LOW: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// The lowest address of the calling thread's stack, or 0 when it cannot be known.
+fn thread_stack_low() -> usize {
+    let known = STACK_LOW.with(|c| c.get());
+    if known != 0 {
+        return if known == 1 { 0 } else { known };
+    }
     let mut low = 0usize;
     // SAFETY: querying the calling thread's own attributes into zeroed storage.
     unsafe {
@@ -33,6 +40,14 @@ fn stack_limit(max_wasm_stack: usize) -> usize {
             libc::pthread_attr_destroy(&mut attr);
         }
     }
+    STACK_LOW.with(|c| c.set(if low == 0 { 1 } else { low }));
+    low
+}
+
+/// The lowest address compiled code may use on this thread's stack.
+fn stack_limit(max_wasm_stack: usize) -> usize {
+    let here = &max_wasm_stack as *const usize as usize;
+    let low = thread_stack_low();
     let by_config = here.saturating_sub(max_wasm_stack);
     let by_thread = if low == 0 {
         here.saturating_sub(1 << 20)
@@ -42,12 +57,19 @@ fn stack_limit(max_wasm_stack: usize) -> usize {
     by_config.max(by_thread)
 }
 
-/// Calls store function `func` with arguments already checked against its type.
-pub(crate) fn call(
+/// Runs wasm function `index` of `instance` with its arguments in `values` (one 16-byte slot
+/// per value), leaving its results there: the JIT's part of the one entry (`store/entry.rs`).
+/// Calls the function through its type's array entry, with a stack limit set for the
+/// outermost entry, and turns a trap into an error holding a [`Trap`] and a [`WasmBacktrace`].
+///
+/// # Safety
+/// `values` must be valid for reads of the parameters and writes of the results.
+pub(crate) unsafe fn run_on_slots(
     store: &mut dyn StoreOps,
-    func: u32,
-    params: &[Val],
-    results: &mut [Val],
+    instance: u32,
+    index: u32,
+    _ty: &wexe_environ::FuncType,
+    values: *mut [u64; 2],
 ) -> Result<()> {
     // The pointer is only used by builtins while this call runs, within the store's borrow.
     // SAFETY: erasing the borrow's lifetime; see above.
@@ -56,21 +78,8 @@ pub(crate) fn call(
     };
     // SAFETY: `ptr` is the store we were lent.
     let inner = unsafe { (*ptr).inner() };
-    let (instance, index) = match &inner.funcs[func as usize] {
-        FuncEntity::Host { host, .. } => {
-            let host = *host;
-            // SAFETY: as above; `inner` is not used again.
-            return unsafe { (*ptr).call_host(host, None, params, results) };
-        }
-        FuncEntity::Wasm {
-            instance, index, ..
-        } => (*instance, *index),
-    };
-    if inner.jit.depth >= MAX_NESTING {
-        return Err(Trap::StackOverflow.into());
-    }
     sync(inner);
-    let module = inner.instances[instance as usize].module.clone();
+    let module = &inner.instances[instance as usize].module;
     let jm = module
         .inner
         .jit
@@ -81,40 +90,31 @@ pub(crate) fn call(
     let entry = jm.array_entry(info.funcs[index as usize] as usize);
     let fn_ptr = jm.func_ptr(def);
     let vmctx = inner.jit.vmctx(instance);
-    let mut values = vec![[0u64; 2]; params.len().max(results.len())];
-    for (v, p) in values.iter_mut().zip(params) {
-        *v = p.to_cells(inner);
-    }
-    let outer = inner.jit.depth == 0;
+    // The entry (`store/entry.rs`) has counted this call: 1 means no compiled code is active.
+    let outer = inner.nesting == 1;
     let saved_limit = inner.jit.ctx.vm.stack_limit;
     if outer {
         inner.jit.ctx.vm.stack_limit = stack_limit(inner.engine.config().max_wasm_stack);
     }
-    inner.jit.depth += 1;
-    inner.jit.ctx.store = Some(ptr);
+    let saved_store = inner.jit.ctx.store.replace(ptr);
     fuel_to_code(inner);
     // SAFETY: the array entry of the function's type, with the function's own vmctx and a value
-    // array large enough for its parameters and results.
+    // array large enough for its parameters and results (the caller's promise).
     let entry: extern "C" fn(*mut u8, *const u8, *mut [u64; 2]) =
         unsafe { std::mem::transmute(entry) };
-    let values_ptr = values.as_mut_ptr();
-    let outcome = traps::catch(|| entry(vmctx, fn_ptr, values_ptr));
+    let outcome = traps::catch(|| entry(vmctx, fn_ptr, values));
     // SAFETY: the call is over; `store` is ours again.
     let inner = unsafe { (*ptr).inner() };
     fuel_from_code(inner);
-    inner.jit.depth -= 1;
+    inner.jit.ctx.store = saved_store;
     if outer {
         inner.jit.ctx.vm.stack_limit = saved_limit;
     }
     sync(inner);
-    if let Err(site) = outcome {
-        return Err(trap_error(inner, &site));
+    match outcome {
+        Ok(()) => Ok(()),
+        Err(site) => Err(trap_error(inner, &site)),
     }
-    let ty = inner.funcs[func as usize].ty().clone();
-    for ((r, t), v) in results.iter_mut().zip(ty.results()).zip(&values) {
-        *r = Val::from_cells(*t, *v, inner);
-    }
-    Ok(())
 }
 
 /// The kind of trap compiled code raised with `code`. Every code has its kind except
@@ -141,15 +141,12 @@ fn trap_kind(code: TrapCode) -> Option<Trap> {
 }
 
 /// The error for a trap at `site`: the trap of the code recorded for its pc, or the error a
-/// builtin recorded (a panic it caught is resumed here). A fault at a pc without a trap code,
+/// builtin recorded (a panic it caught is a `HostPanic` error, resumed by the entry). A fault at a pc without a trap code,
 /// or a builtin's trap without a recorded error, is an internal error that says so, never a
 /// trap of some plausible kind.
 fn trap_error(inner: &mut StoreInner, site: &TrapSite) -> anyhow::Error {
     if site.signal == 0 {
         // A builtin ended the activation (an uncaught exception): its error says it all.
-        if let Some(panic) = inner.jit.pending_panic.take() {
-            std::panic::resume_unwind(panic);
-        }
         return inner.jit.pending.take().unwrap_or_else(|| {
             anyhow::anyhow!("internal error: a builtin ended compiled code without recording why")
         });
@@ -168,9 +165,6 @@ fn trap_error(inner: &mut StoreInner, site: &TrapSite) -> anyhow::Error {
     let trap = match trap_kind(code) {
         Some(trap) => trap,
         None => {
-            if let Some(panic) = inner.jit.pending_panic.take() {
-                std::panic::resume_unwind(panic);
-            }
             let Some(err) = inner.jit.pending.take() else {
                 return anyhow::anyhow!(
                     "internal error: a builtin trapped at {:#x} without recording why",
@@ -211,12 +205,11 @@ fn frame_info(inner: &StoreInner, pc: usize) -> Option<FrameInfo> {
     let module = find_module(inner, pc)?;
     let (def, offset) = module.inner.jit.as_ref()?.wasm_location(pc)?;
     let func_index = (def + module.info().num_imported_funcs) as u32;
-    Some(FrameInfo {
-        module_name: module.name().map(str::to_string),
+    Some(FrameInfo::of(
+        &module,
         func_index,
-        func_name: module.info().func_name(func_index).map(str::to_string),
-        module_offset: offset.map(|o| o as usize),
-    })
+        offset.map(|o| o as usize),
+    ))
 }
 
 /// The wasm frames of a trap, innermost first.

@@ -11,7 +11,7 @@ mod code;
 mod store;
 mod unwind;
 
-pub(crate) use call::call;
+pub(crate) use call::run_on_slots;
 pub(crate) use code::JitModule;
 pub(crate) use store::{JitStore, instantiate};
 

@@ -34,10 +34,8 @@ pub(crate) struct JitStore {
     /// Host functions whose funcref has no adapter yet.
     unadapted: Vec<u32>,
     /// The error of a builtin or host function that made compiled code trap.
+    /// (A panic is kept as a `HostPanic` error, which the entry resumes.)
     pub(super) pending: Option<anyhow::Error>,
-    pub(super) pending_panic: Option<Box<dyn std::any::Any + Send>>,
-    /// Nesting of host → compiled code entries.
-    pub(super) depth: u32,
 }
 
 // SAFETY: the raw pointers point into this store's own entities (or code kept alive by its
@@ -66,8 +64,6 @@ impl JitStore {
             adapters: HashMap::new(),
             unadapted: Vec::new(),
             pending: None,
-            pending_panic: None,
-            depth: 0,
         }
     }
 

@@ -22,7 +22,7 @@ use wexe_environ::vmoffsets::VMCTX_INSTANCE;
 
 use super::builtins::store_of;
 use super::call::{backtrace, find_module};
-use crate::store::{StoreInner, uncaught};
+use crate::store::{HostPanic, StoreInner, uncaught};
 use crate::vm::traps::{self, TrapSite};
 
 /// Where a thrown exception continues: the handler's code and the frame it runs in.
@@ -109,7 +109,7 @@ extern "C" fn throw_from(vmctx: *mut u8, exnref: u64, fp: usize, pc: usize) -> !
             traps::end_activation(site)
         }
         Err(panic) => {
-            inner.jit.pending_panic = Some(panic);
+            inner.jit.pending = Some(HostPanic::error(panic));
             // SAFETY: as above.
             traps::end_activation(unsafe { TrapSite::from_frames(pc - 1, fp) })
         }

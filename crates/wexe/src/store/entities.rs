@@ -55,8 +55,22 @@ pub(crate) struct InstanceEntity {
     pub globals: Vec<u32>,
     /// Store tag indices of its tags.
     pub tags: Vec<u32>,
+    /// The store index of the memory exported as `memory`, if any (`Caller::exported_memory`).
+    pub exported_memory: Option<u32>,
+    /// Where each of `globals` keeps its value (the interpreter reads globals through these).
+    pub global_values: GlobalValues,
     /// Element segments as reference cells; emptied by `elem.drop` and after active init.
     pub elems: Vec<Vec<u64>>,
     /// Whether each data segment was dropped (by `data.drop` or after active init).
     pub data_dropped: Vec<bool>,
 }
+
+/// Pointers to the values of an instance's globals, in its global index space.
+#[derive(Default)]
+pub(crate) struct GlobalValues(pub Vec<*mut u64>);
+
+// SAFETY: the pointers point into the store's boxed `GlobalEntity`s, which never move and live
+// as long as the store; they are only dereferenced by the thread calling into the store.
+unsafe impl Send for GlobalValues {}
+// SAFETY: as above; shared references never dereference them.
+unsafe impl Sync for GlobalValues {}

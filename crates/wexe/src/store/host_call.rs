@@ -4,6 +4,9 @@
 //! in a buffer on the native stack for up to [`INLINE_VALS`] parameters plus results (every WASI
 //! function), so a host call allocates nothing; longer signatures use the heap.
 //!
+//! A panic of the host function is caught here and returned as a [`HostPanic`] error, which
+//! leaves wasm like a trap; the entry (`entry.rs`) resumes it with its original payload.
+//!
 //! What differs between the tiers is only how their cells are laid out ([`ValueCells`]) and
 //! what each does around the call (the interpreter moves its stack top above the caller's frame
 //! and reloads the memory base after it; the JIT hands over fuel and syncs its definitions).
@@ -13,7 +16,7 @@ use std::mem::MaybeUninit;
 use anyhow::{Result, bail};
 use wexe_environ::ValType;
 
-use crate::store::{FuncEntity, StoreOps};
+use crate::store::{FuncEntity, HostPanic, StoreOps};
 use crate::values::Val;
 
 /// The most parameters plus results a host call passes without allocating.
@@ -92,7 +95,9 @@ pub(crate) unsafe fn call_host(
     // SAFETY: every element was written just above; `Val` has no drop glue to forget.
     let vals = unsafe { &mut *(vals as *mut [MaybeUninit<Val>] as *mut [Val]) };
     let (params, results) = vals.split_at_mut(np);
-    store.call_host(host, caller, params, results)?;
+    // A panic must not unwind through the wasm frames below: it leaves them as an error, and
+    // the entry (`entry.rs`) resumes it.
+    HostPanic::catch(|| store.call_host(host, caller, params, results))?;
     let inner = store.inner();
     let FuncEntity::Host { ty, .. } = &inner.funcs[func as usize] else {
         unreachable!("a store's functions never change")

@@ -7,6 +7,7 @@
 pub(crate) mod bulk;
 mod context;
 mod entities;
+mod entry;
 mod exn;
 mod grow;
 mod host_call;
@@ -20,6 +21,7 @@ use anyhow::Result;
 
 pub use context::{AsContext, AsContextMut, StoreContext, StoreContextMut};
 pub(crate) use entities::{FuncEntity, GlobalEntity, InstanceEntity, TableEntity};
+pub(crate) use entry::{HostPanic, call_func};
 pub use exn::ThrownException;
 pub(crate) use exn::{ExnArena, TagEntity, thrown_by_host, uncaught};
 pub(crate) use grow::{check_counts, grow_memory, grow_table, new_memory, new_table};
@@ -28,7 +30,7 @@ pub(crate) use interrupt::InterruptState;
 pub use interrupt::{InterruptHandle, InterruptWaiter};
 
 use crate::Engine;
-use crate::func::{Caller, HostFunc};
+use crate::func::{Caller, HostFn, HostFunc};
 use crate::interp::exec::ExecStack;
 use crate::limits::ResourceLimiter;
 use crate::values::Val;
@@ -53,6 +55,8 @@ pub(crate) struct StoreInner {
     /// Exception objects and the pending exception (`store/exn.rs`).
     pub exns: ExnArena,
     pub stack: ExecStack,
+    /// How many calls from the host into wasm are active (`entry.rs`).
+    pub nesting: u32,
     /// Fuel left, when the engine consumes fuel.
     pub fuel: u64,
     /// Set by an [`InterruptHandle`]; checked when the engine is interruptible.
@@ -110,6 +114,7 @@ impl<T: 'static> Store<T> {
             tags: Vec::new(),
             exns: ExnArena::default(),
             stack: ExecStack::new(engine.config()),
+            nesting: 0,
             fuel: 0,
             interrupt: Arc::new(InterruptState::default()),
             jit: crate::jit::JitStore::new(),
@@ -188,7 +193,12 @@ impl<T: 'static> StoreOps for Store<T> {
         params: &[Val],
         results: &mut [Val],
     ) -> Result<()> {
-        let f = self.host_funcs[host as usize].clone();
+        // Not cloning the `Arc` (an atomic increment and decrement per call): the function
+        // lives as long as the store, since `host_funcs` only ever grows (a host function that
+        // defines another may move the `Arc`s, never what they point to).
+        let f: *const HostFn<T> = Arc::as_ptr(&self.host_funcs[host as usize]);
+        // SAFETY: see above; the store outlives this call.
+        let f = unsafe { &*f };
         f(
             Caller {
                 store: self,

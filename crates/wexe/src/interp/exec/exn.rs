@@ -184,7 +184,7 @@ mod tests {
         let inner = &store.inner;
         assert_eq!(inner.stack.top, 0);
         assert_eq!(inner.stack.frames_top, 0);
-        assert_eq!(inner.stack.nesting, 0);
+        assert_eq!(inner.nesting, 0);
         // One object, reused by every throw: `catch` keeps no reference to it.
         assert_eq!(inner.exns.live(), 0);
     }

@@ -20,10 +20,9 @@ use anyhow::Result;
 
 pub(crate) use dispatch::{Handler, handler_of};
 
-use crate::store::{FuncEntity, StoreOps};
-use crate::values::Val;
+use crate::store::StoreOps;
 use crate::{Config, Trap};
-use wexe_environ::ValType;
+use wexe_environ::{FuncType, ValType};
 
 /// The cells a value of type `t` takes in a frame: two for a v128, else one.
 pub(crate) fn cell_width(t: ValType) -> usize {
@@ -34,10 +33,6 @@ pub(crate) fn cell_width(t: ValType) -> usize {
 pub(crate) fn cells_of(types: &[ValType]) -> usize {
     types.iter().map(|&t| cell_width(t)).sum()
 }
-
-/// The most host → wasm → host nestings before a call traps as stack exhaustion; each nesting
-/// uses native stack.
-const MAX_NESTING: u32 = 100;
 
 /// The cells and the suspended callers of all active frames of a store. Both are allocated at
 /// their maximum size on first use (the pages are only touched as they are reached) and never
@@ -53,7 +48,6 @@ pub(crate) struct ExecStack {
     top: usize,
     /// The first free frame.
     frames_top: usize,
-    nesting: u32,
 }
 
 impl ExecStack {
@@ -65,40 +59,35 @@ impl ExecStack {
             max_depth: config.max_call_depth.max(1),
             top: 0,
             frames_top: 0,
-            nesting: 0,
         }
     }
 }
 
 /// Where a store's stack stood when a call from the host entered it: the first free cell and
-/// frame and the nesting depth. [`EnteredCall`] puts them back when the call ends.
+/// frame. [`EnteredCall`] puts them back when the call ends.
 struct StackMark {
     top: usize,
     frames_top: usize,
-    nesting: u32,
 }
 
-/// A call from the host into wasm on `store`'s stack, counted in its nesting depth. Dropping it
-/// puts the stack back where it stood before the call, however the call ended: by returning, by
-/// trapping, or by a panicking host function unwinding through the interpreter to an embedder's
-/// `catch_unwind`. (The host calls of `calls.rs` raise `top` and `frames_top` for a nested run
-/// and put them back when the host function returns; when it unwinds instead, the unwinding
-/// passes through the `EnteredCall` of the run that made the host call, which puts them back.)
+/// A call from the host into wasm on `store`'s stack. Dropping it puts the stack back where it
+/// stood before the call, however the call ended: by returning, by trapping, or (should a panic
+/// escape the store's host-call path, which catches host functions' panics) by unwinding.
+/// (The host calls of `calls.rs` raise `top` and `frames_top` for a nested run and put them
+/// back when the host function returns.)
 struct EnteredCall<'a> {
     store: &'a mut dyn StoreOps,
     mark: StackMark,
 }
 
 impl<'a> EnteredCall<'a> {
-    /// Records where the stack stands and counts one more nesting.
+    /// Records where the stack stands.
     fn enter(store: &'a mut dyn StoreOps) -> EnteredCall<'a> {
         let stack = &mut store.inner().stack;
         let mark = StackMark {
             top: stack.top,
             frames_top: stack.frames_top,
-            nesting: stack.nesting,
         };
-        stack.nesting += 1;
         EnteredCall { store, mark }
     }
 }
@@ -108,34 +97,23 @@ impl Drop for EnteredCall<'_> {
         let stack = &mut self.store.inner().stack;
         stack.top = self.mark.top;
         stack.frames_top = self.mark.frames_top;
-        stack.nesting = self.mark.nesting;
     }
 }
 
-/// Calls store function `func` with arguments already checked against its type.
-pub(crate) fn call(
+/// Runs wasm function `index` of `instance` (of type `ty`) with its arguments in `slots`,
+/// leaving its results there: the interpreter's part of the one entry (`store/entry.rs`).
+/// The values move between the slots and the store's cell stack, packed by width.
+///
+/// # Safety
+/// `slots` must be valid for reads of the parameters and writes of the results.
+pub(crate) unsafe fn run_on_slots(
     store: &mut dyn StoreOps,
-    func: u32,
-    params: &[Val],
-    results: &mut [Val],
+    instance: u32,
+    index: u32,
+    ty: &FuncType,
+    slots: *mut [u64; 2],
 ) -> Result<()> {
-    let inner = store.inner();
-    let (instance, index, ty) = match &inner.funcs[func as usize] {
-        FuncEntity::Host { host, .. } => {
-            let host = *host;
-            return store.call_host(host, None, params, results);
-        }
-        FuncEntity::Wasm {
-            instance,
-            index,
-            ty,
-            ..
-        } => (*instance, *index, ty.clone()),
-    };
-    let stack = &mut inner.stack;
-    if stack.nesting >= MAX_NESTING {
-        return Err(Trap::StackOverflow.into());
-    }
+    let stack = &mut store.inner().stack;
     if stack.cells.is_empty() {
         stack.cells = vec![0; stack.cell_limit];
         stack.frames = vec![[0; 4]; stack.max_depth];
@@ -146,23 +124,23 @@ pub(crate) fn call(
         return Err(Trap::StackOverflow.into());
     }
     let mut at = base;
-    for (p, &t) in params.iter().zip(ty.params()) {
-        let cells = p.to_cells(inner);
+    for (i, &t) in ty.params().iter().enumerate() {
         let w = cell_width(t);
-        inner.stack.cells[at..at + w].copy_from_slice(&cells[..w]);
+        // SAFETY: the caller guarantees a slot per parameter.
+        let slot = unsafe { *slots.add(i) };
+        stack.cells[at..at + w].copy_from_slice(&slot[..w]);
         at += w;
     }
     let entered = EnteredCall::enter(store);
     // SAFETY: the cells from `base` on belong to this call; `run` keeps within the stack.
-    let outcome = unsafe { run::run(&mut *entered.store, instance, index, base) };
-    outcome?;
-    let inner = entered.store.inner();
+    unsafe { run::run(&mut *entered.store, instance, index, base)? };
+    let stack = &entered.store.inner().stack;
     let mut at = base;
-    for (r, &t) in results.iter_mut().zip(ty.results()) {
-        let mut cells = [0; 2];
+    for (i, &t) in ty.results().iter().enumerate() {
         let w = cell_width(t);
-        cells[..w].copy_from_slice(&inner.stack.cells[at..at + w]);
-        *r = Val::from_cells(t, cells, inner);
+        // SAFETY: the caller guarantees a slot per result.
+        let slot = unsafe { &mut *slots.add(i) };
+        slot[..w].copy_from_slice(&stack.cells[at..at + w]);
         at += w;
     }
     Ok(())

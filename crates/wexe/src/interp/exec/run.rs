@@ -1,5 +1,6 @@
-//! Entry into the interpreter: sets up a run ([`Cx`]) for a wasm function whose arguments are in
-//! the store's cell stack, dispatches, and turns a trap into an error with a wasm backtrace.
+//! A run of the interpreter (the inside of its part of the one entry, `store/entry.rs`): sets up
+//! a run ([`Cx`]) for a wasm function whose arguments are in the store's cell stack, dispatches,
+//! and turns a trap into an error with a wasm backtrace.
 
 use anyhow::Result;
 
@@ -154,12 +155,8 @@ unsafe fn frame_info(inner: &StoreInner, instance: u32, func: &BytecodeFunc, ip:
     let module = &inner.instances[instance as usize].module;
     // SAFETY: `ip` points into `func.code`.
     let at = unsafe { ip.offset_from(func.code.as_ptr()) }.max(0) as usize;
-    FrameInfo {
-        module_name: module.name().map(str::to_string),
-        func_index: func.func_index,
-        func_name: module.info().func_name(func.func_index).map(str::to_string),
-        module_offset: func.offsets.get(at).map(|&o| o as usize),
-    }
+    let offset = func.offsets.get(at).map(|&o| o as usize);
+    FrameInfo::of(module, func.func_index, offset)
 }
 
 #[cfg(test)]

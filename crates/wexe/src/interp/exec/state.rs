@@ -24,16 +24,16 @@ pub(crate) struct CallFrame {
     pub instance: u32,
 }
 
-/// An instance's index space (store indices of its functions, tables or memories), borrowed for a run
-/// without copying: these vectors never change after instantiation, and their buffers stay put
-/// when the store's list of instances grows.
-pub(crate) struct Indices {
-    ptr: *const u32,
+/// An instance's index space (store indices of its functions, tables, memories or tags, or pointers to its
+/// globals' values), borrowed for a run without copying: these vectors never change after
+/// instantiation, and their buffers stay put when the store's list of instances grows.
+pub(crate) struct Indices<T = u32> {
+    ptr: *const T,
     len: usize,
 }
 
-impl Indices {
-    fn of(v: &[u32]) -> Indices {
+impl<T> Indices<T> {
+    fn of(v: &[T]) -> Indices<T> {
         Indices {
             ptr: v.as_ptr(),
             len: v.len(),
@@ -42,7 +42,7 @@ impl Indices {
 
     /// The entry at `i`, which validation guarantees is in range.
     #[inline(always)]
-    pub unsafe fn get_unchecked(&self, i: usize) -> &u32 {
+    pub unsafe fn get_unchecked(&self, i: usize) -> &T {
         debug_assert!(i < self.len);
         // SAFETY: see the type's comment; `i` is in range.
         unsafe { &*self.ptr.add(i) }
@@ -63,17 +63,12 @@ pub(crate) struct InstCtx {
     pub memory: u32,
     pub mem_base: *mut u8,
     pub mem_len: usize,
-    pub globals: Vec<*mut u64>,
+    pub globals: Indices<*mut u64>,
 }
 
 impl InstCtx {
     pub fn load(inner: &mut StoreInner, instance: u32) -> InstCtx {
         let inst = &inner.instances[instance as usize];
-        let globals = inst
-            .globals
-            .iter()
-            .map(|&g| inner.globals[g as usize].value.as_mut_ptr())
-            .collect();
         let mut ctx = InstCtx {
             instance,
             module: inst.module.clone(),
@@ -85,7 +80,7 @@ impl InstCtx {
             memory: inst.memories.first().copied().unwrap_or(u32::MAX),
             mem_base: ptr::null_mut(),
             mem_len: 0,
-            globals,
+            globals: Indices::of(&inst.global_values.0),
         };
         ctx.refresh_memory(inner);
         ctx
