@@ -1,7 +1,8 @@
 //! The JIT's unwinder at volume: a million exceptions thrown through ten compiled frames and
 //! caught, within one call (a stack pointer not restored by each catch would exhaust the stack
 //! long before the end), and the same through a host function's frame; a second round takes no
-//! more memory than the first. And the backtrace of an uncaught exception names every frame.
+//! more memory than the first. The call sites' handlers survive `Module::serialize`. And the
+//! backtrace of an uncaught exception names every frame.
 
 use wexe::{Caller, Config, Engine, Linker, Module, Store, ThrownException, Tier, WasmBacktrace};
 
@@ -60,8 +61,11 @@ const CHAIN: &str = r#"
 
 fn instantiate() -> (Store<()>, wexe::Instance) {
     let engine = engine();
-    let module = Module::new(&engine, CHAIN).unwrap();
-    let mut linker = Linker::new(&engine);
+    instantiate_module(&engine, Module::new(&engine, CHAIN).unwrap())
+}
+
+fn instantiate_module(engine: &Engine, module: Module) -> (Store<()>, wexe::Instance) {
+    let mut linker = Linker::new(engine);
     linker
         .func_wrap("host", "relay", |mut caller: Caller<'_, ()>, i: i32| {
             let f10 = caller
@@ -72,7 +76,7 @@ fn instantiate() -> (Store<()>, wexe::Instance) {
             f10.call(&mut caller, i)
         })
         .unwrap();
-    let mut store = Store::new(&engine, ());
+    let mut store = Store::new(engine, ());
     let instance = linker.instantiate(&mut store, &module).unwrap();
     (store, instance)
 }
@@ -109,6 +113,21 @@ fn a_million_exceptions_through_ten_frames_leave_nothing_behind() {
 #[test]
 fn exceptions_through_a_host_frame_leave_nothing_behind() {
     rounds(100_000, 1);
+}
+
+#[test]
+fn exception_tables_survive_serialisation() {
+    let engine = engine();
+    let bytes = Module::new(&engine, CHAIN).unwrap().serialize().unwrap();
+    // SAFETY: bytes this engine serialised just now.
+    let module = unsafe { Module::deserialize(&engine, &bytes) }.unwrap();
+    let (mut store, instance) = instantiate_module(&engine, module);
+    let run = instance
+        .get_typed_func::<(i32, i32), i64>(&mut store, "run")
+        .unwrap();
+    for via_host in [0, 1] {
+        assert_eq!(run.call(&mut store, (100, via_host)).unwrap(), 4950);
+    }
 }
 
 #[test]
