@@ -1,7 +1,8 @@
 //! The JIT's unwinder at volume: a million exceptions thrown through ten compiled frames and
 //! caught, within one call (a stack pointer not restored by each catch would exhaust the stack
 //! long before the end), and the same through a host function's frame; a second round takes no
-//! more memory than the first. The call sites' handlers survive `Module::serialize`. And the
+//! more memory than the first; a legacy `catch` without `rethrow` in a loop as well. The call
+//! sites' handlers survive `Module::serialize`. And the
 //! backtrace of an uncaught exception names every frame.
 
 use wexe::{Caller, Config, Engine, Linker, Module, Store, ThrownException, Tier, WasmBacktrace};
@@ -113,6 +114,45 @@ fn a_million_exceptions_through_ten_frames_leave_nothing_behind() {
 #[test]
 fn exceptions_through_a_host_frame_leave_nothing_behind() {
     rounds(100_000, 1);
+}
+
+#[test]
+fn legacy_catches_without_rethrow_reuse_their_exception() {
+    let mut config = Config::new();
+    config.tier(Tier::Jit);
+    let engine = Engine::new(&config).unwrap();
+    let module = Module::new(
+        &engine,
+        r#"(module
+             (tag $e (param i32))
+             (func $throw (param i32) (throw $e (local.get 0)))
+             (func (export "run") (param $n i32) (result i32)
+               (local $sum i32)
+               (loop $next
+                 try
+                   (call $throw (local.get $n))
+                 catch $e
+                   (local.set $sum (i32.add (local.get $sum)))
+                 end
+                 (br_if $next (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))
+               (local.get $sum)))"#,
+    )
+    .unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = wexe::Instance::new(&mut store, &module, &[]).unwrap();
+    let run = instance
+        .get_typed_func::<i32, i32>(&mut store, "run")
+        .unwrap();
+    let n = 300_000;
+    let sum = (n as u64 * (n as u64 + 1) / 2) as i32;
+    assert_eq!(run.call(&mut store, n).unwrap(), sum);
+    let before = resident_bytes();
+    assert_eq!(run.call(&mut store, n).unwrap(), sum);
+    let grown = resident_bytes().saturating_sub(before);
+    assert!(
+        grown < 1 << 20,
+        "the second round grew memory by {grown} bytes"
+    );
 }
 
 #[test]

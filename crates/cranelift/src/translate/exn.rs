@@ -64,6 +64,8 @@ pub(super) struct HandlerScope {
     pub(super) next_arm: usize,
     /// The variable holding the exception a legacy arm caught, for `rethrow`.
     pub(super) caught: Option<Variable>,
+    /// Whether a `rethrow` names this legacy `try` (then caught exceptions are kept).
+    pub(super) rethrown: bool,
 }
 
 impl FuncTranslator<'_> {
@@ -101,6 +103,7 @@ impl FuncTranslator<'_> {
                     active: true,
                     next_arm: 0,
                     caught: None,
+                    rethrown: false,
                 });
             }
             _ => return Ok(false),

@@ -2,8 +2,9 @@
 //!
 //! A `try` body's calls get the `try`'s catch clauses as handlers, like a `try_table`'s; each
 //! clause's handler block is the start of its arm, which receives the payload on the operand
-//! stack and keeps the `exnref` in a variable for `rethrow` (the object is marked referenced,
-//! as in the interpreter). Once the first arm starts, the `try`'s clauses no longer apply. A
+//! stack and keeps the `exnref` in a variable for `rethrow` (the object is then marked
+//! referenced, as in the interpreter; a `try` no `rethrow` names frees it once the payload is
+//! read, so that catching in a loop reuses one object). Once the first arm starts, the `try`'s clauses no longer apply. A
 //! `try ... delegate l` sends exceptions of its body to the handlers of label `l`, skipping
 //! those in between. The clauses and the delegation are only known at the arms and the end,
 //! after the body's calls, so [`scan_tries`] reads them from the body first.
@@ -18,11 +19,12 @@ use super::exn::{Clause, HandlerScope};
 use crate::abi;
 
 /// What a `try` of the body ends with: its catch clauses (tag, `None` for `catch_all`) in
-/// order, or the label its `delegate` names.
+/// order, or the label its `delegate` names; and whether a `rethrow` in its arms names it.
 #[derive(Default)]
 pub(super) struct TryShape {
     catches: Vec<Option<u32>>,
     delegate: Option<u32>,
+    rethrown: bool,
 }
 
 /// The shape of every `try` of the body, in the order they start.
@@ -54,6 +56,12 @@ pub(super) fn scan_tries(body: &FunctionBody<'_>) -> Result<Vec<TryShape>, Strin
             Operator::Delegate { relative_depth } => {
                 if let Some(Some(i)) = open.pop() {
                     shapes[i].delegate = Some(relative_depth);
+                }
+            }
+            Operator::Rethrow { relative_depth } => {
+                let at = open.len().checked_sub(1 + relative_depth as usize);
+                if let Some(Some(i)) = at.map(|at| open[at]) {
+                    shapes[i].rethrown = true;
                 }
             }
             Operator::End => {
@@ -111,6 +119,7 @@ impl FuncTranslator<'_> {
             active: true,
             next_arm: 0,
             caught: None,
+            rethrown: shape.rethrown,
         });
     }
 
@@ -132,7 +141,7 @@ impl FuncTranslator<'_> {
         scope.active = false;
         let clause = &scope.clauses[scope.next_arm];
         scope.next_arm += 1;
-        let (tag, handler) = (clause.tag, clause.handler);
+        let (tag, handler, keep) = (clause.tag, clause.handler, scope.rethrown);
         let var = match scope.caught {
             Some(v) => v,
             None => {
@@ -146,7 +155,7 @@ impl FuncTranslator<'_> {
         self.reachable = true;
         let exn = self.b.block_params(handler)[0];
         self.b.def_var(var, exn);
-        let vals = self.read_payload(exn, tag, true);
+        let vals = self.read_payload(exn, tag, keep);
         self.stack.extend(vals);
     }
 
