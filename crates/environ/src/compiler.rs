@@ -126,9 +126,6 @@ pub struct CompileInput<'a> {
     pub consume_fuel: bool,
     /// Whether function entries and loop headers check the store's interruption flag.
     pub interruptible: bool,
-    /// Whether the module was validated with exception handling (3.0 or legacy) on, so that
-    /// bodies may hold exception operators.
-    pub exceptions: bool,
 }
 
 /// A machine-code compiler for WebAssembly modules.

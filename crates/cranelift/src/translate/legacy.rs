@@ -7,7 +7,8 @@
 //! read, so that catching in a loop reuses one object). Once the first arm starts, the `try`'s clauses no longer apply. A
 //! `try ... delegate l` sends exceptions of its body to the handlers of label `l`, skipping
 //! those in between. The clauses and the delegation are only known at the arms and the end,
-//! after the body's calls, so [`scan_tries`] reads them from the body first.
+//! after the body's calls, so [`scan_tries`] reads them from the body first (at its first
+//! `try`).
 
 use cranelift_codegen::ir::{self, InstBuilder, types};
 use wasmparser::{BlockType, FunctionBody, Operator};
@@ -75,9 +76,9 @@ pub(super) fn scan_tries(body: &FunctionBody<'_>) -> Result<Vec<TryShape>, Strin
 
 impl FuncTranslator<'_> {
     /// Legacy exception operators in reachable code; false if `op` is not one.
-    pub(super) fn legacy_operator(&mut self, op: &Operator<'_>) -> bool {
+    pub(super) fn legacy_operator(&mut self, op: &Operator<'_>) -> Result<bool, String> {
         match *op {
-            Operator::Try { blockty } => self.legacy_try(blockty),
+            Operator::Try { blockty } => self.legacy_try(blockty)?,
             Operator::Catch { .. } | Operator::CatchAll => self.legacy_catch(),
             Operator::Delegate { .. } => self.legacy_end(),
             Operator::Rethrow { relative_depth } => {
@@ -91,20 +92,28 @@ impl FuncTranslator<'_> {
                 let exn = self.b.use_var(var);
                 self.throw_exnref(exn);
             }
-            _ => return false,
+            _ => return Ok(false),
         }
-        true
+        Ok(true)
     }
 
-    /// The next `try`'s shape, as [`scan_tries`] found it.
-    fn next_try_shape(&mut self) -> TryShape {
+    /// The next `try`'s shape, as [`scan_tries`] finds it (at the first `try` translated, so
+    /// that bodies without one are read once).
+    fn next_try_shape(&mut self) -> Result<TryShape, String> {
         let i = self.tries_seen;
         self.tries_seen += 1;
-        std::mem::take(&mut self.try_shapes[i])
+        if self.try_shapes.is_none() {
+            self.try_shapes = Some(scan_tries(&self.body)?);
+        }
+        self.try_shapes
+            .as_mut()
+            .and_then(|shapes| shapes.get_mut(i))
+            .map(std::mem::take)
+            .ok_or_else(|| "internal error: a try the first pass did not see".to_string())
     }
 
-    fn legacy_try(&mut self, blockty: BlockType) {
-        let shape = self.next_try_shape();
+    fn legacy_try(&mut self, blockty: BlockType) -> Result<(), String> {
+        let shape = self.next_try_shape()?;
         let outer = self.control.len();
         self.push_block(Kind::LegacyTry, blockty);
         let clauses = shape
@@ -121,6 +130,7 @@ impl FuncTranslator<'_> {
             caught: None,
             rethrown: shape.rethrown,
         });
+        Ok(())
     }
 
     /// `catch`/`catch_all` (reachable or not): the previous part of the `try` ends, the next

@@ -75,11 +75,6 @@ pub(crate) fn translate_function(
         &input.bytes[range.clone()],
         range.start as u64,
     ));
-    let try_shapes = if input.exceptions {
-        legacy::scan_tries(&body)?
-    } else {
-        Vec::new()
-    };
     let mut t = FuncTranslator {
         b: FunctionBuilder::new(func, fctx),
         isa,
@@ -95,7 +90,8 @@ pub(crate) fn translate_function(
         funcs: HashMap::new(),
         builtins: HashMap::new(),
         handler_scopes: Vec::new(),
-        try_shapes,
+        body: body.clone(),
+        try_shapes: None,
         tries_seen: 0,
         branched_from: HashMap::new(),
     };
@@ -127,8 +123,11 @@ pub(crate) struct FuncTranslator<'a> {
     builtins: HashMap<u32, ir::SigRef>,
     /// The catch clauses of the enclosing `try_table`s, outermost first.
     handler_scopes: Vec<exn::HandlerScope>,
-    /// The shape of each legacy `try` of the body, and how many of them were entered.
-    try_shapes: Vec<legacy::TryShape>,
+    /// The body being translated.
+    body: FunctionBody<'a>,
+    /// The shape of each legacy `try` of the body (read at the first one), and how many of them
+    /// were entered.
+    try_shapes: Option<Vec<legacy::TryShape>>,
     tries_seen: usize,
     /// The conditional branch (`brif`) each block made for an `if` arm or a `br_if`'s
     /// fall-through is the only successor of (see `trap_unreachable`).
@@ -298,7 +297,7 @@ impl FuncTranslator<'_> {
         if self.simd_operator(&op) {
             return Ok(());
         }
-        if self.exception_operator(&op)? || self.legacy_operator(&op) {
+        if self.exception_operator(&op)? || self.legacy_operator(&op)? {
             return Ok(());
         }
         // Anything else validation let through that we do not translate.

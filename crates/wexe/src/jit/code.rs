@@ -53,7 +53,6 @@ pub(crate) fn compile_raw(
         bounds_checks: !crate::vm::LinearMemory::guarded(),
         consume_fuel: config.consume_fuel,
         interruptible: config.interruptible,
-        exceptions: config.features.exceptions || config.features.legacy_exceptions,
     };
     compiler()?.compile_module(&input)
 }
