@@ -1,7 +1,8 @@
 //! Escapes from the memory limit: tables grown far past `--max-memory-size` (externref and
 //! funcref, refused with -1 or trapping with `--trap-on-grow-failure`), a table declared huge, a
 //! `--preload`ed module's memory adding to the main module's, `--max-table-elements`, and
-//! preloads counted by `--max-instances` and `--max-memories`. Every run must stay small in peak
+//! preloads counted by `--max-instances` and `--max-memories`, and the 3.0 memories (64-bit,
+//! several, byte-paged) and 64-bit tables grown past the limit. Every run must stay small in peak
 //! RSS, where the table attack took about 790 MB before tables counted against the limit. Runs
 //! use `--no-cache` so that the JIT's compile cache, written under the world's home, leaves the
 //! world untouched.
@@ -188,5 +189,48 @@ both_tiers!(preloads_count_against_instance_and_memory_counts, |tier| {
         // Without the preload the program fits.
         w.wexe(&[&args[..], &[main]].concat()).assert_status(0);
     }
+    w.assert_untouched();
+});
+
+// The 3.0 memories: two 64-bit memories, a byte-paged one and a 64-bit table, each asked to grow
+// far past the limit (by pages up to 2^48, so a size computed in 32 bits or unchecked would
+// wrap), are refused with -1 and take no memory; an access at the top of the 64-bit address
+// space traps instead of wrapping into the memory.
+both_tiers!(memory64_multi_memory_and_page_sizes_count_against_the_limit, |tier| {
+    let mut w = World::new();
+    let wat = "(module
+        (memory $a i64 1)
+        (memory $b i64 1)
+        (memory $c 1 (pagesize 1))
+        (table $t i64 0 externref)
+        (func (export \"grow\") (result i32) (local $refused i32)
+          (local.set $refused (i32.add
+            (i32.add (i64.eq (i64.const -1) (memory.grow $a (i64.const 1000)))
+                     (i64.eq (i64.const -1) (memory.grow $b (i64.const 0x1000000000000))))
+            (i32.add (i32.eq (i32.const -1) (memory.grow $c (i32.const 100000000)))
+                     (i64.eq (i64.const -1)
+                        (table.grow $t (ref.null extern) (i64.const 10000000))))))
+          (local.get $refused))
+        (func (export \"top\") (result i32)
+          (i32.load $a offset=0xfffffffffffffff0 (i64.const 0x10))))";
+    let prog = wat_program("mem64", w.root(), wat);
+    w.seal();
+    let prog = prog.to_str().unwrap();
+    let base = [
+        "run",
+        "--no-cache",
+        "--tier",
+        tier,
+        "--max-memory-size",
+        "262144",
+    ];
+    let run = w.wexe(&[&base[..], &["--invoke", "grow", prog]].concat());
+    run.assert_status(0);
+    assert_eq!(run.stdout, "4\n", "every growth must be refused: {run:#?}");
+    assert_small(&run);
+    let run = w.wexe(&[&base[..], &["--invoke", "top", prog]].concat());
+    run.assert_status(134)
+        .assert_stderr("out of bounds memory access");
+    assert_small(&run);
     w.assert_untouched();
 });
