@@ -196,7 +196,7 @@ both_tiers!(preloads_count_against_instance_and_memory_counts, |tier| {
 // far past the limit (by pages up to 2^48, so a size computed in 32 bits or unchecked would
 // wrap), are refused with -1 and take no memory; an access at the top of the 64-bit address
 // space traps instead of wrapping into the memory.
-both_tiers!(memory64_multi_memory_and_page_sizes_count_against_the_limit, |tier| {
+both_tiers!(memories_of_3_0_count_against_the_limit, |tier| {
     let mut w = World::new();
     let wat = "(module
         (memory $a i64 1)
