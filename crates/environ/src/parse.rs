@@ -69,19 +69,14 @@ pub struct Features {
 }
 
 impl Default for Features {
+    /// Everything wexe runs: WebAssembly 3.0 without GC, the legacy exception form, and
+    /// wasmtime's wide arithmetic and custom page sizes.
     fn default() -> Features {
         Features {
-            simd: true,
-            multi_memory: true,
-            memory64: true,
-            tail_call: true,
-            function_references: true,
-            exceptions: true,
             legacy_exceptions: true,
-            extended_const: true,
-            relaxed_simd: true,
             wide_arithmetic: true,
             custom_page_sizes: true,
+            ..Features::WASM3
         }
     }
 }
@@ -105,17 +100,14 @@ impl Features {
     /// The features of WebAssembly 3.0 that wexe knows (all of 3.0 but garbage collection,
     /// which it does not implement).
     pub const WASM3: Features = Features {
-        simd: true,
         multi_memory: true,
         memory64: true,
         tail_call: true,
         function_references: true,
         exceptions: true,
-        legacy_exceptions: false,
         extended_const: true,
         relaxed_simd: true,
-        wide_arithmetic: false,
-        custom_page_sizes: false,
+        ..Features::WASM2
     };
 
     /// The same set in wasmparser's terms.
