@@ -36,6 +36,7 @@ fn show(v: &Val) -> String {
         Val::FuncRef(f) => format!("funcref:{}", f.is_some()),
         Val::ExternRef(r) => format!("externref:{}", r.is_some()),
         Val::ExnRef(r) => format!("exnref:{}", r.is_some()),
+        Val::AnyRef(r) => format!("anyref:{}", r.is_some()),
         other => format!("{other:?}"),
     }
 }

@@ -147,6 +147,15 @@ impl CraneliftCompiler {
     ) -> Result<CompiledFunction, String> {
         ctx.clear();
         let isa = &*self.isa;
+        let type_index = match job {
+            Job::ArrayEntry(t) | Job::HostAdapter(t) => Some(t as usize),
+            Job::Func(_) => None,
+        };
+        if type_index.is_some_and(|t| input.info.types[t].as_func().is_none()) {
+            // A struct or array type: no trampolines, an empty entry keeps the lists indexed
+            // by type index.
+            return Ok(CompiledFunction::default());
+        }
         match job {
             Job::Func(def) => translate::translate_function(isa, input, def, &mut ctx.func, fctx)?,
             Job::ArrayEntry(t) => trampolines::array_entry(isa, input.info, t, &mut ctx.func, fctx),

@@ -22,7 +22,7 @@ pub(crate) fn array_entry(
     func: &mut ir::Function,
     fctx: &mut FunctionBuilderContext,
 ) {
-    let fty = &info.types[ty as usize];
+    let fty = info.signature(ty);
     let mut sig = ir::Signature::new(isa.default_call_conv());
     sig.params.extend([ir::AbiParam::new(types::I64); 3]);
     func.signature = sig;
@@ -60,7 +60,7 @@ pub(crate) fn host_adapter(
     func: &mut ir::Function,
     fctx: &mut FunctionBuilderContext,
 ) {
-    let fty = &info.types[ty as usize];
+    let fty = info.signature(ty);
     func.signature = abi::wasm_signature(isa, fty);
     func.name = UserFuncName::user(2, ty);
     let mut b = FunctionBuilder::new(func, fctx);

@@ -107,7 +107,8 @@ pub struct CallSiteHandlers {
 }
 
 /// A whole module compiled: one entry per defined function, plus per type index an array entry
-/// (host → wasm with values in an array) and a host adapter (wasm → host function).
+/// (host → wasm with values in an array) and a host adapter (wasm → host function), both empty
+/// for struct and array types.
 #[derive(Clone, Debug, Default)]
 pub struct CompiledModule {
     pub funcs: Vec<CompiledFunction>,

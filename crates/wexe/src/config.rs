@@ -314,7 +314,7 @@ impl Engine {
     }
 
     /// The engine-wide ids of a module's types (see [`TypeRegistry::module_type_ids`]).
-    pub(crate) fn module_type_ids(&self, types: &[FuncType]) -> Vec<u32> {
+    pub(crate) fn module_type_ids(&self, types: &[wexe_environ::TypeDef]) -> Vec<u32> {
         self.types().module_type_ids(types)
     }
 

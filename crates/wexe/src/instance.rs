@@ -31,7 +31,7 @@ fn limits_match(min: u64, max: Option<u64>, want_min: u64, want_max: Option<u64>
 }
 
 /// Whether an entity of type `have` may satisfy an import of type `want` other than a function
-/// (functions are matched by engine type id, by the caller). Reference types name engine type
+/// or tag (those are matched by engine type id, by the caller). Reference types name engine type
 /// ids here, so they compare across modules; an immutable global may be of a subtype.
 fn import_matches(have: &EntityType, want: &EntityType) -> bool {
     match (have, want) {
@@ -41,7 +41,6 @@ fn import_matches(have: &EntityType, want: &EntityType) -> bool {
             }
             Mutability::Var => a == b,
         },
-        (EntityType::Tag(a), EntityType::Tag(b)) => a == b,
         (EntityType::Memory(a), EntityType::Memory(b)) => {
             a.memory64 == b.memory64
                 && a.page_size_log2 == b.page_size_log2
@@ -234,6 +233,7 @@ fn instantiate(store: &mut dyn StoreOps, module: &Module, imports: &[Extern]) ->
         data_dropped: vec![false; info.data.len()],
     };
     let mut imported_funcs = info.funcs.iter();
+    let mut imported_tags = info.tags.iter();
     for (imp, ext) in info.imports.iter().zip(imports) {
         if store_id_of(ext) != inner.id {
             bail!(
@@ -249,6 +249,12 @@ fn instantiate(store: &mut dyn StoreOps, module: &Module, imports: &[Extern]) ->
                     .next()
                     .map(|&t| module.inner.type_ids[t as usize]);
                 matches!(ext, Extern::Func(f) if Some(inner.funcs[f.index as usize].type_id()) == want)
+            }
+            (EntityType::Tag(_), ext) => {
+                let want = imported_tags
+                    .next()
+                    .map(|&t| module.inner.type_ids[t as usize]);
+                matches!(ext, Extern::Tag(t) if Some(inner.tags[t.index as usize].type_id) == want)
             }
             _ => import_matches(&have, &imp.ty),
         };
@@ -271,12 +277,14 @@ fn instantiate(store: &mut dyn StoreOps, module: &Module, imports: &[Extern]) ->
     }
     for tag in info.num_imported_tags..info.tags.len() {
         let ty = info.tag_type(tag as u32).clone();
+        let type_id = module.inner.type_ids[info.tags[tag] as usize];
         let name = tag_name(module, tag as u32);
-        inst.tags.push(crate::exn::new_tag(inner, ty, name).index);
+        inst.tags
+            .push(crate::exn::new_tag(inner, ty, type_id, name).index);
     }
     for func_index in info.num_imported_funcs..info.funcs.len() {
         let ty_index = info.funcs[func_index] as usize;
-        let ty = info.types[ty_index].clone();
+        let ty = info.signature(ty_index as u32).clone();
         let type_id = module.inner.type_ids[ty_index];
         inner.funcs.push(FuncEntity::Wasm {
             instance: index,

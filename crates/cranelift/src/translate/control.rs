@@ -71,12 +71,12 @@ impl FuncTranslator<'_> {
         match bt {
             BlockType::Empty => (vec![], vec![]),
             BlockType::Type(t) => {
-                let t = wexe_environ::ValType::from_wasmparser(t)
+                let t = wexe_environ::ValType::from_wasmparser(t, &self.info.kind_of())
                     .unwrap_or(wexe_environ::ValType::V128);
                 (vec![], vec![abi::clif_type(t)])
             }
             BlockType::FuncType(i) => {
-                let ft = &self.info.types[i as usize];
+                let ft = self.info.signature(i);
                 (
                     ft.params().iter().map(conv).collect(),
                     ft.results().iter().map(conv).collect(),

@@ -20,7 +20,7 @@ impl FuncTranslator<'_> {
         if let Some(&s) = self.sigs.get(&type_index) {
             return s;
         }
-        let sig = abi::wasm_signature(self.isa, &self.info.types[type_index as usize]);
+        let sig = abi::wasm_signature(self.isa, self.info.signature(type_index));
         let s = self.b.import_signature(sig);
         self.sigs.insert(type_index, s);
         s
@@ -60,7 +60,7 @@ impl FuncTranslator<'_> {
     /// `call`, or with `tail` `return_call`.
     fn call(&mut self, index: u32, tail: bool) {
         let type_index = self.info.funcs[index as usize];
-        let n = self.info.types[type_index as usize].params().len();
+        let n = self.info.signature(type_index).params().len();
         let mut args = vec![self.vmctx, self.vmctx];
         args.extend(self.popn(n));
         let num_imported = self.info.num_imported_funcs as u32;
@@ -139,7 +139,7 @@ impl FuncTranslator<'_> {
     /// `call_indirect`, or with `tail` `return_call_indirect`.
     fn call_indirect(&mut self, type_index: u32, table: u32, tail: bool) {
         let index = self.pop();
-        let n = self.info.types[type_index as usize].params().len();
+        let n = self.info.signature(type_index).params().len();
         let params = self.popn(n);
         let slot = self.table_slot(table, index, codes::UNDEFINED_ELEMENT);
         let flags = MemFlagsData::trusted();
@@ -154,7 +154,7 @@ impl FuncTranslator<'_> {
     /// `call_ref`, or with `tail` `return_call_ref` (validation proved the type).
     fn call_ref(&mut self, type_index: u32, tail: bool) {
         let cell = self.pop();
-        let n = self.info.types[type_index as usize].params().len();
+        let n = self.info.signature(type_index).params().len();
         let params = self.popn(n);
         self.b.ins().trapz(cell, codes::NULL_REFERENCE);
         let (fn_ptr, callee) = self.funcref_target(cell, type_index, false);

@@ -154,8 +154,8 @@ impl FuncTranslator<'_> {
         }
         for local in body.get_locals_reader()? {
             let (count, ty) = local?;
-            let vt =
-                wexe_environ::ValType::from_wasmparser(ty).unwrap_or(wexe_environ::ValType::V128);
+            let vt = wexe_environ::ValType::from_wasmparser(ty, &self.info.kind_of())
+                .unwrap_or(wexe_environ::ValType::V128);
             let ty = abi::clif_type(vt);
             for _ in 0..count {
                 let var = self.b.declare_var(ty);

@@ -189,7 +189,9 @@ pub(crate) fn instantiate(inner: &mut StoreInner, instance: u32) -> Result<()> {
         .ok_or_else(|| anyhow!("the module was not compiled for the JIT"))?;
     let info = module.info();
     for (t, &id) in module.inner.type_ids.iter().enumerate() {
-        inner.jit.adapters.entry(id).or_insert(jm.host_adapter(t));
+        if info.types[t].as_func().is_some() {
+            inner.jit.adapters.entry(id).or_insert(jm.host_adapter(t));
+        }
     }
     let offsets = VMOffsets::new(info);
     while inner.jit.vmctxs.len() <= instance as usize {

@@ -126,7 +126,7 @@ pub(crate) fn translate(module: &Module, def_index: usize) -> Result<BytecodeFun
     let locals = body.get_locals_reader().map_err(|e| e.to_string())?;
     for local in locals {
         let (count, t) = local.map_err(|e| e.to_string())?;
-        let t = ValType::from_wasmparser(t).ok_or("unsupported local type")?;
+        let t = ValType::from_wasmparser(t, &info.kind_of()).ok_or("unsupported local type")?;
         if local_types.len() + count as usize > 1_000_000 {
             return Err("function has too many locals".into());
         }
