@@ -10,6 +10,7 @@ mod compiler;
 mod const_expr;
 mod gc_refusal;
 mod info;
+mod parallel_validation;
 mod parse;
 pub mod relaxed_simd;
 mod serialize;

@@ -2,12 +2,11 @@
 //! while the sections are decoded into a [`ModuleInfo`].
 
 use wasmparser::{
-    BinaryReaderError, ElementItems, ElementKind, ExternalKind, FuncValidatorAllocations,
-    KnownCustom, Name, Parser, Payload, TypeRef, ValidPayload, Validator, WasmFeatures,
+    BinaryReaderError, ElementItems, ElementKind, ExternalKind, KnownCustom, Name, Parser, Payload,
+    TypeRef, ValidPayload, Validator, WasmFeatures,
 };
 
 use crate::const_expr::ConstExpr;
-use crate::gc_refusal::validate_body;
 use crate::info::{
     DataKind, DataSegment, ElemItems, ElemKind, ElemSegment, Export, FuncBody, Import, ModuleInfo,
 };
@@ -219,26 +218,30 @@ pub fn parse_compiled_module(
 fn parse(bytes: &[u8], features: WasmFeatures, bodies: bool) -> Result<ModuleInfo, ParseError> {
     let mut validator = Validator::new_with_features(features);
     let mut info = ModuleInfo::default();
-    let mut allocs = FuncValidatorAllocations::default();
+    let mut pending = Vec::new();
     let mut parser = Parser::new(0);
     parser.set_features(features);
-    for payload in parser.parse_all(bytes) {
-        let payload = payload?;
-        if let ValidPayload::Func(func, body) = validator.payload(&payload)? {
-            if bodies {
-                let mut v = func.into_validator(allocs);
-                validate_body(&mut v, &body)?;
-                allocs = v.into_allocations();
+    let sections = || -> Result<(), ParseError> {
+        for payload in parser.parse_all(bytes) {
+            let payload = payload?;
+            if let ValidPayload::Func(func, body) = validator.payload(&payload)? {
+                let r = body.range();
+                info.bodies.push(FuncBody {
+                    range: r.start as usize..r.end as usize,
+                });
+                if bodies {
+                    pending.push((func, body));
+                }
             }
-            info.bodies.push(FuncBody {
-                range: {
-                    let r = body.range();
-                    r.start as usize..r.end as usize
-                },
-            });
+            decode_payload(&mut info, payload)?;
         }
-        decode_payload(&mut info, payload)?;
-    }
+        Ok(())
+    };
+    let structure = sections();
+    // A module with an invalid function is refused with that function's error (the first by
+    // position), even when a later section is invalid too, as one pass in order would.
+    crate::parallel_validation::validate_bodies(pending)?;
+    structure?;
     Ok(info)
 }
 
