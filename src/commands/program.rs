@@ -237,5 +237,5 @@ pub fn open_module(engine: &Engine, file: &Path, allow_precompiled: bool) -> Res
             )
         });
     }
-    Module::from_file(engine, file)
+    Module::from_file_bytes(engine, bytes, file)
 }

@@ -79,7 +79,7 @@ impl Module {
             return Module::from_binary(engine, bytes);
         }
         let binary = wat::parse_bytes(bytes).map_err(|e| anyhow::anyhow!("{e}"))?;
-        Module::from_binary(engine, &binary)
+        Module::build(engine, binary.into_owned(), None)
     }
 
     /// Compiles a module from a `.wasm` or `.wat` file.
@@ -87,6 +87,13 @@ impl Module {
         let path = path.as_ref();
         let bytes =
             std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        Module::from_file_bytes(engine, bytes, path)
+    }
+
+    /// Compiles a module from the contents of file `path` (`.wasm` or `.wat`), read already by
+    /// the caller: the bytes are kept, not copied (a large module's copy costs as much as a
+    /// good part of its validation).
+    pub fn from_file_bytes(engine: &Engine, bytes: Vec<u8>, path: &Path) -> Result<Module> {
         if !bytes.starts_with(b"\0asm") {
             // Text: parse with the path, so that errors point at `file:line:col`.
             let text = std::str::from_utf8(&bytes).map_err(|_| {
@@ -96,26 +103,31 @@ impl Module {
                 e.set_path(path);
                 anyhow::anyhow!("{e}")
             })?;
-            return Module::from_binary(engine, &binary)
+            return Module::build(engine, binary, None)
                 .with_context(|| format!("invalid module {}", path.display()));
         }
-        Module::new(engine, bytes).with_context(|| format!("invalid module {}", path.display()))
+        Module::build(engine, bytes, None)
+            .with_context(|| format!("invalid module {}", path.display()))
     }
 
     /// Compiles a module from its binary form.
     pub fn from_binary(engine: &Engine, bytes: &[u8]) -> Result<Module> {
-        Module::build(engine, bytes, None)
+        Module::build(engine, bytes.to_vec(), None)
     }
 
     /// A module from `bytes`, compiled now unless `jit` or the JIT's on-disk cache already
     /// holds its code (then the function bodies were validated when that code was compiled, and
     /// are not validated again).
-    fn build(engine: &Engine, bytes: &[u8], jit: Option<crate::jit::JitModule>) -> Result<Module> {
+    fn build(
+        engine: &Engine,
+        bytes: Vec<u8>,
+        jit: Option<crate::jit::JitModule>,
+    ) -> Result<Module> {
         let features = engine.config().wasmparser_features();
-        let jit = jit.or_else(|| crate::jit::cached(engine, bytes));
+        let jit = jit.or_else(|| crate::jit::cached(engine, &bytes));
         let mut info = match jit {
-            Some(_) => wexe_environ::parse_compiled_module(bytes, features)?,
-            None => wexe_environ::parse_module(bytes, features)?,
+            Some(_) => wexe_environ::parse_compiled_module(&bytes, features)?,
+            None => wexe_environ::parse_module(&bytes, features)?,
         };
         // From here on, concrete reference types name engine type ids.
         let type_ids = engine.module_type_ids(&info.types);
@@ -123,14 +135,14 @@ impl Module {
         let compiled = (0..info.bodies.len()).map(|_| OnceLock::new()).collect();
         let jit = match jit {
             Some(j) => Some(j),
-            None => crate::jit::compile_for(engine, &info, bytes)?,
+            None => crate::jit::compile_for(engine, &info, &bytes)?,
         };
         if let Some(j) = &jit {
             crate::jit::write_perf_map(engine, j, &info);
         }
         let inner = ModuleInner {
             engine: engine.clone(),
-            bytes: bytes.to_vec(),
+            bytes,
             info,
             type_ids,
             compiled,
@@ -159,7 +171,7 @@ impl Module {
             anyhow::bail!("compiled modules need an engine of the JIT tier");
         }
         let (wasm, jit) = crate::jit::deserialize(engine.config(), bytes)?;
-        Module::build(engine, &wasm, Some(jit))
+        Module::build(engine, wasm, Some(jit))
     }
 
     /// Checks that `bytes` are a valid binary module, without keeping anything.
