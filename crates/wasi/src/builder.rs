@@ -142,14 +142,22 @@ impl WasiCtxBuilder {
 
     /// Captures the guest's stdout in memory; read it from the returned handle.
     pub fn capture_stdout(&mut self) -> MemoryOutput {
-        let out = MemoryOutput::new();
-        self.stdout = Output::Memory(out.clone());
-        out
+        self.stdout_to(MemoryOutput::new())
     }
 
     /// Captures the guest's stderr in memory; read it from the returned handle.
     pub fn capture_stderr(&mut self) -> MemoryOutput {
-        let out = MemoryOutput::new();
+        self.stderr_to(MemoryOutput::new())
+    }
+
+    /// Sends the guest's stdout to `out` (for example [`MemoryOutput::with_limit`]); returns it.
+    pub fn stdout_to(&mut self, out: MemoryOutput) -> MemoryOutput {
+        self.stdout = Output::Memory(out.clone());
+        out
+    }
+
+    /// Sends the guest's stderr to `out`; returns it.
+    pub fn stderr_to(&mut self, out: MemoryOutput) -> MemoryOutput {
         self.stderr = Output::Memory(out.clone());
         out
     }
