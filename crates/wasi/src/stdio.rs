@@ -2,6 +2,7 @@
 //! memory, or closed to nothing.
 
 use std::io::{self, Read, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// Where the guest's standard input comes from.
@@ -40,6 +41,8 @@ pub struct MemoryOutput {
     buffer: Arc<Mutex<Vec<u8>>>,
     /// The most bytes the buffer takes; a write past it fails with `EFBIG`.
     limit: usize,
+    /// Whether a write was refused for going past `limit`.
+    refused: Arc<AtomicBool>,
 }
 
 impl Default for MemoryOutput {
@@ -61,12 +64,18 @@ impl MemoryOutput {
         MemoryOutput {
             buffer: Arc::default(),
             limit,
+            refused: Arc::default(),
         }
     }
 
     /// A copy of everything written so far.
     pub fn contents(&self) -> Vec<u8> {
         self.lock().clone()
+    }
+
+    /// Whether a write was refused because it would have gone past the limit.
+    pub fn refused(&self) -> bool {
+        self.refused.load(Ordering::Relaxed)
     }
 
     /// Everything written so far, leaving the buffer empty.
@@ -86,6 +95,7 @@ impl MemoryOutput {
     fn append(&self, data: &[u8]) -> io::Result<()> {
         let mut buffer = self.lock();
         if data.len() > self.limit.saturating_sub(buffer.len()) {
+            self.refused.store(true, Ordering::Relaxed);
             return Err(io::Error::from(rustix::io::Errno::FBIG));
         }
         buffer.extend_from_slice(data);
