@@ -98,6 +98,14 @@ impl Cancel {
         state.1 = Some(handle);
     }
 
+    /// Interrupts the run, if its store exists, without it counting as the timeout.
+    fn interrupt(&self) {
+        let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(h) = &state.1 {
+            h.interrupt();
+        }
+    }
+
     fn fired(&self) -> bool {
         self.state.lock().unwrap_or_else(|e| e.into_inner()).0
     }
@@ -153,10 +161,15 @@ impl App {
         argv: &[String],
         env: &[(String, String)],
         body: Vec<u8>,
-        cancel: &Cancel,
+        cancel: &Arc<Cancel>,
     ) -> Run {
-        let stdout = MemoryOutput::with_limit(self.limits.max_output);
-        let stderr = MemoryOutput::with_limit(self.limits.max_stderr);
+        // A program that writes past a limit is stopped at once, not left to loop until the
+        // timeout.
+        let (stop_out, stop_err) = (cancel.clone(), cancel.clone());
+        let stdout = MemoryOutput::with_limit(self.limits.max_output)
+            .on_refused(move || stop_out.interrupt());
+        let stderr = MemoryOutput::with_limit(self.limits.max_stderr)
+            .on_refused(move || stop_err.interrupt());
         let outcome = match self.run_in_store(argv, env, body, &stdout, &stderr, cancel) {
             Ok(()) if stdout.refused() => RunOutcome::OutputTooLarge,
             Ok(()) => RunOutcome::Output(stdout.take()),
@@ -188,11 +201,7 @@ impl App {
             b.env(name, value);
         }
         for v in &self.volumes {
-            if v.read_only {
-                b.preopen_dir_read_only(&v.host, v.guest.as_str());
-            } else {
-                b.preopen_dir(&v.host, v.guest.as_str());
-            }
+            b.preopen(&v.host, v.guest.as_str(), v.read_only);
         }
         let wasi = b.build().map_err(Startup)?;
         let host = RequestHost {

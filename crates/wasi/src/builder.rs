@@ -164,12 +164,7 @@ impl WasiCtxBuilder {
 
     /// Preopens the host directory `host` under the guest name `guest`, read-write.
     pub fn preopen_dir(&mut self, host: impl AsRef<Path>, guest: impl Into<String>) -> &mut Self {
-        self.preopens.push(Preopen {
-            host: host.as_ref().to_path_buf(),
-            guest: guest.into(),
-            read_only: false,
-        });
-        self
+        self.preopen(host, guest, false)
     }
 
     /// Preopens the host directory `host` under the guest name `guest`, read-only: the guest
@@ -179,10 +174,20 @@ impl WasiCtxBuilder {
         host: impl AsRef<Path>,
         guest: impl Into<String>,
     ) -> &mut Self {
+        self.preopen(host, guest, true)
+    }
+
+    /// Preopens `host` as `guest`, read-only or read-write.
+    pub fn preopen(
+        &mut self,
+        host: impl AsRef<Path>,
+        guest: impl Into<String>,
+        read_only: bool,
+    ) -> &mut Self {
         self.preopens.push(Preopen {
             host: host.as_ref().to_path_buf(),
             guest: guest.into(),
-            read_only: true,
+            read_only,
         });
         self
     }

@@ -36,13 +36,25 @@ pub enum Output {
 
 /// An output captured in memory. Clones share one buffer: keep one, hand one to the builder,
 /// and read what the guest wrote with [`MemoryOutput::contents`].
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct MemoryOutput {
     buffer: Arc<Mutex<Vec<u8>>>,
     /// The most bytes the buffer takes; a write past it fails with `EFBIG`.
     limit: usize,
     /// Whether a write was refused for going past `limit`.
     refused: Arc<AtomicBool>,
+    /// Called when a write is refused.
+    on_refused: Option<Arc<dyn Fn() + Send + Sync>>,
+}
+
+impl std::fmt::Debug for MemoryOutput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemoryOutput")
+            .field("len", &self.lock().len())
+            .field("limit", &self.limit)
+            .field("refused", &self.refused())
+            .finish()
+    }
 }
 
 impl Default for MemoryOutput {
@@ -65,7 +77,15 @@ impl MemoryOutput {
             buffer: Arc::default(),
             limit,
             refused: Arc::default(),
+            on_refused: None,
         }
+    }
+
+    /// Calls `hook` whenever a write is refused for going past the limit (for example to stop
+    /// a guest that keeps writing).
+    pub fn on_refused(mut self, hook: impl Fn() + Send + Sync + 'static) -> Self {
+        self.on_refused = Some(Arc::new(hook));
+        self
     }
 
     /// A copy of everything written so far.
@@ -96,6 +116,10 @@ impl MemoryOutput {
         let mut buffer = self.lock();
         if data.len() > self.limit.saturating_sub(buffer.len()) {
             self.refused.store(true, Ordering::Relaxed);
+            drop(buffer);
+            if let Some(hook) = &self.on_refused {
+                hook();
+            }
             return Err(io::Error::from(rustix::io::Errno::FBIG));
         }
         buffer.extend_from_slice(data);
