@@ -145,10 +145,12 @@ def main():
                                  port, "/app/x?15", args, '"fib":610'))
     else:
         harness.log(f"no {lua} (scripts/fetch-real-programs.sh target/real-programs): Lua left out")
-    harness.log("wasmtime serve: not measured — it serves only wasi-http components (the proxy "
-                "world), and none can be built here: this machine has no wasm32-wasip2 Rust "
-                "target (rustup cannot reach its distribution server) and clang/wasi-libc "
-                "build core modules for wasip1 only")
+    harness.log("wasmtime serve: not measured. It serves only wasi-http components (the "
+                "proxy world); this machine cannot build one the usual ways: Rust has no "
+                "wasm32-wasip2 target here (rustup cannot reach its distribution server) and "
+                "clang with Debian's wasi-libc builds preview1 core modules only. A hand-written "
+                "canonical-ABI core module wrapped by wasm-tools with the wasi:http WIT would "
+                "do, and is not written yet")
     print(f"\nwrk -t1 -c{args.connections} -d{args.duration}s, keep-alive, 2-core machine")
     print(f"{'what':<36} {'req/s':>10} {'p50 µs':>9} {'p99 µs':>9} {'bad':>5}")
     for name, rps, p50, p99, bad in rows:
