@@ -259,7 +259,14 @@ fn response_of(run: Run) -> (Response<Body>, Vec<u8>) {
             note(format!("exited with status {n}"));
             StatusCode::INTERNAL_SERVER_ERROR
         }
-        RunOutcome::Trap(e) | RunOutcome::Failed(e) => {
+        RunOutcome::Trap(e) => {
+            match e.downcast_ref::<wexe::Trap>() {
+                Some(trap) => note(format!("wasm trap: {trap}")),
+                None => note(format!("{e:#}")),
+            }
+            StatusCode::INTERNAL_SERVER_ERROR
+        }
+        RunOutcome::Failed(e) => {
             let text = format!("{e:#}");
             note(text.lines().next().unwrap_or_default().to_string());
             StatusCode::INTERNAL_SERVER_ERROR
