@@ -16,6 +16,8 @@ mod policy_file;
 mod preload;
 mod program;
 pub mod run;
+mod sandbox_args;
+pub mod serve;
 pub mod validate;
 mod values;
 pub mod wast;

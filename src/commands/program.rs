@@ -65,11 +65,7 @@ pub fn wasi_context(argv: &[OsString], grants: &Grants) -> Result<WasiCtx> {
         b.env(name, value);
     }
     for d in &grants.dirs {
-        if d.read_only {
-            b.preopen_dir_read_only(&d.host, d.guest.as_str());
-        } else {
-            b.preopen_dir(&d.host, d.guest.as_str());
-        }
+        b.preopen(&d.host, d.guest.as_str(), d.read_only);
     }
     for addr in &grants.tcplisten {
         b.tcp_listen(addr.as_str());

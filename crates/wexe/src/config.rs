@@ -42,6 +42,8 @@ pub struct Config {
     pub(crate) interruptible: bool,
     /// Where the JIT keeps compiled modules between runs (off when `None`).
     pub(crate) cache_dir: Option<std::path::PathBuf>,
+    /// How many freed memory reservations the engine keeps for reuse.
+    pub(crate) memory_pool: usize,
 }
 
 impl Default for Config {
@@ -56,6 +58,7 @@ impl Default for Config {
             consume_fuel: false,
             interruptible: false,
             cache_dir: None,
+            memory_pool: 0,
         }
     }
 }
@@ -64,6 +67,16 @@ impl Config {
     /// The default settings.
     pub fn new() -> Config {
         Config::default()
+    }
+
+    /// Keeps up to `slots` linear-memory reservations of dropped stores for reuse (default 0:
+    /// none), as wasmtime's pooling allocator does: a memory then starts in a reservation that
+    /// was reset (one `mmap` discarding every page the last memory used) instead of a new one,
+    /// which makes creating and dropping stores cheaper where many run one after another (a
+    /// server making a store per request). Only guarded 32-bit memories are pooled.
+    pub fn memory_pool(&mut self, slots: usize) -> &mut Config {
+        self.memory_pool = slots;
+        self
     }
 
     /// Chooses the execution tier.
@@ -254,6 +267,8 @@ impl Config {
 pub(crate) struct EngineInner {
     pub(crate) config: Config,
     types: Mutex<TypeRegistry>,
+    /// Guarded memory reservations kept for reuse ([`Config::memory_pool`]).
+    pub(crate) memory_pool: Option<Arc<crate::vm::MemoryPool>>,
 }
 
 /// Shared settings and caches for modules and stores; cheap to clone.
@@ -283,10 +298,15 @@ impl Engine {
             crate::jit::check_host().map_err(|e| anyhow::anyhow!("the JIT tier: {e}"))?;
         }
         let types = Mutex::new(TypeRegistry::default());
+        let memory_pool = (config.memory_pool > 0).then(|| {
+            let size = crate::vm::GUARDED_RESERVATION;
+            Arc::new(crate::vm::MemoryPool::new(size, config.memory_pool))
+        });
         Ok(Engine {
             inner: Arc::new(EngineInner {
                 config: config.clone(),
                 types,
+                memory_pool,
             }),
         })
     }

@@ -72,6 +72,7 @@ mod jit;
 mod limits;
 mod linker;
 mod module;
+mod pre;
 mod store;
 mod trap;
 mod type_registry;
@@ -92,6 +93,7 @@ pub use limits::{
 };
 pub use linker::Linker;
 pub use module::{ExportType, ImportType, Module};
+pub use pre::InstancePre;
 pub use store::{
     AsContext, AsContextMut, InterruptHandle, InterruptWaiter, Store, StoreContext,
     StoreContextMut, ThrownException,
