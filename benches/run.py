@@ -105,6 +105,19 @@ def last_word(run):
     return words[-1] if words else "(nothing)"
 
 
+def cpu_ratio(results, a, b):
+    """results[a] / results[b] in median CPU time: on a loaded machine the wall time also counts
+    the time a process waited for a core, which the CPU time does not."""
+    ra, rb = results.get(a), results.get(b)
+    if ra and rb and "cpu" in ra and "cpu" in rb and rb["cpu"] > 0:
+        return ra["cpu"] / rb["cpu"]
+    return None
+
+
+def fmt_cpu(res):
+    return "-" if res is None or "cpu" not in res else f"{res['cpu']:.3f}s"
+
+
 def output_hash(run):
     """The checksum of a real program: a hash of everything it printed."""
     digest = hashlib.sha256(run.stdout.encode() + b"\0" + run.stderr.encode()).hexdigest()
@@ -139,7 +152,7 @@ def main():
     rts = [rt for rt in rts if rt.available]
     have_wasmi = any(rt.name == "wasmi" for rt in rts)
 
-    rows, errors, ratios, mismatches = [], [], [], []
+    rows, errors, ratios, cpu_ratios, mismatches = [], [], [], [], []
     for name in names:
         base = PROGRAMS_AND_SIZES[name]
         n = SCALE_FN.get(name, lambda n, s: max(1, round(n * s)))(base, args.scale)
@@ -159,19 +172,27 @@ def main():
         sums = {r: res["output"] for r, res in results.items() if "output" in res}
         if len(set(sums.values())) > 1:
             mismatches.append(f"{name}: checksums differ: {sums}")
-        r = ratio(results, "wexe", "wasmi") if len(set(sums.values())) == 1 else None
+        agree = len(set(sums.values())) == 1
+        r = ratio(results, "wexe", "wasmi") if agree else None
+        rc = cpu_ratio(results, "wexe", "wasmi") if agree else None
         if r:
             ratios.append(r)
+        if rc:
+            cpu_ratios.append(rc)
         rows.append([f"{name}({n})", fmt_time(results.get("wexe")),
-                     fmt_time(results.get("wasmi")), fmt_ratio(r),
+                     fmt_time(results.get("wasmi")), fmt_ratio(r), fmt_cpu(results.get("wexe")),
+                     fmt_cpu(results.get("wasmi")), fmt_ratio(rc),
                      fmt_time(results.get("native")), next(iter(sums.values()), "-")])
 
-    print(f"\n{args.runs} runs each; median whole-process wall time, ± half the min-max spread")
-    print_table(["program", "wexe", "wasmi", "wexe/wasmi", "native", "checksum"], rows)
+    print(f"\n{args.runs} runs each; median whole-process wall time, ± half the min-max spread;"
+          " median CPU time (user + system)")
+    print_table(["program", "wexe", "wasmi", "wexe/wasmi", "wexe cpu", "wasmi cpu", "cpu ratio",
+                 "native", "checksum"], rows)
     if ratios:
         geo = geomean(ratios)
-        print(f"\ngeometric mean wexe/wasmi over {len(ratios)} programs: {geo:.2f}"
-              f" ({'wexe faster' if geo < 1 else 'wasmi faster'})")
+        print(f"\ngeometric mean wexe/wasmi over {len(ratios)} programs: {geo:.2f} in wall time"
+              f" ({'wexe faster' if geo < 1 else 'wasmi faster'}), worst {max(ratios):.2f};"
+              f" {geomean(cpu_ratios):.2f} in CPU time, worst {max(cpu_ratios):.2f}")
     elif not have_wasmi:
         print("\nno wasmi column: wasmi is not installed (benches/install-peers.sh)")
     for e in errors:
