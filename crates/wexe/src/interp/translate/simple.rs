@@ -208,7 +208,8 @@ impl Translator<'_> {
 
     /// The constant slot holding zero (every frame has one).
     fn zero_slot(&self) -> Slot {
-        self.const_slots[&0]
+        // Zero is the smallest constant, and always collected.
+        self.num_local_cells
     }
 
     /// Pops three operands and emits a bulk operation followed by its extra operands.
