@@ -104,12 +104,17 @@ fn main() -> Result<(), Box<dyn Error>> {
         return Err("usage: unbench IN.wasm OUT.wasm".into());
     };
     let bytes = std::fs::read(input)?;
-    let mut tool = Unbench { stubs: Vec::new(), kept_func_imports: 0 };
+    let mut tool = Unbench {
+        stubs: Vec::new(),
+        kept_func_imports: 0,
+    };
     let mut module = wasm_encoder::Module::new();
     tool.parse_core_module(&mut module, wasmparser::Parser::new(0), &bytes)
         .map_err(|e| format!("{input}: {e:?}"))?;
     let out = module.finish();
-    Validator::new().validate_all(&out).map_err(|e| format!("rewritten module invalid: {e}"))?;
+    Validator::new()
+        .validate_all(&out)
+        .map_err(|e| format!("rewritten module invalid: {e}"))?;
     std::fs::write(output, out)?;
     eprintln!("{input}: {} bench.* imports made local", tool.stubs.len());
     Ok(())
