@@ -57,10 +57,8 @@ fn the_cgi_contract() {
     );
     assert_eq!(r.header("content-type"), Some("text/plain"));
 
-    let raw = format!(
-        "POST /env?name=a%20b&flag&x=1+2 HTTP/1.1\r\nHost: example.test:8080\r\nX-Test-Header: one\r\n\
-         X-Test-Header: two\r\nAuthorization: secret\r\nContent-Type: text/csv\r\nContent-Length: 5\r\n\r\nabcde"
-    );
+    let raw = "POST /env?name=a%20b&flag&x=1+2 HTTP/1.1\r\nHost: example.test:8080\r\nX-Test-Header: one\r\n\
+         X-Test-Header: two\r\nAuthorization: secret\r\nContent-Type: text/csv\r\nContent-Length: 5\r\n\r\nabcde";
     let r = request(server.addr, raw.as_bytes());
     assert_eq!(r.status, 200, "{}", r.body_text());
     let env = r.body_text();
@@ -293,11 +291,15 @@ fn keep_alive_and_a_bounded_concurrent_load() {
                 let mut conn = TcpStream::connect(addr).unwrap();
                 let mut n = 0u32;
                 while Instant::now() < deadline && n < 2000 {
-                    let path = if n % 3 == 0 { "/status" } else { "/hello" };
+                    let path = if n.is_multiple_of(3) {
+                        "/status"
+                    } else {
+                        "/hello"
+                    };
                     let raw = format!("GET {path}?w={w}&n={n} HTTP/1.1\r\nHost: t\r\n\r\n");
                     conn.write_all(raw.as_bytes()).unwrap();
                     let r = client::read_response(&mut conn);
-                    let want = if n % 3 == 0 {
+                    let want = if n.is_multiple_of(3) {
                         (418, "teapot\n")
                     } else {
                         (200, "hello from wasm\n")

@@ -68,7 +68,7 @@ impl fmt::Display for Route {
 
 /// The route among `routes` that takes `path`, and the path's rest: an exact route first, then
 /// the longest prefix.
-pub fn select<'r, 'p>(routes: &'r [Route], path: &'p str) -> Option<(usize, &'p str)> {
+pub fn select<'p>(routes: &[Route], path: &'p str) -> Option<(usize, &'p str)> {
     let mut best: Option<(usize, &str)> = None;
     for (i, r) in routes.iter().enumerate() {
         let Some(rest) = r.matches(path) else {
