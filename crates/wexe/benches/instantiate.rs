@@ -12,6 +12,9 @@ use std::time::{Duration, Instant};
 
 use wexe::{Config, Engine, ExternType, Linker, Module, Store, Tier};
 
+/// A named way of making an instance, timed by [`measure`].
+type Case<'a> = (&'static str, Box<dyn FnMut() + 'a>);
+
 /// A module with `n` bytes of active data segments (64 KiB each), spread over 32 pages.
 fn data_module(n: usize) -> Vec<u8> {
     let mut wat = String::from("(module (memory (export \"memory\") 32)\n");
@@ -101,7 +104,7 @@ fn main() {
                 let linker = stub_linker(&engine, &module);
                 let pre = linker.instantiate_pre(&module).expect("pre");
                 let tier_name = format!("{tier:?}").to_lowercase();
-                let mut cases: Vec<(&str, Box<dyn FnMut()>)> = vec![(
+                let mut cases: Vec<Case> = vec![(
                     if pool {
                         "InstancePre + pool"
                     } else {
