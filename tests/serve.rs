@@ -58,7 +58,7 @@ fn the_cgi_contract() {
     assert_eq!(r.header("content-type"), Some("text/plain"));
 
     let raw = "POST /env?name=a%20b&flag&x=1+2 HTTP/1.1\r\nHost: example.test:8080\r\nX-Test-Header: one\r\n\
-         X-Test-Header: two\r\nAuthorization: secret\r\nContent-Type: text/csv\r\nContent-Length: 5\r\n\r\nabcde".to_string();
+         X-Test-Header: two\r\nAuthorization: secret\r\nContent-Type: text/csv\r\nContent-Length: 5\r\n\r\nabcde";
     let r = request(server.addr, raw.as_bytes());
     assert_eq!(r.status, 200, "{}", r.body_text());
     let env = r.body_text();

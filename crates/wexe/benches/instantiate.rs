@@ -12,10 +12,10 @@ use std::time::{Duration, Instant};
 
 use wexe::{Config, Engine, ExternType, Linker, Module, Store, Tier};
 
-/// A module with `n` bytes of active data segments (64 KiB each), spread over 32 pages.
-/// A named instantiation to time.
+/// A named way of making an instance, timed by [`measure`].
 type Case<'a> = (&'static str, Box<dyn FnMut() + 'a>);
 
+/// A module with `n` bytes of active data segments (64 KiB each), spread over 32 pages.
 fn data_module(n: usize) -> Vec<u8> {
     let mut wat = String::from("(module (memory (export \"memory\") 32)\n");
     let chunk = 64 << 10;
