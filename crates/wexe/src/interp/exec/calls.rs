@@ -186,11 +186,26 @@ enum TailCall {
 /// Tail-calls store function `sf` from the instruction at `ip`, its arguments at `base`: a wasm
 /// callee takes over the current frame at `fp` (arguments moved to its start), so a chain of
 /// tail calls runs in constant cell and frame space; a host function is called, its results
-/// moved to the frame's start, and the current function returns.
+/// moved to the frame's start, and the current function returns. A `target` that is a trap
+/// (a bad table entry or a null reference) ends the run here, which keeps the handlers' own
+/// code down to one dispatch tail that LLVM turns into jumps.
 #[inline(never)]
-unsafe fn tail_call_store_func(ip: Ip, fp: Fp, cx: *mut Cx, sf: u32, base: Slot) -> TailCall {
+unsafe fn tail_call_store_func(
+    ip: Ip,
+    fp: Fp,
+    cx: *mut Cx,
+    target: Result<u32, Trap>,
+    base: Slot,
+) -> TailCall {
     unsafe {
         let c = &mut *cx;
+        let sf = match target {
+            Ok(sf) => sf,
+            Err(t) => {
+                c.exit = trap(cx, t, ip);
+                return TailCall::Ended;
+            }
+        };
         match &(&*c.inner).funcs[sf as usize] {
             FuncEntity::Wasm {
                 instance, index, ..
@@ -352,25 +367,19 @@ handlers! {
     fn ReturnCall(ip, fp, cx, mem, len) {
         decode!(ip, ReturnCall { func, base });
         let sf = *(&*cx).inst.funcs.get_unchecked(func as usize);
-        continue_after_tail_call!(tail_call_store_func(ip, fp, cx, sf, base), fp, cx)
+        continue_after_tail_call!(tail_call_store_func(ip, fp, cx, Ok(sf), base), fp, cx)
     }
 
     fn ReturnCallIndirect(ip, fp, cx, mem, len) {
         decode!(ip, ReturnCallIndirect { index, base, site });
-        let sf = match indirect_target(fp, &*cx, index, site) {
-            Ok(sf) => sf,
-            Err(t) => return trap(cx, t, ip),
-        };
-        continue_after_tail_call!(tail_call_store_func(ip, fp, cx, sf, base), fp, cx)
+        let target = indirect_target(fp, &*cx, index, site);
+        continue_after_tail_call!(tail_call_store_func(ip, fp, cx, target, base), fp, cx)
     }
 
     fn ReturnCallRef(ip, fp, cx, mem, len) {
         decode!(ip, ReturnCallRef { callee, base });
-        let sf = match ref_target(fp, callee) {
-            Ok(sf) => sf,
-            Err(t) => return trap(cx, t, ip),
-        };
-        continue_after_tail_call!(tail_call_store_func(ip, fp, cx, sf, base), fp, cx)
+        let target = ref_target(fp, callee);
+        continue_after_tail_call!(tail_call_store_func(ip, fp, cx, target, base), fp, cx)
     }
 
     fn RefAsNonNull(ip, fp, cx, mem, len) {
