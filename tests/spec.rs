@@ -101,11 +101,17 @@ const PROPOSALS: &[(Proposal, Enable, &[Tier])] = &[
     ),
 ];
 
-const BOTH_TIERS: &[Tier] = &[Tier::Interp, Tier::Jit];
+/// Every tier: under `auto` the threshold is 1 and hot functions compile at once, so that each
+/// function runs interpreted first and compiled from its second call or loop iteration on, and
+/// calls cross between the tiers both ways.
+const BOTH_TIERS: &[Tier] = &[Tier::Interp, Tier::Jit, Tier::Auto];
 
 fn run_file(tier: Tier, name: &str, text: &str, enable: Enable) -> Result<(), Failed> {
     let mut config = Config::new();
     config.tier(tier).wasm_features(Features::WASM2);
+    if tier == Tier::Auto {
+        config.tier_up_threshold(1).tier_up_threads(0);
+    }
     enable(&mut config);
     // The one SIMD script declaring two memories needs multi-memory (WebAssembly 3.0); the 2.0
     // scripts check that several memories are refused, so it is on for that script only.
@@ -135,7 +141,11 @@ fn run_file(tier: Tier, name: &str, text: &str, enable: Enable) -> Result<(), Fa
 
 fn main() {
     let args = Arguments::from_args();
-    let tiers = [(Tier::Interp, "interp"), (Tier::Jit, "jit")];
+    let tiers = [
+        (Tier::Interp, "interp"),
+        (Tier::Jit, "jit"),
+        (Tier::Auto, "auto"),
+    ];
     let v2: Enable = |_| {};
     let v3: Enable = |c| {
         c.wasm_features(Features::WASM3);

@@ -32,6 +32,8 @@ pub enum TierArg {
     Interp,
     /// The Cranelift JIT: native speed (the default where Cranelift supports the machine).
     Jit,
+    /// Tier-up: starts in the interpreter, compiles the hot functions in the background.
+    Auto,
 }
 
 impl Default for TierArg {
@@ -54,6 +56,7 @@ impl TierArg {
         config.tier(match self {
             TierArg::Interp => Tier::Interp,
             TierArg::Jit => Tier::Jit,
+            TierArg::Auto => Tier::Auto,
         });
         config
     }

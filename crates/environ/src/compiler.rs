@@ -127,12 +127,40 @@ pub struct CompileInput<'a> {
     pub consume_fuel: bool,
     /// Whether function entries and loop headers check the store's interruption flag.
     pub interruptible: bool,
+    /// Whether calls to defined functions go through the vmctx's function entries, like calls
+    /// to imports, instead of PC-relative calls: tier-up compiles functions one at a time and
+    /// points the entries of those not compiled yet at the interpreter.
+    pub calls_through_vmctx: bool,
 }
 
 /// A machine-code compiler for WebAssembly modules.
 pub trait Compiler: Send + Sync {
     /// Compiles every defined function of a validated module (in parallel where it can).
     fn compile_module(&self, input: &CompileInput<'_>) -> Result<CompiledModule, String>;
+
+    /// Compiles the defined functions `defs` of a validated module, on the calling thread, in
+    /// the order given (tier-up; `input.calls_through_vmctx` should be set, since the callees
+    /// are not in the output).
+    fn compile_functions(
+        &self,
+        input: &CompileInput<'_>,
+        defs: &[u32],
+    ) -> Result<Vec<CompiledFunction>, String>;
+
+    /// Compiles an on-stack-replacement entry of defined function `def` (tier-up): a function
+    /// of wasm type `(i64) -> results` whose argument is the address of the interpreter's
+    /// frame (the function's locals, in packed 64-bit cells, a v128 in two), which runs the
+    /// function from the header of its `loop_ordinal`-th `loop` (entered with an empty
+    /// operand stack) with those locals; and the array entry that calls it.
+    fn compile_osr(
+        &self,
+        input: &CompileInput<'_>,
+        def: u32,
+        loop_ordinal: u32,
+    ) -> Result<(CompiledFunction, CompiledFunction), String>;
+
+    /// Compiles only the trampolines of every type index (`funcs` is empty).
+    fn compile_trampolines(&self, input: &CompileInput<'_>) -> Result<CompiledModule, String>;
 
     /// Everything the output depends on besides the input (compiler version, target, flags):
     /// compiled code is only reused where the fingerprints are equal.

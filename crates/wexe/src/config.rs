@@ -15,6 +15,10 @@ pub enum Tier {
     Interp,
     /// The Cranelift JIT: every function compiled to machine code when the module is created.
     Jit,
+    /// Tier-up: every function starts in the interpreter; the ones found hot (by calls and
+    /// loop iterations, [`Config::tier_up_threshold`]) are compiled by Cranelift on background
+    /// threads, and calls go to their machine code once it is ready.
+    Auto,
 }
 
 impl std::str::FromStr for Tier {
@@ -23,7 +27,8 @@ impl std::str::FromStr for Tier {
         match s {
             "interp" => Ok(Tier::Interp),
             "jit" => Ok(Tier::Jit),
-            _ => bail!("unknown tier `{s}` (expected `interp` or `jit`)"),
+            "auto" => Ok(Tier::Auto),
+            _ => bail!("unknown tier `{s}` (expected `auto`, `interp` or `jit`)"),
         }
     }
 }
@@ -44,6 +49,11 @@ pub struct Config {
     pub(crate) cache_dir: Option<std::path::PathBuf>,
     /// How many freed memory reservations the engine keeps for reuse.
     pub(crate) memory_pool: usize,
+    /// Tier-up: how many calls plus loop iterations make a function hot.
+    pub(crate) tier_up_threshold: u32,
+    /// Tier-up: how many background threads compile hot functions (`None`: all cores but
+    /// one; 0: compile on the thread that found the function hot, before it goes on).
+    pub(crate) tier_up_threads: Option<usize>,
 }
 
 impl Default for Config {
@@ -59,6 +69,8 @@ impl Default for Config {
             interruptible: false,
             cache_dir: None,
             memory_pool: 0,
+            tier_up_threshold: 1000,
+            tier_up_threads: None,
         }
     }
 }
@@ -82,6 +94,23 @@ impl Config {
     /// Chooses the execution tier.
     pub fn tier(&mut self, tier: Tier) -> &mut Config {
         self.tier = tier;
+        self
+    }
+
+    /// Under [`Tier::Auto`]: how many calls of a function plus iterations of its loops make it
+    /// hot, so that it is compiled to machine code (default 1000; 0 compiles every function
+    /// on its first call).
+    pub fn tier_up_threshold(&mut self, events: u32) -> &mut Config {
+        self.tier_up_threshold = events;
+        self
+    }
+
+    /// Under [`Tier::Auto`]: how many background threads compile hot functions. By default
+    /// all cores but one, and none on a one-core machine, where hot functions are not
+    /// compiled at all (the interpreter keeps the only core). `0` compiles a function on the
+    /// thread that found it hot, before it goes on: deterministic, for tests.
+    pub fn tier_up_threads(&mut self, threads: usize) -> &mut Config {
+        self.tier_up_threads = Some(threads);
         self
     }
 
@@ -269,6 +298,8 @@ pub(crate) struct EngineInner {
     types: Mutex<TypeRegistry>,
     /// Guarded memory reservations kept for reuse ([`Config::memory_pool`]).
     pub(crate) memory_pool: Option<Arc<crate::vm::MemoryPool>>,
+    /// The background threads compiling hot functions (tier-up), started on first use.
+    pub(crate) tier_up: std::sync::OnceLock<crate::tier::Workers>,
 }
 
 /// Shared settings and caches for modules and stores; cheap to clone.
@@ -294,7 +325,7 @@ impl std::fmt::Debug for Engine {
 impl Engine {
     /// Makes an engine with the given settings.
     pub fn new(config: &Config) -> Result<Engine> {
-        if config.tier == Tier::Jit {
+        if config.tier != Tier::Interp {
             crate::jit::check_host().map_err(|e| anyhow::anyhow!("the JIT tier: {e}"))?;
         }
         let types = Mutex::new(TypeRegistry::default());
@@ -307,6 +338,7 @@ impl Engine {
                 config: config.clone(),
                 types,
                 memory_pool,
+                tier_up: std::sync::OnceLock::new(),
             }),
         })
     }

@@ -74,6 +74,7 @@ mod linker;
 mod module;
 mod pre;
 mod store;
+mod tier;
 mod trap;
 mod type_registry;
 mod typed;

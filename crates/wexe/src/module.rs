@@ -20,6 +20,8 @@ pub(crate) struct ModuleInner {
     pub compiled: Box<[OnceLock<Result<BytecodeFunc, String>>]>,
     /// Machine code of every function, when the engine's tier is the JIT.
     pub jit: Option<crate::jit::JitModule>,
+    /// Machine code of the hot functions, when the engine's tier is tier-up.
+    pub tiered: Option<crate::tier::TieredCode>,
 }
 
 /// A compiled WebAssembly module; cheap to clone.
@@ -140,6 +142,8 @@ impl Module {
         if let Some(j) = &jit {
             crate::jit::write_perf_map(engine, j, &info);
         }
+        let tiered = (engine.config().tier == crate::Tier::Auto)
+            .then(|| crate::tier::TieredCode::new(info.bodies.len()));
         let inner = ModuleInner {
             engine: engine.clone(),
             bytes,
@@ -147,6 +151,7 @@ impl Module {
             type_ids,
             compiled,
             jit,
+            tiered,
         };
         Ok(Module {
             inner: Arc::new(inner),
@@ -212,6 +217,13 @@ impl Module {
             name: &e.name,
             ty: info.export_type(e),
         })
+    }
+
+    /// Under tier-up: how many functions are compiled to machine code so far, and why the
+    /// first one that failed to compile did (for tests and `--verbose`).
+    #[doc(hidden)]
+    pub fn tier_up_status(&self) -> Option<(usize, Option<String>)> {
+        self.inner.tiered.as_ref().map(|t| t.status())
     }
 
     /// The interpreter bytecode of function `func_index`, disassembled (for debugging).

@@ -170,7 +170,18 @@ impl FuncTranslator<'_> {
             Operator::Block { blockty } => self.push_block(Kind::Block, blockty),
             Operator::Loop { blockty } => {
                 let (params, results) = self.block_types(blockty);
-                let header = self.new_block(&params);
+                let header = match &mut self.osr {
+                    // The loop an on-stack-replacement entry jumps to: the interpreter only
+                    // asks for loops entered with an empty operand stack and no parameters.
+                    Some(o) if o.ordinal == self.loops_seen - 1 => {
+                        if !self.stack.is_empty() || !params.is_empty() {
+                            return Err("the loop is entered with values on the stack".into());
+                        }
+                        o.entered = true;
+                        o.header
+                    }
+                    _ => self.new_block(&params),
+                };
                 let dest = self.new_block(&results);
                 let vals = self.popn(params.len());
                 self.b.ins().jump(header, &args(&vals));

@@ -64,7 +64,21 @@ impl FuncTranslator<'_> {
         let mut args = vec![self.vmctx, self.vmctx];
         args.extend(self.popn(n));
         let num_imported = self.info.num_imported_funcs as u32;
-        if index < num_imported {
+        if self.input.calls_through_vmctx {
+            // Tier-up points the entry at the callee's code once it is compiled: not a
+            // read-only load, so a long-running loop sees the change.
+            let at = self.offsets.func(index);
+            let flags = MemFlagsData::trusted();
+            let fn_ptr =
+                self.b
+                    .ins()
+                    .load(types::I64, flags, self.vmctx, (at + VMFUNC_FN_PTR) as i32);
+            args[0] = self
+                .b
+                .ins()
+                .load(types::I64, flags, self.vmctx, (at + VMFUNC_VMCTX) as i32);
+            self.call_pointer(type_index, fn_ptr, &args, tail);
+        } else if index < num_imported {
             let at = self.offsets.func(index);
             let fn_ptr = self.load_ro(self.vmctx, at + VMFUNC_FN_PTR);
             args[0] = self.load_ro(self.vmctx, at + VMFUNC_VMCTX);

@@ -61,13 +61,17 @@ pub(crate) fn translate_function(
     isa: &dyn TargetIsa,
     input: &CompileInput<'_>,
     def: u32,
+    osr: Option<u32>,
     func: &mut ir::Function,
     fctx: &mut FunctionBuilderContext,
 ) -> Result<(), String> {
     let info = input.info;
     let index = info.num_imported_funcs as u32 + def;
     let fty = info.func_type(index).clone();
-    func.signature = abi::wasm_signature(isa, &fty);
+    func.signature = match osr {
+        Some(_) => abi::wasm_signature(isa, &osr_type(&fty)),
+        None => abi::wasm_signature(isa, &fty),
+    };
     func.name = UserFuncName::user(0, def);
     func.stack_limit = Some(stack_limit(func));
     let range = info.bodies[def as usize].range.clone();
@@ -94,16 +98,45 @@ pub(crate) fn translate_function(
         try_shapes: None,
         tries_seen: 0,
         branched_from: HashMap::new(),
+        osr: None,
+        loops_seen: 0,
     };
-    t.prologue(&fty, &body).map_err(|e| e.to_string())?;
+    t.prologue(&fty, &body, osr).map_err(|e| e.to_string())?;
     let mut reader = body.get_operators_reader().map_err(|e| e.to_string())?;
     while !reader.eof() {
         let (op, offset) = reader.read_with_offset().map_err(|e| e.to_string())?;
         t.b.set_srcloc(SourceLoc::new(offset as u32));
+        if matches!(op, Operator::Loop { .. }) {
+            t.loops_seen += 1;
+        }
         t.operator(op)?;
+    }
+    if let Some(o) = &t.osr
+        && !o.entered
+    {
+        return Err(format!(
+            "loop {} of function {index} has no entry",
+            o.ordinal
+        ));
     }
     t.b.finalize(isa.frontend_config());
     Ok(())
+}
+
+/// The wasm type of an on-stack-replacement entry of a function of type `fty`: one `i64`, the
+/// address of the interpreter's frame (its locals in packed 64-bit cells, a v128 in two), and
+/// the function's results.
+pub(crate) fn osr_type(fty: &wexe_environ::FuncType) -> wexe_environ::FuncType {
+    wexe_environ::FuncType::new([wexe_environ::ValType::I64], fty.results().iter().copied())
+}
+
+/// An on-stack-replacement entry being translated: the loop (its ordinal among the body's
+/// `loop` operators) whose header the entry jumps to, with every local loaded from the
+/// interpreter's frame.
+pub(crate) struct OsrEntry {
+    pub ordinal: u32,
+    pub header: ir::Block,
+    pub entered: bool,
 }
 
 pub(crate) struct FuncTranslator<'a> {
@@ -132,6 +165,10 @@ pub(crate) struct FuncTranslator<'a> {
     /// The conditional branch (`brif`) each block made for an `if` arm or a `br_if`'s
     /// fall-through is the only successor of (see `trap_unreachable`).
     branched_from: HashMap<ir::Block, ir::Inst>,
+    /// When translating an on-stack-replacement entry: its loop.
+    osr: Option<OsrEntry>,
+    /// How many `loop` operators were read so far.
+    loops_seen: u32,
 }
 
 impl FuncTranslator<'_> {
@@ -139,6 +176,7 @@ impl FuncTranslator<'_> {
         &mut self,
         fty: &wexe_environ::FuncType,
         body: &FunctionBody<'_>,
+        osr: Option<u32>,
     ) -> wasmparser::Result<()> {
         let entry = self.b.create_block();
         self.b.append_block_params_for_function_params(entry);
@@ -146,23 +184,58 @@ impl FuncTranslator<'_> {
         self.b.seal_block(entry);
         let params = self.b.block_params(entry).to_vec();
         self.vmctx = params[0];
-        for (&ty, &v) in fty.params().iter().zip(&params[2..]) {
-            let ty = abi::clif_type(ty);
-            let var = self.b.declare_var(ty);
-            self.b.def_var(var, v);
-            self.locals.push((var, ty));
-        }
+        let mut types: Vec<ir::Type> = fty.params().iter().map(|&t| abi::clif_type(t)).collect();
         for local in body.get_locals_reader()? {
             let (count, ty) = local?;
             let vt = wexe_environ::ValType::from_wasmparser(ty, &self.info.kind_of())
                 .unwrap_or(wexe_environ::ValType::V128);
-            let ty = abi::clif_type(vt);
-            for _ in 0..count {
-                let var = self.b.declare_var(ty);
-                let zero = self.zero(ty);
-                self.b.def_var(var, zero);
-                self.locals.push((var, ty));
+            types.extend(std::iter::repeat_n(abi::clif_type(vt), count as usize));
+        }
+        for &ty in &types {
+            let var = self.b.declare_var(ty);
+            self.locals.push((var, ty));
+        }
+        let num_params = match osr {
+            None => {
+                for (&(var, _), &v) in self.locals.iter().zip(&params[2..]) {
+                    self.b.def_var(var, v);
+                }
+                fty.params().len()
             }
+            Some(ordinal) => {
+                // The entry from the interpreter (a non-null frame address) loads every local
+                // from its cells and jumps to the loop's header; the function's own start,
+                // where the address is null, is only there so that the body translates as it
+                // always does.
+                let (load, start) = (self.b.create_block(), self.b.create_block());
+                let header = self.b.create_block();
+                self.b.ins().brif(params[2], load, &[], start, &[]);
+                self.b.seal_block(load);
+                self.b.seal_block(start);
+                self.b.switch_to_block(load);
+                let mut offset = 0;
+                for &(var, ty) in &self.locals {
+                    let v = self
+                        .b
+                        .ins()
+                        .load(ty, abi::cell_flags(ty), params[2], offset);
+                    self.b.def_var(var, v);
+                    offset += if ty == types::I8X16 { 16 } else { 8 };
+                }
+                self.b.ins().jump(header, &[]);
+                self.b.switch_to_block(start);
+                self.osr = Some(OsrEntry {
+                    ordinal,
+                    header,
+                    entered: false,
+                });
+                0
+            }
+        };
+        for i in num_params..self.locals.len() {
+            let (var, ty) = self.locals[i];
+            let zero = self.zero(ty);
+            self.b.def_var(var, zero);
         }
         let results: Vec<ir::Type> = fty.results().iter().map(|&t| abi::clif_type(t)).collect();
         let exit = self.b.create_block();

@@ -83,6 +83,9 @@ pub(crate) struct BytecodeFunc {
     /// Handler regions, in the order they open (inner regions after the ones around them).
     pub regions: Box<[TryRegion]>,
     pub clauses: Box<[CatchClause]>,
+    /// Tier-up: the calls plus loop iterations left before the function is hot; 0 once it is
+    /// (and for good once its machine code is ready, so that every entry goes to it).
+    pub heat: std::sync::atomic::AtomicU32,
 }
 
 impl BytecodeFunc {
@@ -101,6 +104,7 @@ impl BytecodeFunc {
             sites: Box::new([]),
             regions: Box::new([]),
             clauses: Box::new([]),
+            heat: std::sync::atomic::AtomicU32::new(u32::MAX),
         }
     }
 

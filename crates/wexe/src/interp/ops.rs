@@ -286,6 +286,12 @@ macro_rules! for_each_op {
             // At function entries and loop headers when fuel or interruption is on: consumes one
             // unit of fuel and checks for an interruption.
             Check {};
+            // At function entries and loop headers under tier-up: counts the function's heat
+            // and, once it is hot, asks for its machine code and runs it: at the entry, the
+            // function's; at a loop entered with an empty operand stack, the loop's
+            // on-stack-replacement entry (`osr` is the loop's ordinal among the body's loops,
+            // else `NO_SLOT`).
+            TierCount { osr: u32 };
             // Wide arithmetic: the 128-bit sum or difference of `lo`/`hi` and the halves in the
             // `Ext { a: low, b: high }` that follows; the low half of the result goes to `dst`,
             // the high half to `dst + 1`.

@@ -143,7 +143,7 @@ pub(crate) fn lookup(config: &crate::Config, wasm: &[u8]) -> Option<JitModule> {
     if p != print.as_bytes() || w != wasm {
         return None;
     }
-    load(compiled).ok()
+    load(compiled, None).ok()
 }
 
 /// Compiles a validated module, and fills the cache when there is one (after a [`lookup`]
@@ -164,5 +164,5 @@ pub(crate) fn compile_and_store(
             let _ = std::fs::rename(&tmp, &path);
         }
     }
-    load(compiled)
+    load(compiled, None)
 }

@@ -41,20 +41,52 @@ pub(super) fn compiler() -> Result<&'static CraneliftCompiler, String> {
         .map_err(Clone::clone)
 }
 
+/// What the compiler gets for `info` under `config`.
+fn input<'a>(config: &crate::Config, info: &'a ModuleInfo, bytes: &'a [u8]) -> CompileInput<'a> {
+    CompileInput {
+        info,
+        bytes,
+        bounds_checks: !crate::vm::LinearMemory::guarded(),
+        consume_fuel: config.consume_fuel,
+        interruptible: config.interruptible,
+        calls_through_vmctx: config.tier == crate::Tier::Auto,
+    }
+}
+
 /// Compiles every function of a module (the machine code, not yet loaded).
 pub(crate) fn compile_raw(
     config: &crate::Config,
     info: &ModuleInfo,
     bytes: &[u8],
 ) -> Result<CompiledModule, String> {
-    let input = CompileInput {
-        info,
-        bytes,
-        bounds_checks: !crate::vm::LinearMemory::guarded(),
-        consume_fuel: config.consume_fuel,
-        interruptible: config.interruptible,
+    compiler()?.compile_module(&input(config, info, bytes))
+}
+
+/// Compiles and loads only the trampolines of every type (tier-up).
+pub(crate) fn compile_trampolines(
+    config: &crate::Config,
+    info: &ModuleInfo,
+    bytes: &[u8],
+) -> Result<JitModule, String> {
+    load(
+        compiler()?.compile_trampolines(&input(config, info, bytes))?,
+        None,
+    )
+}
+
+/// Compiles and loads defined function `def` alone (tier-up): its calls go through the vmctx.
+pub(crate) fn compile_function(
+    config: &crate::Config,
+    info: &ModuleInfo,
+    bytes: &[u8],
+    def: usize,
+) -> Result<JitModule, String> {
+    let funcs = compiler()?.compile_functions(&input(config, info, bytes), &[def as u32])?;
+    let out = CompiledModule {
+        funcs,
+        ..CompiledModule::default()
     };
-    compiler()?.compile_module(&input)
+    load(out, Some(&[def]))
 }
 
 /// What compiled code depends on besides the module: the compiler, how memories are made, the
@@ -72,8 +104,33 @@ pub(crate) fn fingerprint(config: &crate::Config) -> Result<String, String> {
     ))
 }
 
-/// Loads compiled code into executable memory and relocates it.
-pub(crate) fn load(out: CompiledModule) -> Result<JitModule, String> {
+/// Compiles and loads an on-stack-replacement entry of defined function `def` at its
+/// `loop_ordinal`-th loop (tier-up): the function and its array entry
+/// ([`JitModule::func_ptr`] and [`JitModule::array_entry`] 0).
+pub(crate) fn compile_osr(
+    config: &crate::Config,
+    info: &ModuleInfo,
+    bytes: &[u8],
+    def: usize,
+    loop_ordinal: u32,
+) -> Result<JitModule, String> {
+    let input = input(config, info, bytes);
+    let (body, entry) = compiler()?.compile_osr(&input, def as u32, loop_ordinal)?;
+    let out = CompiledModule {
+        funcs: vec![body],
+        array_entries: vec![entry],
+        host_adapters: Vec::new(),
+    };
+    load(out, Some(&[def]))
+}
+
+/// Loads compiled code into executable memory and relocates it. `defs` says which defined
+/// function each of `out.funcs` is, when they are not all of them in order; such functions call
+/// through the vmctx, so they carry no relocations.
+pub(crate) fn load(out: CompiledModule, defs: Option<&[usize]>) -> Result<JitModule, String> {
+    if defs.is_some() && out.funcs.iter().any(|f| !f.relocs.is_empty()) {
+        return Err("internal error: a function compiled alone has relocations".into());
+    }
     let mut image = Vec::new();
     let mut place = |f: &CompiledFunction| {
         while image.len() % 16 != 0 {
@@ -123,7 +180,7 @@ pub(crate) fn load(out: CompiledModule) -> Result<JitModule, String> {
         .into_iter()
         .zip(starts)
         .enumerate()
-        .map(|(i, (f, start))| (Some(i), f, start))
+        .map(|(i, (f, start))| (Some(defs.map_or(i, |d| d[i])), f, start))
         .chain(trampolines)
         .map(|(def, f, start)| FuncInfo {
             def,

@@ -11,8 +11,9 @@ mod code;
 mod store;
 mod unwind;
 
+pub(crate) use call::run_code;
 pub(crate) use call::run_on_slots;
-pub(crate) use code::JitModule;
+pub(crate) use code::{JitModule, compile_function, compile_osr, compile_trampolines};
 pub(crate) use store::{JitStore, instantiate};
 
 /// Whether the on-disk cache can sign and check its entries (see `cache_key`).
@@ -96,7 +97,7 @@ pub(crate) fn deserialize(
     if print != here.as_bytes() {
         anyhow::bail!("the module was compiled by another wexe or for another machine");
     }
-    let jm = code::load(compiled).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let jm = code::load(compiled, None).map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok((wasm.to_vec(), jm))
 }
 

@@ -72,17 +72,12 @@ pub(crate) fn call_func(
     }
     let run: RunWasm = match inner.engine.config().tier {
         crate::Tier::Jit => crate::jit::run_on_slots,
-        crate::Tier::Interp => crate::interp::run_on_slots,
+        // Under tier-up a call starts interpreted; the callee's entry goes on in machine code
+        // if it has some.
+        crate::Tier::Interp | crate::Tier::Auto => crate::interp::run_on_slots,
     };
-    let n = params.len().max(results.len());
-    let mut inline = [[0u64; 2]; INLINE_VALS];
-    let mut heap = Vec::new();
-    let slots: &mut [[u64; 2]] = if n <= INLINE_VALS {
-        &mut inline[..n]
-    } else {
-        heap.resize(n, [0; 2]);
-        &mut heap
-    };
+    let mut buf = ValueSlots::new();
+    let slots = buf.take(params.len().max(results.len()));
     for (s, p) in slots.iter_mut().zip(params) {
         *s = p.to_cells(inner);
     }
@@ -99,6 +94,32 @@ pub(crate) fn call_func(
         *r = Val::from_cells(t, s, inner);
     }
     Ok(())
+}
+
+/// Room for a call's value slots: on the native stack for up to [`INLINE_VALS`] values, so
+/// that a call allocates nothing; on the heap beyond.
+pub(crate) struct ValueSlots {
+    inline: [[u64; 2]; INLINE_VALS],
+    heap: Vec<[u64; 2]>,
+}
+
+impl ValueSlots {
+    pub fn new() -> ValueSlots {
+        ValueSlots {
+            inline: [[0; 2]; INLINE_VALS],
+            heap: Vec::new(),
+        }
+    }
+
+    /// `n` zeroed slots.
+    pub fn take(&mut self, n: usize) -> &mut [[u64; 2]] {
+        if n <= INLINE_VALS {
+            &mut self.inline[..n]
+        } else {
+            self.heap.resize(n, [0; 2]);
+            &mut self.heap
+        }
+    }
 }
 
 /// Counts one host → wasm nesting off again when dropped, however the run ended (a panic that

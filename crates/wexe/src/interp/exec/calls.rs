@@ -65,6 +65,21 @@ unsafe fn push_frame(
 /// writing its results there, through the store's one host-call path.
 #[inline(never)]
 unsafe fn call_host(cx: &mut Cx, fp: Fp, args: Fp, sf: u32) -> anyhow::Result<()> {
+    let caller = cx.inst.instance;
+    unsafe {
+        call_out(cx, fp, |store| {
+            store::call_host(store, sf, Some(caller), ValueCells::Packed(args))
+        })
+    }
+}
+
+/// Runs `f`, which leaves the interpreter for the store (a host function, or machine code of
+/// tier-up), from the frame at `fp`: a nested run starts above that frame.
+pub(super) unsafe fn call_out(
+    cx: &mut Cx,
+    fp: Fp,
+    f: impl FnOnce(&mut dyn store::StoreOps) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
     unsafe {
         let inner = &mut *cx.inner;
         // A nested run (the host calling back into wasm) starts above this frame. Put back
@@ -75,8 +90,7 @@ unsafe fn call_host(cx: &mut Cx, fp: Fp, args: Fp, sf: u32) -> anyhow::Result<()
         inner.stack.frames_top =
             cx.frames_top
                 .offset_from(inner.stack.frames.as_ptr() as *const CallFrame) as usize;
-        let cells = ValueCells::Packed(args);
-        let outcome = store::call_host(&mut *cx.store, sf, Some(cx.inst.instance), cells);
+        let outcome = f(&mut *cx.store);
         cx.inner = (*cx.store).inner();
         let inner = &mut *cx.inner;
         inner.stack.top = saved_top;
@@ -168,8 +182,8 @@ unsafe fn ref_target(fp: Fp, callee: Slot) -> Result<u32, Trap> {
     }
 }
 
-/// Where a tail call leaves execution.
-enum TailCall {
+/// Where a tail call (or a tier-up check, `tier.rs`) leaves execution.
+pub(super) enum TailCall {
     /// In the callee, which took over the frame.
     Enter(Ip),
     /// Back in the caller's caller: the callee was a host function, whose results are in
@@ -279,6 +293,7 @@ macro_rules! continue_after_call {
 }
 
 pub(super) use continue_after_call;
+pub(super) use continue_after_tail_call;
 
 /// Pops the innermost frame and continues in the caller.
 macro_rules! return_to_caller {
@@ -296,6 +311,8 @@ macro_rules! return_to_caller {
         next!(f.ret_ip, f.fp, $cx, $mem, $len)
     }};
 }
+
+pub(super) use return_to_caller;
 
 handlers! {
     fn Call(ip, fp, cx, mem, len) {

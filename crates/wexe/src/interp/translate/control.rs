@@ -164,6 +164,13 @@ impl<'a> Translator<'a> {
     pub(super) fn op_block(&mut self, bt: BlockType, kind: CtrlKind) -> TResult {
         let (params, results) = self.block_type(bt)?;
         self.materialize_all_locals();
+        // A loop entered with nothing on the operand stack can be entered from machine code
+        // with the frame's locals only (tier-up's on-stack replacement).
+        let osr = if kind == CtrlKind::Loop && self.stack.is_empty() && params.len() == 0 {
+            self.loops_seen - 1
+        } else {
+            crate::interp::NO_SLOT
+        };
         if kind == CtrlKind::Loop {
             // The loop head is a merge point: its parameters must be in canonical slots.
             self.materialize_from(self.stack.len() - params.len());
@@ -172,6 +179,9 @@ impl<'a> Translator<'a> {
         if kind == CtrlKind::Loop {
             let l = self.ctrl.last().map(|c| c.label).unwrap_or_default();
             self.bind_label(l);
+            if self.tier_up {
+                self.emit(Instr::TierCount { osr });
+            }
             if self.checks {
                 self.emit(Instr::Check {});
             }

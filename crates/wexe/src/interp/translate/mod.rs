@@ -109,6 +109,10 @@ struct Translator<'a> {
     results: control::Widths,
     /// Whether function entries and loop headers get a `Check` (fuel, interruption).
     checks: bool,
+    /// Whether function entries and loop headers get a `TierCount` (tier-up).
+    tier_up: bool,
+    /// How many `loop` operators were read so far (tier-up names loops by ordinal).
+    loops_seen: u32,
 }
 
 /// Translates defined function `def_index` of `module`.
@@ -172,6 +176,8 @@ pub(crate) fn translate(module: &Module, def_index: usize) -> Result<BytecodeFun
         reachable: true,
         results: control::Widths::of(ty.results()),
         checks: module.engine().config().checks_progress(),
+        tier_up: module.inner.tiered.is_some(),
+        loops_seen: 0,
     };
     match t.translate_body(&body) {
         Ok(()) => {}
@@ -193,6 +199,7 @@ pub(crate) fn translate(module: &Module, def_index: usize) -> Result<BytecodeFun
         sites: t.sites.into(),
         regions,
         clauses,
+        heat: std::sync::atomic::AtomicU32::new(crate::tier::initial_heat(module, def_index)),
     })
 }
 
@@ -232,6 +239,11 @@ impl<'a> Translator<'a> {
             control::Widths::default(),
             self.results.clone(),
         );
+        if self.tier_up {
+            self.emit(Instr::TierCount {
+                osr: crate::interp::NO_SLOT,
+            });
+        }
         if self.checks {
             self.emit(Instr::Check {});
         }
@@ -243,6 +255,9 @@ impl<'a> Translator<'a> {
                 .read_with_offset()
                 .map_err(|e| Abort::Error(e.to_string()))?;
             self.offset = offset as u32;
+            if matches!(op, Operator::Loop { .. }) {
+                self.loops_seen += 1;
+            }
             if !self.reachable {
                 self.skip_dead(&op)?;
                 continue;

@@ -1,0 +1,233 @@
+//! Tier-up (`Tier::Auto`): every function starts in the interpreter, whose `TierCount`
+//! instructions (function entries, loop headers) count its calls and loop iterations down from
+//! [`crate::Config::tier_up_threshold`]. A function found hot is compiled by Cranelift, alone,
+//! on the engine's background threads ([`Workers`]) or, with `tier_up_threads(0)`, at once; its
+//! machine code is kept in the module's [`TieredCode`], shared by every store.
+//!
+//! The tiers call each other both ways (`crossing.rs`): an interpreted call that reaches a
+//! compiled function's entry runs its machine code in place of its bytecode, and compiled code
+//! calls every defined function through its instance's vmctx entries, which point to the
+//! callee's machine code once it has some and, until then, to the type's host adapter, which
+//! runs the callee in the interpreter. Traps, backtraces (the frames of both tiers), fuel,
+//! interruption and exceptions cross with the call.
+
+mod crossing;
+mod worker;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
+
+pub(crate) use crossing::{call_interpreted, enter_compiled};
+pub(crate) use worker::Workers;
+
+use crate::Module;
+use crate::jit::JitModule;
+use crate::module::ModuleInner;
+
+/// The heat a function is given again when it was found hot but its code is not ready.
+pub(crate) const RECHECK: u32 = 256;
+
+/// A module's machine code under tier-up.
+pub(crate) struct TieredCode {
+    /// The array entries and host adapters of every type, compiled with the first function.
+    trampolines: OnceLock<Result<JitModule, String>>,
+    /// The machine code compiled so far, a function each.
+    chunks: RwLock<Vec<Arc<JitModule>>>,
+    /// Each defined function's machine code, null until it is compiled.
+    ready: Box<[AtomicPtr<u8>]>,
+    /// Whether each defined function was asked for already.
+    requested: Box<[AtomicBool]>,
+    /// How many functions were compiled: stores compare it with what their vmctxs point to.
+    generation: AtomicU32,
+    /// Why the first function that failed to compile did (it stays interpreted).
+    failure: Mutex<Option<String>>,
+    /// On-stack-replacement entries asked for, by defined function and loop ordinal.
+    osr: Mutex<HashMap<(usize, u32), Osr>>,
+}
+
+/// An on-stack-replacement entry: asked for, compiled (its array entry and code), or failed.
+#[derive(Clone, Copy)]
+enum Osr {
+    Requested,
+    Ready(usize, usize),
+    Failed,
+}
+
+impl TieredCode {
+    pub fn new(defined_funcs: usize) -> TieredCode {
+        TieredCode {
+            trampolines: OnceLock::new(),
+            chunks: RwLock::new(Vec::new()),
+            ready: (0..defined_funcs)
+                .map(|_| AtomicPtr::new(std::ptr::null_mut()))
+                .collect(),
+            requested: (0..defined_funcs).map(|_| AtomicBool::new(false)).collect(),
+            generation: AtomicU32::new(0),
+            failure: Mutex::new(None),
+            osr: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The machine code of defined function `def`, once compiled.
+    pub fn code(&self, def: usize) -> Option<*const u8> {
+        let p = self.ready.get(def)?.load(Ordering::Acquire);
+        (!p.is_null()).then_some(p as *const u8)
+    }
+
+    /// The trampolines, once the first function is compiled.
+    pub fn trampolines(&self) -> Option<&JitModule> {
+        self.trampolines.get()?.as_ref().ok()
+    }
+
+    /// How many functions are compiled so far.
+    pub fn generation(&self) -> u32 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// The compiled function whose code contains `pc`.
+    pub fn chunk_containing(&self, pc: usize) -> Option<Arc<JitModule>> {
+        let chunks = self.chunks.read().unwrap_or_else(|e| e.into_inner());
+        chunks.iter().find(|c| c.contains(pc)).cloned()
+    }
+
+    /// How many functions are compiled so far, and why the first that could not be was not.
+    pub fn status(&self) -> (usize, Option<String>) {
+        let compiled = self.chunks.read().unwrap_or_else(|e| e.into_inner()).len();
+        (compiled, self.failure())
+    }
+
+    fn failure(&self) -> Option<String> {
+        self.failure
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+}
+
+/// The heat defined function `def` of `module` starts with when it is translated.
+pub(crate) fn initial_heat(module: &Module, def: usize) -> u32 {
+    match &module.inner.tiered {
+        Some(t) if t.code(def).is_some() => 0,
+        _ => module.engine().config().tier_up_threshold,
+    }
+}
+
+/// Whether defined function `def` of `module` (which was found hot) has machine code; asks for
+/// it the first time.
+pub(crate) fn request(module: &Module, def: usize) -> bool {
+    let Some(t) = &module.inner.tiered else {
+        return false;
+    };
+    if t.code(def).is_some() {
+        return true;
+    }
+    if t.requested[def].swap(true, Ordering::AcqRel) {
+        return false;
+    }
+    dispatch(module, def, None);
+    t.code(def).is_some()
+}
+
+/// The array entry and code of the on-stack-replacement entry of defined function `def` of
+/// `module` at its `loop_ordinal`-th loop (found hot), if compiled; asks for it the first time.
+pub(crate) fn request_osr(
+    module: &Module,
+    def: usize,
+    loop_ordinal: u32,
+) -> Option<(*const u8, *const u8)> {
+    let t = module.inner.tiered.as_ref()?;
+    let key = (def, loop_ordinal);
+    let state = t.osr_state(key);
+    match state {
+        Some(Osr::Ready(entry, code)) => return Some((entry as *const u8, code as *const u8)),
+        Some(_) => return None,
+        None => {}
+    }
+    t.osr
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(key, Osr::Requested);
+    dispatch(module, def, Some(loop_ordinal));
+    match t.osr_state(key) {
+        Some(Osr::Ready(entry, code)) => Some((entry as *const u8, code as *const u8)),
+        _ => None,
+    }
+}
+
+/// Compiles defined function `def` of `module` (or its entry at loop `osr`) on the engine's
+/// background threads, or now when it has none by choice; not at all on a one-core machine.
+fn dispatch(module: &Module, def: usize, osr: Option<u32>) {
+    let engine = &module.inner.engine;
+    let threads = engine
+        .config()
+        .tier_up_threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()) - 1);
+    if threads == 0 && engine.config().tier_up_threads.is_some() {
+        compile(&module.inner, def, osr);
+    } else if threads > 0 {
+        let workers = engine.inner.tier_up.get_or_init(|| Workers::start(threads));
+        workers.submit(Arc::downgrade(&module.inner), def, osr);
+    }
+}
+
+impl TieredCode {
+    fn osr_state(&self, key: (usize, u32)) -> Option<Osr> {
+        let osr = self.osr.lock().unwrap_or_else(|e| e.into_inner());
+        osr.get(&key).copied()
+    }
+
+    fn keep(&self, code: JitModule) {
+        let mut chunks = self.chunks.write().unwrap_or_else(|e| e.into_inner());
+        chunks.push(Arc::new(code));
+    }
+}
+
+/// Compiles defined function `def` of `module` (or its entry at loop `osr`) and makes its code
+/// ready.
+pub(crate) fn compile(module: &ModuleInner, def: usize, osr: Option<u32>) {
+    let Some(t) = &module.tiered else { return };
+    let config = module.engine.config();
+    let fail = |e: String| {
+        let mut failure = t.failure.lock().unwrap_or_else(|e| e.into_inner());
+        failure.get_or_insert(e);
+    };
+    let trampolines = t
+        .trampolines
+        .get_or_init(|| crate::jit::compile_trampolines(config, &module.info, &module.bytes));
+    if let Err(e) = trampolines {
+        return fail(e.clone());
+    }
+    if let Some(ordinal) = osr {
+        let state = match crate::jit::compile_osr(config, &module.info, &module.bytes, def, ordinal)
+        {
+            Ok(code) => {
+                let ready = Osr::Ready(code.array_entry(0) as usize, code.func_ptr(0) as usize);
+                t.keep(code);
+                ready
+            }
+            Err(e) => {
+                fail(format!("function {def} at loop {ordinal}: {e}"));
+                Osr::Failed
+            }
+        };
+        t.osr
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert((def, ordinal), state);
+        return;
+    }
+    match crate::jit::compile_function(config, &module.info, &module.bytes, def) {
+        Ok(code) => {
+            let entry = code.func_ptr(0) as *mut u8;
+            t.keep(code);
+            t.ready[def].store(entry, Ordering::Release);
+            if let Some(Ok(f)) = module.compiled[def].get() {
+                // Every entry goes to the machine code from now on.
+                f.heat.store(0, Ordering::Relaxed);
+            }
+            t.generation.fetch_add(1, Ordering::AcqRel);
+        }
+        Err(e) => fail(format!("function {def}: {e}")),
+    }
+}
