@@ -124,6 +124,7 @@ def commands(prog, wexe, wasmtime, wasmi):
                            *prog.args], None),
         "wexe jit warm": ([wexe, "run", "--tier", "jit", *wexe_dirs, prog.wasm, *prog.args],
                           "wexe"),
+        "wexe auto": ([wexe, "run", "--tier", "auto", *wexe_dirs, prog.wasm, *prog.args], None),
     }
     if wasmtime:
         wt_dirs = [f"--dir={h}::{g}" for h, g in prog.dirs]

@@ -30,9 +30,10 @@ use wexe::{Config, Tier};
 pub enum TierArg {
     /// The interpreter: portable, starts at once.
     Interp,
-    /// The Cranelift JIT: native speed (the default where Cranelift supports the machine).
+    /// The Cranelift JIT: every function compiled before the program starts.
     Jit,
-    /// Tier-up: starts in the interpreter, compiles the hot functions in the background.
+    /// Tier-up: starts in the interpreter, compiles the hot functions in the background (the
+    /// default where Cranelift supports the machine).
     Auto,
 }
 
@@ -42,7 +43,7 @@ impl Default for TierArg {
             target_os = "linux",
             any(target_arch = "x86_64", target_arch = "aarch64")
         )) {
-            TierArg::Jit
+            TierArg::Auto
         } else {
             TierArg::Interp
         }
@@ -65,7 +66,7 @@ impl TierArg {
     /// `cache` is false.
     pub fn config_cached(self, cache: bool) -> Config {
         let mut config = self.config();
-        if cache && self == TierArg::Jit {
+        if cache && self != TierArg::Interp {
             config.cache_dir(cache::dir());
         }
         config

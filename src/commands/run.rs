@@ -102,8 +102,8 @@ impl RunCommand {
         self.features.apply(&mut config)?;
         super::limits::configure(&mut config, &grants.limits);
         if let Some(Profiler::Perfmap) = self.profile {
-            if !matches!(self.tier, super::TierArg::Jit) {
-                bail!("--profile perfmap names JIT code: it needs the JIT tier");
+            if matches!(self.tier, super::TierArg::Interp) {
+                bail!("--profile perfmap names machine code: it needs the JIT tier (or auto)");
             }
             config.perfmap(true);
         }
@@ -142,10 +142,12 @@ impl RunCommand {
             "explicit bounds checks (the address-space reservation was refused)"
         };
         let cache = match (self.tier, self.no_cache, super::cache::dir()) {
-            (super::TierArg::Jit, false, Some(d)) => match wexe::Config::cache_available() {
-                Ok(()) => d.display().to_string(),
-                Err(why) => format!("off ({why})"),
-            },
+            (tier, false, Some(d)) if tier != super::TierArg::Interp => {
+                match wexe::Config::cache_available() {
+                    Ok(()) => d.display().to_string(),
+                    Err(why) => format!("off ({why})"),
+                }
+            }
             _ => "off".to_string(),
         };
         eprintln!(

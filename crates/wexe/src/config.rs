@@ -59,7 +59,12 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Config {
         Config {
-            tier: Tier::Interp,
+            // Tier-up where Cranelift can compile for this machine.
+            tier: if crate::jit::check_host().is_ok() {
+                Tier::Auto
+            } else {
+                Tier::Interp
+            },
             max_wasm_stack: 64 << 20,
             max_call_depth: 2_000_000,
             max_memory_size: 1 << 32,

@@ -24,6 +24,15 @@ pub(crate) struct ModuleInner {
     pub tiered: Option<crate::tier::TieredCode>,
 }
 
+impl Drop for ModuleInner {
+    fn drop(&mut self) {
+        // Tier-up's hot functions go to the on-disk cache for the next run.
+        if let Some(t) = &self.tiered {
+            t.save(self.engine.config(), &self.bytes);
+        }
+    }
+}
+
 /// A compiled WebAssembly module; cheap to clone.
 #[derive(Clone)]
 pub struct Module {
@@ -142,8 +151,9 @@ impl Module {
         if let Some(j) = &jit {
             crate::jit::write_perf_map(engine, j, &info);
         }
-        let tiered = (engine.config().tier == crate::Tier::Auto)
-            .then(|| crate::tier::TieredCode::new(info.bodies.len()));
+        // A module compiled whole (loaded from a `.cwasm`) needs no tier-up.
+        let tiered = (engine.config().tier == crate::Tier::Auto && jit.is_none())
+            .then(|| crate::tier::TieredCode::new(engine.config(), &info, &bytes));
         let inner = ModuleInner {
             engine: engine.clone(),
             bytes,
@@ -165,15 +175,15 @@ impl Module {
     }
 
     /// Loads a module that [`Module::serialize`] produced, without compiling it again. The
-    /// engine must use the JIT tier.
+    /// engine must use the JIT tier or tier-up (the module then runs its machine code only).
     ///
     /// # Safety
     /// The bytes are machine code that will run as is: they must come from
     /// [`Module::serialize`] of this wexe build on this machine, unmodified (the format is
     /// checked, the code cannot be).
     pub unsafe fn deserialize(engine: &Engine, bytes: &[u8]) -> Result<Module> {
-        if engine.config().tier != crate::Tier::Jit {
-            anyhow::bail!("compiled modules need an engine of the JIT tier");
+        if engine.config().tier == crate::Tier::Interp {
+            anyhow::bail!("compiled modules need an engine of the JIT tier (or tier-up)");
         }
         let (wasm, jit) = crate::jit::deserialize(engine.config(), bytes)?;
         Module::build(engine, wasm, Some(jit))

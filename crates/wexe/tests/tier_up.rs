@@ -251,3 +251,45 @@ fn a_loop_moved_to_machine_code_is_interrupted() {
         assert_eq!(compiled(&module), 0);
     }
 }
+
+#[test]
+fn the_cache_learns_the_hot_functions_for_the_next_run() {
+    let dir = std::env::temp_dir().join(format!("wexe-tier-cache-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let engine = engine(100, |c| {
+        c.cache_dir(Some(dir.clone()));
+    });
+    let wasm = wat::parse_str(FIB).unwrap();
+    {
+        let (mut store, instance, module) = instance(&engine, FIB);
+        assert_eq!(compiled(&module), 0);
+        let fib: TypedFunc<i32, i32> = instance.get_typed_func(&mut store, "fib").unwrap();
+        assert_eq!(fib.call(&mut store, 20).unwrap(), 6765);
+        assert_eq!(compiled(&module), 1);
+    }
+    // The module was dropped: its hot function is on disk, sealed.
+    let entries: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    let module = Module::new(&engine, &wasm).unwrap();
+    assert_eq!(compiled(&module), 1, "compiled before the first call");
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    let fib: TypedFunc<i32, i32> = instance.get_typed_func(&mut store, "fib").unwrap();
+    assert_eq!(fib.call(&mut store, 20).unwrap(), 6765);
+    // A damaged entry is not run: the function is interpreted and compiled again.
+    drop((fib, instance, store, module));
+    let mut bytes = std::fs::read(&entries[0]).unwrap();
+    let n = bytes.len();
+    bytes[n / 2] ^= 0xff;
+    std::fs::write(&entries[0], &bytes).unwrap();
+    let module = Module::new(&engine, &wasm).unwrap();
+    assert_eq!(compiled(&module), 0);
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    let fib: TypedFunc<i32, i32> = instance.get_typed_func(&mut store, "fib").unwrap();
+    assert_eq!(fib.call(&mut store, 20).unwrap(), 6765);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -41,15 +41,21 @@ pub(super) fn compiler() -> Result<&'static CraneliftCompiler, String> {
         .map_err(Clone::clone)
 }
 
-/// What the compiler gets for `info` under `config`.
-fn input<'a>(config: &crate::Config, info: &'a ModuleInfo, bytes: &'a [u8]) -> CompileInput<'a> {
+/// What the compiler gets for `info` under `config`; `alone` when functions are compiled one
+/// at a time (tier-up), so that calls go through the vmctx.
+fn input<'a>(
+    config: &crate::Config,
+    info: &'a ModuleInfo,
+    bytes: &'a [u8],
+    alone: bool,
+) -> CompileInput<'a> {
     CompileInput {
         info,
         bytes,
         bounds_checks: !crate::vm::LinearMemory::guarded(),
         consume_fuel: config.consume_fuel,
         interruptible: config.interruptible,
-        calls_through_vmctx: config.tier == crate::Tier::Auto,
+        calls_through_vmctx: alone,
     }
 }
 
@@ -59,34 +65,31 @@ pub(crate) fn compile_raw(
     info: &ModuleInfo,
     bytes: &[u8],
 ) -> Result<CompiledModule, String> {
-    compiler()?.compile_module(&input(config, info, bytes))
+    compiler()?.compile_module(&input(config, info, bytes, false))
 }
 
-/// Compiles and loads only the trampolines of every type (tier-up).
+/// Compiles only the trampolines of every type (tier-up; not loaded yet).
 pub(crate) fn compile_trampolines(
     config: &crate::Config,
     info: &ModuleInfo,
     bytes: &[u8],
-) -> Result<JitModule, String> {
-    load(
-        compiler()?.compile_trampolines(&input(config, info, bytes))?,
-        None,
-    )
+) -> Result<CompiledModule, String> {
+    compiler()?.compile_trampolines(&input(config, info, bytes, true))
 }
 
-/// Compiles and loads defined function `def` alone (tier-up): its calls go through the vmctx.
+/// Compiles defined function `def` alone (tier-up; not loaded yet): its calls go through the
+/// vmctx.
 pub(crate) fn compile_function(
     config: &crate::Config,
     info: &ModuleInfo,
     bytes: &[u8],
     def: usize,
-) -> Result<JitModule, String> {
-    let funcs = compiler()?.compile_functions(&input(config, info, bytes), &[def as u32])?;
-    let out = CompiledModule {
-        funcs,
-        ..CompiledModule::default()
-    };
-    load(out, Some(&[def]))
+) -> Result<CompiledFunction, String> {
+    let mut funcs =
+        compiler()?.compile_functions(&input(config, info, bytes, true), &[def as u32])?;
+    funcs
+        .pop()
+        .ok_or_else(|| "internal error: no function compiled".into())
 }
 
 /// What compiled code depends on besides the module: the compiler, how memories are made, the
@@ -114,7 +117,7 @@ pub(crate) fn compile_osr(
     def: usize,
     loop_ordinal: u32,
 ) -> Result<JitModule, String> {
-    let input = input(config, info, bytes);
+    let input = input(config, info, bytes, true);
     let (body, entry) = compiler()?.compile_osr(&input, def as u32, loop_ordinal)?;
     let out = CompiledModule {
         funcs: vec![body],

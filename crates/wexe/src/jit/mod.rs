@@ -11,9 +11,10 @@ mod code;
 mod store;
 mod unwind;
 
+pub(crate) use cache::{lookup_tiered, store_tiered, tiered_path};
 pub(crate) use call::run_code;
 pub(crate) use call::run_on_slots;
-pub(crate) use code::{JitModule, compile_function, compile_osr, compile_trampolines};
+pub(crate) use code::{JitModule, compile_function, compile_osr, compile_trampolines, load};
 pub(crate) use store::{JitStore, instantiate};
 
 /// Whether the on-disk cache can sign and check its entries (see `cache_key`).

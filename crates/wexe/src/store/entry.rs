@@ -70,11 +70,18 @@ pub(crate) fn call_func(
     if inner.nesting >= MAX_NESTING {
         return Err(Trap::StackOverflow.into());
     }
-    let run: RunWasm = match inner.engine.config().tier {
-        crate::Tier::Jit => crate::jit::run_on_slots,
-        // Under tier-up a call starts interpreted; the callee's entry goes on in machine code
-        // if it has some.
-        crate::Tier::Interp | crate::Tier::Auto => crate::interp::run_on_slots,
+    // A module compiled whole runs its machine code (the JIT tier, or a compiled module loaded
+    // under tier-up); otherwise a call starts interpreted, and under tier-up the callee's
+    // entry goes on in machine code if it has some.
+    let run: RunWasm = if inner.instances[instance as usize]
+        .module
+        .inner
+        .jit
+        .is_some()
+    {
+        crate::jit::run_on_slots
+    } else {
+        crate::interp::run_on_slots
     };
     let mut buf = ValueSlots::new();
     let slots = buf.take(params.len().max(results.len()));

@@ -12,16 +12,19 @@
 //! interruption and exceptions cross with the call.
 
 mod crossing;
+mod saved;
 mod worker;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 pub(crate) use crossing::{call_interpreted, enter_compiled};
 pub(crate) use worker::Workers;
 
 use crate::Module;
+use wexe_environ::{CompiledModule, ModuleInfo};
+
 use crate::jit::JitModule;
 use crate::module::ModuleInner;
 
@@ -44,6 +47,10 @@ pub(crate) struct TieredCode {
     failure: Mutex<Option<String>>,
     /// On-stack-replacement entries asked for, by defined function and loop ordinal.
     osr: Mutex<HashMap<(usize, u32), Osr>>,
+    /// How many functions and on-stack-replacement entries have machine code.
+    compiled: AtomicUsize,
+    /// The raw code, for the on-disk cache.
+    saved: Mutex<saved::Saved>,
 }
 
 /// An on-stack-replacement entry: asked for, compiled (its array entry and code), or failed.
@@ -55,8 +62,12 @@ enum Osr {
 }
 
 impl TieredCode {
-    pub fn new(defined_funcs: usize) -> TieredCode {
-        TieredCode {
+    /// The tier-up state of a new module, with the hot functions of its last runs when the
+    /// engine's cache holds them.
+    pub fn new(config: &crate::Config, info: &ModuleInfo, bytes: &[u8]) -> TieredCode {
+        let defined_funcs = info.bodies.len();
+        let (saved, loaded) = saved::Saved::open(config, bytes);
+        let t = TieredCode {
             trampolines: OnceLock::new(),
             chunks: RwLock::new(Vec::new()),
             ready: (0..defined_funcs)
@@ -66,7 +77,29 @@ impl TieredCode {
             generation: AtomicU32::new(0),
             failure: Mutex::new(None),
             osr: Mutex::new(HashMap::new()),
+            compiled: AtomicUsize::new(0),
+            saved: Mutex::new(saved),
+        };
+        if let Some(loaded) = loaded.filter(|l| saved::defs_fit(info, &l.defs)) {
+            for (i, &def) in loaded.defs.iter().enumerate() {
+                t.ready[def].store(loaded.code.func_ptr(i) as *mut u8, Ordering::Release);
+                t.requested[def].store(true, Ordering::Relaxed);
+            }
+            t.compiled.store(loaded.defs.len(), Ordering::Relaxed);
+            t.generation.store(1, Ordering::Release);
+            let _ = t.trampolines.set(Ok(loaded.code));
         }
+        t
+    }
+
+    /// Writes the hot functions compiled since the last time to the on-disk cache, if the
+    /// engine has one.
+    pub fn save(&self, config: &crate::Config, bytes: &[u8]) {
+        self.saved().write(config, bytes);
+    }
+
+    fn saved(&self) -> std::sync::MutexGuard<'_, saved::Saved> {
+        self.saved.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The machine code of defined function `def`, once compiled.
@@ -91,10 +124,10 @@ impl TieredCode {
         chunks.iter().find(|c| c.contains(pc)).cloned()
     }
 
-    /// How many functions are compiled so far, and why the first that could not be was not.
+    /// How many functions (and on-stack-replacement entries) are compiled so far, and why the
+    /// first that could not be was not.
     pub fn status(&self) -> (usize, Option<String>) {
-        let compiled = self.chunks.read().unwrap_or_else(|e| e.into_inner()).len();
-        (compiled, self.failure())
+        (self.compiled.load(Ordering::Acquire), self.failure())
     }
 
     fn failure(&self) -> Option<String> {
@@ -158,6 +191,7 @@ pub(crate) fn request_osr(
 /// Compiles defined function `def` of `module` (or its entry at loop `osr`) on the engine's
 /// background threads, or now when it has none by choice; not at all on a one-core machine.
 fn dispatch(module: &Module, def: usize, osr: Option<u32>) {
+    // `Module` is `Send + Sync`: compiled on another thread, the code serves every store.
     let engine = &module.inner.engine;
     let threads = engine
         .config()
@@ -177,7 +211,9 @@ impl TieredCode {
         osr.get(&key).copied()
     }
 
-    fn keep(&self, code: JitModule) {
+    fn keep(&self, engine: &crate::Engine, info: &ModuleInfo, code: JitModule) {
+        crate::jit::write_perf_map(engine, &code, info);
+        self.compiled.fetch_add(1, Ordering::AcqRel);
         let mut chunks = self.chunks.write().unwrap_or_else(|e| e.into_inner());
         chunks.push(Arc::new(code));
     }
@@ -192,9 +228,11 @@ pub(crate) fn compile(module: &ModuleInner, def: usize, osr: Option<u32>) {
         let mut failure = t.failure.lock().unwrap_or_else(|e| e.into_inner());
         failure.get_or_insert(e);
     };
-    let trampolines = t
-        .trampolines
-        .get_or_init(|| crate::jit::compile_trampolines(config, &module.info, &module.bytes));
+    let trampolines = t.trampolines.get_or_init(|| {
+        let raw = crate::jit::compile_trampolines(config, &module.info, &module.bytes)?;
+        t.saved().trampolines(&raw);
+        crate::jit::load(raw, None)
+    });
     if let Err(e) = trampolines {
         return fail(e.clone());
     }
@@ -203,7 +241,7 @@ pub(crate) fn compile(module: &ModuleInner, def: usize, osr: Option<u32>) {
         {
             Ok(code) => {
                 let ready = Osr::Ready(code.array_entry(0) as usize, code.func_ptr(0) as usize);
-                t.keep(code);
+                t.keep(&module.engine, &module.info, code);
                 ready
             }
             Err(e) => {
@@ -217,10 +255,19 @@ pub(crate) fn compile(module: &ModuleInner, def: usize, osr: Option<u32>) {
             .insert((def, ordinal), state);
         return;
     }
-    match crate::jit::compile_function(config, &module.info, &module.bytes, def) {
-        Ok(code) => {
+    let compiled =
+        crate::jit::compile_function(config, &module.info, &module.bytes, def).and_then(|raw| {
+            let out = CompiledModule {
+                funcs: vec![raw.clone()],
+                ..CompiledModule::default()
+            };
+            Ok((crate::jit::load(out, Some(&[def]))?, raw))
+        });
+    match compiled {
+        Ok((code, raw)) => {
             let entry = code.func_ptr(0) as *mut u8;
-            t.keep(code);
+            t.keep(&module.engine, &module.info, code);
+            t.saved().function(config, &module.bytes, def, raw);
             t.ready[def].store(entry, Ordering::Release);
             if let Some(Ok(f)) = module.compiled[def].get() {
                 // Every entry goes to the machine code from now on.
