@@ -42,6 +42,10 @@ pub struct RunCommand {
     #[arg(long, value_enum, default_value_t)]
     tier: TierArg,
 
+    /// Under tier-up: the calls plus loop iterations that make a function hot
+    #[arg(long, value_name = "N")]
+    tier_up_threshold: Option<u32>,
+
     #[command(flatten)]
     features: super::features::FeatureArgs,
 
@@ -100,6 +104,9 @@ impl RunCommand {
         let grants = self.grants()?;
         let mut config = self.tier.config_cached(!self.no_cache);
         self.features.apply(&mut config)?;
+        if let Some(n) = self.tier_up_threshold {
+            config.tier_up_threshold(n);
+        }
         super::limits::configure(&mut config, &grants.limits);
         if let Some(Profiler::Perfmap) = self.profile {
             if matches!(self.tier, super::TierArg::Interp) {
@@ -121,7 +128,13 @@ impl RunCommand {
             preload: &self.preload,
             invoke: self.invoke.as_deref(),
         };
-        let outcome = program::run(&engine, &module, &launch)?;
+        let outcome = program::run(&engine, &module, &launch);
+        if self.verbose
+            && let Some(summary) = module.tier_up_summary()
+        {
+            eprintln!("wexe: {summary}");
+        }
+        let outcome = outcome?;
         Ok(program::exit_status(outcome, &|| {
             super::backtrace::read_binary(&file)
         }))

@@ -147,16 +147,16 @@ pub trait Compiler: Send + Sync {
         defs: &[u32],
     ) -> Result<Vec<CompiledFunction>, String>;
 
-    /// Compiles an on-stack-replacement entry of defined function `def` (tier-up): a function
-    /// of wasm type `(i64) -> results` whose argument is the address of the interpreter's
-    /// frame (the function's locals, in packed 64-bit cells, a v128 in two), which runs the
-    /// function from the header of its `loop_ordinal`-th `loop` (entered with an empty
-    /// operand stack) with those locals; and the array entry that calls it.
+    /// Compiles the on-stack-replacement entry of defined function `def` (tier-up): a function
+    /// of wasm type `(i64, i32) -> results` whose arguments are the address of the
+    /// interpreter's frame (the function's locals, in packed 64-bit cells, a v128 in two) and
+    /// the ordinal of a `loop` among the body's loops (one entered with an empty operand
+    /// stack), which runs the function from that loop's header with those locals; and the
+    /// array entry that calls it.
     fn compile_osr(
         &self,
         input: &CompileInput<'_>,
         def: u32,
-        loop_ordinal: u32,
     ) -> Result<(CompiledFunction, CompiledFunction), String>;
 
     /// Compiles only the trampolines of every type index (`funcs` is empty).

@@ -236,6 +236,12 @@ impl Module {
         self.inner.tiered.as_ref().map(|t| t.status())
     }
 
+    /// Under tier-up: what it compiled and how long that took, in a line (`wexe run -v`).
+    #[doc(hidden)]
+    pub fn tier_up_summary(&self) -> Option<String> {
+        self.inner.tiered.as_ref().map(|t| t.summary())
+    }
+
     /// The interpreter bytecode of function `func_index`, disassembled (for debugging).
     #[doc(hidden)]
     pub fn disassemble(&self, func_index: u32) -> Result<String> {

@@ -170,15 +170,14 @@ impl FuncTranslator<'_> {
             Operator::Block { blockty } => self.push_block(Kind::Block, blockty),
             Operator::Loop { blockty } => {
                 let (params, results) = self.block_types(blockty);
+                let ordinal = self.loops_seen as usize - 1;
                 let header = match &mut self.osr {
-                    // The loop an on-stack-replacement entry jumps to: the interpreter only
-                    // asks for loops entered with an empty operand stack and no parameters.
-                    Some(o) if o.ordinal == self.loops_seen - 1 => {
-                        if !self.stack.is_empty() || !params.is_empty() {
-                            return Err("the loop is entered with values on the stack".into());
-                        }
-                        o.entered = true;
-                        o.header
+                    // A loop the on-stack-replacement entry can branch to: the interpreter
+                    // only asks for loops entered with an empty operand stack and no
+                    // parameters.
+                    Some(o) if self.stack.is_empty() && params.is_empty() => {
+                        o.entered[ordinal] = true;
+                        o.headers[ordinal]
                     }
                     _ => self.new_block(&params),
                 };

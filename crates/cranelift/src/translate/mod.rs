@@ -61,7 +61,7 @@ pub(crate) fn translate_function(
     isa: &dyn TargetIsa,
     input: &CompileInput<'_>,
     def: u32,
-    osr: Option<u32>,
+    osr: bool,
     func: &mut ir::Function,
     fctx: &mut FunctionBuilderContext,
 ) -> Result<(), String> {
@@ -69,8 +69,8 @@ pub(crate) fn translate_function(
     let index = info.num_imported_funcs as u32 + def;
     let fty = info.func_type(index).clone();
     func.signature = match osr {
-        Some(_) => abi::wasm_signature(isa, &osr_type(&fty)),
-        None => abi::wasm_signature(isa, &fty),
+        true => abi::wasm_signature(isa, &osr_type(&fty)),
+        false => abi::wasm_signature(isa, &fty),
     };
     func.name = UserFuncName::user(0, def);
     func.stack_limit = Some(stack_limit(func));
@@ -111,32 +111,36 @@ pub(crate) fn translate_function(
         }
         t.operator(op)?;
     }
-    if let Some(o) = &t.osr
-        && !o.entered
-    {
-        return Err(format!(
-            "loop {} of function {index} has no entry",
-            o.ordinal
-        ));
+    if let Some(o) = t.osr.take() {
+        // The headers of loops that cannot be entered (values on the stack, or unreachable
+        // code): the interpreter never asks for them.
+        for (header, entered) in o.headers.into_iter().zip(o.entered) {
+            if !entered {
+                t.b.switch_to_block(header);
+                t.b.seal_block(header);
+                t.b.ins().trap(abi::codes::UNREACHABLE);
+            }
+        }
     }
     t.b.finalize(isa.frontend_config());
     Ok(())
 }
 
-/// The wasm type of an on-stack-replacement entry of a function of type `fty`: one `i64`, the
-/// address of the interpreter's frame (its locals in packed 64-bit cells, a v128 in two), and
-/// the function's results.
+/// The wasm type of the on-stack-replacement entry of a function of type `fty`: an `i64`, the
+/// address of the interpreter's frame (its locals in packed 64-bit cells, a v128 in two), an
+/// `i32`, the ordinal of the loop to enter among the body's `loop` operators; and the
+/// function's results.
 pub(crate) fn osr_type(fty: &wexe_environ::FuncType) -> wexe_environ::FuncType {
-    wexe_environ::FuncType::new([wexe_environ::ValType::I64], fty.results().iter().copied())
+    use wexe_environ::ValType;
+    wexe_environ::FuncType::new([ValType::I64, ValType::I32], fty.results().iter().copied())
 }
 
-/// An on-stack-replacement entry being translated: the loop (its ordinal among the body's
-/// `loop` operators) whose header the entry jumps to, with every local loaded from the
-/// interpreter's frame.
+/// The on-stack-replacement entry being translated: a header block for every loop of the body
+/// (by ordinal), made before the body is read so that the entry can branch to each, and
+/// whether the loop was one that can be entered.
 pub(crate) struct OsrEntry {
-    pub ordinal: u32,
-    pub header: ir::Block,
-    pub entered: bool,
+    pub headers: Vec<ir::Block>,
+    pub entered: Vec<bool>,
 }
 
 pub(crate) struct FuncTranslator<'a> {
@@ -176,7 +180,7 @@ impl FuncTranslator<'_> {
         &mut self,
         fty: &wexe_environ::FuncType,
         body: &FunctionBody<'_>,
-        osr: Option<u32>,
+        osr: bool,
     ) -> wasmparser::Result<()> {
         let entry = self.b.create_block();
         self.b.append_block_params_for_function_params(entry);
@@ -195,42 +199,60 @@ impl FuncTranslator<'_> {
             let var = self.b.declare_var(ty);
             self.locals.push((var, ty));
         }
-        let num_params = match osr {
-            None => {
-                for (&(var, _), &v) in self.locals.iter().zip(&params[2..]) {
-                    self.b.def_var(var, v);
+        let num_params = if osr {
+            // The entry from the interpreter (a non-null frame address) loads every local from
+            // its cells and branches to the header of the loop asked for; the function's own
+            // start, where the address is null, is only there so that the body translates as
+            // it always does.
+            let mut loops = 0;
+            let mut reader = body.get_operators_reader()?;
+            while !reader.eof() {
+                if matches!(reader.read()?, Operator::Loop { .. }) {
+                    loops += 1;
                 }
-                fty.params().len()
             }
-            Some(ordinal) => {
-                // The entry from the interpreter (a non-null frame address) loads every local
-                // from its cells and jumps to the loop's header; the function's own start,
-                // where the address is null, is only there so that the body translates as it
-                // always does.
-                let (load, start) = (self.b.create_block(), self.b.create_block());
-                let header = self.b.create_block();
-                self.b.ins().brif(params[2], load, &[], start, &[]);
-                self.b.seal_block(load);
-                self.b.seal_block(start);
-                self.b.switch_to_block(load);
-                let mut offset = 0;
-                for &(var, ty) in &self.locals {
-                    let v = self
-                        .b
-                        .ins()
-                        .load(ty, abi::cell_flags(ty), params[2], offset);
-                    self.b.def_var(var, v);
-                    offset += if ty == types::I8X16 { 16 } else { 8 };
-                }
-                self.b.ins().jump(header, &[]);
-                self.b.switch_to_block(start);
-                self.osr = Some(OsrEntry {
-                    ordinal,
-                    header,
-                    entered: false,
-                });
-                0
+            let (load, start) = (self.b.create_block(), self.b.create_block());
+            let headers: Vec<ir::Block> = (0..loops).map(|_| self.b.create_block()).collect();
+            self.b.ins().brif(params[2], load, &[], start, &[]);
+            self.b.seal_block(load);
+            self.b.seal_block(start);
+            self.b.switch_to_block(load);
+            let mut offset = 0;
+            for &(var, ty) in &self.locals {
+                let v = self
+                    .b
+                    .ins()
+                    .load(ty, abi::cell_flags(ty), params[2], offset);
+                self.b.def_var(var, v);
+                offset += if ty == types::I8X16 { 16 } else { 8 };
             }
+            let bad = self.b.create_block();
+            let targets: Vec<ir::BlockCall> = headers
+                .iter()
+                .map(|&h| self.b.func.dfg.block_call(h, &[]))
+                .collect();
+            let default = self.b.func.dfg.block_call(bad, &[]);
+            let table = self
+                .b
+                .func
+                .dfg
+                .jump_tables
+                .push(ir::JumpTableData::new(default, &targets));
+            self.b.ins().br_table(params[3], table);
+            self.b.seal_block(bad);
+            self.b.switch_to_block(bad);
+            self.b.ins().trap(abi::codes::UNREACHABLE);
+            self.b.switch_to_block(start);
+            self.osr = Some(OsrEntry {
+                entered: vec![false; headers.len()],
+                headers,
+            });
+            0
+        } else {
+            for (&(var, _), &v) in self.locals.iter().zip(&params[2..]) {
+                self.b.def_var(var, v);
+            }
+            fty.params().len()
         };
         for i in num_params..self.locals.len() {
             let (var, ty) = self.locals[i];

@@ -107,18 +107,16 @@ pub(crate) fn fingerprint(config: &crate::Config) -> Result<String, String> {
     ))
 }
 
-/// Compiles and loads an on-stack-replacement entry of defined function `def` at its
-/// `loop_ordinal`-th loop (tier-up): the function and its array entry
-/// ([`JitModule::func_ptr`] and [`JitModule::array_entry`] 0).
+/// Compiles and loads the on-stack-replacement entry of defined function `def` (tier-up): the
+/// function and its array entry ([`JitModule::func_ptr`] and [`JitModule::array_entry`] 0).
 pub(crate) fn compile_osr(
     config: &crate::Config,
     info: &ModuleInfo,
     bytes: &[u8],
     def: usize,
-    loop_ordinal: u32,
 ) -> Result<JitModule, String> {
     let input = input(config, info, bytes, true);
-    let (body, entry) = compiler()?.compile_osr(&input, def as u32, loop_ordinal)?;
+    let (body, entry) = compiler()?.compile_osr(&input, def as u32)?;
     let out = CompiledModule {
         funcs: vec![body],
         array_entries: vec![entry],

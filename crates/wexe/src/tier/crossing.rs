@@ -15,9 +15,9 @@ use crate::store::{FuncEntity, StoreOps, ValueSlots};
 const INTERP_STACK_MARGIN: usize = 64 << 10;
 
 /// Runs the machine code of function `func_index` of `instance` on its arguments in the packed
-/// cells at `cells` (an interpreter frame), leaving its results there; with `osr` (an array
-/// entry and the code of an on-stack-replacement entry), from one of its loops on all the
-/// locals of the frame.
+/// cells at `cells` (an interpreter frame), leaving its results there; with `osr` (the array
+/// entry and the code of its on-stack-replacement entry, and a loop's ordinal), from that loop
+/// on all the locals of the frame.
 ///
 /// # Safety
 /// `cells` holds the function's parameters (with `osr`, all its locals) and has room for its
@@ -27,21 +27,22 @@ pub(crate) unsafe fn enter_compiled(
     instance: u32,
     func_index: u32,
     cells: *mut u64,
-    osr: Option<(*const u8, *const u8)>,
+    osr: Option<(*const u8, *const u8, u32)>,
 ) -> Result<()> {
     let inner = store.inner();
     let module = inner.instances[instance as usize].module.clone();
     let ty = module.info().func_type(func_index);
     let (params, results) = (ty.params(), ty.results());
-    // At least one: an on-stack-replacement entry's parameter.
-    let n = params.len().max(results.len()).max(1);
+    // At least two: an on-stack-replacement entry's parameters.
+    let n = params.len().max(results.len()).max(2);
     let mut buf = ValueSlots::new();
     let slots = buf.take(n);
     // SAFETY: the caller's promise: the cells hold the parameters, then room for the results.
     unsafe {
-        if let Some((entry, code)) = osr {
-            // The entry's one parameter: the frame's address.
+        if let Some((entry, code, ordinal)) = osr {
+            // The entry's parameters: the frame's address and the loop.
             slots[0][0] = cells as u64;
+            slots[1][0] = u64::from(ordinal);
             crate::jit::run_code(store, instance, entry, code, slots.as_mut_ptr())?;
             return write_results(slots, results, cells);
         }

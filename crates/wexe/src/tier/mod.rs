@@ -45,10 +45,14 @@ pub(crate) struct TieredCode {
     generation: AtomicU32,
     /// Why the first function that failed to compile did (it stays interpreted).
     failure: Mutex<Option<String>>,
-    /// On-stack-replacement entries asked for, by defined function and loop ordinal.
-    osr: Mutex<HashMap<(usize, u32), Osr>>,
+    /// On-stack-replacement entries asked for, by defined function.
+    osr: Mutex<HashMap<usize, Osr>>,
     /// How many functions and on-stack-replacement entries have machine code.
     compiled: AtomicUsize,
+    /// How many on-stack-replacement entries were compiled, and the nanoseconds all
+    /// compilations took.
+    loop_entries: AtomicUsize,
+    compile_nanos: std::sync::atomic::AtomicU64,
     /// The raw code, for the on-disk cache.
     saved: Mutex<saved::Saved>,
 }
@@ -78,6 +82,8 @@ impl TieredCode {
             failure: Mutex::new(None),
             osr: Mutex::new(HashMap::new()),
             compiled: AtomicUsize::new(0),
+            loop_entries: AtomicUsize::new(0),
+            compile_nanos: std::sync::atomic::AtomicU64::new(0),
             saved: Mutex::new(saved),
         };
         if let Some(loaded) = loaded.filter(|l| saved::defs_fit(info, &l.defs)) {
@@ -130,6 +136,21 @@ impl TieredCode {
         (self.compiled.load(Ordering::Acquire), self.failure())
     }
 
+    /// What tier-up did, in a line for `wexe run --verbose`.
+    pub fn summary(&self) -> String {
+        let (compiled, failure) = self.status();
+        let loops = self.loop_entries.load(Ordering::Acquire);
+        let ms = self.compile_nanos.load(Ordering::Acquire) as f64 / 1e6;
+        let mut s = format!(
+            "tier-up: {} functions and {loops} loop entries compiled in {ms:.0} ms",
+            compiled - loops
+        );
+        if let Some(f) = failure {
+            s.push_str(&format!("; not compiled: {f}"));
+        }
+        s
+    }
+
     fn failure(&self) -> Option<String> {
         self.failure
             .lock()
@@ -138,11 +159,22 @@ impl TieredCode {
     }
 }
 
-/// The heat defined function `def` of `module` starts with when it is translated.
+/// Bytes of body per multiple of the threshold a function's heat starts with.
+const BYTES_PER_THRESHOLD: usize = 2048;
+
+/// The heat defined function `def` of `module` starts with when it is translated: the
+/// threshold, times one more for every [`BYTES_PER_THRESHOLD`] bytes of its body beyond the
+/// first, since compiling costs in proportion to the body (Cranelift took 0.5–2 s for each
+/// of Yosys's two largest hot functions, 106 and 160 KB).
 pub(crate) fn initial_heat(module: &Module, def: usize) -> u32 {
     match &module.inner.tiered {
         Some(t) if t.code(def).is_some() => 0,
-        _ => module.engine().config().tier_up_threshold,
+        _ => {
+            let range = &module.info().bodies[def].range;
+            let size = (range.end - range.start) / BYTES_PER_THRESHOLD;
+            let threshold = module.engine().config().tier_up_threshold;
+            threshold.saturating_mul(1 + size.min(u32::MAX as usize - 1) as u32)
+        }
     }
 }
 
@@ -158,21 +190,15 @@ pub(crate) fn request(module: &Module, def: usize) -> bool {
     if t.requested[def].swap(true, Ordering::AcqRel) {
         return false;
     }
-    dispatch(module, def, None);
+    dispatch(module, def, false);
     t.code(def).is_some()
 }
 
 /// The array entry and code of the on-stack-replacement entry of defined function `def` of
-/// `module` at its `loop_ordinal`-th loop (found hot), if compiled; asks for it the first time.
-pub(crate) fn request_osr(
-    module: &Module,
-    def: usize,
-    loop_ordinal: u32,
-) -> Option<(*const u8, *const u8)> {
+/// `module` (one of whose loops was found hot), if compiled; asks for it the first time.
+pub(crate) fn request_osr(module: &Module, def: usize) -> Option<(*const u8, *const u8)> {
     let t = module.inner.tiered.as_ref()?;
-    let key = (def, loop_ordinal);
-    let state = t.osr_state(key);
-    match state {
+    match t.osr_state(def) {
         Some(Osr::Ready(entry, code)) => return Some((entry as *const u8, code as *const u8)),
         Some(_) => return None,
         None => {}
@@ -180,17 +206,18 @@ pub(crate) fn request_osr(
     t.osr
         .lock()
         .unwrap_or_else(|e| e.into_inner())
-        .insert(key, Osr::Requested);
-    dispatch(module, def, Some(loop_ordinal));
-    match t.osr_state(key) {
+        .insert(def, Osr::Requested);
+    dispatch(module, def, true);
+    match t.osr_state(def) {
         Some(Osr::Ready(entry, code)) => Some((entry as *const u8, code as *const u8)),
         _ => None,
     }
 }
 
-/// Compiles defined function `def` of `module` (or its entry at loop `osr`) on the engine's
-/// background threads, or now when it has none by choice; not at all on a one-core machine.
-fn dispatch(module: &Module, def: usize, osr: Option<u32>) {
+/// Compiles defined function `def` of `module` (or, with `osr`, its on-stack-replacement
+/// entry) on the engine's background threads, or now when it has none by choice; not at all on
+/// a one-core machine.
+fn dispatch(module: &Module, def: usize, osr: bool) {
     // `Module` is `Send + Sync`: compiled on another thread, the code serves every store.
     let engine = &module.inner.engine;
     let threads = engine
@@ -206,9 +233,9 @@ fn dispatch(module: &Module, def: usize, osr: Option<u32>) {
 }
 
 impl TieredCode {
-    fn osr_state(&self, key: (usize, u32)) -> Option<Osr> {
+    fn osr_state(&self, def: usize) -> Option<Osr> {
         let osr = self.osr.lock().unwrap_or_else(|e| e.into_inner());
-        osr.get(&key).copied()
+        osr.get(&def).copied()
     }
 
     fn keep(&self, engine: &crate::Engine, info: &ModuleInfo, code: JitModule) {
@@ -219,10 +246,17 @@ impl TieredCode {
     }
 }
 
-/// Compiles defined function `def` of `module` (or its entry at loop `osr`) and makes its code
-/// ready.
-pub(crate) fn compile(module: &ModuleInner, def: usize, osr: Option<u32>) {
+/// Compiles defined function `def` of `module` (or, with `osr`, its on-stack-replacement entry)
+/// and makes its code ready.
+pub(crate) fn compile(module: &ModuleInner, def: usize, osr: bool) {
     let Some(t) = &module.tiered else { return };
+    let started = std::time::Instant::now();
+    compile_timed(module, t, def, osr);
+    let nanos = started.elapsed().as_nanos() as u64;
+    t.compile_nanos.fetch_add(nanos, Ordering::AcqRel);
+}
+
+fn compile_timed(module: &ModuleInner, t: &TieredCode, def: usize, osr: bool) {
     let config = module.engine.config();
     let fail = |e: String| {
         let mut failure = t.failure.lock().unwrap_or_else(|e| e.into_inner());
@@ -236,23 +270,23 @@ pub(crate) fn compile(module: &ModuleInner, def: usize, osr: Option<u32>) {
     if let Err(e) = trampolines {
         return fail(e.clone());
     }
-    if let Some(ordinal) = osr {
-        let state = match crate::jit::compile_osr(config, &module.info, &module.bytes, def, ordinal)
-        {
+    if osr {
+        let state = match crate::jit::compile_osr(config, &module.info, &module.bytes, def) {
             Ok(code) => {
                 let ready = Osr::Ready(code.array_entry(0) as usize, code.func_ptr(0) as usize);
                 t.keep(&module.engine, &module.info, code);
+                t.loop_entries.fetch_add(1, Ordering::AcqRel);
                 ready
             }
             Err(e) => {
-                fail(format!("function {def} at loop {ordinal}: {e}"));
+                fail(format!("function {def}'s loop entry: {e}"));
                 Osr::Failed
             }
         };
         t.osr
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .insert((def, ordinal), state);
+            .insert(def, state);
         return;
     }
     let compiled =

@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex, Weak};
 use crate::module::ModuleInner;
 
 /// A function to compile: a module (not kept alive by the request), a defined function, and
-/// the loop of an on-stack-replacement entry.
-type Job = (Weak<ModuleInner>, usize, Option<u32>);
+/// whether it is the function's on-stack-replacement entry.
+type Job = (Weak<ModuleInner>, usize, bool);
 
 pub(crate) struct Workers {
     jobs: Mutex<Sender<Job>>,
@@ -32,8 +32,9 @@ impl Workers {
         }
     }
 
-    /// Queues defined function `def` of `module` (or its entry at loop `osr`) for compilation.
-    pub fn submit(&self, module: Weak<ModuleInner>, def: usize, osr: Option<u32>) {
+    /// Queues defined function `def` of `module` (or, with `osr`, its on-stack-replacement entry)
+    /// for compilation.
+    pub fn submit(&self, module: Weak<ModuleInner>, def: usize, osr: bool) {
         let jobs = self.jobs.lock().unwrap_or_else(|e| e.into_inner());
         // Only fails once every thread is gone; the function then stays interpreted.
         let _ = jobs.send((module, def, osr));

@@ -52,7 +52,7 @@ unsafe fn hot(ip: Ip, fp: Fp, cx: *mut Cx) -> TailCall {
         } else {
             decode!(ip, TierCount { osr });
             let code = (osr != NO_SLOT)
-                .then(|| crate::tier::request_osr(&module, def, osr))
+                .then(|| crate::tier::request_osr(&module, def))
                 .flatten();
             let Some(code) = code else {
                 // Calls will enter the function's code; this activation goes on here until
@@ -60,8 +60,9 @@ unsafe fn hot(ip: Ip, fp: Fp, cx: *mut Cx) -> TailCall {
                 func.heat.store(crate::tier::RECHECK, Ordering::Relaxed);
                 return TailCall::Enter(ip.add(1));
             };
+            let (entry, code) = code;
             call_out(c, fp, |s| {
-                crate::tier::enter_compiled(s, instance, index, fp, Some(code))
+                crate::tier::enter_compiled(s, instance, index, fp, Some((entry, code, osr)))
             })
         };
         match outcome {
