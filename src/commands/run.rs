@@ -48,6 +48,9 @@ pub struct RunCommand {
     #[command(flatten)]
     sandbox: SandboxArgs,
 
+    #[command(flatten)]
+    debug: super::debug_args::DebugArgs,
+
     /// Listen on the TCP address ADDR and give the program the listening socket; repeatable
     #[arg(long = "tcplisten", value_name = "ADDR")]
     tcp_listen: Vec<String>,
@@ -101,6 +104,8 @@ impl RunCommand {
         let mut config = self.tier.config_cached(!self.no_cache);
         self.features.apply(&mut config)?;
         super::limits::configure(&mut config, &grants.limits);
+        self.debug
+            .apply(&mut config, matches!(self.tier, super::TierArg::Jit))?;
         if let Some(Profiler::Perfmap) = self.profile {
             if !matches!(self.tier, super::TierArg::Jit) {
                 bail!("--profile perfmap names JIT code: it needs the JIT tier");
@@ -112,6 +117,13 @@ impl RunCommand {
             self.describe(&engine);
         }
         let module = program::open_module(&engine, &file, self.allow_precompiled)?;
+        let warnings = module.debug_info_warnings();
+        if self.verbose && !warnings.is_empty() {
+            eprintln!(
+                "wexe: warning: part of the module's debug info was not translated: {}",
+                warnings.join("; ")
+            );
+        }
         // argv[0] is the module path as given.
         argv[0] = file.clone().into_os_string();
         let launch = Launch {

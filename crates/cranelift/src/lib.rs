@@ -156,8 +156,11 @@ impl CraneliftCompiler {
             // by type index.
             return Ok(CompiledFunction::default());
         }
+        let mut debug_slots = None;
         match job {
-            Job::Func(def) => translate::translate_function(isa, input, def, &mut ctx.func, fctx)?,
+            Job::Func(def) => {
+                debug_slots = translate::translate_function(isa, input, def, &mut ctx.func, fctx)?
+            }
             Job::ArrayEntry(t) => trampolines::array_entry(isa, input.info, t, &mut ctx.func, fctx),
             Job::HostAdapter(t) => {
                 trampolines::host_adapter(isa, input.info, t, &mut ctx.func, fctx)
@@ -208,12 +211,14 @@ impl CraneliftCompiler {
             .map(|s| (s.start, s.end, s.loc.bits()))
             .collect();
         let handlers = call_site_handlers(buf)?;
+        let debug_slots = debug_slots.and_then(|slots| slots.resolve(buf));
         Ok(CompiledFunction {
             code: buf.data().to_vec(),
             relocs,
             traps,
             srclocs,
             handlers,
+            debug_slots,
         })
     }
 }

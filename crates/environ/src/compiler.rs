@@ -88,6 +88,21 @@ pub struct CompiledFunction {
     /// Calls inside `try_table` (or legacy `try`) bodies and their exception handlers, sorted
     /// by return address.
     pub handlers: Vec<CallSiteHandlers>,
+    /// Where a debugger finds the function's wasm locals and vmctx (compiled with
+    /// [`CompileInput::debug_info`] only).
+    pub debug_slots: Option<DebugSlots>,
+}
+
+/// The stack slots a function compiled for debugging keeps its vmctx and a copy of each wasm
+/// local in (stored at every `local.set`/`local.tee`), as offsets from its frame pointer: what
+/// native DWARF locations of wasm locals, globals and linear memory are built from.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DebugSlots {
+    /// The slot holding the vmctx pointer.
+    pub vmctx: i32,
+    /// One slot per wasm local (parameters first), `None` for a local of a type a debugger
+    /// cannot show (references).
+    pub locals: Vec<Option<i32>>,
 }
 
 /// A call whose exceptions may be caught in the calling function: where the unwinder finds the
@@ -127,6 +142,9 @@ pub struct CompileInput<'a> {
     pub consume_fuel: bool,
     /// Whether function entries and loop headers check the store's interruption flag.
     pub interruptible: bool,
+    /// Whether functions keep their wasm locals and vmctx in stack slots a debugger can read
+    /// ([`CompiledFunction::debug_slots`]).
+    pub debug_info: bool,
 }
 
 /// A machine-code compiler for WebAssembly modules.

@@ -7,6 +7,7 @@
 //! so the runtime can map return addresses and trap sites back to the module.
 
 mod control;
+mod debug_slots;
 mod entities;
 mod exn;
 mod legacy;
@@ -28,6 +29,7 @@ use wexe_environ::{CompileInput, ModuleInfo};
 
 use crate::abi::{self, codes};
 use control::ControlFrame;
+pub(crate) use debug_slots::DebugSlotsIr;
 
 /// A global value for the store's stack limit, read through the function's vmctx.
 fn stack_limit(func: &mut ir::Function) -> ir::GlobalValue {
@@ -56,14 +58,15 @@ fn stack_limit(func: &mut ir::Function) -> ir::GlobalValue {
     })
 }
 
-/// Translates defined function `def` of the module into `func`.
+/// Translates defined function `def` of the module into `func`; with `debug_info`, the stack
+/// slots a debugger reads its locals from.
 pub(crate) fn translate_function(
     isa: &dyn TargetIsa,
     input: &CompileInput<'_>,
     def: u32,
     func: &mut ir::Function,
     fctx: &mut FunctionBuilderContext,
-) -> Result<(), String> {
+) -> Result<Option<DebugSlotsIr>, String> {
     let info = input.info;
     let index = info.num_imported_funcs as u32 + def;
     let fty = info.func_type(index).clone();
@@ -94,6 +97,7 @@ pub(crate) fn translate_function(
         try_shapes: None,
         tries_seen: 0,
         branched_from: HashMap::new(),
+        debug_slots: None,
     };
     t.prologue(&fty, &body).map_err(|e| e.to_string())?;
     let mut reader = body.get_operators_reader().map_err(|e| e.to_string())?;
@@ -103,7 +107,7 @@ pub(crate) fn translate_function(
         t.operator(op)?;
     }
     t.b.finalize(isa.frontend_config());
-    Ok(())
+    Ok(t.debug_slots)
 }
 
 pub(crate) struct FuncTranslator<'a> {
@@ -132,6 +136,8 @@ pub(crate) struct FuncTranslator<'a> {
     /// The conditional branch (`brif`) each block made for an `if` arm or a `br_if`'s
     /// fall-through is the only successor of (see `trap_unreachable`).
     branched_from: HashMap<ir::Block, ir::Inst>,
+    /// Under `debug_info`, the slots holding the vmctx and a copy of each local.
+    debug_slots: Option<DebugSlotsIr>,
 }
 
 impl FuncTranslator<'_> {
@@ -170,6 +176,9 @@ impl FuncTranslator<'_> {
             self.b.append_block_param(exit, r);
         }
         self.control.push(ControlFrame::function(exit, results));
+        if self.input.debug_info {
+            self.create_debug_slots();
+        }
         self.check_progress();
         Ok(())
     }

@@ -5,8 +5,8 @@ use std::sync::OnceLock;
 
 use wexe_cranelift::CraneliftCompiler;
 use wexe_environ::{
-    CallSiteHandlers, CompileInput, CompiledFunction, CompiledModule, Compiler, ModuleInfo,
-    RelocKind, TrapCode,
+    CallSiteHandlers, CompileInput, CompiledFunction, CompiledModule, Compiler, DebugSlots,
+    ModuleInfo, RelocKind, TrapCode,
 };
 
 use crate::vm::CodeMemory;
@@ -21,9 +21,13 @@ struct FuncInfo {
     srclocs: Vec<(u32, u32, u32)>,
     /// Calls with exception handlers, by return address.
     handlers: Vec<CallSiteHandlers>,
+    debug_slots: Option<DebugSlots>,
 }
 
 pub(crate) struct JitModule {
+    /// The code's registration with debuggers (`Config::debug_info`); declared first so that
+    /// it is withdrawn before the code is unmapped.
+    pub(super) debug: Option<super::gdb_jit::DebugRegistration>,
     code: CodeMemory,
     /// Where each defined function starts.
     def_starts: Vec<usize>,
@@ -53,6 +57,7 @@ pub(crate) fn compile_raw(
         bounds_checks: !crate::vm::LinearMemory::guarded(),
         consume_fuel: config.consume_fuel,
         interruptible: config.interruptible,
+        debug_info: config.debug_info,
     };
     compiler()?.compile_module(&input)
 }
@@ -62,10 +67,11 @@ pub(crate) fn compile_raw(
 pub(crate) fn fingerprint(config: &crate::Config) -> Result<String, String> {
     let guarded = crate::vm::LinearMemory::guarded();
     Ok(format!(
-        "{} guarded={guarded} fuel={} interruptible={} {:?}",
+        "{} guarded={guarded} fuel={} interruptible={} debug_info={} {:?}",
         compiler()?.fingerprint(),
         config.consume_fuel,
         config.interruptible,
+        config.debug_info,
         // The wasm features are part of it because code found by fingerprint is reused without
         // validating the function bodies again.
         config.features
@@ -132,9 +138,11 @@ pub(crate) fn load(out: CompiledModule) -> Result<JitModule, String> {
             traps: f.traps,
             srclocs: f.srclocs,
             handlers: f.handlers,
+            debug_slots: f.debug_slots,
         })
         .collect();
     Ok(JitModule {
+        debug: None,
         code,
         def_starts,
         funcs,
@@ -163,6 +171,38 @@ impl JitModule {
             out.push_str(&format!("{:x} {:x} {name}\n", base + f.start, f.len));
         }
         out
+    }
+
+    /// The code's address and bytes, and each function and trampoline in it: its defined
+    /// function index (`None`: a trampoline), code offset, length, source ranges and debug
+    /// slots.
+    #[allow(clippy::type_complexity)]
+    pub(super) fn layout(
+        &self,
+    ) -> (
+        &[u8],
+        Vec<(
+            Option<usize>,
+            usize,
+            usize,
+            &[(u32, u32, u32)],
+            Option<&DebugSlots>,
+        )>,
+    ) {
+        let funcs = self
+            .funcs
+            .iter()
+            .map(|f| {
+                (
+                    f.def,
+                    f.start,
+                    f.len,
+                    &f.srclocs[..],
+                    f.debug_slots.as_ref(),
+                )
+            })
+            .collect();
+        (self.code.bytes(), funcs)
     }
 
     /// The entry of defined function `def`.
