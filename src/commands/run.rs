@@ -117,6 +117,11 @@ impl RunCommand {
             self.describe(&engine);
         }
         let module = program::open_module(&engine, &file, self.allow_precompiled)?;
+        if config.debug_info_enabled() {
+            // Registered code stays registered until the process ends: GDB 13 crashes when an
+            // image a watchpoint refers to is withdrawn (the process is ending anyway).
+            std::mem::forget(module.clone());
+        }
         let warnings = module.debug_info_warnings();
         if self.verbose && !warnings.is_empty() {
             eprintln!(

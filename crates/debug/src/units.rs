@@ -46,6 +46,8 @@ struct Scope {
     depth: isize,
     func: Option<usize>,
     frame_base: Option<Vec<u8>>,
+    /// Inside a function without code.
+    dead: bool,
 }
 
 pub(crate) fn translate(
@@ -120,6 +122,9 @@ fn translate_unit<'a, 'r>(
         if entry.tag == constants::DW_TAG_subprogram {
             scope.func = wasm_ranges.first().and_then(|r| ctx.map.func_at(r.start));
             scope.frame_base = None;
+            // A function the linker dropped (tombstone address) or one that is not
+            // compiled: its variables have nowhere to be.
+            scope.dead = scope.func.is_none();
             if let Some(f) = scope.func {
                 let f = &ctx.map.funcs[f];
                 let die = unit.unit.get_mut(id);
@@ -280,6 +285,9 @@ fn variable_location<'a, 'r>(
     let Some(location) = entry.attr_value(constants::DW_AT_location) else {
         return;
     };
+    if scope.dead {
+        return;
+    }
     let encoding = unit.read_unit.encoding();
     let ectx = expr_context(ctx, scope);
     let pointer = pointer_type(unit, entry);
@@ -314,9 +322,12 @@ fn variable_location<'a, 'r>(
                     continue;
                 }
                 let wasm = (e.range.begin + cs) as u32..(e.range.end + cs) as u32;
-                let Ok((bytes, p)) = translate(e.data.0.slice()) else {
-                    skipped.note("a location list entry");
-                    continue;
+                let (bytes, p) = match translate(e.data.0.slice()) {
+                    Ok(t) => t,
+                    Err(why) => {
+                        skipped.note(format!("a location list entry: {why}"));
+                        continue;
+                    }
                 };
                 as_pointer |= p;
                 for r in ctx.map.native_ranges(wasm) {

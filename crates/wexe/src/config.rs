@@ -285,6 +285,11 @@ impl Config {
         self
     }
 
+    /// Whether [`Config::debug_info`] is on.
+    pub fn debug_info_enabled(&self) -> bool {
+        self.debug_info
+    }
+
     /// The wasm features modules are validated with.
     pub(crate) fn wasmparser_features(&self) -> wexe_environ::wasmparser::WasmFeatures {
         self.features.to_wasmparser()
