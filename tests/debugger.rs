@@ -233,6 +233,50 @@ fn without_dwarf_functions_are_still_named() {
 }
 
 #[test]
+fn lldb_reads_the_same_images() {
+    let ok = Command::new("lldb")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        prerequisite::missing("lldb test", "lldb missing (scripts/install-wasm-toolchain.sh)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let Some(wasm) = compile(dir.path(), "points", &["-g", "-O0"]) else {
+        return;
+    };
+    let mut cmd = Command::new("lldb");
+    cmd.args(["--no-lldbinit", "-b"]);
+    for c in [
+        "settings set plugin.jit-loader.gdb.enable on",
+        "breakpoint set -n area",
+        "run",
+        "bt 3",
+        "frame variable",
+        "p *p",
+        "p p->y",
+    ] {
+        cmd.args(["-o", c]);
+    }
+    cmd.args(["--", WEXE, "run", "-g", "--no-cache"]).arg(&wasm);
+    let out = cmd.output().expect("lldb runs");
+    let out = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert_has(
+        &out,
+        &[
+            "stop reason = breakpoint 1.1",
+            "`area(p=0x",
+            "points.c:21",
+            "`main at points.c:31",
+            "(int) a = ",
+            "(point) $0 = (x = 3, y = 7)",
+            "(int) $1 = 7",
+        ],
+    );
+}
+
+#[test]
 fn debug_info_needs_the_jit_tier() {
     let out = Command::new(WEXE)
         .args(["run", "-g", "--tier", "interp", "x.wasm"])
