@@ -239,7 +239,10 @@ fn lldb_reads_the_same_images() {
         .output()
         .is_ok_and(|o| o.status.success());
     if !ok {
-        prerequisite::missing("lldb test", "lldb missing (scripts/install-wasm-toolchain.sh)");
+        prerequisite::missing(
+            "lldb test",
+            "lldb missing (scripts/install-wasm-toolchain.sh)",
+        );
         return;
     }
     let dir = tempfile::tempdir().unwrap();

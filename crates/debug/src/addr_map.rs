@@ -41,7 +41,7 @@ impl CodeMap {
     }
 
     /// The function whose body contains module offset `at`.
-    pub(crate) fn func_at(&self, at: u32) -> Option<usize> {
+    pub fn func_at(&self, at: u32) -> Option<usize> {
         let i = self
             .funcs
             .partition_point(|f| f.body.start <= at)
@@ -51,7 +51,7 @@ impl CodeMap {
 
     /// The native address ranges compiled from the wasm bytes `range` (module offsets) of
     /// the function containing its start, merged and sorted.
-    pub(crate) fn native_ranges(&self, range: Range<u32>) -> Vec<Range<u64>> {
+    pub fn native_ranges(&self, range: Range<u32>) -> Vec<Range<u64>> {
         let Some(i) = self.func_at(range.start) else {
             return Vec::new();
         };

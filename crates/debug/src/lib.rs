@@ -145,3 +145,6 @@ pub fn build_image(
     );
     Image { elf, warnings }
 }
+
+#[cfg(test)]
+mod tests;
