@@ -298,7 +298,7 @@ fn debug_info_needs_the_jit_tier() {
     assert!(text(&bad.stderr).contains("unknown debugging option"));
     let mut config = wexe::Config::new();
     config.tier(wexe::Tier::Interp).debug_info(true);
-    let err = wexe::Engine::new(&config).err().expect("refused");
+    let err = wexe::Engine::new(&config).expect_err("refused");
     assert!(err.to_string().contains("needs the JIT tier"), "{err}");
 }
 

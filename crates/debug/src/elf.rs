@@ -121,13 +121,13 @@ pub(crate) fn write(
     let mut out = vec![0u8; 64];
     let mut offsets = Vec::with_capacity(sections.len());
     for s in &sections {
-        while out.len() as u64 % s.align.max(1) != 0 {
+        while !(out.len() as u64).is_multiple_of(s.align.max(1)) {
             out.push(0);
         }
         offsets.push(out.len() as u64);
         out.extend_from_slice(&s.data);
     }
-    while out.len() % 8 != 0 {
+    while !out.len().is_multiple_of(8) {
         out.push(0);
     }
     let shoff = out.len() as u64;
