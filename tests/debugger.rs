@@ -346,3 +346,44 @@ fn bad_dwarf_never_stops_a_program() {
         }
     }
 }
+
+/// The DWARF of a real program with bytes flipped here and there, section by section: the
+/// module still loads (in-process, so a panic in the translation fails the test) and runs.
+#[test]
+fn corrupted_dwarf_of_a_real_program_is_translated_as_far_as_it_goes() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(wasm) = compile(dir.path(), "points", &["-g", "-O0"]) else {
+        return;
+    };
+    let bytes = std::fs::read(&wasm).unwrap();
+    let mut sections = Vec::new();
+    for payload in wasmparser::Parser::new(0).parse_all(&bytes) {
+        if let Ok(wasmparser::Payload::CustomSection(c)) = payload
+            && c.name().starts_with(".debug_")
+        {
+            let start = c.data_offset() as usize;
+            sections.push(start..start + c.data().len());
+        }
+    }
+    assert!(sections.len() >= 4, "clang -g wrote no DWARF");
+    let mut config = wexe::Config::new();
+    config.tier(wexe::Tier::Jit).debug_info(true);
+    let engine = wexe::Engine::new(&config).unwrap();
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut warned = 0;
+    for range in &sections {
+        for round in 0..6 {
+            let mut bad = bytes.clone();
+            for _ in 0..(1 + round * 3) {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                let at = range.start + (seed as usize) % range.len().max(1);
+                bad[at] ^= (seed >> 32) as u8 | 1;
+            }
+            let module = wexe::Module::new(&engine, &bad).expect("the module loads");
+            warned += usize::from(!module.debug_info_warnings().is_empty());
+        }
+    }
+    assert!(warned > 0, "no corruption was noticed");
+}
