@@ -23,11 +23,13 @@ mod elf;
 mod expr;
 mod lines;
 mod units;
+mod used_locals;
 mod wasm_dwarf;
 
 use std::ops::Range;
 
 pub use addr_map::CodeMap;
+pub use used_locals::used_locals;
 
 /// The machine the code was compiled for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

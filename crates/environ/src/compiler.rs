@@ -94,14 +94,15 @@ pub struct CompiledFunction {
 }
 
 /// The stack slots a function compiled for debugging keeps its vmctx and a copy of each wasm
-/// local in (stored at every `local.set`/`local.tee`), as offsets from its frame pointer: what
-/// native DWARF locations of wasm locals, globals and linear memory are built from.
+/// local its DWARF names in (stored at every `local.set`/`local.tee`), as offsets from its frame
+/// pointer: what native DWARF locations of wasm locals, globals and linear memory are built
+/// from.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct DebugSlots {
     /// The slot holding the vmctx pointer.
     pub vmctx: i32,
-    /// One slot per wasm local (parameters first), `None` for a local of a type a debugger
-    /// cannot show (references).
+    /// One entry per wasm local (parameters first), `None` for a local without a slot (one the
+    /// module's DWARF does not name).
     pub locals: Vec<Option<i32>>,
 }
 
@@ -142,9 +143,10 @@ pub struct CompileInput<'a> {
     pub consume_fuel: bool,
     /// Whether function entries and loop headers check the store's interruption flag.
     pub interruptible: bool,
-    /// Whether functions keep their wasm locals and vmctx in stack slots a debugger can read
-    /// ([`CompiledFunction::debug_slots`]).
-    pub debug_info: bool,
+    /// Compiling for a debugger: then every function keeps its vmctx, and the locals listed for
+    /// it (by defined-function index: those the module's DWARF names), in stack slots a
+    /// debugger can read ([`CompiledFunction::debug_slots`]).
+    pub debug_info: Option<&'a [Vec<u32>]>,
 }
 
 /// A machine-code compiler for WebAssembly modules.

@@ -98,6 +98,9 @@ pub(crate) fn translate_function(
         tries_seen: 0,
         branched_from: HashMap::new(),
         debug_slots: None,
+        debug_locals: input
+            .debug_info
+            .map(|used| used.get(def as usize).cloned().unwrap_or_default()),
     };
     t.prologue(&fty, &body).map_err(|e| e.to_string())?;
     let mut reader = body.get_operators_reader().map_err(|e| e.to_string())?;
@@ -138,6 +141,8 @@ pub(crate) struct FuncTranslator<'a> {
     branched_from: HashMap<ir::Block, ir::Inst>,
     /// Under `debug_info`, the slots holding the vmctx and a copy of each local.
     debug_slots: Option<DebugSlotsIr>,
+    /// Under `debug_info`, the locals to keep in slots (sorted).
+    debug_locals: Option<Vec<u32>>,
 }
 
 impl FuncTranslator<'_> {
@@ -176,8 +181,8 @@ impl FuncTranslator<'_> {
             self.b.append_block_param(exit, r);
         }
         self.control.push(ControlFrame::function(exit, results));
-        if self.input.debug_info {
-            self.create_debug_slots();
+        if let Some(used) = self.debug_locals.take() {
+            self.create_debug_slots(&used);
         }
         self.check_progress();
         Ok(())

@@ -51,13 +51,22 @@ pub(crate) fn compile_raw(
     info: &ModuleInfo,
     bytes: &[u8],
 ) -> Result<CompiledModule, String> {
+    // Under debug info, the locals each function's DWARF names get stack slots.
+    let used_locals = config.debug_info.then(|| {
+        let bodies: Vec<_> = info
+            .bodies
+            .iter()
+            .map(|b| b.range.start as u32..b.range.end as u32)
+            .collect();
+        wexe_debug::used_locals(bytes, &bodies)
+    });
     let input = CompileInput {
         info,
         bytes,
         bounds_checks: !crate::vm::LinearMemory::guarded(),
         consume_fuel: config.consume_fuel,
         interruptible: config.interruptible,
-        debug_info: config.debug_info,
+        debug_info: used_locals.as_deref(),
     };
     compiler()?.compile_module(&input)
 }
