@@ -7,6 +7,7 @@ pub mod binfmt_exec;
 mod binfmt_kernel;
 pub mod cache;
 pub mod compile;
+mod debug_args;
 mod dwarf;
 pub mod features;
 pub mod inspect;

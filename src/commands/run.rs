@@ -52,6 +52,9 @@ pub struct RunCommand {
     #[command(flatten)]
     sandbox: SandboxArgs,
 
+    #[command(flatten)]
+    debug: super::debug_args::DebugArgs,
+
     /// Listen on the TCP address ADDR and give the program the listening socket; repeatable
     #[arg(long = "tcplisten", value_name = "ADDR")]
     tcp_listen: Vec<String>,
@@ -108,6 +111,8 @@ impl RunCommand {
             config.tier_up_threshold(n);
         }
         super::limits::configure(&mut config, &grants.limits);
+        self.debug
+            .apply(&mut config, !matches!(self.tier, super::TierArg::Interp))?;
         if let Some(Profiler::Perfmap) = self.profile {
             if matches!(self.tier, super::TierArg::Interp) {
                 bail!("--profile perfmap names machine code: it needs the JIT tier (or auto)");
@@ -119,6 +124,18 @@ impl RunCommand {
             self.describe(&engine);
         }
         let module = program::open_module(&engine, &file, self.allow_precompiled)?;
+        if config.debug_info_enabled() {
+            // Registered code stays registered until the process ends: GDB 13 crashes when an
+            // image a watchpoint refers to is withdrawn (the process is ending anyway).
+            std::mem::forget(module.clone());
+        }
+        let warnings = module.debug_info_warnings();
+        if self.verbose && !warnings.is_empty() {
+            eprintln!(
+                "wexe: warning: part of the module's debug info was not translated: {}",
+                warnings.join("; ")
+            );
+        }
         // argv[0] is the module path as given.
         argv[0] = file.clone().into_os_string();
         let launch = Launch {

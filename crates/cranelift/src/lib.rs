@@ -198,12 +198,14 @@ impl CraneliftCompiler {
             // by type index.
             return Ok(CompiledFunction::default());
         }
+        let mut debug_slots = None;
         match job {
             Job::Func(def) => {
-                translate::translate_function(isa, input, def, false, &mut ctx.func, fctx)?
+                debug_slots =
+                    translate::translate_function(isa, input, def, false, &mut ctx.func, fctx)?
             }
             Job::Osr(def) => {
-                translate::translate_function(isa, input, def, true, &mut ctx.func, fctx)?
+                translate::translate_function(isa, input, def, true, &mut ctx.func, fctx)?;
             }
             Job::ArrayEntry(t) => {
                 let fty = input.info.signature(t);
@@ -263,12 +265,14 @@ impl CraneliftCompiler {
             .map(|s| (s.start, s.end, s.loc.bits()))
             .collect();
         let handlers = call_site_handlers(buf)?;
+        let debug_slots = debug_slots.and_then(|slots| slots.resolve(buf));
         Ok(CompiledFunction {
             code: buf.data().to_vec(),
             relocs,
             traps,
             srclocs,
             handlers,
+            debug_slots,
         })
     }
 }

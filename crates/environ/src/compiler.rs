@@ -88,6 +88,22 @@ pub struct CompiledFunction {
     /// Calls inside `try_table` (or legacy `try`) bodies and their exception handlers, sorted
     /// by return address.
     pub handlers: Vec<CallSiteHandlers>,
+    /// Where a debugger finds the function's wasm locals and vmctx (compiled with
+    /// [`CompileInput::debug_info`] only).
+    pub debug_slots: Option<DebugSlots>,
+}
+
+/// The stack slots a function compiled for debugging keeps its vmctx and a copy of each wasm
+/// local its DWARF names in (stored at every `local.set`/`local.tee`), as offsets from its frame
+/// pointer: what native DWARF locations of wasm locals, globals and linear memory are built
+/// from.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DebugSlots {
+    /// The slot holding the vmctx pointer.
+    pub vmctx: i32,
+    /// One entry per wasm local (parameters first), `None` for a local without a slot (one the
+    /// module's DWARF does not name).
+    pub locals: Vec<Option<i32>>,
 }
 
 /// A call whose exceptions may be caught in the calling function: where the unwinder finds the
@@ -131,6 +147,10 @@ pub struct CompileInput<'a> {
     /// to imports, instead of PC-relative calls: tier-up compiles functions one at a time and
     /// points the entries of those not compiled yet at the interpreter.
     pub calls_through_vmctx: bool,
+    /// Compiling for a debugger: then every function keeps its vmctx, and the locals listed for
+    /// it (by defined-function index: those the module's DWARF names), in stack slots a
+    /// debugger can read ([`CompiledFunction::debug_slots`]).
+    pub debug_info: Option<&'a [Vec<u32>]>,
 }
 
 /// A machine-code compiler for WebAssembly modules.

@@ -19,8 +19,8 @@ mod types;
 pub mod vmoffsets;
 
 pub use compiler::{
-    CallSiteHandlers, CompileInput, CompiledFunction, CompiledModule, Compiler, RelocKind,
-    Relocation, TrapCode,
+    CallSiteHandlers, CompileInput, CompiledFunction, CompiledModule, Compiler, DebugSlots,
+    RelocKind, Relocation, TrapCode,
 };
 pub use const_expr::{ConstExpr, ConstOp};
 pub use info::{

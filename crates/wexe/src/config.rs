@@ -43,6 +43,7 @@ pub struct Config {
     /// The wasm features modules are validated with (and compiled for).
     pub(crate) features: wexe_environ::Features,
     pub(crate) perfmap: bool,
+    pub(crate) debug_info: bool,
     pub(crate) consume_fuel: bool,
     pub(crate) interruptible: bool,
     /// Where the JIT keeps compiled modules between runs (off when `None`).
@@ -76,6 +77,7 @@ impl Default for Config {
             memory_pool: 0,
             tier_up_threshold: 1000,
             tier_up_threads: None,
+            debug_info: false,
         }
     }
 }
@@ -292,6 +294,36 @@ impl Config {
         self
     }
 
+    /// Whether the JIT makes compiled code debuggable at the source level (off by default;
+    /// wasmtime's name): every module's DWARF (`clang -g`, `rustc -g`) is translated for the
+    /// machine code and registered with the GDB JIT interface, so GDB and LLDB attached to the
+    /// host process set breakpoints on guest functions and source lines, step, show backtraces
+    /// and print the guest's variables. Compiled code keeps every wasm local in a stack slot the
+    /// debugger reads (one extra store per `local.set`). A module without DWARF still gets its
+    /// function names (name section). Needs the JIT tier: [`Engine::new`] refuses it with
+    /// [`Tier::Interp`]. See docs/debugging.md.
+    ///
+    /// ```no_run
+    /// // Build the host with debug info, then: gdb --args target/debug/my-host guest.wasm
+    /// let mut config = wexe::Config::new();
+    /// config.tier(wexe::Tier::Jit).debug_info(true);
+    /// let engine = wexe::Engine::new(&config)?;
+    /// let module = wexe::Module::from_file(&engine, "guest.wasm")?;
+    /// // Instantiate and call as usual: `break guest_function` in the debugger stops in the
+    /// // guest's source while the module is alive.
+    /// # drop(module);
+    /// # Ok::<(), anyhow::Error>(())
+    /// ```
+    pub fn debug_info(&mut self, enable: bool) -> &mut Config {
+        self.debug_info = enable;
+        self
+    }
+
+    /// Whether [`Config::debug_info`] is on.
+    pub fn debug_info_enabled(&self) -> bool {
+        self.debug_info
+    }
+
     /// The wasm features modules are validated with.
     pub(crate) fn wasmparser_features(&self) -> wexe_environ::wasmparser::WasmFeatures {
         self.features.to_wasmparser()
@@ -330,6 +362,18 @@ impl std::fmt::Debug for Engine {
 impl Engine {
     /// Makes an engine with the given settings.
     pub fn new(config: &Config) -> Result<Engine> {
+        let mut config = config.clone();
+        if config.debug_info && config.tier == Tier::Auto {
+            // A debugger sees machine code only: under tier-up every function is compiled
+            // before it runs, as in the JIT tier.
+            config.tier = Tier::Jit;
+        }
+        if config.debug_info && config.tier != Tier::Jit {
+            bail!(
+                "source-level debugging (debug_info) needs the JIT tier: a debugger sees only \
+                 machine code, and the interpreter runs none for the guest"
+            );
+        }
         if config.tier != Tier::Interp {
             crate::jit::check_host().map_err(|e| anyhow::anyhow!("the JIT tier: {e}"))?;
         }

@@ -144,10 +144,13 @@ impl Module {
         let type_ids = engine.module_type_ids(&info.types);
         info.map_concrete_types(|i| type_ids[i as usize]);
         let compiled = (0..info.bodies.len()).map(|_| OnceLock::new()).collect();
-        let jit = match jit {
+        let mut jit = match jit {
             Some(j) => Some(j),
             None => crate::jit::compile_for(engine, &info, &bytes)?,
         };
+        if let Some(j) = &mut jit {
+            crate::jit::register_debug_info(engine, j, &info, &bytes);
+        }
         if let Some(j) = &jit {
             crate::jit::write_perf_map(engine, j, &info);
         }
@@ -199,6 +202,13 @@ impl Module {
     /// The engine this module was compiled for.
     pub fn engine(&self) -> &Engine {
         &self.inner.engine
+    }
+
+    /// What of the module's DWARF could not be translated for debuggers under
+    /// [`Config::debug_info`](crate::Config::debug_info) (the rest was): one line per kind of
+    /// problem, empty when everything was or debug info is off.
+    pub fn debug_info_warnings(&self) -> &[String] {
+        self.inner.jit.as_ref().map_or(&[], |j| j.debug_warnings())
     }
 
     /// The module's name from its name section.

@@ -318,10 +318,12 @@ impl FuncTranslator<'_> {
             Operator::LocalSet { local_index } => {
                 let v = self.pop();
                 self.b.def_var(self.locals[local_index as usize].0, v);
+                self.mirror_local(local_index, v);
             }
             Operator::LocalTee { local_index } => {
                 let v = *self.stack.last().expect("validated");
                 self.b.def_var(self.locals[local_index as usize].0, v);
+                self.mirror_local(local_index, v);
             }
             _ => return Ok(false),
         }

@@ -7,6 +7,7 @@
 //! so the runtime can map return addresses and trap sites back to the module.
 
 mod control;
+mod debug_slots;
 mod entities;
 mod exn;
 mod legacy;
@@ -28,6 +29,7 @@ use wexe_environ::{CompileInput, ModuleInfo};
 
 use crate::abi::{self, codes};
 use control::ControlFrame;
+pub(crate) use debug_slots::DebugSlotsIr;
 
 /// A global value for the store's stack limit, read through the function's vmctx.
 fn stack_limit(func: &mut ir::Function) -> ir::GlobalValue {
@@ -56,7 +58,8 @@ fn stack_limit(func: &mut ir::Function) -> ir::GlobalValue {
     })
 }
 
-/// Translates defined function `def` of the module into `func`.
+/// Translates defined function `def` of the module into `func`; with `debug_info`, the stack
+/// slots a debugger reads its locals from.
 pub(crate) fn translate_function(
     isa: &dyn TargetIsa,
     input: &CompileInput<'_>,
@@ -64,7 +67,7 @@ pub(crate) fn translate_function(
     osr: bool,
     func: &mut ir::Function,
     fctx: &mut FunctionBuilderContext,
-) -> Result<(), String> {
+) -> Result<Option<DebugSlotsIr>, String> {
     let info = input.info;
     let index = info.num_imported_funcs as u32 + def;
     let fty = info.func_type(index).clone();
@@ -100,6 +103,10 @@ pub(crate) fn translate_function(
         branched_from: HashMap::new(),
         osr: None,
         loops_seen: 0,
+        debug_slots: None,
+        debug_locals: input
+            .debug_info
+            .map(|used| used.get(def as usize).cloned().unwrap_or_default()),
     };
     t.prologue(&fty, &body, osr).map_err(|e| e.to_string())?;
     let mut reader = body.get_operators_reader().map_err(|e| e.to_string())?;
@@ -123,7 +130,7 @@ pub(crate) fn translate_function(
         }
     }
     t.b.finalize(isa.frontend_config());
-    Ok(())
+    Ok(t.debug_slots)
 }
 
 /// The wasm type of the on-stack-replacement entry of a function of type `fty`: an `i64`, the
@@ -173,6 +180,10 @@ pub(crate) struct FuncTranslator<'a> {
     osr: Option<OsrEntry>,
     /// How many `loop` operators were read so far.
     loops_seen: u32,
+    /// Under `debug_info`, the slots holding the vmctx and a copy of each local.
+    debug_slots: Option<DebugSlotsIr>,
+    /// Under `debug_info`, the locals to keep in slots (sorted).
+    debug_locals: Option<Vec<u32>>,
 }
 
 impl FuncTranslator<'_> {
@@ -265,6 +276,9 @@ impl FuncTranslator<'_> {
             self.b.append_block_param(exit, r);
         }
         self.control.push(ControlFrame::function(exit, results));
+        if let Some(used) = self.debug_locals.take() {
+            self.create_debug_slots(&used);
+        }
         self.check_progress();
         Ok(())
     }

@@ -24,7 +24,7 @@ use super::cache_key::{self, KEY_LEN};
 use super::code::{JitModule, compile_raw, fingerprint, load};
 
 /// The first bytes of every compiled module; the last digit is the version of the format.
-const MAGIC: &[u8; 8] = b"WEXEJIT3";
+const MAGIC: &[u8; 8] = b"WEXEJIT4";
 
 /// The body of a compiled module's file, before its seal.
 fn encode_body(print: &str, wasm: &[u8], compiled: &CompiledModule) -> Vec<u8> {

@@ -5,8 +5,8 @@ use std::sync::OnceLock;
 
 use wexe_cranelift::CraneliftCompiler;
 use wexe_environ::{
-    CallSiteHandlers, CompileInput, CompiledFunction, CompiledModule, Compiler, ModuleInfo,
-    RelocKind, TrapCode,
+    CallSiteHandlers, CompileInput, CompiledFunction, CompiledModule, Compiler, DebugSlots,
+    ModuleInfo, RelocKind, TrapCode,
 };
 
 use crate::vm::CodeMemory;
@@ -21,9 +21,13 @@ struct FuncInfo {
     srclocs: Vec<(u32, u32, u32)>,
     /// Calls with exception handlers, by return address.
     handlers: Vec<CallSiteHandlers>,
+    debug_slots: Option<DebugSlots>,
 }
 
 pub(crate) struct JitModule {
+    /// The code's registration with debuggers (`Config::debug_info`); declared first so that
+    /// it is withdrawn before the code is unmapped.
+    pub(super) debug: Option<super::gdb_jit::DebugRegistration>,
     code: CodeMemory,
     /// Where each defined function starts.
     def_starts: Vec<usize>,
@@ -56,6 +60,7 @@ fn input<'a>(
         consume_fuel: config.consume_fuel,
         interruptible: config.interruptible,
         calls_through_vmctx: alone,
+        debug_info: None,
     }
 }
 
@@ -65,7 +70,18 @@ pub(crate) fn compile_raw(
     info: &ModuleInfo,
     bytes: &[u8],
 ) -> Result<CompiledModule, String> {
-    compiler()?.compile_module(&input(config, info, bytes, false))
+    // Under debug info, the locals each function's DWARF names get stack slots.
+    let used_locals = config.debug_info.then(|| {
+        let bodies: Vec<_> = info
+            .bodies
+            .iter()
+            .map(|b| b.range.start as u32..b.range.end as u32)
+            .collect();
+        wexe_debug::used_locals(bytes, &bodies)
+    });
+    let mut input = input(config, info, bytes, false);
+    input.debug_info = used_locals.as_deref();
+    compiler()?.compile_module(&input)
 }
 
 /// Compiles only the trampolines of every type (tier-up; not loaded yet).
@@ -97,10 +113,11 @@ pub(crate) fn compile_function(
 pub(crate) fn fingerprint(config: &crate::Config) -> Result<String, String> {
     let guarded = crate::vm::LinearMemory::guarded();
     Ok(format!(
-        "{} guarded={guarded} fuel={} interruptible={} {:?}",
+        "{} guarded={guarded} fuel={} interruptible={} debug_info={} {:?}",
         compiler()?.fingerprint(),
         config.consume_fuel,
         config.interruptible,
+        config.debug_info,
         // The wasm features are part of it because code found by fingerprint is reused without
         // validating the function bodies again.
         config.features
@@ -190,9 +207,11 @@ pub(crate) fn load(out: CompiledModule, defs: Option<&[usize]>) -> Result<JitMod
             traps: f.traps,
             srclocs: f.srclocs,
             handlers: f.handlers,
+            debug_slots: f.debug_slots,
         })
         .collect();
     Ok(JitModule {
+        debug: None,
         code,
         def_starts,
         funcs,
@@ -221,6 +240,38 @@ impl JitModule {
             out.push_str(&format!("{:x} {:x} {name}\n", base + f.start, f.len));
         }
         out
+    }
+
+    /// The code's address and bytes, and each function and trampoline in it: its defined
+    /// function index (`None`: a trampoline), code offset, length, source ranges and debug
+    /// slots.
+    #[allow(clippy::type_complexity)]
+    pub(super) fn layout(
+        &self,
+    ) -> (
+        &[u8],
+        Vec<(
+            Option<usize>,
+            usize,
+            usize,
+            &[(u32, u32, u32)],
+            Option<&DebugSlots>,
+        )>,
+    ) {
+        let funcs = self
+            .funcs
+            .iter()
+            .map(|f| {
+                (
+                    f.def,
+                    f.start,
+                    f.len,
+                    &f.srclocs[..],
+                    f.debug_slots.as_ref(),
+                )
+            })
+            .collect();
+        (self.code.bytes(), funcs)
     }
 
     /// The entry of defined function `def`.

@@ -266,6 +266,7 @@ pub(crate) fn instantiate(inner: &mut StoreInner, instance: u32) -> Result<()> {
         inner.jit.vmctxs.push(Box::new([]));
     }
     inner.jit.vmctxs[instance as usize] = vec![0u64; offsets.size as usize / 8].into_boxed_slice();
+    super::note_debug_instance(jm, inner.jit.vmctxs[instance as usize].as_ptr());
     sync(inner);
     adapt_host_funcs(&mut inner.jit);
     let inst = &inner.instances[instance as usize];
