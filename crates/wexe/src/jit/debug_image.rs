@@ -68,7 +68,18 @@ pub(crate) fn register(
             }
         })
         .collect();
-    let image = wexe_debug::build_image(arch, wasm, base, code, &natives, &layout);
+    // The DWARF is the module's, as untrusted as its code: a bug of the translation that it
+    // trips must not take the program down, only its debug information.
+    let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        wexe_debug::build_image(arch, wasm, base, code, &natives, &layout)
+    }));
+    let Ok(image) = built else {
+        let warning = "the module's DWARF could not be translated (an internal error): no \
+                       source-level debugging for it"
+            .to_string();
+        jit.debug = Some(DebugRegistration::failed(vec![warning], cell));
+        return;
+    };
     jit.debug = Some(DebugRegistration::new(image.elf, image.warnings, cell));
 }
 

@@ -64,6 +64,16 @@ unsafe impl Send for DebugRegistration {}
 unsafe impl Sync for DebugRegistration {}
 
 impl DebugRegistration {
+    /// No image (the translation failed): only the warnings, nothing registered.
+    pub fn failed(warnings: Vec<String>, vmctx_cell: Box<std::sync::atomic::AtomicU64>) -> Self {
+        DebugRegistration {
+            entry: ptr::null_mut(),
+            _image: Box::new([]),
+            warnings,
+            vmctx_cell,
+        }
+    }
+
     pub fn new(
         image: Vec<u8>,
         warnings: Vec<String>,
@@ -101,6 +111,9 @@ impl DebugRegistration {
 
 impl Drop for DebugRegistration {
     fn drop(&mut self) {
+        if self.entry.is_null() {
+            return;
+        }
         let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
         // SAFETY: `entry` is linked in the list (done in `new`), changed only under `LOCK`.
         unsafe {
