@@ -239,10 +239,10 @@ impl Module {
         })
     }
 
-    /// Under tier-up: how many functions are compiled to machine code so far, and why the
-    /// first one that failed to compile did (for tests and `--verbose`).
+    /// Under tier-up: how many functions and on-stack-replacement (loop) entries are compiled
+    /// to machine code so far, and why the first one that failed to compile did (for tests).
     #[doc(hidden)]
-    pub fn tier_up_status(&self) -> Option<(usize, Option<String>)> {
+    pub fn tier_up_status(&self) -> Option<(usize, usize, Option<String>)> {
         self.inner.tiered.as_ref().map(|t| t.status())
     }
 

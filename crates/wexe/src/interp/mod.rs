@@ -86,6 +86,9 @@ pub(crate) struct BytecodeFunc {
     /// Tier-up: the calls plus loop iterations left before the function is hot; 0 once it is
     /// (and for good once its machine code is ready, so that every entry goes to it).
     pub heat: std::sync::atomic::AtomicU32,
+    /// Tier-up: whether the function's loops made it hot once already (the next time, its
+    /// on-stack-replacement entry is asked for).
+    pub loops_hot: std::sync::atomic::AtomicBool,
 }
 
 impl BytecodeFunc {
@@ -105,6 +108,7 @@ impl BytecodeFunc {
             regions: Box::new([]),
             clauses: Box::new([]),
             heat: std::sync::atomic::AtomicU32::new(u32::MAX),
+            loops_hot: std::sync::atomic::AtomicBool::new(false),
         }
     }
 

@@ -130,20 +130,20 @@ impl TieredCode {
         chunks.iter().find(|c| c.contains(pc)).cloned()
     }
 
-    /// How many functions (and on-stack-replacement entries) are compiled so far, and why the
+    /// How many functions and on-stack-replacement entries are compiled so far, and why the
     /// first that could not be was not.
-    pub fn status(&self) -> (usize, Option<String>) {
-        (self.compiled.load(Ordering::Acquire), self.failure())
+    pub fn status(&self) -> (usize, usize, Option<String>) {
+        let loops = self.loop_entries.load(Ordering::Acquire);
+        let all = self.compiled.load(Ordering::Acquire);
+        (all - loops, loops, self.failure())
     }
 
     /// What tier-up did, in a line for `wexe run --verbose`.
     pub fn summary(&self) -> String {
-        let (compiled, failure) = self.status();
-        let loops = self.loop_entries.load(Ordering::Acquire);
+        let (functions, loops, failure) = self.status();
         let ms = self.compile_nanos.load(Ordering::Acquire) as f64 / 1e6;
         let mut s = format!(
-            "tier-up: {} functions and {loops} loop entries compiled in {ms:.0} ms",
-            compiled - loops
+            "tier-up: {functions} functions and {loops} loop entries compiled in {ms:.0} ms"
         );
         if let Some(f) = failure {
             s.push_str(&format!("; not compiled: {f}"));
@@ -169,13 +169,17 @@ const BYTES_PER_THRESHOLD: usize = 2048;
 pub(crate) fn initial_heat(module: &Module, def: usize) -> u32 {
     match &module.inner.tiered {
         Some(t) if t.code(def).is_some() => 0,
-        _ => {
-            let range = &module.info().bodies[def].range;
-            let size = (range.end - range.start) / BYTES_PER_THRESHOLD;
-            let threshold = module.engine().config().tier_up_threshold;
-            threshold.saturating_mul(1 + size.min(u32::MAX as usize - 1) as u32)
-        }
+        _ => budget(module, def),
     }
+}
+
+/// The calls plus loop iterations that make defined function `def` of `module` hot: the
+/// threshold, scaled by the body's size (see [`initial_heat`]).
+pub(crate) fn budget(module: &Module, def: usize) -> u32 {
+    let range = &module.info().bodies[def].range;
+    let size = (range.end - range.start) / BYTES_PER_THRESHOLD;
+    let threshold = module.engine().config().tier_up_threshold;
+    threshold.saturating_mul(1 + size.min(u32::MAX as usize - 1) as u32)
 }
 
 /// Whether defined function `def` of `module` (which was found hot) has machine code; asks for

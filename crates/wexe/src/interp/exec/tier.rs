@@ -51,10 +51,16 @@ unsafe fn hot(ip: Ip, fp: Fp, cx: *mut Cx) -> TailCall {
             })
         } else {
             decode!(ip, TierCount { osr });
-            let code = (osr != NO_SLOT)
-                .then(|| crate::tier::request_osr(&module, def))
-                .flatten();
-            let Some(code) = code else {
+            // Calls enter the function's code once it is compiled: that is asked for first.
+            // An on-stack-replacement entry, a second compilation, only once interpreted
+            // activations keep looping for another whole budget.
+            crate::tier::request(&module, def);
+            if osr == NO_SLOT || !func.loops_hot.swap(true, Ordering::Relaxed) {
+                let budget = crate::tier::budget(&module, def).max(crate::tier::RECHECK);
+                func.heat.store(budget, Ordering::Relaxed);
+                return TailCall::Enter(ip.add(1));
+            }
+            let Some(code) = crate::tier::request_osr(&module, def) else {
                 // Calls will enter the function's code; this activation goes on here until
                 // its loop's entry is ready (if the loop can have one).
                 func.heat.store(crate::tier::RECHECK, Ordering::Relaxed);

@@ -200,6 +200,7 @@ pub(crate) fn translate(module: &Module, def_index: usize) -> Result<BytecodeFun
         regions,
         clauses,
         heat: std::sync::atomic::AtomicU32::new(crate::tier::initial_heat(module, def_index)),
+        loops_hot: std::sync::atomic::AtomicBool::new(false),
     })
 }
 
