@@ -233,6 +233,9 @@ macro_rules! for_each_op {
             Br { offset: i32 };
             BrIfNez { cond: Slot, offset: i32 };
             BrIfEqz { cond: Slot, offset: i32 };
+            // The same on the accumulator (see `exec/dispatch.rs`).
+            BrIfNezAcc { offset: i32 };
+            BrIfEqzAcc { offset: i32 };
             // Jumps to the `min(index, len)`-th of the `len + 1` `Br` that follow.
             BrTable { index: Slot, len: u32 };
             Unreachable {};
@@ -332,6 +335,7 @@ macro_rules! define_instr {
         simd_store_lane { $($vsl:ident: $vslt:ident;)* }
         simd_special { $($vs:ident { $($vsf:ident: $vst:ty),* };)* }
     ) => {
+        paste::paste! {
         /// One bytecode instruction (16 bytes). `repr(u16)`: the tag comes first. The executor
         /// finds an instruction's handler by its variant's name (`exec::handler_of`), never by
         /// the tag's value.
@@ -365,8 +369,40 @@ macro_rules! define_instr {
             $($vll { lane: u8, dst: Slot, src: Slot, addr: Slot },)*
             $($vsl { lane: u8, addr: Slot, value: Slot, offset: u32 },)*
             $($vs { $($vsf: $vst),* },)*
+            // The accumulator forms (see `exec/dispatch.rs`): `...ToAcc` leaves its result in
+            // the accumulator instead of a cell; `...AccL`/`...AccR` (binary operations, compare
+            // and branch) take their left or right operand from it; a load's `...Acc` takes its
+            // address from it, a store's its value (`...AccAddr`: its address); `...Acc` of an
+            // operation with an immediate takes its other operand from it.
+            $($(
+                [<$bn ToAcc>] { lhs: Slot, rhs: Slot },
+                [<$bn AccL>] { dst: Slot, rhs: Slot },
+                [<$bn AccR>] { dst: Slot, lhs: Slot },
+                [<$bn AccLToAcc>] { rhs: Slot },
+                [<$bn AccRToAcc>] { lhs: Slot },
+                [<$bi ToAcc>] { lhs: Slot, imm: u32 },
+                [<$bi Acc>] { dst: Slot, imm: u32 },
+                [<$bi AccToAcc>] { imm: u32 },
+            )?)*
+            $(
+                [<$bc AccL>] { rhs: Slot, offset: i32 },
+                [<$bc AccR>] { lhs: Slot, offset: i32 },
+            )*
+            $(
+                [<$ld ToAcc>] { addr: Slot, offset: u32 },
+                [<$ld Acc>] { dst: Slot, offset: u32 },
+                [<$ld AccToAcc>] { offset: u32 },
+                [<$lda ToAcc>] { addr: Slot, imm: u32 },
+            )*
+            $(
+                [<$st Acc>] { addr: Slot, offset: u32 },
+                [<$st AccAddr>] { value: Slot, offset: u32 },
+                [<$sta Acc>] { addr: Slot, imm: u32 },
+            )*
+        }
         }
 
+        paste::paste! {
         impl Instr {
             /// For a comparison whose result only feeds a conditional branch: the fused
             /// compare-and-branch that jumps when the comparison is true (or, with `negate`,
@@ -409,6 +445,10 @@ macro_rules! define_instr {
                         Some(offset)
                     }
                     $(Instr::$bc { offset, .. } => Some(offset),)*
+                    Instr::BrIfNezAcc { offset } | Instr::BrIfEqzAcc { offset } => Some(offset),
+                    $(Instr::[<$bc AccL>] { offset, .. } | Instr::[<$bc AccR>] { offset, .. } => {
+                        Some(offset)
+                    })*
                     _ => None,
                 }
             }
@@ -430,6 +470,72 @@ macro_rules! define_instr {
                     $(Instr::$vl { dst, .. } => Some(dst),)*
                     $(Instr::$vx { dst, .. } => Some(dst),)*
                     $(Instr::$vr { dst, .. } => Some(dst),)*
+                    $($(
+                        Instr::[<$bn AccL>] { dst, .. }
+                        | Instr::[<$bn AccR>] { dst, .. }
+                        | Instr::[<$bi Acc>] { dst, .. } => Some(dst),
+                    )?)*
+                    $(Instr::[<$ld Acc>] { dst, .. } => Some(dst),)*
+                    _ => None,
+                }
+            }
+
+            /// This instruction with its result left in the accumulator instead of its `dst`,
+            /// when it has such a form (the integer operations that have an immediate form, and
+            /// scalar loads of memory 0).
+            pub(crate) fn leaving_acc(&self) -> Option<Instr> {
+                match *self {
+                    $($(
+                        Instr::$bn { lhs, rhs, .. } => Some(Instr::[<$bn ToAcc>] { lhs, rhs }),
+                        Instr::[<$bn AccL>] { rhs, .. } => Some(Instr::[<$bn AccLToAcc>] { rhs }),
+                        Instr::[<$bn AccR>] { lhs, .. } => Some(Instr::[<$bn AccRToAcc>] { lhs }),
+                        Instr::$bi { lhs, imm, .. } => Some(Instr::[<$bi ToAcc>] { lhs, imm }),
+                        Instr::[<$bi Acc>] { imm, .. } => Some(Instr::[<$bi AccToAcc>] { imm }),
+                    )?)*
+                    $(
+                        Instr::$ld { addr, offset, .. } => Some(Instr::[<$ld ToAcc>] { addr, offset }),
+                        Instr::[<$ld Acc>] { offset, .. } => Some(Instr::[<$ld AccToAcc>] { offset }),
+                        Instr::$lda { addr, imm, .. } => Some(Instr::[<$lda ToAcc>] { addr, imm }),
+                    )*
+                    _ => None,
+                }
+            }
+
+            /// This instruction with its operand in cell `slot` read from the accumulator
+            /// instead, when it has such a form.
+            pub(crate) fn reading_acc(&self, slot: Slot) -> Option<Instr> {
+                match *self {
+                    $($(
+                        Instr::$bn { dst, lhs, rhs } if lhs == slot && rhs != slot => {
+                            Some(Instr::[<$bn AccL>] { dst, rhs })
+                        }
+                        Instr::$bn { dst, lhs, rhs } if rhs == slot && lhs != slot => {
+                            Some(Instr::[<$bn AccR>] { dst, lhs })
+                        }
+                        Instr::$bi { dst, lhs, imm } if lhs == slot => Some(Instr::[<$bi Acc>] { dst, imm }),
+                    )?)*
+                    $(
+                        Instr::$bc { lhs, rhs, offset } if lhs == slot && rhs != slot => {
+                            Some(Instr::[<$bc AccL>] { rhs, offset })
+                        }
+                        Instr::$bc { lhs, rhs, offset } if rhs == slot && lhs != slot => {
+                            Some(Instr::[<$bc AccR>] { lhs, offset })
+                        }
+                    )*
+                    $(Instr::$ld { dst, addr, offset } if addr == slot => Some(Instr::[<$ld Acc>] { dst, offset }),)*
+                    $(
+                        Instr::$st { addr, value, offset } if value == slot && addr != slot => {
+                            Some(Instr::[<$st Acc>] { addr, offset })
+                        }
+                        Instr::$st { addr, value, offset } if addr == slot && value != slot => {
+                            Some(Instr::[<$st AccAddr>] { value, offset })
+                        }
+                        Instr::$sta { addr, value, imm } if value == slot && addr != slot => {
+                            Some(Instr::[<$sta Acc>] { addr, imm })
+                        }
+                    )*
+                    Instr::BrIfNez { cond, offset } if cond == slot => Some(Instr::BrIfNezAcc { offset }),
+                    Instr::BrIfEqz { cond, offset } if cond == slot => Some(Instr::BrIfEqzAcc { offset }),
                     _ => None,
                 }
             }
@@ -458,8 +564,34 @@ macro_rules! define_instr {
                     $(Instr::$vll { .. } => stringify!($vll),)*
                     $(Instr::$vsl { .. } => stringify!($vsl),)*
                     $(Instr::$vs { .. } => stringify!($vs),)*
+                    $($(
+                        Instr::[<$bn ToAcc>] { .. } => stringify!([<$bn ToAcc>]),
+                        Instr::[<$bn AccL>] { .. } => stringify!([<$bn AccL>]),
+                        Instr::[<$bn AccR>] { .. } => stringify!([<$bn AccR>]),
+                        Instr::[<$bn AccLToAcc>] { .. } => stringify!([<$bn AccLToAcc>]),
+                        Instr::[<$bn AccRToAcc>] { .. } => stringify!([<$bn AccRToAcc>]),
+                        Instr::[<$bi ToAcc>] { .. } => stringify!([<$bi ToAcc>]),
+                        Instr::[<$bi Acc>] { .. } => stringify!([<$bi Acc>]),
+                        Instr::[<$bi AccToAcc>] { .. } => stringify!([<$bi AccToAcc>]),
+                    )?)*
+                    $(
+                        Instr::[<$bc AccL>] { .. } => stringify!([<$bc AccL>]),
+                        Instr::[<$bc AccR>] { .. } => stringify!([<$bc AccR>]),
+                    )*
+                    $(
+                        Instr::[<$ld ToAcc>] { .. } => stringify!([<$ld ToAcc>]),
+                        Instr::[<$ld Acc>] { .. } => stringify!([<$ld Acc>]),
+                        Instr::[<$ld AccToAcc>] { .. } => stringify!([<$ld AccToAcc>]),
+                        Instr::[<$lda ToAcc>] { .. } => stringify!([<$lda ToAcc>]),
+                    )*
+                    $(
+                        Instr::[<$st Acc>] { .. } => stringify!([<$st Acc>]),
+                        Instr::[<$st AccAddr>] { .. } => stringify!([<$st AccAddr>]),
+                        Instr::[<$sta Acc>] { .. } => stringify!([<$sta Acc>]),
+                    )*
                 }
             }
+        }
         }
     };
 }

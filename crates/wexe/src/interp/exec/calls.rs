@@ -271,11 +271,11 @@ macro_rules! continue_after_tail_call {
         let to = $to;
         let (mem, len) = ((*$cx).inst.mem_base, (*$cx).inst.mem_len);
         match to {
-            TailCall::Enter(ip) => next!(ip, $fp, $cx, mem, len),
+            TailCall::Enter(ip) => next!(ip, $fp, $cx, mem, len, 0),
             TailCall::Returned => return_to_caller!($cx, mem, len),
             TailCall::Ended => return (*$cx).exit,
             TailCall::Caught(ip, _) if ip.is_null() => return (*$cx).exit,
-            TailCall::Caught(ip, fp) => next!(ip, fp, $cx, mem, len),
+            TailCall::Caught(ip, fp) => next!(ip, fp, $cx, mem, len, 0),
         }
     }};
 }
@@ -288,7 +288,7 @@ macro_rules! continue_after_call {
             return (*$cx).exit;
         }
         let c = &*$cx;
-        next!(ip, fp, $cx, c.inst.mem_base, c.inst.mem_len)
+        next!(ip, fp, $cx, c.inst.mem_base, c.inst.mem_len, 0)
     }};
 }
 
@@ -306,16 +306,16 @@ macro_rules! return_to_caller {
         let f = &*c.frames_top;
         c.func = f.func;
         if f.instance != c.inst.instance {
-            return ReturnToInstance(f.ret_ip, f.fp, $cx, $mem, $len);
+            return ReturnToInstance(f.ret_ip, f.fp, $cx, $mem, $len, 0);
         }
-        next!(f.ret_ip, f.fp, $cx, $mem, $len)
+        next!(f.ret_ip, f.fp, $cx, $mem, $len, 0)
     }};
 }
 
 pub(super) use return_to_caller;
 
 handlers! {
-    fn Call(ip, fp, cx, mem, len) {
+    fn Call(ip, fp, cx, mem, len, acc) {
         decode!(ip, Call { func, base });
         let c = &mut *cx;
         if func >= c.inst.num_imported_funcs {
@@ -326,20 +326,20 @@ handlers! {
                 if !push_frame(c, ip.add(1), fp, callee, new_fp, instance) {
                     return trap(cx, Trap::StackOverflow, ip);
                 }
-                next!((*callee).code.as_ptr(), new_fp, cx, mem, len)
+                next!((*callee).code.as_ptr(), new_fp, cx, mem, len, acc)
             }
         }
-        CallSlow(ip, fp, cx, mem, len)
+        CallSlow(ip, fp, cx, mem, len, acc)
     }
 
     #[inline(never)]
-    fn CallSlow(ip, fp, cx, mem, len) {
+    fn CallSlow(ip, fp, cx, mem, len, acc) {
         decode!(ip, Call { func, base });
         let sf = *(&*cx).inst.funcs.get_unchecked(func as usize);
         continue_after_call!(call_store_func(ip, fp, cx, sf, base), cx)
     }
 
-    fn CallIndirect(ip, fp, cx, mem, len) {
+    fn CallIndirect(ip, fp, cx, mem, len, acc) {
         decode!(ip, CallIndirect { index, base: _, site });
         let sf = match indirect_target(fp, &*cx, index, site) {
             Ok(sf) => sf,
@@ -356,14 +356,14 @@ handlers! {
                 if !push_frame(c, ip.add(1), fp, callee, new_fp, instance) {
                     return trap(cx, Trap::StackOverflow, ip);
                 }
-                next!((*callee).code.as_ptr(), new_fp, cx, mem, len)
+                next!((*callee).code.as_ptr(), new_fp, cx, mem, len, acc)
             }
         }
-        CallIndirectSlow(ip, fp, cx, mem, len)
+        CallIndirectSlow(ip, fp, cx, mem, len, acc)
     }
 
     #[inline(never)]
-    fn CallIndirectSlow(ip, fp, cx, mem, len) {
+    fn CallIndirectSlow(ip, fp, cx, mem, len, acc) {
         decode!(ip, CallIndirect { index, base, site });
         let sf = match indirect_target(fp, &*cx, index, site) {
             Ok(sf) => sf,
@@ -372,7 +372,7 @@ handlers! {
         continue_after_call!(call_store_func(ip, fp, cx, sf, base), cx)
     }
 
-    fn CallRef(ip, fp, cx, mem, len) {
+    fn CallRef(ip, fp, cx, mem, len, acc) {
         decode!(ip, CallRef { callee, base });
         let sf = match ref_target(fp, callee) {
             Ok(sf) => sf,
@@ -381,37 +381,37 @@ handlers! {
         continue_after_call!(call_store_func(ip, fp, cx, sf, base), cx)
     }
 
-    fn ReturnCall(ip, fp, cx, mem, len) {
+    fn ReturnCall(ip, fp, cx, mem, len, acc) {
         decode!(ip, ReturnCall { func, base });
         let sf = *(&*cx).inst.funcs.get_unchecked(func as usize);
         continue_after_tail_call!(tail_call_store_func(ip, fp, cx, Ok(sf), base), fp, cx)
     }
 
-    fn ReturnCallIndirect(ip, fp, cx, mem, len) {
+    fn ReturnCallIndirect(ip, fp, cx, mem, len, acc) {
         decode!(ip, ReturnCallIndirect { index, base, site });
         let target = indirect_target(fp, &*cx, index, site);
         continue_after_tail_call!(tail_call_store_func(ip, fp, cx, target, base), fp, cx)
     }
 
-    fn ReturnCallRef(ip, fp, cx, mem, len) {
+    fn ReturnCallRef(ip, fp, cx, mem, len, acc) {
         decode!(ip, ReturnCallRef { callee, base });
         let target = ref_target(fp, callee);
         continue_after_tail_call!(tail_call_store_func(ip, fp, cx, target, base), fp, cx)
     }
 
-    fn RefAsNonNull(ip, fp, cx, mem, len) {
+    fn RefAsNonNull(ip, fp, cx, mem, len, acc) {
         decode!(ip, RefAsNonNull { src });
         if rd::<u64>(fp, src) == 0 {
             return trap(cx, Trap::NullReference, ip);
         }
-        next!(ip.add(1), fp, cx, mem, len)
+        next!(ip.add(1), fp, cx, mem, len, acc)
     }
 
-    fn Return(ip, fp, cx, mem, len) {
+    fn Return(ip, fp, cx, mem, len, acc) {
         return_to_caller!(cx, mem, len)
     }
 
-    fn ReturnOne(ip, fp, cx, mem, len) {
+    fn ReturnOne(ip, fp, cx, mem, len, acc) {
         decode!(ip, ReturnOne { src });
         *fp = *fp.add(src as usize);
         return_to_caller!(cx, mem, len)
@@ -419,10 +419,10 @@ handlers! {
 
     /// Continues at `ip` in the caller just popped, which runs in another instance.
     #[inline(never)]
-    fn ReturnToInstance(ip, fp, cx, mem, len) {
+    fn ReturnToInstance(ip, fp, cx, mem, len, acc) {
         let c = &mut *cx;
         let instance = (*c.frames_top).instance;
         c.switch_instance(instance);
-        next!(ip, fp, cx, c.inst.mem_base, c.inst.mem_len)
+        next!(ip, fp, cx, c.inst.mem_base, c.inst.mem_len, acc)
     }
 }

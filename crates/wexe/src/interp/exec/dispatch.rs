@@ -6,15 +6,22 @@
 //! and aarch64 (`cfg(wexe_tail_dispatch)`, set by `build.rs`) a handler ends by calling the next
 //! handler with the same arguments in tail position, which LLVM compiles to a jump: threaded
 //! code with the interpreter's registers (instruction pointer, frame pointer, memory base and
-//! length) kept in machine registers. Elsewhere the handlers return to a trampoline loop.
+//! length, and the accumulator) kept in machine registers. Elsewhere the handlers return to a
+//! trampoline loop.
+//!
+//! The accumulator is a value handed from one instruction to the next one without going through
+//! a frame cell: an `...ToAcc` form leaves its result there, and the instruction right after it
+//! (an `...Acc...` form) reads it. It is live between those two instructions only, so every
+//! other handler passes it on untouched or with anything in it.
 
 use super::handlers;
 use super::state::{Cx, Exit, Fp, Ip};
 use crate::interp::ops::{Instr, for_each_op};
 
-/// The signature of every handler: instruction pointer, frame pointer, run state, memory base
-/// and memory length. `C-unwind`: a panicking host function may unwind through.
-pub(crate) type Handler = unsafe extern "C-unwind" fn(Ip, Fp, *mut Cx, *mut u8, usize) -> Exit;
+/// The signature of every handler: instruction pointer, frame pointer, run state, memory base,
+/// memory length and accumulator (six arguments: all in registers on x86-64 and aarch64).
+/// `C-unwind`: a panicking host function may unwind through.
+pub(crate) type Handler = unsafe extern "C-unwind" fn(Ip, Fp, *mut Cx, *mut u8, usize, u64) -> Exit;
 
 macro_rules! handler_by_name {
     (()
@@ -43,7 +50,7 @@ macro_rules! handler_by_name {
         /// exhaustive, so an operation without its handler does not compile. (Only translation
         /// calls this, once per instruction; execution reads the handler stored beside it.)
         pub(crate) fn handler_of(instr: &Instr) -> Handler {
-            match instr {
+            paste::paste! { match instr {
                 $(Instr::$un { .. } => handlers::$un,)*
                 $(Instr::$ut { .. } => handlers::$ut,)*
                 $(Instr::$bn { .. } => handlers::$bn,)*
@@ -65,7 +72,32 @@ macro_rules! handler_by_name {
                 $(Instr::$vll { .. } => handlers::$vll,)*
                 $(Instr::$vsl { .. } => handlers::$vsl,)*
                 $(Instr::$vs { .. } => handlers::$vs,)*
-            }
+                $($(
+                    Instr::[<$bn ToAcc>] { .. } => handlers::[<$bn ToAcc>],
+                    Instr::[<$bn AccL>] { .. } => handlers::[<$bn AccL>],
+                    Instr::[<$bn AccR>] { .. } => handlers::[<$bn AccR>],
+                    Instr::[<$bn AccLToAcc>] { .. } => handlers::[<$bn AccLToAcc>],
+                    Instr::[<$bn AccRToAcc>] { .. } => handlers::[<$bn AccRToAcc>],
+                    Instr::[<$bi ToAcc>] { .. } => handlers::[<$bi ToAcc>],
+                    Instr::[<$bi Acc>] { .. } => handlers::[<$bi Acc>],
+                    Instr::[<$bi AccToAcc>] { .. } => handlers::[<$bi AccToAcc>],
+                )?)*
+                $(
+                    Instr::[<$bc AccL>] { .. } => handlers::[<$bc AccL>],
+                    Instr::[<$bc AccR>] { .. } => handlers::[<$bc AccR>],
+                )*
+                $(
+                    Instr::[<$ld ToAcc>] { .. } => handlers::[<$ld ToAcc>],
+                    Instr::[<$ld Acc>] { .. } => handlers::[<$ld Acc>],
+                    Instr::[<$ld AccToAcc>] { .. } => handlers::[<$ld AccToAcc>],
+                    Instr::[<$lda ToAcc>] { .. } => handlers::[<$lda ToAcc>],
+                )*
+                $(
+                    Instr::[<$st Acc>] { .. } => handlers::[<$st Acc>],
+                    Instr::[<$st AccAddr>] { .. } => handlers::[<$st AccAddr>],
+                    Instr::[<$sta Acc>] { .. } => handlers::[<$sta Acc>],
+                )*
+            } }
         }
     };
 }
@@ -81,20 +113,21 @@ pub(super) unsafe fn handler_at(ip: Ip) -> Handler {
 /// Passes control to the instruction at `$ip`; must be the last thing a handler does.
 #[cfg(wexe_tail_dispatch)]
 macro_rules! next {
-    ($ip:expr, $fp:expr, $cx:expr, $mem:expr, $len:expr) => {{
+    ($ip:expr, $fp:expr, $cx:expr, $mem:expr, $len:expr, $acc:expr) => {{
         let ip: $crate::interp::exec::state::Ip = $ip;
-        return $crate::interp::exec::dispatch::handler_at(ip)(ip, $fp, $cx, $mem, $len);
+        return $crate::interp::exec::dispatch::handler_at(ip)(ip, $fp, $cx, $mem, $len, $acc);
     }};
 }
 
 #[cfg(not(wexe_tail_dispatch))]
 macro_rules! next {
-    ($ip:expr, $fp:expr, $cx:expr, $mem:expr, $len:expr) => {{
+    ($ip:expr, $fp:expr, $cx:expr, $mem:expr, $len:expr, $acc:expr) => {{
         let regs = $crate::interp::exec::state::Regs {
             ip: $ip,
             fp: $fp,
             mem: $mem,
             len: $len,
+            acc: $acc,
         };
         (*$cx).regs = regs;
         return $crate::interp::exec::state::Exit::Continue;
@@ -109,14 +142,20 @@ pub(super) unsafe fn execute(ip: Ip, fp: Fp, cx: *mut Cx, mem: *mut u8, len: usi
     unsafe {
         #[cfg(wexe_tail_dispatch)]
         {
-            handler_at(ip)(ip, fp, cx, mem, len)
+            handler_at(ip)(ip, fp, cx, mem, len, 0)
         }
         #[cfg(not(wexe_tail_dispatch))]
         {
-            (*cx).regs = super::state::Regs { ip, fp, mem, len };
+            (*cx).regs = super::state::Regs {
+                ip,
+                fp,
+                mem,
+                len,
+                acc: 0,
+            };
             loop {
                 let r = (*cx).regs;
-                let exit = handler_at(r.ip)(r.ip, r.fp, cx, r.mem, r.len);
+                let exit = handler_at(r.ip)(r.ip, r.fp, cx, r.mem, r.len, r.acc);
                 if exit != Exit::Continue {
                     return exit;
                 }

@@ -132,12 +132,12 @@ unsafe fn throw_new(ip: Ip, fp: Fp, cx: *mut Cx) -> (Ip, Fp) {
 
 handlers! {
     #[inline(never)]
-    fn Throw(ip, fp, cx, mem, len) {
+    fn Throw(ip, fp, cx, mem, len, acc) {
         continue_after_call!(throw_new(ip, fp, cx), cx)
     }
 
     #[inline(never)]
-    fn ThrowRef(ip, fp, cx, mem, len) {
+    fn ThrowRef(ip, fp, cx, mem, len, acc) {
         decode!(ip, ThrowRef { src });
         let cell = *fp.add(src as usize);
         if cell == 0 {

@@ -117,12 +117,12 @@ macro_rules! decode {
 }
 pub(super) use decode;
 
-/// Defines handlers: `fn Name(ip, fp, cx, mem, len) { body }`.
+/// Defines handlers: `fn Name(ip, fp, cx, mem, len, acc) { body }`.
 macro_rules! handlers {
-    ($($(#[$doc:meta])* fn $name:ident($ip:ident, $fp:ident, $cx:ident, $mem:ident, $len:ident) $body:block)*) => {$(
+    ($($(#[$doc:meta])* fn $name:ident($ip:ident, $fp:ident, $cx:ident, $mem:ident, $len:ident, $acc:ident) $body:block)*) => {$(
         $(#[$doc])*
         #[allow(non_snake_case, unused_variables, unused_unsafe)]
-        pub(crate) unsafe extern "C-unwind" fn $name($ip: Ip, $fp: Fp, $cx: *mut Cx, $mem: *mut u8, $len: usize) -> Exit {
+        pub(crate) unsafe extern "C-unwind" fn $name($ip: Ip, $fp: Fp, $cx: *mut Cx, $mem: *mut u8, $len: usize, $acc: u64) -> Exit {
             // SAFETY: `handler_of` pairs a handler with its own instruction only, with a
             // frame laid out for the function that contains it.
             unsafe { $body }
@@ -131,30 +131,51 @@ macro_rules! handlers {
 }
 pub(super) use handlers;
 
-/// The end of a load handler: reads a `$m` at byte `$ea` of memory 0 (trapping when out of
-/// bounds) into cell `$dst` as a `$o`, and goes on.
-macro_rules! load_at {
-    ($ea:expr, $m:ty => $o:ty, $dst:expr, $ip:ident, $fp:ident, $cx:ident, $mem:ident, $len:ident) => {{
+/// The accumulator's value read as a `T` (as a cell holding the same bits would be).
+#[inline(always)]
+unsafe fn rd_acc<T: Cell>(acc: u64) -> T {
+    unsafe { T::rd(&acc) }
+}
+
+/// `v` as the accumulator holds it (as a cell would).
+#[inline(always)]
+unsafe fn to_acc<T: Cell>(v: T) -> u64 {
+    let mut acc = 0;
+    unsafe { T::wr(&mut acc, v) };
+    acc
+}
+
+/// The `$m` at byte `$ea` of memory 0, or the end of the run with an out-of-bounds trap.
+macro_rules! load_value {
+    ($ea:expr, $m:ty, $ip:ident, $cx:ident, $mem:ident, $len:ident) => {{
         let ea = $ea;
         if ea + size_of::<$m>() > $len {
             return trap($cx, Trap::MemoryOutOfBounds, $ip);
         }
-        let v = ptr::read_unaligned($mem.add(ea) as *const $m);
-        wr::<$o>($fp, $dst, v as $o);
-        next!($ip.add(1), $fp, $cx, $mem, $len)
+        ptr::read_unaligned($mem.add(ea) as *const $m)
     }};
 }
 
-/// The end of a store handler: writes the `$i` in cell `$value` as a `$m` at byte `$ea` of
-/// memory 0 (trapping when out of bounds), and goes on.
+/// The end of a load handler: reads a `$m` at byte `$ea` of memory 0 (trapping when out of
+/// bounds) into cell `$dst` as a `$o`, and goes on.
+macro_rules! load_at {
+    ($ea:expr, $m:ty => $o:ty, $dst:expr, $ip:ident, $fp:ident, $cx:ident, $mem:ident, $len:ident, $acc:ident) => {{
+        let v = load_value!($ea, $m, $ip, $cx, $mem, $len);
+        wr::<$o>($fp, $dst, v as $o);
+        next!($ip.add(1), $fp, $cx, $mem, $len, $acc)
+    }};
+}
+
+/// The end of a store handler: writes `$v` as a `$m` at byte `$ea` of memory 0 (trapping when
+/// out of bounds), and goes on.
 macro_rules! store_at {
-    ($ea:expr, $i:ty => $m:ty, $value:expr, $ip:ident, $fp:ident, $cx:ident, $mem:ident, $len:ident) => {{
+    ($ea:expr, $v:expr => $m:ty, $ip:ident, $fp:ident, $cx:ident, $mem:ident, $len:ident, $acc:ident) => {{
         let ea = $ea;
         if ea + size_of::<$m>() > $len {
             return trap($cx, Trap::MemoryOutOfBounds, $ip);
         }
-        ptr::write_unaligned($mem.add(ea) as *mut $m, rd::<$i>($fp, $value) as $m);
-        next!($ip.add(1), $fp, $cx, $mem, $len)
+        ptr::write_unaligned($mem.add(ea) as *mut $m, $v as $m);
+        next!($ip.add(1), $fp, $cx, $mem, $len, $acc)
     }};
 }
 
@@ -173,120 +194,246 @@ macro_rules! gen_handlers {
         $($simd:tt)*
     ) => {
         handlers! {
-            $(fn $un(ip, fp, cx, mem, len) {
+            $(fn $un(ip, fp, cx, mem, len, acc) {
                 decode!(ip, $un { dst, src });
                 let f: fn($ui) -> $uo = $uf;
                 wr(fp, dst, f(rd(fp, src)));
-                next!(ip.add(1), fp, cx, mem, len)
+                next!(ip.add(1), fp, cx, mem, len, acc)
             })*
-            $(fn $ut(ip, fp, cx, mem, len) {
+            $(fn $ut(ip, fp, cx, mem, len, acc) {
                 decode!(ip, $ut { dst, src });
                 let f: fn($uti) -> Result<$uto, Trap> = $utf;
                 match f(rd(fp, src)) {
                     Ok(v) => wr(fp, dst, v),
                     Err(t) => return trap(cx, t, ip),
                 }
-                next!(ip.add(1), fp, cx, mem, len)
+                next!(ip.add(1), fp, cx, mem, len, acc)
             })*
-            $(fn $bn(ip, fp, cx, mem, len) {
+            $(fn $bn(ip, fp, cx, mem, len, acc) {
                 decode!(ip, $bn { dst, lhs, rhs });
                 let f: fn($ba, $bb) -> $bo = $bf;
                 wr(fp, dst, f(rd(fp, lhs), rd(fp, rhs)));
-                next!(ip.add(1), fp, cx, mem, len)
+                next!(ip.add(1), fp, cx, mem, len, acc)
             })*
-            $($(fn $bi(ip, fp, cx, mem, len) {
+            $($(fn $bi(ip, fp, cx, mem, len, acc) {
                 decode!(ip, $bi { dst, lhs, imm });
                 let f: fn($ba, $bb) -> $bo = $bf;
                 wr(fp, dst, f(rd(fp, lhs), <$bb as Imm>::from_imm(imm)));
-                next!(ip.add(1), fp, cx, mem, len)
+                next!(ip.add(1), fp, cx, mem, len, acc)
             })?)*
-            $(fn $bt(ip, fp, cx, mem, len) {
+            $(fn $bt(ip, fp, cx, mem, len, acc) {
                 decode!(ip, $bt { dst, lhs, rhs });
                 let f: fn($bta, $btb) -> Result<$bto, Trap> = $btf;
                 match f(rd(fp, lhs), rd(fp, rhs)) {
                     Ok(v) => wr(fp, dst, v),
                     Err(t) => return trap(cx, t, ip),
                 }
-                next!(ip.add(1), fp, cx, mem, len)
+                next!(ip.add(1), fp, cx, mem, len, acc)
             })*
-            $(fn $bc(ip, fp, cx, mem, len) {
+            $(fn $bc(ip, fp, cx, mem, len, acc) {
                 decode!(ip, $bc { lhs, rhs, offset });
                 let f: fn($bct, $bct) -> bool = $bcf;
                 // Two dispatch sites, so that the condition is a predicted branch rather than
                 // a data dependency of the next instruction's address.
                 if f(rd(fp, lhs), rd(fp, rhs)) {
-                    next!(ip.offset(offset as isize), fp, cx, mem, len)
+                    next!(ip.offset(offset as isize), fp, cx, mem, len, acc)
                 }
-                next!(ip.add(1), fp, cx, mem, len)
+                next!(ip.add(1), fp, cx, mem, len, acc)
             })*
-            $(fn $ld(ip, fp, cx, mem, len) {
+            $(fn $ld(ip, fp, cx, mem, len, acc) {
                 decode!(ip, $ld { dst, addr, offset });
                 let ea = rd::<u32>(fp, addr) as usize + offset as usize;
-                load_at!(ea, $lm => $lo, dst, ip, fp, cx, mem, len)
+                load_at!(ea, $lm => $lo, dst, ip, fp, cx, mem, len, acc)
             })*
-            $(fn $lda(ip, fp, cx, mem, len) {
+            $(fn $lda(ip, fp, cx, mem, len, acc) {
                 decode!(ip, $lda { dst, addr, imm });
                 let ea = rd::<u32>(fp, addr).wrapping_add(imm) as usize;
-                load_at!(ea, $lm => $lo, dst, ip, fp, cx, mem, len)
+                load_at!(ea, $lm => $lo, dst, ip, fp, cx, mem, len, acc)
             })*
-            $(fn $st(ip, fp, cx, mem, len) {
+            $(fn $st(ip, fp, cx, mem, len, acc) {
                 decode!(ip, $st { addr, value, offset });
                 let ea = rd::<u32>(fp, addr) as usize + offset as usize;
-                store_at!(ea, $si => $sm, value, ip, fp, cx, mem, len)
+                store_at!(ea, rd::<$si>(fp, value) => $sm, ip, fp, cx, mem, len, acc)
             })*
-            $(fn $sta(ip, fp, cx, mem, len) {
+            $(fn $sta(ip, fp, cx, mem, len, acc) {
                 decode!(ip, $sta { addr, value, imm });
                 let ea = rd::<u32>(fp, addr).wrapping_add(imm) as usize;
-                store_at!(ea, $si => $sm, value, ip, fp, cx, mem, len)
+                store_at!(ea, rd::<$si>(fp, value) => $sm, ip, fp, cx, mem, len, acc)
             })*
         }
+        // The accumulator forms.
+        paste::paste! { handlers! {
+            $($(
+                fn [<$bn ToAcc>](ip, fp, cx, mem, len, acc) {
+                    decode!(ip, [<$bn ToAcc>] { lhs, rhs });
+                    let f: fn($ba, $bb) -> $bo = $bf;
+                    next!(ip.add(1), fp, cx, mem, len, to_acc(f(rd(fp, lhs), rd(fp, rhs))))
+                }
+                fn [<$bn AccL>](ip, fp, cx, mem, len, acc) {
+                    decode!(ip, [<$bn AccL>] { dst, rhs });
+                    let f: fn($ba, $bb) -> $bo = $bf;
+                    wr(fp, dst, f(rd_acc(acc), rd(fp, rhs)));
+                    next!(ip.add(1), fp, cx, mem, len, acc)
+                }
+                fn [<$bn AccR>](ip, fp, cx, mem, len, acc) {
+                    decode!(ip, [<$bn AccR>] { dst, lhs });
+                    let f: fn($ba, $bb) -> $bo = $bf;
+                    wr(fp, dst, f(rd(fp, lhs), rd_acc(acc)));
+                    next!(ip.add(1), fp, cx, mem, len, acc)
+                }
+                fn [<$bn AccLToAcc>](ip, fp, cx, mem, len, acc) {
+                    decode!(ip, [<$bn AccLToAcc>] { rhs });
+                    let f: fn($ba, $bb) -> $bo = $bf;
+                    next!(ip.add(1), fp, cx, mem, len, to_acc(f(rd_acc(acc), rd(fp, rhs))))
+                }
+                fn [<$bn AccRToAcc>](ip, fp, cx, mem, len, acc) {
+                    decode!(ip, [<$bn AccRToAcc>] { lhs });
+                    let f: fn($ba, $bb) -> $bo = $bf;
+                    next!(ip.add(1), fp, cx, mem, len, to_acc(f(rd(fp, lhs), rd_acc(acc))))
+                }
+                fn [<$bi ToAcc>](ip, fp, cx, mem, len, acc) {
+                    decode!(ip, [<$bi ToAcc>] { lhs, imm });
+                    let f: fn($ba, $bb) -> $bo = $bf;
+                    let v = f(rd(fp, lhs), <$bb as Imm>::from_imm(imm));
+                    next!(ip.add(1), fp, cx, mem, len, to_acc(v))
+                }
+                fn [<$bi Acc>](ip, fp, cx, mem, len, acc) {
+                    decode!(ip, [<$bi Acc>] { dst, imm });
+                    let f: fn($ba, $bb) -> $bo = $bf;
+                    wr(fp, dst, f(rd_acc(acc), <$bb as Imm>::from_imm(imm)));
+                    next!(ip.add(1), fp, cx, mem, len, acc)
+                }
+                fn [<$bi AccToAcc>](ip, fp, cx, mem, len, acc) {
+                    decode!(ip, [<$bi AccToAcc>] { imm });
+                    let f: fn($ba, $bb) -> $bo = $bf;
+                    let v = f(rd_acc(acc), <$bb as Imm>::from_imm(imm));
+                    next!(ip.add(1), fp, cx, mem, len, to_acc(v))
+                }
+            )?)*
+            $(
+                fn [<$bc AccL>](ip, fp, cx, mem, len, acc) {
+                    decode!(ip, [<$bc AccL>] { rhs, offset });
+                    let f: fn($bct, $bct) -> bool = $bcf;
+                    if f(rd_acc(acc), rd(fp, rhs)) {
+                        next!(ip.offset(offset as isize), fp, cx, mem, len, acc)
+                    }
+                    next!(ip.add(1), fp, cx, mem, len, acc)
+                }
+                fn [<$bc AccR>](ip, fp, cx, mem, len, acc) {
+                    decode!(ip, [<$bc AccR>] { lhs, offset });
+                    let f: fn($bct, $bct) -> bool = $bcf;
+                    if f(rd(fp, lhs), rd_acc(acc)) {
+                        next!(ip.offset(offset as isize), fp, cx, mem, len, acc)
+                    }
+                    next!(ip.add(1), fp, cx, mem, len, acc)
+                }
+            )*
+            $(
+                fn [<$ld ToAcc>](ip, fp, cx, mem, len, acc) {
+                    decode!(ip, [<$ld ToAcc>] { addr, offset });
+                    let ea = rd::<u32>(fp, addr) as usize + offset as usize;
+                    let v = load_value!(ea, $lm, ip, cx, mem, len);
+                    next!(ip.add(1), fp, cx, mem, len, to_acc(v as $lo))
+                }
+                fn [<$ld Acc>](ip, fp, cx, mem, len, acc) {
+                    decode!(ip, [<$ld Acc>] { dst, offset });
+                    let ea = rd_acc::<u32>(acc) as usize + offset as usize;
+                    load_at!(ea, $lm => $lo, dst, ip, fp, cx, mem, len, acc)
+                }
+                fn [<$ld AccToAcc>](ip, fp, cx, mem, len, acc) {
+                    decode!(ip, [<$ld AccToAcc>] { offset });
+                    let ea = rd_acc::<u32>(acc) as usize + offset as usize;
+                    let v = load_value!(ea, $lm, ip, cx, mem, len);
+                    next!(ip.add(1), fp, cx, mem, len, to_acc(v as $lo))
+                }
+                fn [<$lda ToAcc>](ip, fp, cx, mem, len, acc) {
+                    decode!(ip, [<$lda ToAcc>] { addr, imm });
+                    let ea = rd::<u32>(fp, addr).wrapping_add(imm) as usize;
+                    let v = load_value!(ea, $lm, ip, cx, mem, len);
+                    next!(ip.add(1), fp, cx, mem, len, to_acc(v as $lo))
+                }
+            )*
+            $(
+                fn [<$st Acc>](ip, fp, cx, mem, len, acc) {
+                    decode!(ip, [<$st Acc>] { addr, offset });
+                    let ea = rd::<u32>(fp, addr) as usize + offset as usize;
+                    store_at!(ea, rd_acc::<$si>(acc) => $sm, ip, fp, cx, mem, len, acc)
+                }
+                fn [<$st AccAddr>](ip, fp, cx, mem, len, acc) {
+                    decode!(ip, [<$st AccAddr>] { value, offset });
+                    let ea = rd_acc::<u32>(acc) as usize + offset as usize;
+                    store_at!(ea, rd::<$si>(fp, value) => $sm, ip, fp, cx, mem, len, acc)
+                }
+                fn [<$sta Acc>](ip, fp, cx, mem, len, acc) {
+                    decode!(ip, [<$sta Acc>] { addr, imm });
+                    let ea = rd::<u32>(fp, addr).wrapping_add(imm) as usize;
+                    store_at!(ea, rd_acc::<$si>(acc) => $sm, ip, fp, cx, mem, len, acc)
+                }
+            )*
+        } }
     };
 }
 
 for_each_op!(gen_handlers!());
 
 handlers! {
-    fn Copy(ip, fp, cx, mem, len) {
+    fn Copy(ip, fp, cx, mem, len, acc) {
         decode!(ip, Copy { dst, src });
         *fp.add(dst as usize) = *fp.add(src as usize);
-        next!(ip.add(1), fp, cx, mem, len)
+        next!(ip.add(1), fp, cx, mem, len, acc)
     }
 
-    fn Br(ip, fp, cx, mem, len) {
+    fn Br(ip, fp, cx, mem, len, acc) {
         decode!(ip, Br { offset });
-        next!(ip.offset(offset as isize), fp, cx, mem, len)
+        next!(ip.offset(offset as isize), fp, cx, mem, len, acc)
     }
 
-    fn BrIfNez(ip, fp, cx, mem, len) {
+    fn BrIfNez(ip, fp, cx, mem, len, acc) {
         decode!(ip, BrIfNez { cond, offset });
         if rd::<u32>(fp, cond) != 0 {
-            next!(ip.offset(offset as isize), fp, cx, mem, len)
+            next!(ip.offset(offset as isize), fp, cx, mem, len, acc)
         }
-        next!(ip.add(1), fp, cx, mem, len)
+        next!(ip.add(1), fp, cx, mem, len, acc)
     }
 
-    fn BrIfEqz(ip, fp, cx, mem, len) {
+    fn BrIfEqz(ip, fp, cx, mem, len, acc) {
         decode!(ip, BrIfEqz { cond, offset });
         if rd::<u32>(fp, cond) == 0 {
-            next!(ip.offset(offset as isize), fp, cx, mem, len)
+            next!(ip.offset(offset as isize), fp, cx, mem, len, acc)
         }
-        next!(ip.add(1), fp, cx, mem, len)
+        next!(ip.add(1), fp, cx, mem, len, acc)
     }
 
-    fn BrTable(ip, fp, cx, mem, len) {
+    fn BrIfNezAcc(ip, fp, cx, mem, len, acc) {
+        decode!(ip, BrIfNezAcc { offset });
+        if rd_acc::<u32>(acc) != 0 {
+            next!(ip.offset(offset as isize), fp, cx, mem, len, acc)
+        }
+        next!(ip.add(1), fp, cx, mem, len, acc)
+    }
+
+    fn BrIfEqzAcc(ip, fp, cx, mem, len, acc) {
+        decode!(ip, BrIfEqzAcc { offset });
+        if rd_acc::<u32>(acc) == 0 {
+            next!(ip.offset(offset as isize), fp, cx, mem, len, acc)
+        }
+        next!(ip.add(1), fp, cx, mem, len, acc)
+    }
+
+    fn BrTable(ip, fp, cx, mem, len, acc) {
         decode!(ip, BrTable { index, len: n });
-        next!(ip.add(1 + rd::<u32>(fp, index).min(n) as usize), fp, cx, mem, len)
+        next!(ip.add(1 + rd::<u32>(fp, index).min(n) as usize), fp, cx, mem, len, acc)
     }
 
-    fn Unreachable(ip, fp, cx, mem, len) {
+    fn Unreachable(ip, fp, cx, mem, len, acc) {
         trap(cx, Trap::Unreachable, ip)
     }
 
-    fn Unsupported(ip, fp, cx, mem, len) {
+    fn Unsupported(ip, fp, cx, mem, len, acc) {
         trap(cx, Trap::Unsupported, ip)
     }
 
-    fn Check(ip, fp, cx, mem, len) {
+    fn Check(ip, fp, cx, mem, len, acc) {
         let c = &mut *cx;
         let inner = &mut *c.inner;
         if inner.interrupt.flag.load(std::sync::atomic::Ordering::Relaxed) {
@@ -298,36 +445,36 @@ handlers! {
             }
             inner.fuel -= 1;
         }
-        next!(ip.add(1), fp, cx, mem, len)
+        next!(ip.add(1), fp, cx, mem, len, acc)
     }
 
-    fn Ext(ip, fp, cx, mem, len) {
-        next!(ip.add(1), fp, cx, mem, len)
+    fn Ext(ip, fp, cx, mem, len, acc) {
+        next!(ip.add(1), fp, cx, mem, len, acc)
     }
 
-    fn Select(ip, fp, cx, mem, len) {
+    fn Select(ip, fp, cx, mem, len, acc) {
         decode!(ip, Select { dst, alt, cond });
         if rd::<u32>(fp, cond) == 0 {
             *fp.add(dst as usize) = *fp.add(alt as usize);
         }
-        next!(ip.add(1), fp, cx, mem, len)
+        next!(ip.add(1), fp, cx, mem, len, acc)
     }
 
-    fn GlobalGet(ip, fp, cx, mem, len) {
+    fn GlobalGet(ip, fp, cx, mem, len, acc) {
         decode!(ip, GlobalGet { dst, global });
         *fp.add(dst as usize) = **(&*cx).inst.globals.get_unchecked(global as usize);
-        next!(ip.add(1), fp, cx, mem, len)
+        next!(ip.add(1), fp, cx, mem, len, acc)
     }
 
-    fn GlobalSet(ip, fp, cx, mem, len) {
+    fn GlobalSet(ip, fp, cx, mem, len, acc) {
         decode!(ip, GlobalSet { src, global });
         **(&*cx).inst.globals.get_unchecked(global as usize) = *fp.add(src as usize);
-        next!(ip.add(1), fp, cx, mem, len)
+        next!(ip.add(1), fp, cx, mem, len, acc)
     }
 
-    fn RefFunc(ip, fp, cx, mem, len) {
+    fn RefFunc(ip, fp, cx, mem, len, acc) {
         decode!(ip, RefFunc { dst, func });
         *fp.add(dst as usize) = *(&*cx).inst.funcs.get_unchecked(func as usize) as u64 + 1;
-        next!(ip.add(1), fp, cx, mem, len)
+        next!(ip.add(1), fp, cx, mem, len, acc)
     }
 }

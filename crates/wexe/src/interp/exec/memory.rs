@@ -19,11 +19,11 @@ use crate::store::bulk::{self, operand};
 
 /// Ends the run with the trap of a failed bulk operation, or passes control on.
 macro_rules! check {
-    ($e:expr, $ip:ident, $fp:ident, $cx:ident, $mem:ident, $len:ident) => {{
+    ($e:expr, $ip:ident, $fp:ident, $cx:ident, $mem:ident, $len:ident, $acc:ident) => {{
         if let Err(t) = $e {
             return trap($cx, t, $ip);
         }
-        next!($ip.add(1), $fp, $cx, $mem, $len)
+        next!($ip.add(1), $fp, $cx, $mem, $len, $acc)
     }};
 }
 
@@ -67,7 +67,7 @@ fn size_result(v: u64, is64: bool) -> u64 {
 }
 
 handlers! {
-    fn MemoryAt(ip, fp, cx, mem, len) {
+    fn MemoryAt(ip, fp, cx, mem, len, acc) {
         decode!(ip, MemoryAt { addr, mem: m, index64 });
         let (lo, hi) = ext(ip);
         let offset = u64::from(hi) << 32 | u64::from(lo);
@@ -77,25 +77,25 @@ handlers! {
         match index.checked_add(offset) {
             Some(ea) if ea <= size as u64 => {
                 let ea = ea as usize;
-                next!(ip.add(2), fp, cx, memory.base().add(ea), size - ea)
+                next!(ip.add(2), fp, cx, memory.base().add(ea), size - ea, acc)
             }
             _ => trap(cx, Trap::MemoryOutOfBounds, ip),
         }
     }
 
-    fn MemoryRestore(ip, fp, cx, mem, len) {
+    fn MemoryRestore(ip, fp, cx, mem, len, acc) {
         let c = &*cx;
-        next!(ip.add(1), fp, cx, c.inst.mem_base, c.inst.mem_len)
+        next!(ip.add(1), fp, cx, c.inst.mem_base, c.inst.mem_len, acc)
     }
 
-    fn MemorySize(ip, fp, cx, mem, len) {
+    fn MemorySize(ip, fp, cx, mem, len, acc) {
         decode!(ip, MemorySize { dst, mem: m });
         let pages = (&*(*cx).inner).memories[memory(cx, m) as usize].pages();
         wr(fp, dst, pages);
-        next!(ip.add(1), fp, cx, mem, len)
+        next!(ip.add(1), fp, cx, mem, len, acc)
     }
 
-    fn MemoryGrow(ip, fp, cx, mem, len) {
+    fn MemoryGrow(ip, fp, cx, mem, len, acc) {
         decode!(ip, MemoryGrow { dst, delta, mem: m });
         let s = memory(cx, m);
         let is64 = (&*(*cx).inner).memories[s as usize].ty.memory64;
@@ -105,67 +105,67 @@ handlers! {
         };
         wr(fp, dst, size_result(grown.unwrap_or(u64::MAX), is64));
         let c = &*cx;
-        next!(ip.add(1), fp, cx, c.inst.mem_base, c.inst.mem_len)
+        next!(ip.add(1), fp, cx, c.inst.mem_base, c.inst.mem_len, acc)
     }
 
-    fn MemoryCopy(ip, fp, cx, mem, len) {
+    fn MemoryCopy(ip, fp, cx, mem, len, acc) {
         decode!(ip, MemoryCopy { dst, src, len: n });
         let (dm, sm) = ext(ip);
         let (dm, sm) = (memory(cx, dm), memory(cx, sm));
         let r = bulk::memory_copy(&mut *(*cx).inner, dm, sm, rd(fp, dst), rd(fp, src), rd(fp, n));
         let ip = ip.add(1);
-        check!(r, ip, fp, cx, mem, len)
+        check!(r, ip, fp, cx, mem, len, acc)
     }
 
-    fn MemoryFill(ip, fp, cx, mem, len) {
+    fn MemoryFill(ip, fp, cx, mem, len, acc) {
         decode!(ip, MemoryFill { dst, value, len: n });
         let (m, _) = ext(ip);
         let v = rd::<u32>(fp, value) as u8;
         let r = bulk::memory_fill(&mut *(*cx).inner, memory(cx, m), rd(fp, dst), v, rd(fp, n));
         let ip = ip.add(1);
-        check!(r, ip, fp, cx, mem, len)
+        check!(r, ip, fp, cx, mem, len, acc)
     }
 
-    fn MemoryInit(ip, fp, cx, mem, len) {
+    fn MemoryInit(ip, fp, cx, mem, len, acc) {
         decode!(ip, MemoryInit { dst, src, len: n });
         let (seg, m) = ext(ip);
         let c = &mut *cx;
         let args = [rd(fp, dst), rd(fp, src), rd(fp, n)];
         let r = bulk::memory_init(&mut *c.inner, c.inst.instance, memory(cx, m), seg, args);
         let ip = ip.add(1);
-        check!(r, ip, fp, cx, mem, len)
+        check!(r, ip, fp, cx, mem, len, acc)
     }
 
-    fn DataDrop(ip, fp, cx, mem, len) {
+    fn DataDrop(ip, fp, cx, mem, len, acc) {
         decode!(ip, DataDrop { seg });
         let c = &mut *cx;
         bulk::data_drop(&mut *c.inner, c.inst.instance, seg);
-        next!(ip.add(1), fp, cx, mem, len)
+        next!(ip.add(1), fp, cx, mem, len, acc)
     }
 
-    fn TableGet(ip, fp, cx, mem, len) {
+    fn TableGet(ip, fp, cx, mem, len, acc) {
         decode!(ip, TableGet { dst, index, table: t });
         match bulk::table_get(&*(*cx).inner, table(cx, t), rd(fp, index)) {
             Ok(v) => *fp.add(dst as usize) = v,
             Err(e) => return trap(cx, e, ip),
         }
-        next!(ip.add(1), fp, cx, mem, len)
+        next!(ip.add(1), fp, cx, mem, len, acc)
     }
 
-    fn TableSet(ip, fp, cx, mem, len) {
+    fn TableSet(ip, fp, cx, mem, len, acc) {
         decode!(ip, TableSet { index, value, table: t });
         let r = bulk::table_set(&mut *(*cx).inner, table(cx, t), rd(fp, index), *fp.add(value as usize));
-        check!(r, ip, fp, cx, mem, len)
+        check!(r, ip, fp, cx, mem, len, acc)
     }
 
-    fn TableSize(ip, fp, cx, mem, len) {
+    fn TableSize(ip, fp, cx, mem, len, acc) {
         decode!(ip, TableSize { dst, table: t });
         let n = (&*(*cx).inner).tables[table(cx, t) as usize].elements.len();
         wr(fp, dst, n as u64);
-        next!(ip.add(1), fp, cx, mem, len)
+        next!(ip.add(1), fp, cx, mem, len, acc)
     }
 
-    fn TableGrow(ip, fp, cx, mem, len) {
+    fn TableGrow(ip, fp, cx, mem, len, acc) {
         decode!(ip, TableGrow { dst, init, delta });
         let (t, _) = ext(ip);
         let tab = table(cx, t);
@@ -176,41 +176,41 @@ handlers! {
             Err(e) => return grow_error(cx, e, ip),
         };
         wr(fp, dst, size_result(r.unwrap_or(u64::MAX), is64));
-        next!(ip.add(2), fp, cx, mem, len)
+        next!(ip.add(2), fp, cx, mem, len, acc)
     }
 
-    fn TableFill(ip, fp, cx, mem, len) {
+    fn TableFill(ip, fp, cx, mem, len, acc) {
         decode!(ip, TableFill { dst, value, len: n });
         let (t, _) = ext(ip);
         let v = *fp.add(value as usize);
         let r = bulk::table_fill(&mut *(*cx).inner, table(cx, t), rd(fp, dst), v, rd(fp, n));
         let ip = ip.add(1);
-        check!(r, ip, fp, cx, mem, len)
+        check!(r, ip, fp, cx, mem, len, acc)
     }
 
-    fn TableCopy(ip, fp, cx, mem, len) {
+    fn TableCopy(ip, fp, cx, mem, len, acc) {
         decode!(ip, TableCopy { dst, src, len: n });
         let (dt, st) = ext(ip);
         let args = [rd(fp, dst), rd(fp, src), rd(fp, n)];
         let r = bulk::table_copy(&mut *(*cx).inner, table(cx, dt), table(cx, st), args);
         let ip = ip.add(1);
-        check!(r, ip, fp, cx, mem, len)
+        check!(r, ip, fp, cx, mem, len, acc)
     }
 
-    fn TableInit(ip, fp, cx, mem, len) {
+    fn TableInit(ip, fp, cx, mem, len, acc) {
         decode!(ip, TableInit { dst, src, len: n });
         let (t, seg) = ext(ip);
         let c = &mut *cx;
         let args = [rd(fp, dst), rd(fp, src), rd(fp, n)];
         let r = bulk::table_init(&mut *c.inner, c.inst.instance, table(cx, t), seg, args);
         let ip = ip.add(1);
-        check!(r, ip, fp, cx, mem, len)
+        check!(r, ip, fp, cx, mem, len, acc)
     }
 
-    fn ElemDrop(ip, fp, cx, mem, len) {
+    fn ElemDrop(ip, fp, cx, mem, len, acc) {
         decode!(ip, ElemDrop { seg });
         let c = &mut *cx;
         bulk::elem_drop(&mut *c.inner, c.inst.instance, seg);
-        next!(ip.add(1), fp, cx, mem, len)
+        next!(ip.add(1), fp, cx, mem, len, acc)
     }
 }

@@ -57,7 +57,13 @@ pub(super) unsafe fn run(
             error: None,
             exit: Exit::Done,
             consume_fuel: (*inner).engine.config().consume_fuel,
-            regs: Regs { ip, fp, mem, len },
+            regs: Regs {
+                ip,
+                fp,
+                mem,
+                len,
+                acc: 0,
+            },
         };
         let exit = execute(ip, fp, &mut cx, mem, len);
         match ended(exit, cx.trap, cx.error.take())? {

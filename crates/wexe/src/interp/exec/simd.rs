@@ -44,46 +44,46 @@ macro_rules! gen_simd_handlers {
         simd_special { $($vs:ident { $($vsf:ident: $vst:ty),* };)* }
     ) => {
         handlers! {
-            $(fn $vu(ip, fp, cx, mem, len) {
+            $(fn $vu(ip, fp, cx, mem, len, acc) {
                 decode!(ip, $vu { dst, src });
                 let f: fn($vui) -> $vuo = $vuf;
                 wr(fp, dst, f(rd(fp, src)));
-                next!(ip.add(1), fp, cx, mem, len)
+                next!(ip.add(1), fp, cx, mem, len, acc)
             })*
-            $(fn $vb(ip, fp, cx, mem, len) {
+            $(fn $vb(ip, fp, cx, mem, len, acc) {
                 decode!(ip, $vb { dst, lhs, rhs });
                 let f: fn($vba, $vbb) -> $vbo = $vbf;
                 wr(fp, dst, f(rd(fp, lhs), rd(fp, rhs)));
-                next!(ip.add(1), fp, cx, mem, len)
+                next!(ip.add(1), fp, cx, mem, len, acc)
             })*
-            $(fn $vt(ip, fp, cx, mem, len) {
+            $(fn $vt(ip, fp, cx, mem, len, acc) {
                 decode!(ip, $vt { dst, lhs, rhs });
                 decode!(ip.add(1), Ext { a: third, b: _ });
                 let f: fn($vta, $vtb, $vtc) -> $vto = $vtf;
                 wr(fp, dst, f(rd(fp, lhs), rd(fp, rhs), rd(fp, third)));
-                next!(ip.add(2), fp, cx, mem, len)
+                next!(ip.add(2), fp, cx, mem, len, acc)
             })*
-            $(fn $vl(ip, fp, cx, mem, len) {
+            $(fn $vl(ip, fp, cx, mem, len, acc) {
                 decode!(ip, $vl { dst, addr, offset });
                 let ea = rd::<u32>(fp, addr) as usize + offset as usize;
                 bounds!(ea, size_of::<$vlm>(), len, cx, ip);
                 let f: fn($vlm) -> $vlo = $vlf;
                 wr(fp, dst, f(ptr::read_unaligned(mem.add(ea) as *const $vlm)));
-                next!(ip.add(1), fp, cx, mem, len)
+                next!(ip.add(1), fp, cx, mem, len, acc)
             })*
-            $(fn $vx(ip, fp, cx, mem, len) {
+            $(fn $vx(ip, fp, cx, mem, len, acc) {
                 decode!(ip, $vx { lane: l, dst, src });
                 let f: fn($vxi, usize) -> $vxo = $vxf;
                 wr(fp, dst, f(rd(fp, src), l as usize));
-                next!(ip.add(1), fp, cx, mem, len)
+                next!(ip.add(1), fp, cx, mem, len, acc)
             })*
-            $(fn $vr(ip, fp, cx, mem, len) {
+            $(fn $vr(ip, fp, cx, mem, len, acc) {
                 decode!(ip, $vr { lane: l, dst, src, value });
                 let f: fn($vri, usize, $vrx) -> $vri = $vrf;
                 wr(fp, dst, f(rd(fp, src), l as usize, rd(fp, value)));
-                next!(ip.add(1), fp, cx, mem, len)
+                next!(ip.add(1), fp, cx, mem, len, acc)
             })*
-            $(fn $vll(ip, fp, cx, mem, len) {
+            $(fn $vll(ip, fp, cx, mem, len, acc) {
                 decode!(ip, $vll { lane: l, dst, src, addr });
                 decode!(ip.add(1), Ext { a: offset, b: _ });
                 let ea = rd::<u32>(fp, addr) as usize + offset as usize;
@@ -91,15 +91,15 @@ macro_rules! gen_simd_handlers {
                 let x = ptr::read_unaligned(mem.add(ea) as *const $vllt);
                 let v: [$vllt; 16 / size_of::<$vllt>()] = rd(fp, src);
                 wr(fp, dst, set(v, l as usize, x));
-                next!(ip.add(2), fp, cx, mem, len)
+                next!(ip.add(2), fp, cx, mem, len, acc)
             })*
-            $(fn $vsl(ip, fp, cx, mem, len) {
+            $(fn $vsl(ip, fp, cx, mem, len, acc) {
                 decode!(ip, $vsl { lane: l, addr, value, offset });
                 let ea = rd::<u32>(fp, addr) as usize + offset as usize;
                 bounds!(ea, size_of::<$vslt>(), len, cx, ip);
                 let v: [$vslt; 16 / size_of::<$vslt>()] = rd(fp, value);
                 ptr::write_unaligned(mem.add(ea) as *mut $vslt, lane(v, l as usize));
-                next!(ip.add(1), fp, cx, mem, len)
+                next!(ip.add(1), fp, cx, mem, len, acc)
             })*
         }
     };
@@ -108,62 +108,62 @@ macro_rules! gen_simd_handlers {
 for_each_op!(gen_simd_handlers!());
 
 handlers! {
-    fn CopyV128(ip, fp, cx, mem, len) {
+    fn CopyV128(ip, fp, cx, mem, len, acc) {
         decode!(ip, CopyV128 { dst, src });
         wr(fp, dst, rd::<v128>(fp, src));
-        next!(ip.add(1), fp, cx, mem, len)
+        next!(ip.add(1), fp, cx, mem, len, acc)
     }
 
-    fn SelectV128(ip, fp, cx, mem, len) {
+    fn SelectV128(ip, fp, cx, mem, len, acc) {
         decode!(ip, SelectV128 { dst, alt, cond });
         if rd::<u32>(fp, cond) == 0 {
             wr(fp, dst, rd::<v128>(fp, alt));
         }
-        next!(ip.add(1), fp, cx, mem, len)
+        next!(ip.add(1), fp, cx, mem, len, acc)
     }
 
-    fn GlobalGetV128(ip, fp, cx, mem, len) {
+    fn GlobalGetV128(ip, fp, cx, mem, len, acc) {
         decode!(ip, GlobalGetV128 { dst, global });
         // A global's value is two cells (`[u64; 2]`) as well.
         let g = *(&*cx).inst.globals.get_unchecked(global as usize);
         wr(fp, dst, v128::rd(g));
-        next!(ip.add(1), fp, cx, mem, len)
+        next!(ip.add(1), fp, cx, mem, len, acc)
     }
 
-    fn GlobalSetV128(ip, fp, cx, mem, len) {
+    fn GlobalSetV128(ip, fp, cx, mem, len, acc) {
         decode!(ip, GlobalSetV128 { src, global });
         let g = *(&*cx).inst.globals.get_unchecked(global as usize);
         v128::wr(g, rd(fp, src));
-        next!(ip.add(1), fp, cx, mem, len)
+        next!(ip.add(1), fp, cx, mem, len, acc)
     }
 
-    fn V128Store(ip, fp, cx, mem, len) {
+    fn V128Store(ip, fp, cx, mem, len, acc) {
         decode!(ip, V128Store { addr, value, offset });
         let ea = rd::<u32>(fp, addr) as usize + offset as usize;
         bounds!(ea, 16, len, cx, ip);
         ptr::write_unaligned(mem.add(ea) as *mut v128, rd(fp, value));
-        next!(ip.add(1), fp, cx, mem, len)
+        next!(ip.add(1), fp, cx, mem, len, acc)
     }
 
-    fn I8x16Shuffle(ip, fp, cx, mem, len) {
+    fn I8x16Shuffle(ip, fp, cx, mem, len, acc) {
         decode!(ip, I8x16Shuffle { dst, lhs, rhs });
         decode!(ip.add(1), Ext { a: mask, b: _ });
         wr(fp, dst, shuffle(rd(fp, lhs), rd(fp, rhs), rd(fp, mask)));
-        next!(ip.add(2), fp, cx, mem, len)
+        next!(ip.add(2), fp, cx, mem, len, acc)
     }
 
-    fn I32x4Shuffle(ip, fp, cx, mem, len) {
+    fn I32x4Shuffle(ip, fp, cx, mem, len, acc) {
         decode!(ip, I32x4Shuffle { dst, lhs, rhs });
         decode!(ip.add(1), Ext { a: lanes, b: _ });
         wr(fp, dst, shuffle32(rd(fp, lhs), rd(fp, rhs), lanes));
-        next!(ip.add(2), fp, cx, mem, len)
+        next!(ip.add(2), fp, cx, mem, len, acc)
     }
 
-    fn V128Bitselect(ip, fp, cx, mem, len) {
+    fn V128Bitselect(ip, fp, cx, mem, len, acc) {
         decode!(ip, V128Bitselect { dst, lhs, rhs });
         decode!(ip.add(1), Ext { a: mask, b: _ });
         let (a, b, m) = (rd::<v128>(fp, lhs), rd::<v128>(fp, rhs), rd::<v128>(fp, mask));
         wr(fp, dst, (a & m) | (b & !m));
-        next!(ip.add(2), fp, cx, mem, len)
+        next!(ip.add(2), fp, cx, mem, len, acc)
     }
 }

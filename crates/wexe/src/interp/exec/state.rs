@@ -124,6 +124,7 @@ pub(crate) struct Regs {
     pub fp: Fp,
     pub mem: *mut u8,
     pub len: usize,
+    pub acc: u64,
 }
 
 /// One run of the interpreter.

@@ -18,13 +18,13 @@ use crate::interp::ops::Instr;
 use crate::store;
 
 handlers! {
-    fn TierCount(ip, fp, cx, mem, len) {
+    fn TierCount(ip, fp, cx, mem, len, acc) {
         // The loop ordinal is read on the slow path only.
         let heat = &(*(*cx).func).heat;
         let h = heat.load(Ordering::Relaxed);
         if h > 0 {
             heat.store(h - 1, Ordering::Relaxed);
-            next!(ip.add(1), fp, cx, mem, len)
+            next!(ip.add(1), fp, cx, mem, len, acc)
         }
         continue_after_tail_call!(hot(ip, fp, cx), fp, cx)
     }

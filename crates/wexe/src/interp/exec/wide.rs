@@ -28,12 +28,12 @@ unsafe fn wr_pair(fp: Fp, dst: Slot, v: u128) {
 macro_rules! add_sub128 {
     ($($name:ident = $op:ident;)*) => {
         handlers! {
-            $(fn $name(ip, fp, cx, mem, len) {
+            $(fn $name(ip, fp, cx, mem, len, acc) {
                 decode!(ip, $name { dst, lo, hi });
                 decode!(ip.add(1), Ext { a: rhs_lo, b: rhs_hi });
                 let v = rd_pair(fp, lo, hi).$op(rd_pair(fp, rhs_lo, rhs_hi));
                 wr_pair(fp, dst, v);
-                next!(ip.add(2), fp, cx, mem, len)
+                next!(ip.add(2), fp, cx, mem, len, acc)
             })*
         }
     };
@@ -45,17 +45,17 @@ add_sub128! {
 }
 
 handlers! {
-    fn I64MulWideS(ip, fp, cx, mem, len) {
+    fn I64MulWideS(ip, fp, cx, mem, len, acc) {
         decode!(ip, I64MulWideS { dst, lhs, rhs });
         let v = rd::<i64>(fp, lhs) as i128 * rd::<i64>(fp, rhs) as i128;
         wr_pair(fp, dst, v as u128);
-        next!(ip.add(1), fp, cx, mem, len)
+        next!(ip.add(1), fp, cx, mem, len, acc)
     }
 
-    fn I64MulWideU(ip, fp, cx, mem, len) {
+    fn I64MulWideU(ip, fp, cx, mem, len, acc) {
         decode!(ip, I64MulWideU { dst, lhs, rhs });
         let v = rd::<u64>(fp, lhs) as u128 * rd::<u64>(fp, rhs) as u128;
         wr_pair(fp, dst, v);
-        next!(ip.add(1), fp, cx, mem, len)
+        next!(ip.add(1), fp, cx, mem, len, acc)
     }
 }

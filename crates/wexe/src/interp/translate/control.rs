@@ -81,8 +81,11 @@ enum Cond {
     NonZero(Slot),
     /// The value in a slot is zero (a fused `i32.eqz`).
     Zero(Slot),
-    /// A fusable integer comparison (the instruction that would have computed it) is true.
-    Compare(Instr),
+    /// A fusable integer comparison (the instruction that would have computed it) is true;
+    /// with a slot, the operand in that slot comes in the accumulator.
+    Compare(Instr, Option<Slot>),
+    /// The value in the accumulator is non-zero.
+    NonZeroAcc,
 }
 
 /// A jump target; `uses` are branch instructions waiting for its position.
@@ -200,7 +203,19 @@ impl<'a> Translator<'a> {
             let cmp = self.code[at];
             let fused = match cmp {
                 Instr::I32Eqz { src, .. } => Some(Cond::Zero(src)),
-                _ => cmp.fused_branch(false).map(|_| Cond::Compare(cmp)),
+                _ => cmp.fused_branch(false).map(|_| {
+                    // Its operand from the instruction before it can come in the accumulator.
+                    let acc = match self.cmp_from_acc.take() {
+                        Some((i, c, slot)) if i == at && c == cmp && at > 0 => {
+                            self.code[at - 1].leaving_acc().map(|producer| {
+                                self.code[at - 1] = producer;
+                                slot
+                            })
+                        }
+                        _ => None,
+                    };
+                    Cond::Compare(cmp, acc)
+                }),
             };
             if let Some(cond) = fused {
                 self.code.pop();
@@ -209,6 +224,15 @@ impl<'a> Translator<'a> {
                 self.last_result = None;
                 return Ok(cond);
             }
+        }
+        if let Some(at) = self.code.len().checked_sub(1)
+            && self.acc_candidate_in_top(1).is_some()
+            && let Some(producer) = self.code[at].leaving_acc()
+        {
+            self.code[at] = producer;
+            self.pop()?;
+            self.last_result = None;
+            return Ok(Cond::NonZeroAcc);
         }
         Ok(Cond::NonZero(self.pop()?))
     }
@@ -222,7 +246,17 @@ impl<'a> Translator<'a> {
             (Cond::NonZero(cond), false) | (Cond::Zero(cond), true) => {
                 Instr::BrIfEqz { cond, offset: 0 }
             }
-            (Cond::Compare(cmp), when) => cmp.fused_branch(!when).expect("a fusable comparison"),
+            (Cond::Compare(cmp, acc), when) => {
+                let branch = cmp.fused_branch(!when).expect("a fusable comparison");
+                match acc {
+                    Some(slot) => branch
+                        .reading_acc(slot)
+                        .expect("a branch reading the accumulator"),
+                    None => branch,
+                }
+            }
+            (Cond::NonZeroAcc, true) => Instr::BrIfNezAcc { offset: 0 },
+            (Cond::NonZeroAcc, false) => Instr::BrIfEqzAcc { offset: 0 },
         }
     }
 

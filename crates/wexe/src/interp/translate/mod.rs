@@ -14,6 +14,7 @@
 //! stack's `shape` records each entry's cell offset and width. A function without v128 values
 //! has every width 1, and translates exactly as if widths did not exist.
 
+mod acc;
 mod control;
 mod exn;
 mod simd;
@@ -102,6 +103,10 @@ struct Translator<'a> {
     open_regions: Vec<(usize, u32)>,
     /// The last instruction, when it wrote the top-of-stack temporary and may be redirected.
     last_result: Option<usize>,
+    /// A comparison (where it is in `code`, and the instruction) whose operand in the slot
+    /// came from the instruction before it, which can hand it over in the accumulator if the
+    /// comparison is fused into a branch.
+    cmp_from_acc: Option<(usize, Instr, Slot)>,
     /// Nesting depth of blocks skipped after an unconditional branch (0: reachable).
     dead_depth: u32,
     reachable: bool,
@@ -172,6 +177,7 @@ pub(crate) fn translate(module: &Module, def_index: usize) -> Result<BytecodeFun
         regions: Vec::new(),
         open_regions: Vec::new(),
         last_result: None,
+        cmp_from_acc: None,
         dead_depth: 0,
         reachable: true,
         results: control::Widths::of(ty.results()),

@@ -93,6 +93,7 @@ impl Translator<'_> {
             Some(&Entry::Const(s)) => Some(self.consts[(s - self.num_local_cells) as usize]),
             _ => None,
         };
+        let acc = self.acc_candidate_in_top(2);
         let rhs = self.pop()?;
         let lhs = self.pop()?;
         let dst = self.push_temp();
@@ -104,7 +105,16 @@ impl Translator<'_> {
         {
             instr = with_imm;
         }
-        self.emit_result(instr);
+        let fused = self.via_acc(instr, acc);
+        if fused == instr
+            && let Some(slot) = acc
+            && instr.fused_branch(false).is_some()
+        {
+            // A comparison: if a branch takes it in, the branch may read the operand from the
+            // accumulator (`pop_cond`).
+            self.cmp_from_acc = Some((self.code.len(), instr, slot));
+        }
+        self.emit_result(fused);
         Ok(())
     }
 
@@ -119,10 +129,14 @@ impl Translator<'_> {
         make: impl FnOnce(Slot, Slot, u32) -> Instr,
     ) -> TResult {
         let sum = self.address_sum(0);
+        let acc = self.acc_candidate_in_top(1);
         let addr = self.pop()?;
         let (addr, offset, other) = self.memory_operand(memarg, addr)?;
         let dst = self.push_temp();
-        let instr = self.fuse_address_sum(make(dst, addr, offset), sum, other);
+        let mut instr = self.fuse_address_sum(make(dst, addr, offset), sum, other);
+        if !other {
+            instr = self.via_acc(instr, acc);
+        }
         self.emit_result(instr);
         self.end_memory_access(other);
         Ok(())
@@ -134,10 +148,14 @@ impl Translator<'_> {
         make: impl FnOnce(Slot, Slot, u32) -> Instr,
     ) -> TResult {
         let sum = self.address_sum(1);
+        let acc = self.acc_candidate_in_top(2);
         let value = self.pop()?;
         let addr = self.pop()?;
         let (addr, offset, other) = self.memory_operand(memarg, addr)?;
-        let instr = self.fuse_address_sum(make(addr, value, offset), sum, other);
+        let mut instr = self.fuse_address_sum(make(addr, value, offset), sum, other);
+        if !other {
+            instr = self.via_acc(instr, acc);
+        }
         self.emit(instr);
         self.end_memory_access(other);
         Ok(())
