@@ -59,7 +59,12 @@ const MODULE: &str = r#"
         (loop
           (local.set 1 (i32.add (i32.mul (local.get 1) (i32.const 31)) (local.get 0)))
           (br_if 0 (local.tee 0 (i32.sub (local.get 0) (i32.const 1)))))
-        (local.get 1)))
+        (local.get 1))
+      ;; A local the last instruction wrote is read from the accumulator, and still written.
+      (func (export "locals") (param i32 i32) (result i32)
+        (local.set 1 (i32.mul (local.get 0) (local.get 1)))
+        (i32.sub (local.get 0) (local.get 1))
+        (i32.add (local.get 1))))
 "#;
 
 fn instance(tier: Tier) -> (Store<()>, Instance, Module) {
@@ -100,6 +105,7 @@ fn outcomes(tier: Tier) -> Vec<String> {
             calls.push(("branches", vec![Val::I32(a), Val::I32(b)]));
             calls.push(("memory", vec![Val::I32(a), Val::I32(b)]));
             calls.push(("label", vec![Val::I32(a), Val::I32(b)]));
+            calls.push(("locals", vec![Val::I32(a), Val::I32(b)]));
             let (a64, b64) = (i64::from(a) << 20 | 0x5a5, i64::from(b) * -3);
             calls.push(("wide", vec![Val::I64(a64), Val::I64(b64)]));
         }
@@ -181,6 +187,14 @@ fn the_bytecode_uses_the_accumulator_forms() {
         code(4)
     );
     assert!(memory.contains(&"I32Load8UAcc".to_string()), "{}", code(4));
+    assert!(names(7).contains(&"BrIfNezAcc".to_string()), "{}", code(7));
+    let locals = names(8);
+    assert!(locals.contains(&"I32Mul".to_string()), "{}", code(8));
+    assert!(
+        locals.iter().any(|n| n.starts_with("I32SubAccR")),
+        "{}",
+        code(8)
+    );
     let label = names(6);
     assert!(!label.iter().any(|n| n.contains("Acc")), "{}", code(6));
 }

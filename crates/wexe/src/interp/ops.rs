@@ -16,6 +16,22 @@
 /// An index into the current frame's cells.
 pub(crate) type Slot = u32;
 
+/// Whether a handler leaves a result of this type in the accumulator as well as in its cell
+/// (integers do; floats stay in their cells, which saves moving them to an integer register).
+pub(crate) trait AccResult {
+    const IN_ACC: bool;
+}
+
+macro_rules! acc_result {
+    ($($t:ty: $in_acc:expr),*) => {$(
+        impl AccResult for $t {
+            const IN_ACC: bool = $in_acc;
+        }
+    )*};
+}
+
+acc_result!(i32: true, u32: true, i64: true, u64: true, f32: false, f64: false);
+
 /// Invokes `$cb! { (args) groups... }` with the full list of operations.
 ///
 /// Groups: `unary`/`binary` (pure; a binary operation may name a companion taking its right
@@ -476,6 +492,26 @@ macro_rules! define_instr {
                         | Instr::[<$bi Acc>] { dst, .. } => Some(dst),
                     )?)*
                     $(Instr::[<$ld Acc>] { dst, .. } => Some(dst),)*
+                    _ => None,
+                }
+            }
+
+            /// The cell whose value this instruction also leaves in the accumulator, if any:
+            /// the integer results of binary operations and scalar loads, in every form that
+            /// has a `dst`.
+            pub(crate) fn acc_result(&self) -> Option<Slot> {
+                match *self {
+                    $(Instr::$bn { dst, .. } if <$bo as AccResult>::IN_ACC => Some(dst),)*
+                    $($(
+                        Instr::$bi { dst, .. }
+                        | Instr::[<$bn AccL>] { dst, .. }
+                        | Instr::[<$bn AccR>] { dst, .. }
+                        | Instr::[<$bi Acc>] { dst, .. } => Some(dst),
+                    )?)*
+                    $(
+                        Instr::$ld { dst, .. } | Instr::$lda { dst, .. } | Instr::[<$ld Acc>] { dst, .. }
+                            if <$lo as AccResult>::IN_ACC => Some(dst),
+                    )*
                     _ => None,
                 }
             }

@@ -11,7 +11,7 @@ use std::ptr;
 use super::dispatch::next;
 use super::state::{Cx, Exit, Fp, Ip, trap};
 use crate::Trap;
-use crate::interp::ops::{Instr, Slot, for_each_op};
+use crate::interp::ops::{AccResult, Instr, Slot, for_each_op};
 use crate::interp::simd::lanes::*;
 
 pub(super) use super::calls::{
@@ -145,6 +145,13 @@ unsafe fn to_acc<T: Cell>(v: T) -> u64 {
     acc
 }
 
+/// The accumulator after an instruction whose result is `v`: `v` if its type is one the
+/// accumulator takes (`AccResult`), else the accumulator as it was.
+#[inline(always)]
+unsafe fn result_acc<T: Cell + AccResult>(v: T, acc: u64) -> u64 {
+    if T::IN_ACC { unsafe { to_acc(v) } } else { acc }
+}
+
 /// The `$m` at byte `$ea` of memory 0, or the end of the run with an out-of-bounds trap.
 macro_rules! load_value {
     ($ea:expr, $m:ty, $ip:ident, $cx:ident, $mem:ident, $len:ident) => {{
@@ -160,9 +167,9 @@ macro_rules! load_value {
 /// bounds) into cell `$dst` as a `$o`, and goes on.
 macro_rules! load_at {
     ($ea:expr, $m:ty => $o:ty, $dst:expr, $ip:ident, $fp:ident, $cx:ident, $mem:ident, $len:ident, $acc:ident) => {{
-        let v = load_value!($ea, $m, $ip, $cx, $mem, $len);
-        wr::<$o>($fp, $dst, v as $o);
-        next!($ip.add(1), $fp, $cx, $mem, $len, $acc)
+        let v = load_value!($ea, $m, $ip, $cx, $mem, $len) as $o;
+        wr::<$o>($fp, $dst, v);
+        next!($ip.add(1), $fp, $cx, $mem, $len, result_acc(v, $acc))
     }};
 }
 
@@ -212,14 +219,16 @@ macro_rules! gen_handlers {
             $(fn $bn(ip, fp, cx, mem, len, acc) {
                 decode!(ip, $bn { dst, lhs, rhs });
                 let f: fn($ba, $bb) -> $bo = $bf;
-                wr(fp, dst, f(rd(fp, lhs), rd(fp, rhs)));
-                next!(ip.add(1), fp, cx, mem, len, acc)
+                let v = f(rd(fp, lhs), rd(fp, rhs));
+                wr(fp, dst, v);
+                next!(ip.add(1), fp, cx, mem, len, result_acc(v, acc))
             })*
             $($(fn $bi(ip, fp, cx, mem, len, acc) {
                 decode!(ip, $bi { dst, lhs, imm });
                 let f: fn($ba, $bb) -> $bo = $bf;
-                wr(fp, dst, f(rd(fp, lhs), <$bb as Imm>::from_imm(imm)));
-                next!(ip.add(1), fp, cx, mem, len, acc)
+                let v = f(rd(fp, lhs), <$bb as Imm>::from_imm(imm));
+                wr(fp, dst, v);
+                next!(ip.add(1), fp, cx, mem, len, to_acc(v))
             })?)*
             $(fn $bt(ip, fp, cx, mem, len, acc) {
                 decode!(ip, $bt { dst, lhs, rhs });
@@ -272,14 +281,16 @@ macro_rules! gen_handlers {
                 fn [<$bn AccL>](ip, fp, cx, mem, len, acc) {
                     decode!(ip, [<$bn AccL>] { dst, rhs });
                     let f: fn($ba, $bb) -> $bo = $bf;
-                    wr(fp, dst, f(rd_acc(acc), rd(fp, rhs)));
-                    next!(ip.add(1), fp, cx, mem, len, acc)
+                    let v = f(rd_acc(acc), rd(fp, rhs));
+                    wr(fp, dst, v);
+                    next!(ip.add(1), fp, cx, mem, len, to_acc(v))
                 }
                 fn [<$bn AccR>](ip, fp, cx, mem, len, acc) {
                     decode!(ip, [<$bn AccR>] { dst, lhs });
                     let f: fn($ba, $bb) -> $bo = $bf;
-                    wr(fp, dst, f(rd(fp, lhs), rd_acc(acc)));
-                    next!(ip.add(1), fp, cx, mem, len, acc)
+                    let v = f(rd(fp, lhs), rd_acc(acc));
+                    wr(fp, dst, v);
+                    next!(ip.add(1), fp, cx, mem, len, to_acc(v))
                 }
                 fn [<$bn AccLToAcc>](ip, fp, cx, mem, len, acc) {
                     decode!(ip, [<$bn AccLToAcc>] { rhs });
@@ -300,8 +311,9 @@ macro_rules! gen_handlers {
                 fn [<$bi Acc>](ip, fp, cx, mem, len, acc) {
                     decode!(ip, [<$bi Acc>] { dst, imm });
                     let f: fn($ba, $bb) -> $bo = $bf;
-                    wr(fp, dst, f(rd_acc(acc), <$bb as Imm>::from_imm(imm)));
-                    next!(ip.add(1), fp, cx, mem, len, acc)
+                    let v = f(rd_acc(acc), <$bb as Imm>::from_imm(imm));
+                    wr(fp, dst, v);
+                    next!(ip.add(1), fp, cx, mem, len, to_acc(v))
                 }
                 fn [<$bi AccToAcc>](ip, fp, cx, mem, len, acc) {
                     decode!(ip, [<$bi AccToAcc>] { imm });

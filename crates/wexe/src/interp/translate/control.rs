@@ -112,7 +112,7 @@ impl<'a> Translator<'a> {
         for u in std::mem::take(&mut label.uses) {
             self.code[u].set_branch_offset((pos - u) as i32);
         }
-        self.last_result = None;
+        self.forget_last();
     }
 
     /// Emits a branch instruction towards label `l`.
@@ -206,11 +206,9 @@ impl<'a> Translator<'a> {
                 _ => cmp.fused_branch(false).map(|_| {
                     // Its operand from the instruction before it can come in the accumulator.
                     let acc = match self.cmp_from_acc.take() {
-                        Some((i, c, slot)) if i == at && c == cmp && at > 0 => {
-                            self.code[at - 1].leaving_acc().map(|producer| {
-                                self.code[at - 1] = producer;
-                                slot
-                            })
+                        Some((i, c, operand)) if i == at && c == cmp && at > 0 => {
+                            self.drop_acc_store(at - 1, operand);
+                            Some(operand.slot)
                         }
                         _ => None,
                     };
@@ -221,17 +219,14 @@ impl<'a> Translator<'a> {
                 self.code.pop();
                 self.offsets.pop();
                 self.pop_entry();
-                self.last_result = None;
+                self.forget_last();
                 return Ok(cond);
             }
         }
-        if let Some(at) = self.code.len().checked_sub(1)
-            && self.acc_candidate_in_top(1).is_some()
-            && let Some(producer) = self.code[at].leaving_acc()
-        {
-            self.code[at] = producer;
+        if let Some(operand) = self.acc_operand_in_top(1) {
+            self.drop_acc_store(self.code.len() - 1, operand);
             self.pop()?;
-            self.last_result = None;
+            self.forget_last();
             return Ok(Cond::NonZeroAcc);
         }
         Ok(Cond::NonZero(self.pop()?))

@@ -202,7 +202,7 @@ impl Translator<'_> {
             exn,
             pad: self.code.len() as u32,
         });
-        self.last_result = None;
+        self.forget_last();
         let c = self.ctrl.last_mut().expect("checked above");
         c.kind = CtrlKind::Catch;
         c.exn_slot = Some(exn);

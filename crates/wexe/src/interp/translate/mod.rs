@@ -103,10 +103,13 @@ struct Translator<'a> {
     open_regions: Vec<(usize, u32)>,
     /// The last instruction, when it wrote the top-of-stack temporary and may be redirected.
     last_result: Option<usize>,
-    /// A comparison (where it is in `code`, and the instruction) whose operand in the slot
-    /// came from the instruction before it, which can hand it over in the accumulator if the
-    /// comparison is fused into a branch.
-    cmp_from_acc: Option<(usize, Instr, Slot)>,
+    /// The last instruction (where it is in `code`) when it leaves the value of a cell in the
+    /// accumulator too, and that cell (`acc.rs`).
+    last_def: Option<(usize, Slot)>,
+    /// A comparison (where it is in `code`, and the instruction) with an operand the
+    /// instruction before it left in the accumulator, which a branch the comparison is fused
+    /// into can read from there.
+    cmp_from_acc: Option<(usize, Instr, acc::AccOperand)>,
     /// Nesting depth of blocks skipped after an unconditional branch (0: reachable).
     dead_depth: u32,
     reachable: bool,
@@ -177,6 +180,7 @@ pub(crate) fn translate(module: &Module, def_index: usize) -> Result<BytecodeFun
         regions: Vec::new(),
         open_regions: Vec::new(),
         last_result: None,
+        last_def: None,
         cmp_from_acc: None,
         dead_depth: 0,
         reachable: true,
@@ -307,8 +311,17 @@ impl<'a> Translator<'a> {
     fn emit(&mut self, instr: Instr) -> usize {
         self.code.push(instr);
         self.offsets.push(self.offset);
+        let at = self.code.len() - 1;
         self.last_result = None;
-        self.code.len() - 1
+        self.last_def = instr.acc_result().map(|cell| (at, cell));
+        at
+    }
+
+    /// Forgets what the last instruction produced: it was removed or rewritten, or control
+    /// may arrive here from elsewhere.
+    fn forget_last(&mut self) {
+        self.last_result = None;
+        self.last_def = None;
     }
 
     /// Emits an instruction whose `dst` is the temporary just pushed.

@@ -93,7 +93,7 @@ impl Translator<'_> {
             Some(&Entry::Const(s)) => Some(self.consts[(s - self.num_local_cells) as usize]),
             _ => None,
         };
-        let acc = self.acc_candidate_in_top(2);
+        let acc = self.acc_operand_in_top(2);
         let rhs = self.pop()?;
         let lhs = self.pop()?;
         let dst = self.push_temp();
@@ -107,12 +107,12 @@ impl Translator<'_> {
         }
         let fused = self.via_acc(instr, acc);
         if fused == instr
-            && let Some(slot) = acc
+            && let Some(operand) = acc
             && instr.fused_branch(false).is_some()
         {
             // A comparison: if a branch takes it in, the branch may read the operand from the
             // accumulator (`pop_cond`).
-            self.cmp_from_acc = Some((self.code.len(), instr, slot));
+            self.cmp_from_acc = Some((self.code.len(), instr, operand));
         }
         self.emit_result(fused);
         Ok(())
@@ -129,7 +129,7 @@ impl Translator<'_> {
         make: impl FnOnce(Slot, Slot, u32) -> Instr,
     ) -> TResult {
         let sum = self.address_sum(0);
-        let acc = self.acc_candidate_in_top(1);
+        let acc = self.acc_operand_in_top(1);
         let addr = self.pop()?;
         let (addr, offset, other) = self.memory_operand(memarg, addr)?;
         let dst = self.push_temp();
@@ -148,7 +148,7 @@ impl Translator<'_> {
         make: impl FnOnce(Slot, Slot, u32) -> Instr,
     ) -> TResult {
         let sum = self.address_sum(1);
-        let acc = self.acc_candidate_in_top(2);
+        let acc = self.acc_operand_in_top(2);
         let value = self.pop()?;
         let addr = self.pop()?;
         let (addr, offset, other) = self.memory_operand(memarg, addr)?;
@@ -192,7 +192,7 @@ impl Translator<'_> {
         {
             self.code.pop();
             self.offsets.pop();
-            self.last_result = None;
+            self.forget_last();
             return fused;
         }
         access

@@ -160,6 +160,7 @@ impl Translator<'_> {
         }
         self.pop_entry();
         self.last_result = None;
+        self.last_def = self.code[at].acc_result().map(|cell| (at, cell));
         true
     }
 
