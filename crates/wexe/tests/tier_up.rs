@@ -300,3 +300,43 @@ fn the_cache_learns_the_hot_functions_for_the_next_run() {
     assert_eq!(fib.call(&mut store, 20).unwrap(), 6765);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn recursion_alternating_between_the_tiers_ends_in_a_trap_not_a_crash() {
+    // `$a` is small and compiled after 50 calls; `$b`'s body is padded with a megabyte of
+    // `nop`s, so its starting heat (which grows with its size) keeps it interpreted for the
+    // first 25,000 calls or so. Every level of the recursion below then crosses between the
+    // tiers, each crossing on the native stack, and unbounded recursion must end in the
+    // stack-exhaustion trap (not a crash), on this test thread's small stack too.
+    let padding = "nop ".repeat(1 << 20);
+    let wat = format!(
+        r#"(module
+          (func $a (export "a") (param i32) (result i32)
+            (if (result i32) (i32.eqz (local.get 0))
+              (then (i32.const 0))
+              (else (i32.add (call $b (i32.sub (local.get 0) (i32.const 1))) (i32.const 1)))))
+          (func $b (param i32) (result i32)
+            {padding}
+            (if (result i32) (i32.eqz (local.get 0))
+              (then (i32.const 0))
+              (else (i32.add (call $a (i32.sub (local.get 0) (i32.const 1))) (i32.const 1))))))"#
+    );
+    let (mut store, instance, module) = instance(&engine(50, |_| {}), &wat);
+    let a: TypedFunc<i32, i32> = instance.get_typed_func(&mut store, "a").unwrap();
+    for _ in 0..30 {
+        assert_eq!(a.call(&mut store, 2).unwrap(), 2);
+    }
+    assert_eq!(compiled(&module).0, 1, "only $a is compiled");
+    // Each crossing takes about a kilobyte of native stack in a debug build: 500 levels fit
+    // in the test thread's 2 MiB with room to spare, and 1,000 did not.
+    let depth = 500;
+    assert_eq!(a.call(&mut store, depth).unwrap(), depth, "before");
+    let err = a.call(&mut store, i32::MAX).unwrap_err();
+    assert_eq!(
+        err.downcast_ref::<Trap>(),
+        Some(&Trap::StackOverflow),
+        "{err:?}"
+    );
+    // The store is still usable, and the recursion within bounds still computes.
+    assert_eq!(a.call(&mut store, depth).unwrap(), depth, "after");
+}
