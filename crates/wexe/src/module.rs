@@ -28,7 +28,7 @@ impl Drop for ModuleInner {
     fn drop(&mut self) {
         // Tier-up's hot functions go to the on-disk cache for the next run.
         if let Some(t) = &self.tiered {
-            t.save(self.engine.config(), &self.bytes);
+            t.save(self.engine.config());
         }
     }
 }

@@ -176,30 +176,39 @@ fn tiered_print(config: &crate::Config) -> Option<String> {
     Some(format!("{} tier-up", fingerprint(config).ok()?))
 }
 
-/// Where tier-up keeps the hot functions of `wasm` (computed once per module: it hashes the
-/// bytes).
-pub(crate) fn tiered_path(config: &crate::Config, wasm: &[u8]) -> Option<std::path::PathBuf> {
-    let dir = config.cache_dir.as_deref()?;
-    cache_key::cache_key().ok()?;
-    Some(entry_path(dir, &tiered_print(config)?, wasm))
+/// Where tier-up keeps the hot functions of a module, and the BLAKE3 hash of the module's bytes
+/// that identifies it inside the entry: made once per module (the only pass over its bytes).
+pub(crate) struct TieredEntry {
+    path: std::path::PathBuf,
+    id: [u8; 32],
 }
 
-/// The hot functions tier-up kept for `wasm` at `path`: their defined-function indices and the
-/// code (with the trampolines).
+/// The entry tier-up uses for `wasm`, when there is a cache.
+pub(crate) fn tiered_entry(config: &crate::Config, wasm: &[u8]) -> Option<TieredEntry> {
+    let dir = config.cache_dir.as_deref()?;
+    cache_key::cache_key().ok()?;
+    let id = *blake3::hash(wasm).as_bytes();
+    Some(TieredEntry {
+        path: entry_path(dir, &tiered_print(config)?, &id),
+        id,
+    })
+}
+
+/// The hot functions tier-up kept in `entry`: their defined-function indices and the code
+/// (with the trampolines).
 pub(crate) fn lookup_tiered(
     config: &crate::Config,
-    path: &std::path::Path,
-    wasm: &[u8],
+    entry: &TieredEntry,
 ) -> Option<(Vec<usize>, CompiledModule)> {
     let key = cache_key::cache_key().ok()?;
     let print = tiered_print(config)?;
-    let bytes = std::fs::read(path).ok()?;
+    let bytes = std::fs::read(&entry.path).ok()?;
     let (p, id, compiled) = decode_entry(key, &bytes).ok()?;
     let defs = std::str::from_utf8(p)
         .ok()?
         .strip_prefix(&print)?
         .strip_prefix("\ndefs=")?;
-    if id != blake3::hash(wasm).as_bytes() {
+    if id != entry.id {
         return None;
     }
     let defs: Vec<usize> = match defs {
@@ -213,11 +222,10 @@ pub(crate) fn lookup_tiered(
     (defs.len() == compiled.funcs.len()).then_some((defs, compiled))
 }
 
-/// Writes tier-up's entry for `wasm` at `path` (best effort).
+/// Writes tier-up's `entry` (best effort).
 pub(crate) fn store_tiered(
     config: &crate::Config,
-    path: &std::path::Path,
-    wasm: &[u8],
+    entry: &TieredEntry,
     defs: &[usize],
     compiled: &CompiledModule,
 ) {
@@ -226,12 +234,14 @@ pub(crate) fn store_tiered(
     };
     let list: Vec<String> = defs.iter().map(usize::to_string).collect();
     let print = format!("{print}\ndefs={}", list.join(","));
-    let entry = encode_entry(key, &print, blake3::hash(wasm).as_bytes(), compiled);
-    if let Some(dir) = path.parent() {
+    let bytes = encode_entry(key, &print, &entry.id, compiled);
+    if let Some(dir) = entry.path.parent() {
         let _ = std::fs::create_dir_all(dir);
     }
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    if std::fs::write(&tmp, entry).is_ok() {
-        let _ = std::fs::rename(&tmp, path);
+    let tmp = entry
+        .path
+        .with_extension(format!("tmp{}", std::process::id()));
+    if std::fs::write(&tmp, bytes).is_ok() {
+        let _ = std::fs::rename(&tmp, &entry.path);
     }
 }

@@ -14,7 +14,7 @@ mod gdb_jit;
 mod store;
 mod unwind;
 
-pub(crate) use cache::{lookup_tiered, store_tiered, tiered_path};
+pub(crate) use cache::{TieredEntry, lookup_tiered, store_tiered, tiered_entry};
 pub(crate) use call::run_code;
 pub(crate) use call::run_on_slots;
 pub(crate) use code::{JitModule, compile_function, compile_osr, compile_trampolines, load};

@@ -100,8 +100,8 @@ impl TieredCode {
 
     /// Writes the hot functions compiled since the last time to the on-disk cache, if the
     /// engine has one.
-    pub fn save(&self, config: &crate::Config, bytes: &[u8]) {
-        self.saved().write(config, bytes);
+    pub fn save(&self, config: &crate::Config) {
+        self.saved().write(config);
     }
 
     fn saved(&self) -> std::sync::MutexGuard<'_, saved::Saved> {
@@ -305,7 +305,7 @@ fn compile_timed(module: &ModuleInner, t: &TieredCode, def: usize, osr: bool) {
         Ok((code, raw)) => {
             let entry = code.func_ptr(0) as *mut u8;
             t.keep(&module.engine, &module.info, code);
-            t.saved().function(config, &module.bytes, def, raw);
+            t.saved().function(config, def, raw);
             t.ready[def].store(entry, Ordering::Release);
             if let Some(Ok(f)) = module.compiled[def].get() {
                 // Every entry goes to the machine code from now on.

@@ -5,15 +5,13 @@
 //! sealed and checked like the JIT's (`jit/cache.rs`); on-stack-replacement entries are not
 //! kept.
 
-use std::path::PathBuf;
-
 use wexe_environ::{CompiledFunction, CompiledModule, ModuleInfo};
 
-use crate::jit::JitModule;
+use crate::jit::{JitModule, TieredEntry};
 
 /// The raw code of what tier-up compiled, and where and how much of it was written.
 pub(super) struct Saved {
-    path: Option<PathBuf>,
+    entry: Option<TieredEntry>,
     trampolines: Option<CompiledModule>,
     funcs: Vec<(usize, CompiledFunction)>,
     written: usize,
@@ -29,17 +27,16 @@ pub(super) struct Loaded {
 impl Saved {
     /// The state for a new module, with what the cache holds for its bytes, if anything.
     pub fn open(config: &crate::Config, bytes: &[u8]) -> (Saved, Option<Loaded>) {
-        let path = crate::jit::tiered_path(config, bytes);
         let mut saved = Saved {
-            path,
+            entry: crate::jit::tiered_entry(config, bytes),
             trampolines: None,
             funcs: Vec::new(),
             written: 0,
         };
-        let Some(path) = &saved.path else {
+        let Some(entry) = &saved.entry else {
             return (saved, None);
         };
-        let Some((defs, compiled)) = crate::jit::lookup_tiered(config, path, bytes) else {
+        let Some((defs, compiled)) = crate::jit::lookup_tiered(config, entry) else {
             return (saved, None);
         };
         let Ok(code) = crate::jit::load(compiled.clone(), Some(&defs)) else {
@@ -61,22 +58,16 @@ impl Saved {
 
     /// Keeps a compiled function's raw code; writes the entry when the count of functions
     /// reaches a power of two.
-    pub fn function(
-        &mut self,
-        config: &crate::Config,
-        bytes: &[u8],
-        def: usize,
-        raw: CompiledFunction,
-    ) {
+    pub fn function(&mut self, config: &crate::Config, def: usize, raw: CompiledFunction) {
         self.funcs.push((def, raw));
         if self.funcs.len().is_power_of_two() {
-            self.write(config, bytes);
+            self.write(config);
         }
     }
 
     /// Writes the entry if functions were compiled since it was last written.
-    pub fn write(&mut self, config: &crate::Config, bytes: &[u8]) {
-        let (Some(path), Some(trampolines)) = (&self.path, &self.trampolines) else {
+    pub fn write(&mut self, config: &crate::Config) {
+        let (Some(entry), Some(trampolines)) = (&self.entry, &self.trampolines) else {
             return;
         };
         if self.funcs.len() == self.written {
@@ -87,7 +78,7 @@ impl Saved {
             funcs: self.funcs.iter().map(|(_, f)| f.clone()).collect(),
             ..trampolines.clone()
         };
-        crate::jit::store_tiered(config, path, bytes, &defs, &out);
+        crate::jit::store_tiered(config, entry, &defs, &out);
         self.written = self.funcs.len();
     }
 }
