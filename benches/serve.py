@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """`wexe serve` under load: requests/s and p50/p99 latency from `wrk` (keep-alive, one wrk
 thread, N connections) for a hello-world CGI program and for a real application (Lua 5.4 running
-a script per request), in both tiers, side by side with a static-response ceiling (the same
+a script per request), under the default tier (auto) and in both tiers, side by side with a static-response ceiling (the same
 hyper/tokio stack with no wasm: crates/serve/examples/static_ceiling.rs) and, when a wasi-http
 component can be built here, `wasmtime serve`.
 
@@ -130,14 +130,14 @@ def main():
     port = free_port()
     rows.append(run_case("static ceiling (hyper, no wasm)", [str(ceiling), f"127.0.0.1:{port}"],
                          port, "/", args, "hello world"))
-    for tier in ["jit", "interp"]:
+    for tier in ["auto", "jit", "interp"]:
         port = free_port()
         rows.append(run_case(f"wexe serve hello ({tier})",
                              [wexe, "serve", "--tier", tier, "--no-access-log",
                               "--addr", f"127.0.0.1:{port}", str(hello)],
                              port, "/", args, "hello world"))
     if lua.exists():
-        for tier in ["jit", "interp"]:
+        for tier in ["auto", "jit", "interp"]:
             port = free_port()
             rows.append(run_case(f"wexe serve Lua app ({tier})",
                                  [wexe, "serve", "--tier", tier, "--no-access-log",

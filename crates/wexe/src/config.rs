@@ -335,6 +335,10 @@ pub(crate) struct EngineInner {
     types: Mutex<TypeRegistry>,
     /// Guarded memory reservations kept for reuse ([`Config::memory_pool`]).
     pub(crate) memory_pool: Option<Arc<crate::vm::MemoryPool>>,
+    /// Interpreter stacks of dropped stores, kept for the next ones when pooling
+    /// ([`Config::memory_pool`]): a store's stack is reserved at its maximum size on first use,
+    /// so a store per request would otherwise map and unmap it every time.
+    pub(crate) exec_stacks: Mutex<Vec<crate::interp::exec::ExecStack>>,
     /// The background threads compiling hot functions (tier-up), started on first use.
     pub(crate) tier_up: std::sync::OnceLock<crate::tier::Workers>,
 }
@@ -387,6 +391,7 @@ impl Engine {
                 config: config.clone(),
                 types,
                 memory_pool,
+                exec_stacks: Mutex::new(Vec::new()),
                 tier_up: std::sync::OnceLock::new(),
             }),
         })

@@ -140,6 +140,12 @@ impl Memory {
         }
     }
 
+    /// How the memory's first contents were made: whether a pre-instantiated module's image
+    /// was mapped copy-on-write, copied, or found already reset in a pooled reservation.
+    pub fn init(&self, store: impl AsContext) -> crate::MemoryInit {
+        self.get(&store.as_context().0.inner).init
+    }
+
     /// The size in pages.
     pub fn size(&self, store: impl AsContext) -> u64 {
         self.get(&store.as_context().0.inner).pages()

@@ -103,6 +103,7 @@ pub use trap::{FrameInfo, Trap, WasmBacktrace};
 pub use typed::{TypedFunc, WasmParams, WasmResults, WasmRet, WasmTy};
 pub use v128::V128;
 pub use values::{AnyRef, ExternRef, Val};
+pub use vm::MemoryInit;
 pub use wexe_environ::{
     EntityType as ExternType, Features, FuncType, GlobalType, HeapType, MemoryType, Mutability,
     RefType, TableType, ValType,

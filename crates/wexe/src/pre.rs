@@ -25,11 +25,11 @@ use crate::vm::MemoryImage;
 /// The initial contents of a module's defined memories, by defined memory index; `None` for a
 /// memory whose segments must be applied at instantiation (offsets read from imported globals,
 /// a segment out of bounds, or no segments at all).
-pub(crate) struct MemoryImages(Vec<Option<MemoryImage>>);
+pub(crate) struct MemoryImages(Vec<Option<Arc<MemoryImage>>>);
 
 impl MemoryImages {
     /// The image of defined memory `defined`, if it has one.
-    pub fn get(&self, defined: usize) -> Option<&MemoryImage> {
+    pub fn get(&self, defined: usize) -> Option<&Arc<MemoryImage>> {
         self.0.get(defined)?.as_ref()
     }
 
@@ -43,7 +43,7 @@ impl MemoryImages {
 
 /// Memory `memory`'s image: its active segments applied in order to zeros, up to the last byte
 /// they write.
-fn image_of(module: &Module, info: &ModuleInfo, memory: usize) -> Option<MemoryImage> {
+fn image_of(module: &Module, info: &ModuleInfo, memory: usize) -> Option<Arc<MemoryImage>> {
     let ty = info.memories[memory];
     // Byte-sized pages may end a memory inside a host page, which an image could not map.
     if ty.page_size_log2 != 16 {
@@ -74,7 +74,7 @@ fn image_of(module: &Module, info: &ModuleInfo, memory: usize) -> Option<MemoryI
         }
         bytes[start..end].copy_from_slice(&module.inner.bytes[seg.bytes.clone()]);
     }
-    (!bytes.is_empty()).then(|| MemoryImage::new(bytes))
+    (!bytes.is_empty()).then(|| Arc::new(MemoryImage::new(bytes)))
 }
 
 /// A module ready to be instantiated quickly in stores of data type `T`: made by

@@ -4,7 +4,7 @@
 //! function), and nothing an instance does — memory written or grown, globals set, table
 //! entries changed — is seen by the next one, in a new store or in the same one.
 
-use wexe::{Config, Engine, Instance, Linker, Module, Store, Tier};
+use wexe::{Config, Engine, Instance, Linker, MemoryInit, Module, Store, Tier};
 
 const TIERS: [Tier; 2] = [Tier::Interp, Tier::Jit];
 
@@ -209,6 +209,117 @@ fn pre_instances_on_many_threads() {
             .collect();
         for t in threads {
             t.join().unwrap();
+        }
+    }
+}
+
+/// A memory image is really mapped (not silently copied): the first instance's memory says it
+/// was mapped copy-on-write, and with a pool the next ones find their reservation already reset
+/// to the image. A fallback to copying shows as `ImageCopied` and fails this.
+#[test]
+fn the_image_is_mapped_and_pooled_memories_are_reused_in_place() {
+    for tier in TIERS {
+        for pool in [0, 4] {
+            let engine = engine(tier, pool);
+            let module = Module::new(&engine, STATEFUL).unwrap();
+            let pre = linker(&engine).instantiate_pre(&module).unwrap();
+            for round in 0..4 {
+                let mut store = Store::new(&engine, ());
+                let inst = pre.instantiate(&mut store).unwrap();
+                let memory = inst.get_memory(&mut store, "memory").unwrap();
+                let expected = if pool > 0 && round > 0 {
+                    MemoryInit::PoolReused
+                } else {
+                    MemoryInit::ImageMapped
+                };
+                assert_eq!(
+                    memory.init(&store),
+                    expected,
+                    "{tier:?} pool {pool} #{round}"
+                );
+                scribble(&mut store, inst);
+            }
+            // A memory with no image starts zeroed.
+            let mut store = Store::new(&engine, ());
+            let ty = wexe::MemoryType::new(1, None);
+            let memory = wexe::Memory::new(&mut store, ty).unwrap();
+            assert_eq!(memory.init(&store), MemoryInit::Zeroed);
+        }
+    }
+}
+
+/// Memories larger than what the pool keeps resident (1 MiB), with image bytes past that mark,
+/// and pooled reservations passed between modules of different images and memories of none:
+/// every instance starts exactly as a plain one.
+#[test]
+fn pooled_memories_of_any_size_and_image_start_fresh() {
+    let big = r#"
+        (module
+          (memory (export "memory") 20)
+          (data (i32.const 8) "near")
+          (data (i32.const 1200000) "deep")
+          (func (export "load8") (param i32) (result i32) (i32.load8_u (local.get 0)))
+          (func (export "store8") (param i32 i32) (i32.store8 (local.get 0) (local.get 1)))
+          (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0)))
+          (func (export "size") (result i32) (memory.size)))
+    "#;
+    let small = r#"
+        (module
+          (memory (export "memory") 1)
+          (data (i32.const 8) "xy")
+          (func (export "load8") (param i32) (result i32) (i32.load8_u (local.get 0)))
+          (func (export "store8") (param i32 i32) (i32.store8 (local.get 0) (local.get 1)))
+          (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0)))
+          (func (export "size") (result i32) (memory.size)))
+    "#;
+    let bare = small.replace(r#"(data (i32.const 8) "xy")"#, "");
+    let probes = [
+        8, 9, 1000, 65535, 1_048_575, 1_048_576, 1_200_000, 1_200_003, 1_310_719,
+    ];
+    for tier in TIERS {
+        let engine = engine(tier, 2);
+        let linker = linker(&engine);
+        let modules: Vec<Module> = [big, small, &bare]
+            .iter()
+            .map(|wat| Module::new(&engine, wat).unwrap())
+            .collect();
+        let pres: Vec<_> = modules
+            .iter()
+            .map(|m| linker.instantiate_pre(m).unwrap())
+            .collect();
+        let observe = |store: &mut Store<()>, inst: Instance| {
+            let size = call(store, inst, "size", &[]).unwrap();
+            let mut seen = vec![Ok(size)];
+            for &at in &probes {
+                seen.push(call(store, inst, "load8", &[at]));
+            }
+            seen
+        };
+        let expected: Vec<_> = modules
+            .iter()
+            .map(|m| {
+                let mut store = Store::new(&engine, ());
+                let inst = linker.instantiate(&mut store, m).unwrap();
+                observe(&mut store, inst)
+            })
+            .collect();
+        // In turn and in repeats, so that each takes reservations the others left.
+        for (round, which) in [0, 0, 1, 0, 2, 1, 1, 0, 2, 2, 0].into_iter().enumerate() {
+            let mut store = Store::new(&engine, ());
+            let inst = pres[which].instantiate(&mut store).unwrap();
+            assert_eq!(
+                observe(&mut store, inst),
+                expected[which],
+                "{tier:?} module {which} round {round}"
+            );
+            let pages = call(&mut store, inst, "size", &[]).unwrap();
+            assert_ne!(call(&mut store, inst, "grow", &[5]), Ok(-1));
+            for at in (0..(pages + 5) * 65536).step_by(4093) {
+                call(&mut store, inst, "store8", &[at, 0xAB]).unwrap();
+            }
+            for &at in probes.iter().filter(|&&at| at < (pages + 5) * 65536) {
+                call(&mut store, inst, "store8", &[at, 0xCD]).unwrap();
+            }
         }
     }
 }

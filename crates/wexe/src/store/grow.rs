@@ -8,6 +8,8 @@
 //! A growth refused by the limiter is `Ok(None)` (`memory.grow`/`table.grow` give -1); an error
 //! from the limiter is `Err`, which ends the running call.
 
+use std::sync::Arc;
+
 use anyhow::{Result, anyhow, bail};
 use wexe_environ::{MemoryType, TableType};
 
@@ -102,7 +104,7 @@ pub(crate) fn check_counts(
 pub(crate) fn new_memory(
     store: &mut dyn StoreOps,
     ty: MemoryType,
-    image: Option<&MemoryImage>,
+    image: Option<&Arc<MemoryImage>>,
 ) -> Result<u32> {
     check_counts(store, 0, 0, 1)?;
     let (inner, mut limiter) = store.limited();

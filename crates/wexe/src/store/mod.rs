@@ -65,6 +65,30 @@ pub(crate) struct StoreInner {
     pub jit: crate::jit::JitStore,
 }
 
+/// An interpreter stack a dropped store of `engine` left, when the engine pools.
+fn reused_stack(engine: &Engine) -> Option<ExecStack> {
+    engine.inner.memory_pool.as_ref()?;
+    engine.inner.exec_stacks.lock().ok()?.pop()
+}
+
+impl Drop for StoreInner {
+    fn drop(&mut self) {
+        // With pooling, the next store takes this one's interpreter stack (no call is running,
+        // so it is empty; a new call's frame sets every cell it reads before reading it).
+        let max = self.engine.inner.config.memory_pool;
+        if max == 0 || self.nesting != 0 {
+            return;
+        }
+        let Ok(mut stacks) = self.engine.inner.exec_stacks.lock() else {
+            return;
+        };
+        if stacks.len() < max {
+            let config = &self.engine.inner.config;
+            stacks.push(std::mem::replace(&mut self.stack, ExecStack::new(config)));
+        }
+    }
+}
+
 impl StoreInner {
     /// Panics unless a handle with `store_id` belongs to this store.
     pub fn check(&self, store_id: u64) {
@@ -113,7 +137,7 @@ impl<T: 'static> Store<T> {
             externrefs: Vec::new(),
             tags: Vec::new(),
             exns: ExnArena::default(),
-            stack: ExecStack::new(engine.config()),
+            stack: reused_stack(engine).unwrap_or_else(|| ExecStack::new(engine.config())),
             nesting: 0,
             fuel: 0,
             interrupt: Arc::new(InterruptState::default()),

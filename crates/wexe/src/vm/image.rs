@@ -4,12 +4,15 @@
 //! Where memfds are unavailable the image is kept as bytes and copied (the same contents).
 
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The host page size images are padded to (a divisor of the 64 KiB wasm page).
 const HOST_PAGE: usize = 4096;
 
 /// The first `len` bytes of a memory as its active data segments leave them (the rest is zero).
 pub(crate) struct MemoryImage {
+    /// Unique in the process (never 0), so that a pooled memory knows which image it holds.
+    id: u64,
     /// `bytes.len()` rounded up to [`HOST_PAGE`]: what is mapped.
     len: usize,
     /// The image in a memfd, mapped privately (copy-on-write) into each memory.
@@ -22,12 +25,24 @@ impl MemoryImage {
     /// An image of `bytes` (the memory's first bytes; the caller ends them at the last byte a
     /// segment writes).
     pub fn new(bytes: Vec<u8>) -> MemoryImage {
+        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
         let len = bytes.len().next_multiple_of(HOST_PAGE);
         MemoryImage {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             len,
             fd: memfd_with(&bytes, len),
             bytes,
         }
+    }
+
+    /// This image's identity: no other image in the process has it, and none has 0.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// The image's bytes (the memory's first bytes; past them it is zero).
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
     }
 
     /// The bytes the image covers (a multiple of the host page size).

@@ -35,6 +35,8 @@ enum Storage {
         reserved: usize,
         /// Where the reservation goes back to when the memory is dropped (else unmapped).
         pool: Option<Arc<MemoryPool>>,
+        /// The image the memory started from, for the pool's reset.
+        image: Option<Arc<MemoryImage>>,
     },
     Heap(Vec<u8>),
 }
@@ -43,7 +45,7 @@ enum Storage {
 #[derive(Clone, Copy, Default)]
 pub(crate) struct MemorySource<'a> {
     /// The memory's initial contents (else zeros).
-    pub image: Option<&'a MemoryImage>,
+    pub image: Option<&'a Arc<MemoryImage>>,
     /// Reservations to reuse, for guarded memories.
     pub pool: Option<&'a Arc<MemoryPool>>,
 }
@@ -53,8 +55,25 @@ pub(crate) struct MemorySource<'a> {
 pub(crate) struct LinearMemory {
     pub ty: MemoryType,
     storage: Storage,
+    /// How its first contents were made.
+    pub init: MemoryInit,
     /// The most pages this memory may reach.
     max_pages: u64,
+}
+
+/// How a linear memory's first contents were made ([`crate::Memory::init`]): what shows
+/// whether a pre-instantiated module's memory image was really mapped, not copied.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MemoryInit {
+    /// Zeroed pages, no image (segments, if any, were then written by instantiation).
+    Zeroed,
+    /// The image mapped copy-on-write (a memfd mapped private): nothing copied.
+    ImageMapped,
+    /// The image's bytes copied (no memfd, a heap memory, or the mapping failed).
+    ImageCopied,
+    /// A pooled reservation that a dropped memory of the same image left reset in place
+    /// ([`crate::Config::memory_pool`]): nothing mapped, copied or faulted in at creation.
+    PoolReused,
 }
 
 // SAFETY: the mapping is owned by this value alone, like the Vec of the heap variant.
@@ -139,7 +158,7 @@ impl LinearMemory {
         } else {
             None
         };
-        let storage = match storage {
+        let (storage, init) = match storage {
             Some(s) => s,
             // Compiled code relies on the guard region of a guarded memory: no heap fallback.
             None if Self::guarded() && !ty.needs_bounds_checks() => return None,
@@ -147,41 +166,58 @@ impl LinearMemory {
                 let mut bytes = Vec::new();
                 bytes.try_reserve_exact(len).ok()?;
                 bytes.resize(len, 0);
-                if let Some(image) = from.image {
-                    image.copy_into(&mut bytes);
-                }
-                Storage::Heap(bytes)
+                let init = match from.image {
+                    Some(image) => {
+                        image.copy_into(&mut bytes);
+                        MemoryInit::ImageCopied
+                    }
+                    None => MemoryInit::Zeroed,
+                };
+                (Storage::Heap(bytes), init)
             }
         };
         Some(LinearMemory {
             ty,
             storage,
+            init,
             max_pages,
         })
     }
 
     /// A reservation of `reserved` bytes (from `pool` when it has one) with its first `len`
-    /// committed, starting with `image`.
+    /// committed, starting with `image`; and how that was done.
     fn mapped(
         len: usize,
         reserved: usize,
-        image: Option<&MemoryImage>,
+        image: Option<&Arc<MemoryImage>>,
         pool: Option<&Arc<MemoryPool>>,
-    ) -> Option<Storage> {
+    ) -> Option<(Storage, MemoryInit)> {
         if reserved == 0 {
-            return Some(Storage::Heap(Vec::new()));
+            let init = match image {
+                Some(_) => MemoryInit::ImageCopied,
+                None => MemoryInit::Zeroed,
+            };
+            return Some((Storage::Heap(Vec::new()), init));
         }
-        let ptr = pool.and_then(|p| p.take()).or_else(|| reserve(reserved))?;
+        let committed = round_up(len)?.min(reserved);
+        let image = image.filter(|i| i.len() <= committed);
+        let taken = pool.and_then(|p| p.take(image.map_or(0, |i| i.id()), committed));
+        let (ptr, ready) = match taken {
+            Some(t) => (t.ptr, t.ready),
+            None => (reserve(reserved)?, false),
+        };
         let mut storage = Storage::Mapped {
             ptr,
             len,
-            committed: 0,
+            committed: if ready { committed } else { 0 },
             reserved,
             pool: pool.cloned(),
+            image: image.cloned(),
         };
+        if ready {
+            return Some((storage, MemoryInit::PoolReused));
+        }
         // From here on, dropping `storage` gives the reservation back (or unmaps it).
-        let committed = round_up(len)?.min(reserved);
-        let image = image.filter(|i| i.len() <= committed);
         // SAFETY: the image's range lies in our reservation, which nothing else uses.
         let mapped = match image {
             Some(i) if unsafe { i.map_at(ptr) } => i.len(),
@@ -196,13 +232,16 @@ impl LinearMemory {
         if let Storage::Mapped { committed: c, .. } = &mut storage {
             *c = committed;
         }
-        if mapped == 0
-            && let Some(i) = image
-        {
-            // SAFETY: the first `committed` bytes are read+write and ours.
-            i.copy_into(unsafe { std::slice::from_raw_parts_mut(ptr, committed) });
-        }
-        Some(storage)
+        let init = match image {
+            Some(_) if mapped > 0 => MemoryInit::ImageMapped,
+            Some(i) => {
+                // SAFETY: the first `committed` bytes are read+write and ours.
+                i.copy_into(unsafe { std::slice::from_raw_parts_mut(ptr, committed) });
+                MemoryInit::ImageCopied
+            }
+            None => MemoryInit::Zeroed,
+        };
+        Some((storage, init))
     }
 
     /// The current size in pages.
@@ -287,14 +326,18 @@ impl Drop for LinearMemory {
             committed,
             reserved,
             ref pool,
+            ref image,
             ..
         } = self.storage
         {
+            // A memory reused from the pool has its image's mapping from when the slot was
+            // first made (only such slots are kept warm where it matters).
+            let mapped = matches!(self.init, MemoryInit::ImageMapped | MemoryInit::PoolReused);
             // SAFETY: our own reservation, which nothing refers to any more: kept by the pool
             // after its reset, or unmapped.
             let kept = pool
                 .as_ref()
-                .is_some_and(|p| unsafe { p.give_back(ptr, committed) });
+                .is_some_and(|p| unsafe { p.give_back(ptr, committed, image.as_deref(), mapped) });
             if !kept {
                 // SAFETY: as above.
                 unsafe { libc::munmap(ptr as *mut libc::c_void, reserved) };

@@ -10,5 +10,6 @@ pub(crate) mod vmcontext;
 
 pub(crate) use code::CodeMemory;
 pub(crate) use image::MemoryImage;
+pub use memory::MemoryInit;
 pub(crate) use memory::{GUARDED_RESERVATION, LinearMemory, MemorySource};
 pub(crate) use pool::MemoryPool;
