@@ -232,6 +232,96 @@ fn without_dwarf_functions_are_still_named() {
     assert_has(&out, &["Breakpoint 1, 0x", " in area ()", "#1  0x"]);
 }
 
+/// The checked-in Rust guest (tests/debugger/rust/nodes.rs, built by rustc -g).
+fn rust_nodes() -> Option<PathBuf> {
+    have_gdb().then(|| PathBuf::from(format!("{ROOT}/tests/debugger/rust/nodes.wasm")))
+}
+
+#[test]
+fn a_rust_guest_breaks_by_path_and_line_steps_and_shows_its_variables() {
+    let Some(wasm) = rust_nodes() else {
+        return;
+    };
+    let out = gdb(
+        &wasm,
+        &[
+            "break nodes::sum",
+            "break nodes.rs:70",
+            "run",
+            "info locals",
+            "print a",
+            "print c.value",
+            "continue",
+            "bt 2",
+            "print *list",
+            "print list.value",
+            "next",
+            "next",
+            "next",
+            "info locals",
+            "finish",
+        ],
+    );
+    assert_has(
+        &out,
+        &[
+            // By file:line, with the variables of the enclosing lexical blocks.
+            "hit Breakpoint 2, nodes::_start () at nodes.rs:70",
+            "a = nodes::Node {value: 10, next: nodes::Option<&nodes::Node>::Some(",
+            "c = nodes::Node {value: 30, next: nodes::Option<&nodes::Node>::None}",
+            "$2 = 30",
+            // By Rust path; a reference argument is shown and dereferenced.
+            "hit Breakpoint 1, nodes::sum (list=0x",
+            ") at nodes.rs:54",
+            "#1  0x",
+            " in nodes::_start () at nodes.rs:70",
+            "$3 = nodes::Node {value: 10, next: nodes::Option<&nodes::Node>::Some(",
+            "$4 = 10",
+            // next moves by Rust source lines.
+            "\n55\t",
+            "\n57\t",
+            "\n58\t",
+            "cur = 0x",
+            "total = 10",
+            "Value returned is $5 = 60",
+        ],
+    );
+}
+
+/// The WASI testsuite's Rust programs carry DWARF for Rust's standard library (line tables
+/// only: no variables) but none for their own crate: their functions are found by Rust path
+/// through the symbols, the library's frames show their source lines.
+#[test]
+fn a_rust_program_without_dwarf_for_its_crate_is_found_by_rust_path() {
+    if !have_gdb() {
+        return;
+    }
+    let suite = match std::env::var_os("WEXE_WASI_TESTSUITE") {
+        Some(dir) => PathBuf::from(dir),
+        None => Path::new(ROOT).join("../shared/wasi-testsuite"),
+    };
+    let wasm = suite.join("rust/wasm32-wasip1/clock_time_get.wasm");
+    if !wasm.exists() {
+        prerequisite::missing("Rust debugger test", "the WASI testsuite is missing");
+        return;
+    }
+    let out = gdb(&wasm, &["break clock_time_get::main", "run", "bt 20"]);
+    assert_has(
+        &out,
+        &[
+            "hit Breakpoint 1, 0x",
+            " in clock_time_get::main ()",
+            "#0  0x",
+            // Symbols without DWARF, by path without crate hashes...
+            " in std::rt::lang_start::<()>::{closure#0} ()",
+            // ...then frames of the library's DWARF, inlined ones too, with their lines.
+            "std::rt::lang_start_internal () at library/std/src/rt.rs:",
+            " in _start () at wasisdk://",
+            " in wexe trampoline ()",
+        ],
+    );
+}
+
 #[test]
 fn lldb_reads_the_same_images() {
     let ok = Command::new("lldb")

@@ -385,20 +385,30 @@ fn native_pointer<'a, 'r>(
     if let Some(&id) = made.get(&guest) {
         return id;
     }
-    let target =
-        unit.read_unit
-            .entry(guest)
-            .ok()
-            .and_then(|d| match d.attr_value(constants::DW_AT_type) {
-                Some(gimli::AttributeValue::UnitRef(t)) => unit.convert_unit_ref(t).ok(),
-                _ => None,
-            });
+    let guest_die = unit.read_unit.entry(guest).ok();
+    let target = guest_die
+        .as_ref()
+        .and_then(|d| match d.attr_value(constants::DW_AT_type) {
+            Some(gimli::AttributeValue::UnitRef(t)) => unit.convert_unit_ref(t).ok(),
+            _ => None,
+        });
+    // The guest type's name, if it has one (rustc names `&T`, `*mut T`; clang none).
+    let name = guest_die
+        .as_ref()
+        .and_then(|d| d.attr(constants::DW_AT_name))
+        .and_then(|a| {
+            unit.convert_attribute_value(unit.read_unit, &a, &|_| None)
+                .ok()
+        });
     let root = unit.unit.root();
     let id = unit.unit.add(root, constants::DW_TAG_pointer_type);
     let die = unit.unit.get_mut(id);
     die.set(constants::DW_AT_byte_size, AttributeValue::Data1(8));
     if let Some(t) = target {
         die.set(constants::DW_AT_type, AttributeValue::UnitRef(t));
+    }
+    if let Some(name) = name {
+        die.set(constants::DW_AT_name, name);
     }
     made.insert(guest, id);
     id
