@@ -232,6 +232,41 @@ fn without_dwarf_functions_are_still_named() {
     assert_has(&out, &["Breakpoint 1, 0x", " in area ()", "#1  0x"]);
 }
 
+#[test]
+fn pointers_inside_data_are_followed_and_arrays_of_structs_still_print() {
+    let Some((_dir, wasm)) = setup("linked", &["-g", "-O0"]) else {
+        return;
+    };
+    let out = gdb(
+        &wasm,
+        &[
+            "break total",
+            "run",
+            "print *list",
+            "print list->next->value",
+            "print *list->next",
+            "print list->next->next->next",
+            "print table",
+            "print table[1].size",
+        ],
+    );
+    assert_has(
+        &out,
+        &[
+            "Breakpoint 1, total (list=0x",
+            "$1 = {value = 30, next = 0x",
+            "$2 = 20",
+            "$3 = {value = 20, next = 0x",
+            // The guest's null pointer.
+            "$4 = 0x0",
+            // Structs held by arrays keep the guest's 32-bit pointer (an offset).
+            "$5 = {{name = 0x",
+            ", size = 1}, {name = 0x",
+            "$6 = 2",
+        ],
+    );
+}
+
 /// The checked-in Rust guest (tests/debugger/rust/nodes.rs, built by rustc -g).
 fn rust_nodes() -> Option<PathBuf> {
     have_gdb().then(|| PathBuf::from(format!("{ROOT}/tests/debugger/rust/nodes.wasm")))

@@ -19,6 +19,7 @@
 //! [`Image::warnings`]. Without DWARF the image still names every function.
 
 mod addr_map;
+mod data_pointers;
 pub mod demangle;
 mod elf;
 mod expr;
