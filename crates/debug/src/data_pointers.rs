@@ -125,10 +125,10 @@ pub(crate) fn in_arrays(unit: gimli::UnitRef<'_, Reader<'_>>) -> HashSet<UnitOff
             }
             constants::DW_TAG_structure_type
             | constants::DW_TAG_union_type
-            | constants::DW_TAG_class_type => {
-                if entry.has_children() {
-                    aggregates.push((depth, entry.offset()));
-                }
+            | constants::DW_TAG_class_type
+                if entry.has_children() =>
+            {
+                aggregates.push((depth, entry.offset()));
             }
             _ => {}
         }

@@ -411,7 +411,7 @@ fn keep_guest_pointer(
         .as_ref()
         .and_then(|d| d.attr(constants::DW_AT_name))
         .and_then(|a| {
-            unit.convert_attribute_value(unit.read_unit, &a, &|_| None)
+            unit.convert_attribute_value(unit.read_unit, a, &|_| None)
                 .ok()
         });
     let root = unit.unit.root();
@@ -466,7 +466,7 @@ fn native_pointer<'a, 'r>(
         .as_ref()
         .and_then(|d| d.attr(constants::DW_AT_name))
         .and_then(|a| {
-            unit.convert_attribute_value(unit.read_unit, &a, &|_| None)
+            unit.convert_attribute_value(unit.read_unit, a, &|_| None)
                 .ok()
         });
     let root = unit.unit.root();
