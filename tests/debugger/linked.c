@@ -1,5 +1,5 @@
-// A guest for tests/debugger.rs: guest pointers inside data — a linked list on the heap
-// (`list->next->value`), and an array of structs holding pointers.
+// A guest for tests/debugger.rs: guest pointers inside data — a linked list on the heap, and an
+// array of structs holding pointers.
 #include <stdio.h>
 #include <stdlib.h>
 

@@ -19,7 +19,6 @@
 //! [`Image::warnings`]. Without DWARF the image still names every function.
 
 mod addr_map;
-mod data_pointers;
 pub mod demangle;
 mod elf;
 mod expr;

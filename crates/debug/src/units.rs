@@ -107,8 +107,6 @@ fn translate_unit<'a, 'r>(
     let root_id = unit.unit.root();
     copy_attributes(unit, root_id, &root, skipped, &no_address);
     let mut native_pointers: HashMap<UnitOffset, UnitEntryId> = HashMap::new();
-    let mut located_arrays = crate::data_pointers::Made::new();
-    let held_by_arrays = crate::data_pointers::in_arrays(unit.read_unit);
     let mut scopes: Vec<Scope> = Vec::new();
     let mut entry = root;
     while let Some(id) = unit.read_entry(&mut entry).map_err(|e| e.to_string())? {
@@ -151,19 +149,6 @@ fn translate_unit<'a, 'r>(
                 unit.unit
                     .get_mut(id)
                     .set(constants::DW_AT_ranges, AttributeValue::RangeListRef(list));
-            }
-        }
-        if entry.tag == constants::DW_TAG_member
-            && !held_by_arrays.contains(&entry.offset())
-            && let Some(guest) = pointer_type(unit, &entry)
-        {
-            // Outside any frame: memory is found through the module's instance cell.
-            let outside = Scope::default();
-            let ectx = expr_context(ctx, &outside);
-            if let Err(e) =
-                crate::data_pointers::retype_member(unit, id, guest, &ectx, &mut located_arrays)
-            {
-                skipped.note(e);
             }
         }
         if matches!(
