@@ -2,7 +2,9 @@
 //! `clang --target=wasm32-wasi -g -O0` run under `gdb -batch` as `wexe run -g`, and the tests
 //! assert on what GDB prints — breakpoints by function and by file:line, backtraces with source
 //! lines, next/step/finish, variables (integers, floats, arrays, structs, `*p`, `p->field`), a
-//! watchpoint on a global, a trap stopping at its source line. Also: `-g` with the interpreter
+//! watchpoint on a global, a trap stopping at its source line; Rust guests (a checked-in
+//! `rustc -g` program, and a WASI testsuite program found by Rust path), guest pointers inside
+//! data shown as 4-byte offsets, LLDB on C and Rust. Also: `-g` with the interpreter
 //! is refused, a module without DWARF still has function names, bad DWARF is skipped with one
 //! warning. gdb and clang for wasm32-wasi come from scripts/install-wasm-toolchain.sh; when they
 //! are missing the tests say so and pass, except under `CI=true`, where they fail.
@@ -360,8 +362,9 @@ fn a_rust_program_without_dwarf_for_its_crate_is_found_by_rust_path() {
     );
 }
 
-#[test]
-fn lldb_reads_the_same_images() {
+/// Runs `wexe run -g WASM` under `lldb -b` with `commands`; its output, or `None` (noted)
+/// without lldb.
+fn lldb(wasm: &Path, commands: &[&str]) -> Option<String> {
     let ok = Command::new("lldb")
         .arg("--version")
         .output()
@@ -371,28 +374,38 @@ fn lldb_reads_the_same_images() {
             "lldb test",
             "lldb missing (scripts/install-wasm-toolchain.sh)",
         );
-        return;
+        return None;
     }
+    let mut cmd = Command::new("lldb");
+    cmd.args(["--no-lldbinit", "-b"]);
+    cmd.args(["-o", "settings set plugin.jit-loader.gdb.enable on"]);
+    for c in commands {
+        cmd.args(["-o", c]);
+    }
+    cmd.args(["--", WEXE, "run", "-g", "--no-cache"]).arg(wasm);
+    let out = cmd.output().expect("lldb runs");
+    Some(format!("{}{}", text(&out.stdout), text(&out.stderr)))
+}
+
+#[test]
+fn lldb_reads_the_same_images() {
     let dir = tempfile::tempdir().unwrap();
     let Some(wasm) = compile(dir.path(), "points", &["-g", "-O0"]) else {
         return;
     };
-    let mut cmd = Command::new("lldb");
-    cmd.args(["--no-lldbinit", "-b"]);
-    for c in [
-        "settings set plugin.jit-loader.gdb.enable on",
-        "breakpoint set -n area",
-        "run",
-        "bt 3",
-        "frame variable",
-        "p *p",
-        "p p->y",
-    ] {
-        cmd.args(["-o", c]);
-    }
-    cmd.args(["--", WEXE, "run", "-g", "--no-cache"]).arg(&wasm);
-    let out = cmd.output().expect("lldb runs");
-    let out = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    let Some(out) = lldb(
+        &wasm,
+        &[
+            "breakpoint set -n area",
+            "run",
+            "bt 3",
+            "frame variable",
+            "p *p",
+            "p p->y",
+        ],
+    ) else {
+        return;
+    };
     assert_has(
         &out,
         &[
@@ -403,6 +416,39 @@ fn lldb_reads_the_same_images() {
             "(int) a = ",
             "(point) $0 = (x = 3, y = 7)",
             "(int) $1 = 7",
+        ],
+    );
+}
+
+#[test]
+fn lldb_debugs_the_rust_guest() {
+    let wasm = PathBuf::from(format!("{ROOT}/tests/debugger/rust/nodes.wasm"));
+    let Some(out) = lldb(
+        &wasm,
+        &[
+            "breakpoint set -n nodes::sum",
+            "run",
+            "bt 2",
+            "next",
+            "next",
+            "next",
+            "frame variable",
+            "p list->value",
+        ],
+    ) else {
+        return;
+    };
+    assert_has(
+        &out,
+        &[
+            "stop reason = breakpoint 1.1",
+            "`nodes::sum(list=0x",
+            "at nodes.rs:54",
+            "`_start at nodes.rs:70",
+            "at nodes.rs:58",
+            "(int) total = 10",
+            "cur = 0x",
+            "(int) $0 = 10",
         ],
     );
 }
