@@ -2,7 +2,9 @@
 //! `clang --target=wasm32-wasi -g -O0` run under `gdb -batch` as `wexe run -g`, and the tests
 //! assert on what GDB prints — breakpoints by function and by file:line, backtraces with source
 //! lines, next/step/finish, variables (integers, floats, arrays, structs, `*p`, `p->field`), a
-//! watchpoint on a global, a trap stopping at its source line. Also: `-g` with the interpreter
+//! watchpoint on a global, a trap stopping at its source line; Rust guests (a checked-in
+//! `rustc -g` program, and a WASI testsuite program found by Rust path), guest pointers inside
+//! data shown as 4-byte offsets, LLDB on C and Rust. Also: `-g` with the interpreter
 //! is refused, a module without DWARF still has function names, bad DWARF is skipped with one
 //! warning. gdb and clang for wasm32-wasi come from scripts/install-wasm-toolchain.sh; when they
 //! are missing the tests say so and pass, except under `CI=true`, where they fail.
@@ -232,8 +234,137 @@ fn without_dwarf_functions_are_still_named() {
     assert_has(&out, &["Breakpoint 1, 0x", " in area ()", "#1  0x"]);
 }
 
+/// A guest pointer inside data (a struct member, an array element) is not rewritten (see
+/// docs/debugging.md): it shows the guest's 32-bit offset, read as 4 bytes.
 #[test]
-fn lldb_reads_the_same_images() {
+fn pointers_inside_data_show_their_guest_offsets() {
+    let Some((_dir, wasm)) = setup("linked", &["-g", "-O0"]) else {
+        return;
+    };
+    let out = gdb(
+        &wasm,
+        &[
+            "break total",
+            "run",
+            "print *list",
+            "print list->next",
+            "print table",
+            "print table[1].size",
+        ],
+    );
+    assert_has(
+        &out,
+        &[
+            "Breakpoint 1, total (list=0x",
+            "$1 = {value = 30, next = 0x",
+            "$2 = (node *) 0x",
+            "$3 = {{name = 0x",
+            ", size = 1}, {name = 0x",
+            "$4 = 2",
+        ],
+    );
+    // Four bytes, not eight: no neighbouring field in the high half.
+    let at = out.find("$2 = (node *) 0x").unwrap() + "$2 = (node *) 0x".len();
+    let digits = out[at..]
+        .chars()
+        .take_while(char::is_ascii_hexdigit)
+        .count();
+    assert!((1..=8).contains(&digits), "{out}");
+}
+
+/// The checked-in Rust guest (tests/debugger/rust/nodes.rs, built by rustc -g).
+fn rust_nodes() -> Option<PathBuf> {
+    have_gdb().then(|| PathBuf::from(format!("{ROOT}/tests/debugger/rust/nodes.wasm")))
+}
+
+#[test]
+fn a_rust_guest_breaks_by_path_and_line_steps_and_shows_its_variables() {
+    let Some(wasm) = rust_nodes() else {
+        return;
+    };
+    let out = gdb(
+        &wasm,
+        &[
+            "break nodes::sum",
+            "break nodes.rs:70",
+            "run",
+            "info locals",
+            "print a",
+            "print c.value",
+            "continue",
+            "bt 2",
+            "print *list",
+            "print list.value",
+            "next",
+            "next",
+            "next",
+            "info locals",
+            "finish",
+        ],
+    );
+    assert_has(
+        &out,
+        &[
+            // By file:line, with the variables of the enclosing lexical blocks.
+            "hit Breakpoint 2, nodes::_start () at nodes.rs:70",
+            "a = nodes::Node {value: 10, next: nodes::Option<&nodes::Node>::Some(",
+            "c = nodes::Node {value: 30, next: nodes::Option<&nodes::Node>::None}",
+            "$2 = 30",
+            // By Rust path; a reference argument is shown and dereferenced.
+            "hit Breakpoint 1, nodes::sum (list=0x",
+            ") at nodes.rs:54",
+            "#1  0x",
+            " in nodes::_start () at nodes.rs:70",
+            "$3 = nodes::Node {value: 10, next: nodes::Option<&nodes::Node>::Some(",
+            "$4 = 10",
+            // next moves by Rust source lines.
+            "\n55\t",
+            "\n57\t",
+            "\n58\t",
+            "cur = 0x",
+            "total = 10",
+            "Value returned is $5 = 60",
+        ],
+    );
+}
+
+/// The WASI testsuite's Rust programs carry DWARF for Rust's standard library (line tables
+/// only: no variables) but none for their own crate: their functions are found by Rust path
+/// through the symbols, the library's frames show their source lines.
+#[test]
+fn a_rust_program_without_dwarf_for_its_crate_is_found_by_rust_path() {
+    if !have_gdb() {
+        return;
+    }
+    let suite = match std::env::var_os("WEXE_WASI_TESTSUITE") {
+        Some(dir) => PathBuf::from(dir),
+        None => Path::new(ROOT).join("../shared/wasi-testsuite"),
+    };
+    let wasm = suite.join("rust/wasm32-wasip1/clock_time_get.wasm");
+    if !wasm.exists() {
+        prerequisite::missing("Rust debugger test", "the WASI testsuite is missing");
+        return;
+    }
+    let out = gdb(&wasm, &["break clock_time_get::main", "run", "bt 20"]);
+    assert_has(
+        &out,
+        &[
+            "hit Breakpoint 1, 0x",
+            " in clock_time_get::main ()",
+            "#0  0x",
+            // Symbols without DWARF, by path without crate hashes...
+            " in std::rt::lang_start::<()>::{closure#0} ()",
+            // ...then frames of the library's DWARF, inlined ones too, with their lines.
+            "std::rt::lang_start_internal () at library/std/src/rt.rs:",
+            " in _start () at wasisdk://",
+            " in wexe trampoline ()",
+        ],
+    );
+}
+
+/// Runs `wexe run -g WASM` under `lldb -b` with `commands`; its output, or `None` (noted)
+/// without lldb.
+fn lldb(wasm: &Path, commands: &[&str]) -> Option<String> {
     let ok = Command::new("lldb")
         .arg("--version")
         .output()
@@ -243,28 +374,38 @@ fn lldb_reads_the_same_images() {
             "lldb test",
             "lldb missing (scripts/install-wasm-toolchain.sh)",
         );
-        return;
+        return None;
     }
+    let mut cmd = Command::new("lldb");
+    cmd.args(["--no-lldbinit", "-b"]);
+    cmd.args(["-o", "settings set plugin.jit-loader.gdb.enable on"]);
+    for c in commands {
+        cmd.args(["-o", c]);
+    }
+    cmd.args(["--", WEXE, "run", "-g", "--no-cache"]).arg(wasm);
+    let out = cmd.output().expect("lldb runs");
+    Some(format!("{}{}", text(&out.stdout), text(&out.stderr)))
+}
+
+#[test]
+fn lldb_reads_the_same_images() {
     let dir = tempfile::tempdir().unwrap();
     let Some(wasm) = compile(dir.path(), "points", &["-g", "-O0"]) else {
         return;
     };
-    let mut cmd = Command::new("lldb");
-    cmd.args(["--no-lldbinit", "-b"]);
-    for c in [
-        "settings set plugin.jit-loader.gdb.enable on",
-        "breakpoint set -n area",
-        "run",
-        "bt 3",
-        "frame variable",
-        "p *p",
-        "p p->y",
-    ] {
-        cmd.args(["-o", c]);
-    }
-    cmd.args(["--", WEXE, "run", "-g", "--no-cache"]).arg(&wasm);
-    let out = cmd.output().expect("lldb runs");
-    let out = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    let Some(out) = lldb(
+        &wasm,
+        &[
+            "breakpoint set -n area",
+            "run",
+            "bt 3",
+            "frame variable",
+            "p *p",
+            "p p->y",
+        ],
+    ) else {
+        return;
+    };
     assert_has(
         &out,
         &[
@@ -275,6 +416,39 @@ fn lldb_reads_the_same_images() {
             "(int) a = ",
             "(point) $0 = (x = 3, y = 7)",
             "(int) $1 = 7",
+        ],
+    );
+}
+
+#[test]
+fn lldb_debugs_the_rust_guest() {
+    let wasm = PathBuf::from(format!("{ROOT}/tests/debugger/rust/nodes.wasm"));
+    let Some(out) = lldb(
+        &wasm,
+        &[
+            "breakpoint set -n nodes::sum",
+            "run",
+            "bt 2",
+            "next",
+            "next",
+            "next",
+            "frame variable",
+            "p list->value",
+        ],
+    ) else {
+        return;
+    };
+    assert_has(
+        &out,
+        &[
+            "stop reason = breakpoint 1.1",
+            "`nodes::sum(list=0x",
+            "at nodes.rs:54",
+            "`_start at nodes.rs:70",
+            "at nodes.rs:58",
+            "(int) total = 10",
+            "cur = 0x",
+            "(int) $0 = 10",
         ],
     );
 }

@@ -46,7 +46,12 @@ pub(crate) fn write(
     let mut strtab = Strings(vec![0]);
     let mut symtab = vec![0u8; 24];
     for f in funcs {
-        let name = strtab.add(&f.name);
+        // Rust paths without crate hashes, so `break my_crate::f` finds functions the
+        // module has no DWARF for (GDB shows v0 symbols with their hashes).
+        let name = match crate::demangle::rust_symbol(&f.name) {
+            Some(path) => strtab.add(&path),
+            None => strtab.add(&f.name),
+        };
         symtab.extend_from_slice(&name.to_le_bytes());
         symtab.push(0x12); // STB_GLOBAL, STT_FUNC
         symtab.push(0); // default visibility

@@ -19,6 +19,7 @@
 //! [`Image::warnings`]. Without DWARF the image still names every function.
 
 mod addr_map;
+pub mod demangle;
 mod elf;
 mod expr;
 mod lines;
@@ -29,6 +30,7 @@ mod wasm_dwarf;
 use std::ops::Range;
 
 pub use addr_map::CodeMap;
+pub use demangle::demangle;
 pub use used_locals::used_locals;
 
 /// The machine the code was compiled for.

@@ -116,6 +116,9 @@ fn translate_unit<'a, 'r>(
             scopes.pop();
         }
         copy_attributes(unit, id, &entry, skipped, &no_address);
+        if guest_pointer_size(&entry) {
+            keep_guest_pointer(unit, id, &entry);
+        }
         let wasm_ranges = pc_ranges(unit, &entry, ctx);
         let mut scope = scopes.last().cloned().unwrap_or_default();
         scope.depth = entry.depth;
@@ -357,6 +360,57 @@ fn variable_location<'a, 'r>(
     }
 }
 
+/// Whether `entry` is a pointer type of the guest's size (4 bytes, or the unit's address size).
+fn guest_pointer_size(entry: &ConvertUnitEntry<'_, Reader<'_>>) -> bool {
+    matches!(
+        entry.tag,
+        constants::DW_TAG_pointer_type
+            | constants::DW_TAG_reference_type
+            | constants::DW_TAG_rvalue_reference_type
+    ) && entry
+        .attr_value(constants::DW_AT_byte_size)
+        .is_none_or(|v| v.udata_value() == Some(4))
+}
+
+/// A guest pointer type that stays one (where it is not rewritten to a host pointer): its size
+/// is set, as the unit's address size is now the host's, and it points to a typedef of its
+/// target — GDB keeps one pointer type per target type, which host pointers to the same target
+/// (8 bytes) would otherwise share.
+fn keep_guest_pointer(
+    unit: &mut ConvertUnit<'_, Reader<'_>>,
+    id: UnitEntryId,
+    entry: &ConvertUnitEntry<'_, Reader<'_>>,
+) {
+    unit.unit
+        .get_mut(id)
+        .set(constants::DW_AT_byte_size, AttributeValue::Data1(4));
+    let Some(gimli::AttributeValue::UnitRef(target)) = entry.attr_value(constants::DW_AT_type)
+    else {
+        return;
+    };
+    let Ok(converted) = unit.convert_unit_ref(target) else {
+        return;
+    };
+    let target_die = unit.read_unit.entry(target).ok();
+    let name = target_die
+        .as_ref()
+        .and_then(|d| d.attr(constants::DW_AT_name))
+        .and_then(|a| {
+            unit.convert_attribute_value(unit.read_unit, a, &|_| None)
+                .ok()
+        });
+    let root = unit.unit.root();
+    let alias = unit.unit.add(root, constants::DW_TAG_typedef);
+    let die = unit.unit.get_mut(alias);
+    die.set(constants::DW_AT_type, AttributeValue::UnitRef(converted));
+    if let Some(name) = name {
+        die.set(constants::DW_AT_name, name);
+    }
+    unit.unit
+        .get_mut(id)
+        .set(constants::DW_AT_type, AttributeValue::UnitRef(alias));
+}
+
 /// If the variable's type is a 32-bit guest pointer: that pointer type's offset.
 fn pointer_type<'a, 'r>(
     unit: &ConvertUnit<'a, Reader<'r>>,
@@ -385,20 +439,30 @@ fn native_pointer<'a, 'r>(
     if let Some(&id) = made.get(&guest) {
         return id;
     }
-    let target =
-        unit.read_unit
-            .entry(guest)
-            .ok()
-            .and_then(|d| match d.attr_value(constants::DW_AT_type) {
-                Some(gimli::AttributeValue::UnitRef(t)) => unit.convert_unit_ref(t).ok(),
-                _ => None,
-            });
+    let guest_die = unit.read_unit.entry(guest).ok();
+    let target = guest_die
+        .as_ref()
+        .and_then(|d| match d.attr_value(constants::DW_AT_type) {
+            Some(gimli::AttributeValue::UnitRef(t)) => unit.convert_unit_ref(t).ok(),
+            _ => None,
+        });
+    // The guest type's name, if it has one (rustc names `&T`, `*mut T`; clang none).
+    let name = guest_die
+        .as_ref()
+        .and_then(|d| d.attr(constants::DW_AT_name))
+        .and_then(|a| {
+            unit.convert_attribute_value(unit.read_unit, a, &|_| None)
+                .ok()
+        });
     let root = unit.unit.root();
     let id = unit.unit.add(root, constants::DW_TAG_pointer_type);
     let die = unit.unit.get_mut(id);
     die.set(constants::DW_AT_byte_size, AttributeValue::Data1(8));
     if let Some(t) = target {
         die.set(constants::DW_AT_type, AttributeValue::UnitRef(t));
+    }
+    if let Some(name) = name {
+        die.set(constants::DW_AT_name, name);
     }
     made.insert(guest, id);
     id
