@@ -272,62 +272,6 @@ fn pointers_inside_data_show_their_guest_offsets() {
     assert!((1..=8).contains(&digits), "{out}");
 }
 
-/// The checked-in Rust guest (tests/debugger/rust/nodes.rs, built by rustc -g).
-fn rust_nodes() -> Option<PathBuf> {
-    have_gdb().then(|| PathBuf::from(format!("{ROOT}/tests/debugger/rust/nodes.wasm")))
-}
-
-#[test]
-fn a_rust_guest_breaks_by_path_and_line_steps_and_shows_its_variables() {
-    let Some(wasm) = rust_nodes() else {
-        return;
-    };
-    let out = gdb(
-        &wasm,
-        &[
-            "break nodes::sum",
-            "break nodes.rs:70",
-            "run",
-            "info locals",
-            "print a",
-            "print c.value",
-            "continue",
-            "bt 2",
-            "print *list",
-            "print list.value",
-            "next",
-            "next",
-            "next",
-            "info locals",
-            "finish",
-        ],
-    );
-    assert_has(
-        &out,
-        &[
-            // By file:line, with the variables of the enclosing lexical blocks.
-            "hit Breakpoint 2, nodes::_start () at nodes.rs:70",
-            "a = nodes::Node {value: 10, next: nodes::Option<&nodes::Node>::Some(",
-            "c = nodes::Node {value: 30, next: nodes::Option<&nodes::Node>::None}",
-            "$2 = 30",
-            // By Rust path; a reference argument is shown and dereferenced.
-            "hit Breakpoint 1, nodes::sum (list=0x",
-            ") at nodes.rs:54",
-            "#1  0x",
-            " in nodes::_start () at nodes.rs:70",
-            "$3 = nodes::Node {value: 10, next: nodes::Option<&nodes::Node>::Some(",
-            "$4 = 10",
-            // next moves by Rust source lines.
-            "\n55\t",
-            "\n57\t",
-            "\n58\t",
-            "cur = 0x",
-            "total = 10",
-            "Value returned is $5 = 60",
-        ],
-    );
-}
-
 /// The WASI testsuite's Rust programs carry DWARF for Rust's standard library (line tables
 /// only: no variables) but none for their own crate: their functions are found by Rust path
 /// through the symbols, the library's frames show their source lines.
@@ -416,39 +360,6 @@ fn lldb_reads_the_same_images() {
             "(int) a = ",
             "(point) $0 = (x = 3, y = 7)",
             "(int) $1 = 7",
-        ],
-    );
-}
-
-#[test]
-fn lldb_debugs_the_rust_guest() {
-    let wasm = PathBuf::from(format!("{ROOT}/tests/debugger/rust/nodes.wasm"));
-    let Some(out) = lldb(
-        &wasm,
-        &[
-            "breakpoint set -n nodes::sum",
-            "run",
-            "bt 2",
-            "next",
-            "next",
-            "next",
-            "frame variable",
-            "p list->value",
-        ],
-    ) else {
-        return;
-    };
-    assert_has(
-        &out,
-        &[
-            "stop reason = breakpoint 1.1",
-            "`nodes::sum(list=0x",
-            "at nodes.rs:54",
-            "`_start at nodes.rs:70",
-            "at nodes.rs:58",
-            "(int) total = 10",
-            "cur = 0x",
-            "(int) $0 = 10",
         ],
     );
 }
