@@ -13,6 +13,7 @@ mod unwind;
 
 pub(crate) use call::run_on_slots;
 pub(crate) use code::JitModule;
+pub(crate) use code::fingerprint as compiled_code_key;
 pub(crate) use store::{JitStore, instantiate};
 
 /// Whether the on-disk cache can sign and check its entries (see `cache_key`).
