@@ -9,8 +9,9 @@
 //!
 //! The limit is read inside the container: cgroup v2 (`/sys/fs/cgroup/memory.max`) or v1
 //! (`/sys/fs/cgroup/memory/memory.limit_in_bytes`), as the container's `/sys/fs/cgroup` mount
-//! shows them (its own cgroup). Without that mount, or with no limit, the program is limited
-//! only by wexe's own bounds.
+//! shows them (its own cgroup: Kubernetes' CRI mounts it read-only; plain `ctr run` does not).
+//! Without that mount the kernel still enforces the limit, by killing the program; with no
+//! limit, the program is limited only by wexe's own bounds.
 
 use std::path::Path;
 

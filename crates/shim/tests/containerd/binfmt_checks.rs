@@ -141,18 +141,20 @@ pub fn runc_runs_a_wasm_entrypoint_through_static_binfmt(f: &Fixture) -> Result<
         name: name.clone(),
     };
 
-    // The binfmt defaults, as on a host: the working directory (the container's, `/`) as `.`,
-    // only LANG, LC_ALL and TERM.
+    // The binfmt defaults, as on a host: the working directory read-write — the container's,
+    // `/`, so its whole root filesystem, by absolute or relative paths — and only LANG, LC_ALL
+    // and TERM of its variables.
     let out = run_runc(ctrd, PLAIN, &container_id("binfmt-plain"));
     let expected = "argv[0]=/probe.wasm\nargv[1]=args\nargv[2]=env:GREETING\n\
                     argv[3]=read:/data/inside.txt\nargv[4]=read:data/inside.txt\nargv[5]=exit:3\n\
-                    GREETING=(unset)\nrefused /data/inside.txt\nread data/inside.txt: inside the image\n";
+                    GREETING=(unset)\nread /data/inside.txt: inside the image\n\
+                    read data/inside.txt: inside the image\n";
     check(
         out.status.code() == Some(3) && text(&out.stdout) == expected,
         &format!("plain image: expected status 3 and\n{expected}"),
         &out,
     )?;
-    // The image's /etc/wexe/policy.toml grants its root as `/` and GREETING.
+    // The image's /etc/wexe/policy.toml grants more: here GREETING (and its root as `/`).
     let out = run_runc(ctrd, WITH_POLICY, &container_id("binfmt-policy"));
     let expected = "GREETING=hi\nread /data/inside.txt: inside the image\n";
     check(

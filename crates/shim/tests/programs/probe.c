@@ -35,9 +35,11 @@ int main(int argc, char **argv) {
             }
         } else if (strncmp(a, "alloc:", 6) == 0) {
             size_t mib = strtoul(a + 6, NULL, 10);
-            char *p = malloc(mib << 20);
+            // Volatile stores, one a page: the compiler may not drop the allocation.
+            volatile char *p = malloc(mib << 20);
             if (p) {
-                memset(p, 1, mib << 20);
+                for (size_t at = 0; at < mib << 20; at += 4096)
+                    p[at] = 1;
                 printf("allocated %zu MiB\n", mib);
             } else {
                 printf("cannot allocate %zu MiB\n", mib);
