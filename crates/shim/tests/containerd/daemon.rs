@@ -190,6 +190,11 @@ impl Drop for Containerd {
                 self.dir.path().display()
             ))
             .status();
+        // The runtimes' state directories for the namespace (runc's and runwasi's), left empty
+        // once the containers are gone; kept if another run still has containers there.
+        for runtime in ["wexe", "runc"] {
+            let _ = std::fs::remove_dir(format!("/run/containerd/{runtime}/{NAMESPACE}"));
+        }
         let _ = std::io::stderr().flush();
     }
 }
