@@ -12,7 +12,7 @@
 //! not validate or whose imports wexe does not provide — with one line `wexe: error: ...` on
 //! the task's stderr and in containerd's log.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, Result, anyhow, bail};
 use containerd_shim_wasm::sandbox::Sandbox;
@@ -166,8 +166,9 @@ fn program_args(args: &[String], entry: &Entrypoint) -> Vec<String> {
         .arg0
         .map(|a| {
             let text = a.to_string_lossy();
-            let path = text.split_once('#').map_or(&*text, |(path, _)| path);
-            PathBuf::from(path).display().to_string()
+            text.split_once('#')
+                .map_or(&*text, |(path, _)| path)
+                .to_string()
         })
         .unwrap_or_default();
     std::iter::once(arg0)
@@ -193,6 +194,7 @@ fn report_trap(err: &anyhow::Error) -> i32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::PathBuf;
 
     fn entry(arg0: &str) -> Entrypoint<'_> {
         Entrypoint {

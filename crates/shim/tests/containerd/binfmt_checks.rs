@@ -41,14 +41,34 @@ fn static_wexe() -> Result<PathBuf, String> {
         ));
     }
     let path = PathBuf::from(text(&out.stdout).trim());
-    let file = Command::new("file").arg(&path).output();
-    if let Ok(file) = file {
-        let what = text(&file.stdout);
-        if what.contains("dynamically linked") {
-            return Err(format!("not static: {what}"));
-        }
+    let elf = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    if has_interpreter(&elf) {
+        return Err(format!(
+            "{} is dynamically linked (it names a program interpreter)",
+            path.display()
+        ));
     }
     Ok(path)
+}
+
+/// Whether a 64-bit little-endian ELF file has a `PT_INTERP` program header (a dynamic loader
+/// to start it); unreadable headers count as having one.
+fn has_interpreter(elf: &[u8]) -> bool {
+    const PT_INTERP: u64 = 3;
+    let field = |at: usize, len: usize| -> Option<u64> {
+        let bytes = elf.get(at..at.checked_add(len)?)?;
+        Some(bytes.iter().rev().fold(0, |v, &b| (v << 8) | u64::from(b)))
+    };
+    let headers = || -> Option<bool> {
+        let (phoff, phentsize, phnum) = (field(0x20, 8)?, field(0x36, 2)?, field(0x38, 2)?);
+        let mut found = false;
+        for i in 0..phnum {
+            let at = usize::try_from(phoff.checked_add(i.checked_mul(phentsize)?)?).ok()?;
+            found |= field(at, 4)? == PT_INTERP;
+        }
+        Some(found)
+    };
+    !elf.starts_with(b"\x7fELF\x02\x01") || headers().unwrap_or(true)
 }
 
 /// Unregisters the entry when dropped.

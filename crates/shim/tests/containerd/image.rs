@@ -143,21 +143,11 @@ pub fn tar(files: &[File]) -> Vec<u8> {
     let mut out = Vec::new();
     let mut dirs: Vec<String> = Vec::new();
     for f in files {
-        let mut parent = String::new();
-        for part in f
-            .path
-            .split('/')
-            .rev()
-            .skip(1)
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-        {
-            parent.push_str(part);
-            parent.push('/');
+        for (end, _) in f.path.match_indices('/') {
+            let parent = f.path[..=end].to_string();
             if !dirs.contains(&parent) {
-                dirs.push(parent.clone());
                 out.extend(header(&parent, 0o755, 0, b'5'));
+                dirs.push(parent);
             }
         }
         out.extend(header(f.path, f.mode, f.bytes.len(), b'0'));
