@@ -204,6 +204,7 @@ pub fn task_kill_stops_a_long_running_program(f: &Fixture) -> Result<(), Failed>
         .unwrap();
     if first != "sleeping\n" {
         let _ = child.kill();
+        let _ = child.wait();
         return Err(format!("the program did not start: {first:?}").into());
     }
     std::thread::sleep(Duration::from_millis(300));
@@ -211,7 +212,13 @@ pub fn task_kill_stops_a_long_running_program(f: &Fixture) -> Result<(), Failed>
         return Err(format!("the program ended by itself: {status}").into());
     }
     let kill = f.containerd.ctr(&["task", "kill", &id]);
-    check(kill.status.success(), "ctr task kill failed", &kill)?;
+    if !kill.status.success() {
+        let _ = f
+            .containerd
+            .ctr(&["task", "kill", "--signal", "SIGKILL", &id]);
+        let _ = child.wait();
+        return check(false, "ctr task kill failed", &kill);
+    }
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         if let Some(status) = child.try_wait().unwrap() {
@@ -227,6 +234,7 @@ pub fn task_kill_stops_a_long_running_program(f: &Fixture) -> Result<(), Failed>
                 .containerd
                 .ctr(&["task", "kill", "--signal", "SIGKILL", &id]);
             let _ = child.kill();
+            let _ = child.wait();
             return Err("SIGTERM did not stop the program in 20 s".into());
         }
         std::thread::sleep(Duration::from_millis(50));
