@@ -3,7 +3,7 @@
 # that is already installed. Today: the wasmi 2.0 interpreter's CLI (crate `wasmi_cli`, binary
 # `wasmi`), which takes a few minutes to build from source, and wasmtime's CLI (crate
 # `wasmtime-cli`, binary `wasmtime`; about 20 minutes on 2 cores) for benches/wasi.py and
-# benches/jit.py.
+# benches/jit.py; and the HTTP load generator `wrk` (Debian's package) for benches/serve.py.
 set -euo pipefail
 WASMI_VERSION=2.0.0
 WASMTIME_VERSION=48.0.8
@@ -19,4 +19,11 @@ if [ -x "$WASMTIME" ] && "$WASMTIME" --version 2>/dev/null | grep -q "$WASMTIME_
 else
     echo "install-peers: installing wasmtime-cli $WASMTIME_VERSION (takes about 20 minutes)"
     cargo install --locked "wasmtime-cli@$WASMTIME_VERSION"
+fi
+if command -v wrk >/dev/null; then
+    echo "install-peers: wrk already installed"
+else
+    echo "install-peers: installing wrk (Debian package)"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk
 fi

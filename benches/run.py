@@ -1,24 +1,32 @@
 #!/usr/bin/env python3
-"""Benchmark harness: runs the C programs in benches/programs/ compiled to wasm on wexe's
-interpreter and on peer runtimes (wasmi 2.0's CLI), plus a native gcc -O2 build as a reference,
-and prints one table of median times and wexe/peer ratios from a single run.
+"""Benchmark harness: runs programs on wexe's interpreter and on wasmi 2.0's CLI side by side
+and prints one table of median times and wexe/wasmi ratios from a single run, with their
+geometric mean.
 
-Each program exports `int run(int n)`; every runtime is asked for `run(N)` through its CLI
-(`--invoke run prog.wasm N`) and must print the same checksum. Times are whole-process wall clock
-(start-up, lazy translation and execution), the median of several runs; the runtimes take turns
-run by run, so that changes in machine load hit them alike.
+Two kinds of program:
+- kernels: the C programs in benches/programs/, compiled to wasm, each exporting `int run(int n)`;
+  every runtime is asked for `run(N)` (`--invoke run prog.wasm N`) and must print the same
+  checksum; a native gcc -O2 build is the reference line;
+- real programs (real_programs.py): Rust programs from sightglass, Lua and SQLite, run as WASI
+  commands in a scratch directory (`--dir .`) with a workload; their whole output (stdout and
+  stderr) must be the same on every runtime, and its hash is the checksum.
 
-Usage: benches/run.py [--runs 5] [--only fib,sort] [--scale 0.5] [--no-build] [--no-native]
+Times are whole-process wall clock (start-up, lazy translation and execution), the median of
+several runs; the runtimes take turns run by run, so that changes in machine load hit them alike.
+
+Usage: benches/run.py [--runs 5] [--only fib,rust-json] [--scale 0.5] [--wexe PATH] [--no-native]
 """
 
 import argparse
+import hashlib
 import math
 import shutil
 import subprocess
 import sys
 
 from harness import (OUT, PROGRAMS, find_tool, fmt_ratio, fmt_time, geomean, log, measure,
-                     print_table, ratio, wexe_binary)
+                     print_table, ratio, wexe_binary, ROOT)
+from real_programs import REAL_PROGRAMS, module_path, scratch_dir
 
 # Program name -> the argument N passed to `run`. Sized so that wasmi 2.0 takes roughly a second
 # on a small x86-64 machine; `--scale` multiplies them.
@@ -31,6 +39,8 @@ PROGRAMS_AND_SIZES = {
     "fnv": 1_500,
     "sieve": 12,
 }
+KERNEL_NAMES = list(PROGRAMS_AND_SIZES)
+PROGRAMS_AND_SIZES.update({name: p.size for name, p in REAL_PROGRAMS.items()})
 
 # Sizes that must not be scaled linearly (work grows faster than N).
 SCALE_FN = {
@@ -56,12 +66,15 @@ def compile_programs(names, native):
 
 
 class Runtime:
-    """A way to run `run(N)` of a program: a name and a function from (program, N) to argv."""
+    """A way to run a program: a name, a function from (kernel, N) to the argv running `run(N)`,
+    and a function from (module, program arguments) to the argv running a WASI command in the
+    current directory (None: the runtime cannot, as the native reference)."""
 
-    def __init__(self, name, argv_for, note=None):
+    def __init__(self, name, argv_for, note=None, command_for=None):
         self.name = name
         self.argv_for = argv_for
         self.note = note  # why it is missing, when it is
+        self.command_for = command_for
 
     @property
     def available(self):
@@ -71,11 +84,14 @@ class Runtime:
 def runtimes(args):
     wexe = wexe_binary(args.wexe)
     found = [Runtime("wexe", lambda p, n: [wexe, "run", "--tier", "interp", "--invoke", "run",
-                                           str(OUT / f"{p}.wasm"), str(n)])]
+                                           str(OUT / f"{p}.wasm"), str(n)],
+                     command_for=lambda m, a: [wexe, "run", "--tier", "interp", "--dir", ".",
+                                               str(m), *a])]
     wasmi = find_tool("wasmi")
     if wasmi:
         found.append(Runtime("wasmi", lambda p, n: [wasmi, "run", "--invoke", "run",
-                                                     str(OUT / f"{p}.wasm"), str(n)]))
+                                                     str(OUT / f"{p}.wasm"), str(n)],
+                             command_for=lambda m, a: [wasmi, "run", "--dir", ".", str(m), *a]))
     else:
         found.append(Runtime("wasmi", None, "wasmi not installed: run benches/install-peers.sh"))
     if args.native:
@@ -87,6 +103,25 @@ def last_word(run):
     """The checksum: the last word a runtime printed (wasmi prints results one per line)."""
     words = run.stdout.split()
     return words[-1] if words else "(nothing)"
+
+
+def cpu_ratio(results, a, b):
+    """results[a] / results[b] in median CPU time: on a loaded machine the wall time also counts
+    the time a process waited for a core, which the CPU time does not."""
+    ra, rb = results.get(a), results.get(b)
+    if ra and rb and "cpu" in ra and "cpu" in rb and rb["cpu"] > 0:
+        return ra["cpu"] / rb["cpu"]
+    return None
+
+
+def fmt_cpu(res):
+    return "-" if res is None or "cpu" not in res else f"{res['cpu']:.3f}s"
+
+
+def output_hash(run):
+    """The checksum of a real program: a hash of everything it printed."""
+    digest = hashlib.sha256(run.stdout.encode() + b"\0" + run.stderr.encode()).hexdigest()
+    return digest[:12]
 
 
 def main():
@@ -110,39 +145,54 @@ def main():
             sys.exit(f"error: unknown programs {unknown}; known: {list(PROGRAMS_AND_SIZES)}")
 
     rts = runtimes(args)
-    compile_programs(names, args.native)
+    compile_programs([n for n in names if n in KERNEL_NAMES], args.native)
     for rt in rts:
         if not rt.available:
             log(f"note: skipping {rt.name}: {rt.note}")
     rts = [rt for rt in rts if rt.available]
     have_wasmi = any(rt.name == "wasmi" for rt in rts)
 
-    rows, errors, ratios, mismatches = [], [], [], []
+    rows, errors, ratios, cpu_ratios, mismatches = [], [], [], [], []
     for name in names:
         base = PROGRAMS_AND_SIZES[name]
         n = SCALE_FN.get(name, lambda n, s: max(1, round(n * s)))(base, args.scale)
         log(f"  {name}({n}) ...")
-        argvs = {rt.name: rt.argv_for(name, n) for rt in rts}
-        results = measure(argvs, args.runs, output=last_word)
+        if name in KERNEL_NAMES:
+            argvs = {rt.name: rt.argv_for(name, n) for rt in rts}
+            results = measure(argvs, args.runs, output=last_word)
+        else:
+            module = module_path(name, OUT, ROOT)
+            prog_args = REAL_PROGRAMS[name].args(n)
+            argvs = {rt.name: rt.command_for(module, prog_args) for rt in rts if rt.command_for}
+            results = measure(argvs, args.runs, cwd=scratch_dir(name, n, OUT),
+                              output=output_hash)
         for rt, res in results.items():
             if "error" in res:
                 errors.append(f"{name} on {rt}: {res['error']}")
         sums = {r: res["output"] for r, res in results.items() if "output" in res}
         if len(set(sums.values())) > 1:
             mismatches.append(f"{name}: checksums differ: {sums}")
-        r = ratio(results, "wexe", "wasmi") if len(set(sums.values())) == 1 else None
+        agree = len(set(sums.values())) == 1
+        r = ratio(results, "wexe", "wasmi") if agree else None
+        rc = cpu_ratio(results, "wexe", "wasmi") if agree else None
         if r:
             ratios.append(r)
+        if rc:
+            cpu_ratios.append(rc)
         rows.append([f"{name}({n})", fmt_time(results.get("wexe")),
-                     fmt_time(results.get("wasmi")), fmt_ratio(r),
+                     fmt_time(results.get("wasmi")), fmt_ratio(r), fmt_cpu(results.get("wexe")),
+                     fmt_cpu(results.get("wasmi")), fmt_ratio(rc),
                      fmt_time(results.get("native")), next(iter(sums.values()), "-")])
 
-    print(f"\n{args.runs} runs each; median whole-process wall time, ± half the min-max spread")
-    print_table(["program", "wexe", "wasmi", "wexe/wasmi", "native", "checksum"], rows)
+    print(f"\n{args.runs} runs each; median whole-process wall time, ± half the min-max spread;"
+          " median CPU time (user + system)")
+    print_table(["program", "wexe", "wasmi", "wexe/wasmi", "wexe cpu", "wasmi cpu", "cpu ratio",
+                 "native", "checksum"], rows)
     if ratios:
         geo = geomean(ratios)
-        print(f"\ngeometric mean wexe/wasmi over {len(ratios)} programs: {geo:.2f}"
-              f" ({'wexe faster' if geo < 1 else 'wasmi faster'})")
+        print(f"\ngeometric mean wexe/wasmi over {len(ratios)} programs: {geo:.2f} in wall time"
+              f" ({'wexe faster' if geo < 1 else 'wasmi faster'}), worst {max(ratios):.2f};"
+              f" {geomean(cpu_ratios):.2f} in CPU time, worst {max(cpu_ratios):.2f}")
     elif not have_wasmi:
         print("\nno wasmi column: wasmi is not installed (benches/install-peers.sh)")
     for e in errors:

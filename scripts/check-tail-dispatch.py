@@ -12,7 +12,7 @@ import sys
 binary = sys.argv[1] if len(sys.argv) > 1 else "target/release/wexe"
 asm = subprocess.run(["objdump", "-d", "--no-show-raw-insn", "-C", binary],
                      check=True, capture_output=True, text=True).stdout
-handler = re.compile(r"^[0-9a-f]+ <wexe::interp::exec::(handlers|calls|simd)::([A-Z][A-Za-z0-9]*)>:$")
+handler = re.compile(r"^[0-9a-f]+ <wexe::interp::exec::(handlers|calls|simd|tier)::([A-Z][A-Za-z0-9]*)>:$")
 current, checked, bad = None, 0, []
 for line in asm.splitlines():
     m = handler.match(line)

@@ -44,6 +44,7 @@ enum Command {
     Binfmt(commands::binfmt::BinfmtCommand),
     Compile(commands::compile::CompileCommand),
     Cache(commands::cache::CacheCommand),
+    Serve(Box<commands::serve::ServeCommand>),
 }
 
 /// The words that may follow `wexe` without implying `run`: the subcommands and the flags of
@@ -56,6 +57,7 @@ const NOT_A_FILE: &[&str] = &[
     "binfmt",
     "compile",
     "cache",
+    "serve",
     "help",
     "-h",
     "--help",
@@ -94,6 +96,7 @@ fn main() -> ExitCode {
         Command::Binfmt(cmd) => cmd.execute(),
         Command::Compile(cmd) => cmd.execute(),
         Command::Cache(cmd) => cmd.execute(),
+        Command::Serve(cmd) => cmd.execute(),
     }));
     match outcome {
         Ok(Ok(code)) => code,

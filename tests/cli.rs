@@ -403,8 +403,50 @@ fn fuel_and_timeout_stop_a_runaway_program() {
 #[test]
 fn proposals_not_supported_or_turned_off_are_refused_with_one_line() {
     let dir = scratch("features");
+    // 3.0's types (struct types, recursion groups, `anyref`) are accepted; GC's instructions
+    // and declared subtypes are refused, naming the instruction, the proposal and the offset.
     let gc = write(&dir, "gc.wat", "(module (type (struct (field i32))))");
-    let line = one_line_error(&wexe(&["run", &gc]));
+    assert_eq!(wexe(&["validate", &gc]).status.code(), Some(0));
+    let refused = [
+        (
+            "struct.wat",
+            r#"(module (type $s (struct (field i32)))
+                 (func (export "_start") (drop (struct.new $s (i32.const 1)))))"#,
+            "the instruction struct.new",
+        ),
+        (
+            "cast.wat",
+            r#"(module (func (export "_start") (param funcref)
+                 (drop (ref.test (ref nofunc) (local.get 0)))))"#,
+            "the instruction ref.test",
+        ),
+        (
+            "i31.wat",
+            "(module (global anyref (ref.i31 (i32.const 1))))",
+            "the instruction ref.i31 in a constant expression",
+        ),
+        (
+            "sub.wat",
+            "(module (type $a (sub (func))) (type (sub $a (func))))",
+            "declared subtypes",
+        ),
+    ];
+    for (file, text, what) in refused {
+        let path = write(&dir, file, text);
+        let line = one_line_error(&wexe(&["run", &path]));
+        let validated = wexe(&["validate", &path]);
+        assert_eq!(validated.status.code(), Some(1), "{file}");
+        for line in [line, stdout(&validated)] {
+            assert!(
+                line.contains(what)
+                    && line.contains("the gc proposal, is not supported yet")
+                    && line.contains("offset 0x"),
+                "{file}: {line}"
+            );
+        }
+    }
+    // Without typed references (2.0), even GC's types are refused.
+    let line = one_line_error(&wexe(&["run", "-W", "function-references=n", &gc]));
     assert!(
         line.contains("gc feature") && line.contains("offset 0x"),
         "{line}"

@@ -29,9 +29,13 @@ fn run_caches_compiled_code_and_recompiles_a_corrupt_entry() {
     let add = tmp.path().join("add.wat");
     std::fs::write(&add, ADD).unwrap();
     let add = add.to_str().unwrap();
+    // The JIT tier's cache: tier-up's (the default) keeps only hot functions.
     let run = |extra: &[&str]| {
         let mut args = vec!["run"];
         args.extend_from_slice(extra);
+        if !extra.contains(&"--tier") {
+            args.extend_from_slice(&["--tier", "jit"]);
+        }
         args.extend_from_slice(&["--invoke", "add", add, "40", "2"]);
         let out = wexe(&cache, &args);
         assert_eq!(

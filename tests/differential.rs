@@ -43,16 +43,27 @@ fn failures_both_tiers_share_are_reported() {
 
 #[test]
 fn interpreter_and_jit_agree_on_smith_modules() {
+    agree(Tier::Jit, SEEDS);
+}
+
+/// Tier-up (every function interpreted once, then compiled) against the interpreter.
+#[test]
+fn interpreter_and_tier_up_agree_on_smith_modules() {
+    agree(Tier::Auto, SEEDS);
+}
+
+/// Runs `seeds` seeds (or `WEXE_DIFF_SEEDS`) in the interpreter and in `tier`.
+fn agree(tier: Tier, seeds: u64) {
     let seeds = std::env::var("WEXE_DIFF_SEEDS")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(SEEDS);
-    // Deep recursion must end the same way in both tiers: give the JIT a deep native stack.
+        .unwrap_or(seeds);
+    // Deep recursion must end the same way in both tiers: give machine code a deep native stack.
     let handle = std::thread::Builder::new()
         .stack_size(256 << 20)
         .spawn(move || {
             let interp = diff_driver::engine(Tier::Interp);
-            let jit = diff_driver::engine(Tier::Jit);
+            let jit = diff_driver::engine(tier);
             let mut uses = smith_driver::FeatureUse::new();
             let mut compared = 0;
             let mut differ = Vec::new();

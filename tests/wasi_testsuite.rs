@@ -1,6 +1,6 @@
 //! The official WASI testsuite (WebAssembly/wasi-testsuite, the wasm32-wasip1 programs written
 //! in Rust, C and AssemblyScript, prebuilt in `../shared/wasi-testsuite`): one trial per
-//! program and tier, named like `interp/rust/path_link` or `jit/c/fopen-with-access`, each
+//! program and tier (`interp`, `jit`, `auto`), named like `interp/rust/path_link` or `jit/c/fopen-with-access`, each
 //! run through the `wexe` command as the suite's `specification.md` says.
 //!
 //! A program's JSON file (the legacy form; none uses the operation-based one) gives its `args`,
@@ -157,7 +157,7 @@ fn main() {
     }
     programs.sort();
     let mut trials = Vec::new();
-    for tier in ["interp", "jit"] {
+    for tier in ["interp", "jit", "auto"] {
         for (lang, wasm) in &programs {
             let stem = wasm.file_stem().unwrap().to_string_lossy();
             let wasm = wasm.clone();

@@ -7,6 +7,7 @@ pub mod binfmt_exec;
 mod binfmt_kernel;
 pub mod cache;
 pub mod compile;
+mod debug_args;
 mod dwarf;
 pub mod features;
 pub mod inspect;
@@ -16,6 +17,8 @@ mod policy_file;
 mod preload;
 mod program;
 pub mod run;
+mod sandbox_args;
+pub mod serve;
 pub mod validate;
 mod values;
 pub mod wast;
@@ -28,8 +31,11 @@ use wexe::{Config, Tier};
 pub enum TierArg {
     /// The interpreter: portable, starts at once.
     Interp,
-    /// The Cranelift JIT: native speed (the default where Cranelift supports the machine).
+    /// The Cranelift JIT: every function compiled before the program starts.
     Jit,
+    /// Tier-up: starts in the interpreter, compiles the hot functions in the background (the
+    /// default where Cranelift supports the machine).
+    Auto,
 }
 
 impl Default for TierArg {
@@ -38,7 +44,7 @@ impl Default for TierArg {
             target_os = "linux",
             any(target_arch = "x86_64", target_arch = "aarch64")
         )) {
-            TierArg::Jit
+            TierArg::Auto
         } else {
             TierArg::Interp
         }
@@ -52,6 +58,7 @@ impl TierArg {
         config.tier(match self {
             TierArg::Interp => Tier::Interp,
             TierArg::Jit => Tier::Jit,
+            TierArg::Auto => Tier::Auto,
         });
         config
     }
@@ -60,7 +67,7 @@ impl TierArg {
     /// `cache` is false.
     pub fn config_cached(self, cache: bool) -> Config {
         let mut config = self.config();
-        if cache && self == TierArg::Jit {
+        if cache && self != TierArg::Interp {
             config.cache_dir(cache::dir());
         }
         config

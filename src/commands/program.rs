@@ -65,11 +65,7 @@ pub fn wasi_context(argv: &[OsString], grants: &Grants) -> Result<WasiCtx> {
         b.env(name, value);
     }
     for d in &grants.dirs {
-        if d.read_only {
-            b.preopen_dir_read_only(&d.host, d.guest.as_str());
-        } else {
-            b.preopen_dir(&d.host, d.guest.as_str());
-        }
+        b.preopen(&d.host, d.guest.as_str(), d.read_only);
     }
     for addr in &grants.tcplisten {
         b.tcp_listen(addr.as_str());
@@ -237,5 +233,5 @@ pub fn open_module(engine: &Engine, file: &Path, allow_precompiled: bool) -> Res
             )
         });
     }
-    Module::from_file(engine, file)
+    Module::from_file_bytes(engine, bytes, file)
 }

@@ -16,8 +16,9 @@ use clap::Args;
 use wexe::Engine;
 
 use super::TierArg;
-use super::policy::{DirGrant, Grants, Limits};
+use super::policy::Grants;
 use super::program::{self, Launch};
+use super::sandbox_args::SandboxArgs;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -41,60 +42,22 @@ pub struct RunCommand {
     #[arg(long, value_enum, default_value_t)]
     tier: TierArg,
 
+    /// Under tier-up: the calls plus loop iterations that make a function hot
+    #[arg(long, value_name = "N")]
+    tier_up_threshold: Option<u32>,
+
     #[command(flatten)]
     features: super::features::FeatureArgs,
 
-    /// Preopen the host directory HOST for the program, as GUEST (default: HOST); repeatable
-    #[arg(long = "dir", value_name = "HOST[::GUEST]")]
-    dirs: Vec<String>,
+    #[command(flatten)]
+    sandbox: SandboxArgs,
 
-    /// Like --dir, but the program may only read the directory
-    #[arg(long = "dir-ro", value_name = "HOST[::GUEST]")]
-    dirs_ro: Vec<String>,
-
-    /// Set the environment variable NAME to VALUE for the program, or pass the host's NAME on;
-    /// repeatable. The program sees no other variables.
-    #[arg(long = "env", value_name = "NAME[=VALUE]")]
-    envs: Vec<OsString>,
+    #[command(flatten)]
+    debug: super::debug_args::DebugArgs,
 
     /// Listen on the TCP address ADDR and give the program the listening socket; repeatable
     #[arg(long = "tcplisten", value_name = "ADDR")]
     tcp_listen: Vec<String>,
-
-    /// Give the program N units of fuel (one is used per function call and loop iteration);
-    /// running out traps
-    #[arg(long, value_name = "N")]
-    fuel: Option<u64>,
-
-    /// Interrupt the program (a trap) after DURATION, such as 500ms, 2s or 1m
-    #[arg(long, value_name = "DURATION", value_parser = super::limits::parse_timeout)]
-    timeout: Option<std::time::Duration>,
-
-    /// The most bytes the program may allocate for linear memories and tables together, over
-    /// all its instances (`--preload`ed ones included); a table element counts 8 bytes
-    #[arg(long, value_name = "BYTES")]
-    max_memory_size: Option<u64>,
-
-    /// The most elements any one table may hold
-    #[arg(long, value_name = "N")]
-    max_table_elements: Option<u64>,
-
-    /// The most instances the program may create (the module and its preloads)
-    #[arg(long, value_name = "N")]
-    max_instances: Option<u64>,
-
-    /// The most tables the program may create
-    #[arg(long, value_name = "N")]
-    max_tables: Option<u64>,
-
-    /// The most linear memories the program may create
-    #[arg(long, value_name = "N")]
-    max_memories: Option<u64>,
-
-    /// Trap when a memory or table may not grow (past a limit above), instead of making
-    /// `memory.grow`/`table.grow` return -1
-    #[arg(long)]
-    trap_on_grow_failure: bool,
 
     /// Say on stderr how the program runs: tier, memory protection, cache
     #[arg(short, long)]
@@ -144,10 +107,15 @@ impl RunCommand {
         let grants = self.grants()?;
         let mut config = self.tier.config_cached(!self.no_cache);
         self.features.apply(&mut config)?;
+        if let Some(n) = self.tier_up_threshold {
+            config.tier_up_threshold(n);
+        }
         super::limits::configure(&mut config, &grants.limits);
+        self.debug
+            .apply(&mut config, !matches!(self.tier, super::TierArg::Interp))?;
         if let Some(Profiler::Perfmap) = self.profile {
-            if !matches!(self.tier, super::TierArg::Jit) {
-                bail!("--profile perfmap names JIT code: it needs the JIT tier");
+            if matches!(self.tier, super::TierArg::Interp) {
+                bail!("--profile perfmap names machine code: it needs the JIT tier (or auto)");
             }
             config.perfmap(true);
         }
@@ -156,6 +124,18 @@ impl RunCommand {
             self.describe(&engine);
         }
         let module = program::open_module(&engine, &file, self.allow_precompiled)?;
+        if config.debug_info_enabled() {
+            // Registered code stays registered until the process ends: GDB 13 crashes when an
+            // image a watchpoint refers to is withdrawn (the process is ending anyway).
+            std::mem::forget(module.clone());
+        }
+        let warnings = module.debug_info_warnings();
+        if self.verbose && !warnings.is_empty() {
+            eprintln!(
+                "wexe: warning: part of the module's debug info was not translated: {}",
+                warnings.join("; ")
+            );
+        }
         // argv[0] is the module path as given.
         argv[0] = file.clone().into_os_string();
         let launch = Launch {
@@ -165,7 +145,13 @@ impl RunCommand {
             preload: &self.preload,
             invoke: self.invoke.as_deref(),
         };
-        let outcome = program::run(&engine, &module, &launch)?;
+        let outcome = program::run(&engine, &module, &launch);
+        if self.verbose
+            && let Some(summary) = module.tier_up_summary()
+        {
+            eprintln!("wexe: {summary}");
+        }
+        let outcome = outcome?;
         Ok(program::exit_status(outcome, &|| {
             super::backtrace::read_binary(&file)
         }))
@@ -173,34 +159,8 @@ impl RunCommand {
 
     /// What the command line grants: directories, variables (as their bytes), sockets, limits.
     fn grants(&self) -> Result<Grants> {
-        let mut g = Grants::default();
-        for d in &self.dirs {
-            g.dirs.push(DirGrant::parse(d, false)?);
-        }
-        for d in &self.dirs_ro {
-            g.dirs.push(DirGrant::parse(d, true)?);
-        }
-        for spec in &self.envs {
-            match wexe_wasi::parse_env_spec(spec)? {
-                (name, Some(value)) => g.set_env(name, value),
-                (name, None) => {
-                    if let Some(value) = std::env::var_os(name) {
-                        g.set_env(name, value);
-                    }
-                }
-            }
-        }
+        let mut g = self.sandbox.grants()?;
         g.tcplisten = self.tcp_listen.clone();
-        g.limits = Limits {
-            max_memory: self.max_memory_size,
-            max_table_elements: self.max_table_elements,
-            max_instances: self.max_instances,
-            max_tables: self.max_tables,
-            max_memories: self.max_memories,
-            trap_on_grow_failure: self.trap_on_grow_failure,
-            fuel: self.fuel,
-            timeout: self.timeout,
-        };
         Ok(g)
     }
 
@@ -212,10 +172,12 @@ impl RunCommand {
             "explicit bounds checks (the address-space reservation was refused)"
         };
         let cache = match (self.tier, self.no_cache, super::cache::dir()) {
-            (super::TierArg::Jit, false, Some(d)) => match wexe::Config::cache_available() {
-                Ok(()) => d.display().to_string(),
-                Err(why) => format!("off ({why})"),
-            },
+            (tier, false, Some(d)) if tier != super::TierArg::Interp => {
+                match wexe::Config::cache_available() {
+                    Ok(()) => d.display().to_string(),
+                    Err(why) => format!("off ({why})"),
+                }
+            }
             _ => "off".to_string(),
         };
         eprintln!(

@@ -26,6 +26,9 @@ pub fn generate(u: &mut Unstructured<'_>, fuel: u32) -> arbitrary::Result<Vec<u8
 pub fn engine(tier: Tier) -> Engine {
     let mut config = Config::new();
     config.tier(tier).max_memory_size(16 << 20);
+    // Under tier-up: every function interpreted once, then compiled at once, so that calls
+    // cross between the tiers.
+    config.tier_up_threshold(1).tier_up_threads(0);
     Engine::new(&config).unwrap()
 }
 
@@ -36,6 +39,7 @@ fn show(v: &Val) -> String {
         Val::FuncRef(f) => format!("funcref:{}", f.is_some()),
         Val::ExternRef(r) => format!("externref:{}", r.is_some()),
         Val::ExnRef(r) => format!("exnref:{}", r.is_some()),
+        Val::AnyRef(r) => format!("anyref:{}", r.is_some()),
         other => format!("{other:?}"),
     }
 }

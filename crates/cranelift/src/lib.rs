@@ -52,22 +52,67 @@ impl CraneliftCompiler {
     }
 }
 
-/// One unit of work: a defined function, or one of the two trampolines of a type index.
+/// One unit of work: a defined function, one of the two trampolines of a type index, or an
+/// on-stack-replacement entry of a defined function at a loop (its ordinal) and its array entry.
 #[derive(Clone, Copy)]
 enum Job {
     Func(u32),
     ArrayEntry(u32),
     HostAdapter(u32),
+    Osr(u32),
+    OsrArrayEntry(u32),
 }
 
 impl Compiler for CraneliftCompiler {
     fn compile_module(&self, input: &CompileInput<'_>) -> Result<CompiledModule, String> {
-        let info = input.info;
-        let mut jobs: Vec<Job> = (0..info.bodies.len() as u32).map(Job::Func).collect();
-        for t in 0..info.types.len() as u32 {
-            jobs.push(Job::ArrayEntry(t));
-            jobs.push(Job::HostAdapter(t));
-        }
+        let mut jobs: Vec<Job> = (0..input.info.bodies.len() as u32).map(Job::Func).collect();
+        jobs.extend(trampoline_jobs(input));
+        self.run_jobs(input, &jobs)
+    }
+
+    fn compile_functions(
+        &self,
+        input: &CompileInput<'_>,
+        defs: &[u32],
+    ) -> Result<Vec<CompiledFunction>, String> {
+        let mut ctx = Context::new();
+        let mut fctx = FunctionBuilderContext::new();
+        defs.iter()
+            .map(|&def| self.compile_job(input, Job::Func(def), &mut ctx, &mut fctx))
+            .collect()
+    }
+
+    fn compile_trampolines(&self, input: &CompileInput<'_>) -> Result<CompiledModule, String> {
+        self.run_jobs(input, &trampoline_jobs(input))
+    }
+
+    fn compile_osr(
+        &self,
+        input: &CompileInput<'_>,
+        def: u32,
+    ) -> Result<(CompiledFunction, CompiledFunction), String> {
+        let mut ctx = Context::new();
+        let mut fctx = FunctionBuilderContext::new();
+        let body = self.compile_job(input, Job::Osr(def), &mut ctx, &mut fctx)?;
+        let entry = self.compile_job(input, Job::OsrArrayEntry(def), &mut ctx, &mut fctx)?;
+        Ok((body, entry))
+    }
+
+    fn fingerprint(&self) -> String {
+        self.fingerprint_text()
+    }
+}
+
+/// The two trampolines of every type index.
+fn trampoline_jobs(input: &CompileInput<'_>) -> Vec<Job> {
+    (0..input.info.types.len() as u32)
+        .flat_map(|t| [Job::ArrayEntry(t), Job::HostAdapter(t)])
+        .collect()
+}
+
+impl CraneliftCompiler {
+    /// Runs `jobs` on all cores; the output lists them by kind, each kind in job order.
+    fn run_jobs(&self, input: &CompileInput<'_>, jobs: &[Job]) -> Result<CompiledModule, String> {
         let results: Vec<Mutex<Option<Result<CompiledFunction, String>>>> =
             jobs.iter().map(|_| Mutex::new(None)).collect();
         let next = AtomicUsize::new(0);
@@ -101,16 +146,13 @@ impl Compiler for CraneliftCompiler {
                 .unwrap_or_else(|e| e.into_inner())
                 .ok_or("a compile job did not run")??;
             match job {
-                Job::Func(_) => out.funcs.push(f),
+                Job::Func(_) | Job::Osr(_) => out.funcs.push(f),
+                Job::OsrArrayEntry(_) => out.array_entries.push(f),
                 Job::ArrayEntry(_) => out.array_entries.push(f),
                 Job::HostAdapter(_) => out.host_adapters.push(f),
             }
         }
         Ok(out)
-    }
-
-    fn fingerprint(&self) -> String {
-        self.fingerprint_text()
     }
 }
 
@@ -147,9 +189,33 @@ impl CraneliftCompiler {
     ) -> Result<CompiledFunction, String> {
         ctx.clear();
         let isa = &*self.isa;
+        let type_index = match job {
+            Job::ArrayEntry(t) | Job::HostAdapter(t) => Some(t as usize),
+            Job::Func(_) | Job::Osr(_) | Job::OsrArrayEntry(_) => None,
+        };
+        if type_index.is_some_and(|t| input.info.types[t].as_func().is_none()) {
+            // A struct or array type: no trampolines, an empty entry keeps the lists indexed
+            // by type index.
+            return Ok(CompiledFunction::default());
+        }
+        let mut debug_slots = None;
         match job {
-            Job::Func(def) => translate::translate_function(isa, input, def, &mut ctx.func, fctx)?,
-            Job::ArrayEntry(t) => trampolines::array_entry(isa, input.info, t, &mut ctx.func, fctx),
+            Job::Func(def) => {
+                debug_slots =
+                    translate::translate_function(isa, input, def, false, &mut ctx.func, fctx)?
+            }
+            Job::Osr(def) => {
+                translate::translate_function(isa, input, def, true, &mut ctx.func, fctx)?;
+            }
+            Job::ArrayEntry(t) => {
+                let fty = input.info.signature(t);
+                trampolines::array_entry(isa, fty, t, &mut ctx.func, fctx)
+            }
+            Job::OsrArrayEntry(def) => {
+                let index = input.info.num_imported_funcs as u32 + def;
+                let fty = translate::osr_type(input.info.func_type(index));
+                trampolines::array_entry(isa, &fty, def, &mut ctx.func, fctx)
+            }
             Job::HostAdapter(t) => {
                 trampolines::host_adapter(isa, input.info, t, &mut ctx.func, fctx)
             }
@@ -199,12 +265,14 @@ impl CraneliftCompiler {
             .map(|s| (s.start, s.end, s.loc.bits()))
             .collect();
         let handlers = call_site_handlers(buf)?;
+        let debug_slots = debug_slots.and_then(|slots| slots.resolve(buf));
         Ok(CompiledFunction {
             code: buf.data().to_vec(),
             relocs,
             traps,
             srclocs,
             handlers,
+            debug_slots,
         })
     }
 }

@@ -9,20 +9,20 @@ use cranelift_codegen::ir::{
 };
 use cranelift_codegen::isa::TargetIsa;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
-use wexe_environ::ModuleInfo;
 use wexe_environ::vmoffsets::{Builtin, HOST_CALL_THREW, VALUE_SIZE, VMCTX_BUILTINS};
+use wexe_environ::{FuncType, ModuleInfo};
 
 use crate::abi::{self, codes};
 
-/// `(vmctx, fn_ptr, values)`: calls `fn_ptr(vmctx, vmctx, values...)` and stores its results.
+/// `(vmctx, fn_ptr, values)`: calls `fn_ptr(vmctx, vmctx, values...)`, a function of type
+/// `fty`, and stores its results.
 pub(crate) fn array_entry(
     isa: &dyn TargetIsa,
-    info: &ModuleInfo,
+    fty: &FuncType,
     ty: u32,
     func: &mut ir::Function,
     fctx: &mut FunctionBuilderContext,
 ) {
-    let fty = &info.types[ty as usize];
     let mut sig = ir::Signature::new(isa.default_call_conv());
     sig.params.extend([ir::AbiParam::new(types::I64); 3]);
     func.signature = sig;
@@ -60,7 +60,7 @@ pub(crate) fn host_adapter(
     func: &mut ir::Function,
     fctx: &mut FunctionBuilderContext,
 ) {
-    let fty = &info.types[ty as usize];
+    let fty = info.signature(ty);
     func.signature = abi::wasm_signature(isa, fty);
     func.name = UserFuncName::user(2, ty);
     let mut b = FunctionBuilder::new(func, fctx);

@@ -88,6 +88,22 @@ pub struct CompiledFunction {
     /// Calls inside `try_table` (or legacy `try`) bodies and their exception handlers, sorted
     /// by return address.
     pub handlers: Vec<CallSiteHandlers>,
+    /// Where a debugger finds the function's wasm locals and vmctx (compiled with
+    /// [`CompileInput::debug_info`] only).
+    pub debug_slots: Option<DebugSlots>,
+}
+
+/// The stack slots a function compiled for debugging keeps its vmctx and a copy of each wasm
+/// local its DWARF names in (stored at every `local.set`/`local.tee`), as offsets from its frame
+/// pointer: what native DWARF locations of wasm locals, globals and linear memory are built
+/// from.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DebugSlots {
+    /// The slot holding the vmctx pointer.
+    pub vmctx: i32,
+    /// One entry per wasm local (parameters first), `None` for a local without a slot (one the
+    /// module's DWARF does not name).
+    pub locals: Vec<Option<i32>>,
 }
 
 /// A call whose exceptions may be caught in the calling function: where the unwinder finds the
@@ -107,7 +123,8 @@ pub struct CallSiteHandlers {
 }
 
 /// A whole module compiled: one entry per defined function, plus per type index an array entry
-/// (host → wasm with values in an array) and a host adapter (wasm → host function).
+/// (host → wasm with values in an array) and a host adapter (wasm → host function), both empty
+/// for struct and array types.
 #[derive(Clone, Debug, Default)]
 pub struct CompiledModule {
     pub funcs: Vec<CompiledFunction>,
@@ -126,12 +143,44 @@ pub struct CompileInput<'a> {
     pub consume_fuel: bool,
     /// Whether function entries and loop headers check the store's interruption flag.
     pub interruptible: bool,
+    /// Whether calls to defined functions go through the vmctx's function entries, like calls
+    /// to imports, instead of PC-relative calls: tier-up compiles functions one at a time and
+    /// points the entries of those not compiled yet at the interpreter.
+    pub calls_through_vmctx: bool,
+    /// Compiling for a debugger: then every function keeps its vmctx, and the locals listed for
+    /// it (by defined-function index: those the module's DWARF names), in stack slots a
+    /// debugger can read ([`CompiledFunction::debug_slots`]).
+    pub debug_info: Option<&'a [Vec<u32>]>,
 }
 
 /// A machine-code compiler for WebAssembly modules.
 pub trait Compiler: Send + Sync {
     /// Compiles every defined function of a validated module (in parallel where it can).
     fn compile_module(&self, input: &CompileInput<'_>) -> Result<CompiledModule, String>;
+
+    /// Compiles the defined functions `defs` of a validated module, on the calling thread, in
+    /// the order given (tier-up; `input.calls_through_vmctx` should be set, since the callees
+    /// are not in the output).
+    fn compile_functions(
+        &self,
+        input: &CompileInput<'_>,
+        defs: &[u32],
+    ) -> Result<Vec<CompiledFunction>, String>;
+
+    /// Compiles the on-stack-replacement entry of defined function `def` (tier-up): a function
+    /// of wasm type `(i64, i32) -> results` whose arguments are the address of the
+    /// interpreter's frame (the function's locals, in packed 64-bit cells, a v128 in two) and
+    /// the ordinal of a `loop` among the body's loops (one entered with an empty operand
+    /// stack), which runs the function from that loop's header with those locals; and the
+    /// array entry that calls it.
+    fn compile_osr(
+        &self,
+        input: &CompileInput<'_>,
+        def: u32,
+    ) -> Result<(CompiledFunction, CompiledFunction), String>;
+
+    /// Compiles only the trampolines of every type index (`funcs` is empty).
+    fn compile_trampolines(&self, input: &CompileInput<'_>) -> Result<CompiledModule, String>;
 
     /// Everything the output depends on besides the input (compiler version, target, flags):
     /// compiled code is only reused where the fingerprints are equal.

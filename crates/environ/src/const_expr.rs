@@ -1,7 +1,7 @@
 //! Constant expressions (global initialisers, segment offsets, element items), decoded into a
 //! small list of operations that the runtime evaluates at instantiation.
 
-use crate::types::{RefType, ValType};
+use crate::types::{RefType, TypeKind, ValType};
 
 /// One operation of a constant expression.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -36,8 +36,12 @@ impl ConstExpr {
         }
     }
 
-    /// Decodes a validated constant expression.
-    pub fn decode(expr: &wasmparser::ConstExpr<'_>) -> Result<ConstExpr, String> {
+    /// Decodes a validated constant expression (`kind_of` tells what each of the module's
+    /// types is).
+    pub fn decode(
+        expr: &wasmparser::ConstExpr<'_>,
+        kind_of: &dyn Fn(u32) -> TypeKind,
+    ) -> Result<ConstExpr, String> {
         use wasmparser::Operator as O;
         let mut ops = Vec::new();
         let mut reader = expr.get_operators_reader();
@@ -51,7 +55,7 @@ impl ConstExpr {
                 O::V128Const { value } => ConstOp::V128Const(u128::from_le_bytes(*value.bytes())),
                 O::RefNull { hty } => {
                     let ty = wasmparser::RefType::new(true, hty)
-                        .and_then(RefType::from_wasmparser)
+                        .and_then(|r| RefType::from_wasmparser(r, kind_of))
                         .ok_or("unsupported reference type in constant expression")?;
                     ConstOp::RefNull(ValType::Ref(ty))
                 }
@@ -64,7 +68,23 @@ impl ConstExpr {
                 O::I64Sub => ConstOp::I64Sub,
                 O::I64Mul => ConstOp::I64Mul,
                 O::End => continue,
-                other => return Err(format!("unsupported constant operator {other:?}")),
+                // Validation leaves only GC's constant instructions (`struct.new`, `ref.i31`,
+                // `any.convert_extern`, ...).
+                other => {
+                    let name = match other {
+                        O::StructNew { .. } => "struct.new".to_string(),
+                        O::StructNewDefault { .. } => "struct.new_default".to_string(),
+                        O::ArrayNew { .. } => "array.new".to_string(),
+                        O::ArrayNewDefault { .. } => "array.new_default".to_string(),
+                        O::ArrayNewFixed { .. } => "array.new_fixed".to_string(),
+                        O::RefI31 => "ref.i31".to_string(),
+                        O::AnyConvertExtern => "any.convert_extern".to_string(),
+                        O::ExternConvertAny => "extern.convert_any".to_string(),
+                        other => format!("{other:?}"),
+                    };
+                    let what = format!("the instruction {name} in a constant expression");
+                    return Err(crate::type_defs::gc_refusal(&what));
+                }
             });
         }
         Ok(ConstExpr { ops })

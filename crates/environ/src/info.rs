@@ -4,7 +4,10 @@ use std::collections::HashMap;
 use std::ops::Range;
 
 use crate::const_expr::ConstExpr;
-use crate::types::{EntityType, ExternKind, FuncType, GlobalType, MemoryType, TableType, ValType};
+use crate::type_defs::TypeDef;
+use crate::types::{
+    EntityType, ExternKind, FuncType, GlobalType, MemoryType, TableType, TypeKind, ValType,
+};
 
 /// An import: `(import "module" "name" (ty))`.
 #[derive(Clone, Debug)]
@@ -85,8 +88,8 @@ pub struct FuncBody {
 pub struct ModuleInfo {
     /// The module's name from the name section, if any.
     pub name: Option<String>,
-    /// Function types by type index.
-    pub types: Vec<FuncType>,
+    /// The defined types (function, struct and array types) by type index.
+    pub types: Vec<TypeDef>,
     pub imports: Vec<Import>,
     pub exports: Vec<Export>,
     /// The type index of every function, imported ones first.
@@ -120,9 +123,23 @@ pub struct ModuleInfo {
 }
 
 impl ModuleInfo {
+    /// The function type at type index `index`. Validation guarantees that every type index
+    /// a function, tag or call names is one of a function type.
+    pub fn signature(&self, index: u32) -> &FuncType {
+        match self.types[index as usize].as_func() {
+            Some(f) => f,
+            None => panic!("type {index} is not a function type (validation checks this)"),
+        }
+    }
+
+    /// What each of the module's types is (for converting wasmparser's reference types).
+    pub fn kind_of(&self) -> impl Fn(u32) -> TypeKind + '_ {
+        |i| self.types[i as usize].kind()
+    }
+
     /// The signature of function `index` (imported or defined).
     pub fn func_type(&self, index: u32) -> &FuncType {
-        &self.types[self.funcs[index as usize] as usize]
+        self.signature(self.funcs[index as usize])
     }
 
     /// The name of function `index` from the name section, if it has one.
@@ -132,7 +149,7 @@ impl ModuleInfo {
 
     /// The parameter types of tag `index` (imported or defined).
     pub fn tag_type(&self, index: u32) -> &FuncType {
-        &self.types[self.tags[index as usize] as usize]
+        self.signature(self.tags[index as usize])
     }
 
     /// Replaces every concrete type index of the module's types, imports, tables, globals and

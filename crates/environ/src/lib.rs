@@ -8,24 +8,28 @@
 
 mod compiler;
 mod const_expr;
+mod gc_refusal;
 mod info;
+mod parallel_validation;
 mod parse;
 pub mod relaxed_simd;
 mod serialize;
+mod type_defs;
 mod types;
 pub mod vmoffsets;
 
 pub use compiler::{
-    CallSiteHandlers, CompileInput, CompiledFunction, CompiledModule, Compiler, RelocKind,
-    Relocation, TrapCode,
+    CallSiteHandlers, CompileInput, CompiledFunction, CompiledModule, Compiler, DebugSlots,
+    RelocKind, Relocation, TrapCode,
 };
 pub use const_expr::{ConstExpr, ConstOp};
 pub use info::{
     DataKind, DataSegment, ElemItems, ElemKind, ElemSegment, Export, FuncBody, Import, ModuleInfo,
 };
 pub use parse::{Features, ParseError, parse_compiled_module, parse_module};
+pub use type_defs::{CompositeType, FieldType, StorageType, TypeDef};
 pub use types::{
     EntityType, ExternKind, FuncType, GlobalType, HeapType, MemoryType, Mutability, RefType,
-    TableType, ValType,
+    TableType, TypeKind, ValType,
 };
 pub use wasmparser;

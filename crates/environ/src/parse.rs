@@ -2,17 +2,17 @@
 //! while the sections are decoded into a [`ModuleInfo`].
 
 use wasmparser::{
-    BinaryReaderError, ElementItems, ElementKind, ExternalKind, FuncValidatorAllocations,
-    KnownCustom, Name, Parser, Payload, TypeRef, ValidPayload, Validator, WasmFeatures,
+    BinaryReaderError, ElementItems, ElementKind, ExternalKind, KnownCustom, Name, Parser, Payload,
+    TypeRef, ValidPayload, Validator, WasmFeatures,
 };
 
 use crate::const_expr::ConstExpr;
 use crate::info::{
     DataKind, DataSegment, ElemItems, ElemKind, ElemSegment, Export, FuncBody, Import, ModuleInfo,
 };
+use crate::type_defs::decode_rec_group;
 use crate::types::{
-    EntityType, ExternKind, FuncType, GlobalType, MemoryType, Mutability, RefType, TableType,
-    ValType,
+    EntityType, ExternKind, GlobalType, MemoryType, Mutability, RefType, TableType, ValType,
 };
 
 /// Why a module was refused: the byte offset and the cause.
@@ -118,6 +118,10 @@ impl Features {
         f.set(WasmFeatures::MEMORY64, self.memory64);
         f.set(WasmFeatures::TAIL_CALL, self.tail_call);
         f.set(WasmFeatures::FUNCTION_REFERENCES, self.function_references);
+        // 3.0's type system (recursion groups, struct and array types, the `any` hierarchy)
+        // comes with typed references; wasmparser gates it as part of GC. GC's instructions
+        // stay refused (see `gc_refusal`).
+        f.set(WasmFeatures::GC, self.function_references);
         f.set(WasmFeatures::EXCEPTIONS, self.exceptions);
         f.set(WasmFeatures::LEGACY_EXCEPTIONS, self.legacy_exceptions);
         f.set(WasmFeatures::EXTENDED_CONST, self.extended_const);
@@ -128,12 +132,21 @@ impl Features {
     }
 }
 
-fn val_type(ty: wasmparser::ValType, offset: u64) -> Result<ValType, ParseError> {
-    ValType::from_wasmparser(ty).ok_or_else(|| unsupported(&format!("value type {ty}"), offset))
+fn val_type(
+    info: &ModuleInfo,
+    ty: wasmparser::ValType,
+    offset: u64,
+) -> Result<ValType, ParseError> {
+    ValType::from_wasmparser(ty, &info.kind_of())
+        .ok_or_else(|| unsupported(&format!("value type {ty}"), offset))
 }
 
-fn table_type(t: &wasmparser::TableType, offset: u64) -> Result<TableType, ParseError> {
-    let element = RefType::from_wasmparser(t.element_type)
+fn table_type(
+    info: &ModuleInfo,
+    t: &wasmparser::TableType,
+    offset: u64,
+) -> Result<TableType, ParseError> {
+    let element = RefType::from_wasmparser(t.element_type, &info.kind_of())
         .map(ValType::Ref)
         .ok_or_else(|| unsupported("table element type", offset))?;
     if t.shared {
@@ -164,20 +177,24 @@ fn memory_type(m: &wasmparser::MemoryType, offset: u64) -> Result<MemoryType, Pa
     })
 }
 
-fn global_type(g: &wasmparser::GlobalType, offset: u64) -> Result<GlobalType, ParseError> {
+fn global_type(
+    info: &ModuleInfo,
+    g: &wasmparser::GlobalType,
+    offset: u64,
+) -> Result<GlobalType, ParseError> {
     let mutability = if g.mutable {
         Mutability::Var
     } else {
         Mutability::Const
     };
     Ok(GlobalType {
-        content: val_type(g.content_type, offset)?,
+        content: val_type(info, g.content_type, offset)?,
         mutability,
     })
 }
 
-fn const_expr(e: &wasmparser::ConstExpr<'_>) -> Result<ConstExpr, ParseError> {
-    ConstExpr::decode(e).map_err(|message| ParseError {
+fn const_expr(info: &ModuleInfo, e: &wasmparser::ConstExpr<'_>) -> Result<ConstExpr, ParseError> {
+    ConstExpr::decode(e, &info.kind_of()).map_err(|message| ParseError {
         message,
         offset: e.get_binary_reader().original_position(),
     })
@@ -201,26 +218,30 @@ pub fn parse_compiled_module(
 fn parse(bytes: &[u8], features: WasmFeatures, bodies: bool) -> Result<ModuleInfo, ParseError> {
     let mut validator = Validator::new_with_features(features);
     let mut info = ModuleInfo::default();
-    let mut allocs = FuncValidatorAllocations::default();
+    let mut pending = Vec::new();
     let mut parser = Parser::new(0);
     parser.set_features(features);
-    for payload in parser.parse_all(bytes) {
-        let payload = payload?;
-        if let ValidPayload::Func(func, body) = validator.payload(&payload)? {
-            if bodies {
-                let mut v = func.into_validator(allocs);
-                v.validate(&body)?;
-                allocs = v.into_allocations();
+    let sections = || -> Result<(), ParseError> {
+        for payload in parser.parse_all(bytes) {
+            let payload = payload?;
+            if let ValidPayload::Func(func, body) = validator.payload(&payload)? {
+                let r = body.range();
+                info.bodies.push(FuncBody {
+                    range: r.start as usize..r.end as usize,
+                });
+                if bodies {
+                    pending.push((func, body));
+                }
             }
-            info.bodies.push(FuncBody {
-                range: {
-                    let r = body.range();
-                    r.start as usize..r.end as usize
-                },
-            });
+            decode_payload(&mut info, payload)?;
         }
-        decode_payload(&mut info, payload)?;
-    }
+        Ok(())
+    };
+    let structure = sections();
+    // A module with an invalid function is refused with that function's error (the first by
+    // position), even when a later section is invalid too, as one pass in order would.
+    crate::parallel_validation::validate_bodies(pending)?;
+    structure?;
     Ok(info)
 }
 
@@ -237,14 +258,10 @@ fn decode_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<(), Par
             ));
         }
         Payload::TypeSection(r) => {
-            let offset = r.range().start;
-            for ty in r.into_iter_err_on_gc_types() {
-                let ty = ty?;
-                let params = ty.params().iter().map(|t| val_type(*t, offset));
-                let results = ty.results().iter().map(|t| val_type(*t, offset));
-                let params = params.collect::<Result<Vec<_>, _>>()?;
-                let results = results.collect::<Result<Vec<_>, _>>()?;
-                info.types.push(FuncType::new(params, results));
+            for group in r.into_iter_with_offsets() {
+                let (offset, group) = group?;
+                decode_rec_group(group, &mut info.types)
+                    .map_err(|message| ParseError { message, offset })?;
             }
         }
         Payload::ImportSection(r) => {
@@ -255,10 +272,10 @@ fn decode_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<(), Par
                     TypeRef::Func(t) => {
                         info.funcs.push(t);
                         info.num_imported_funcs += 1;
-                        EntityType::Func(info.types[t as usize].clone())
+                        EntityType::Func(info.signature(t).clone())
                     }
                     TypeRef::Table(t) => {
-                        let t = table_type(&t, offset)?;
+                        let t = table_type(info, &t, offset)?;
                         info.tables.push(t);
                         info.num_imported_tables += 1;
                         EntityType::Table(t)
@@ -270,7 +287,7 @@ fn decode_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<(), Par
                         EntityType::Memory(m)
                     }
                     TypeRef::Global(g) => {
-                        let g = global_type(&g, offset)?;
+                        let g = global_type(info, &g, offset)?;
                         info.globals.push(g);
                         info.num_imported_globals += 1;
                         EntityType::Global(g)
@@ -278,7 +295,7 @@ fn decode_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<(), Par
                     TypeRef::Tag(t) => {
                         info.tags.push(t.func_type_idx);
                         info.num_imported_tags += 1;
-                        EntityType::Tag(info.types[t.func_type_idx as usize].clone())
+                        EntityType::Tag(info.signature(t.func_type_idx).clone())
                     }
                     _ => return Err(unsupported("import kind", offset)),
                 };
@@ -298,10 +315,10 @@ fn decode_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<(), Par
             let offset = r.range().start;
             for t in r {
                 let t = t?;
-                info.tables.push(table_type(&t.ty, offset)?);
+                info.tables.push(table_type(info, &t.ty, offset)?);
                 info.table_inits.push(match &t.init {
                     wasmparser::TableInit::RefNull => None,
-                    wasmparser::TableInit::Expr(e) => Some(const_expr(e)?),
+                    wasmparser::TableInit::Expr(e) => Some(const_expr(info, e)?),
                 });
             }
         }
@@ -315,8 +332,8 @@ fn decode_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<(), Par
             let offset = r.range().start;
             for g in r {
                 let g = g?;
-                info.globals.push(global_type(&g.ty, offset)?);
-                info.global_inits.push(const_expr(&g.init_expr)?);
+                info.globals.push(global_type(info, &g.ty, offset)?);
+                info.global_inits.push(const_expr(info, &g.init_expr)?);
             }
         }
         Payload::ExportSection(r) => {
@@ -347,7 +364,8 @@ fn decode_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<(), Par
         Payload::ElementSection(r) => {
             let offset = r.range().start;
             for e in r {
-                info.elems.push(elem_segment(e?, offset)?);
+                let segment = elem_segment(info, e?, offset)?;
+                info.elems.push(segment);
             }
         }
         Payload::DataSection(r) => {
@@ -360,7 +378,7 @@ fn decode_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<(), Par
                         offset_expr,
                     } => DataKind::Active {
                         memory: memory_index,
-                        offset: const_expr(&offset_expr)?,
+                        offset: const_expr(info, &offset_expr)?,
                     },
                 };
                 let end = d.range.end as usize;
@@ -397,7 +415,11 @@ fn decode_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<(), Par
     Ok(())
 }
 
-fn elem_segment(e: wasmparser::Element<'_>, offset: u64) -> Result<ElemSegment, ParseError> {
+fn elem_segment(
+    info: &ModuleInfo,
+    e: wasmparser::Element<'_>,
+    offset: u64,
+) -> Result<ElemSegment, ParseError> {
     let kind = match e.kind {
         ElementKind::Passive => ElemKind::Passive,
         ElementKind::Declared => ElemKind::Declared,
@@ -406,7 +428,7 @@ fn elem_segment(e: wasmparser::Element<'_>, offset: u64) -> Result<ElemSegment, 
             offset_expr,
         } => ElemKind::Active {
             table: table_index.unwrap_or(0),
-            offset: const_expr(&offset_expr)?,
+            offset: const_expr(info, &offset_expr)?,
         },
     };
     let (ty, items) = match e.items {
@@ -415,12 +437,12 @@ fn elem_segment(e: wasmparser::Element<'_>, offset: u64) -> Result<ElemSegment, 
             ElemItems::Funcs(r.into_iter().collect::<Result<_, _>>()?),
         ),
         ElementItems::Expressions(rt, r) => {
-            let ty = RefType::from_wasmparser(rt)
+            let ty = RefType::from_wasmparser(rt, &info.kind_of())
                 .map(ValType::Ref)
                 .ok_or_else(|| unsupported("element segment type", offset))?;
             let mut exprs = Vec::new();
             for expr in r {
-                exprs.push(const_expr(&expr?)?);
+                exprs.push(const_expr(info, &expr?)?);
             }
             (ty, ElemItems::Exprs(exprs))
         }

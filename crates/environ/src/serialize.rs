@@ -3,7 +3,7 @@
 //! source ranges as differences from the previous entry.
 
 use crate::compiler::{
-    CallSiteHandlers, CompiledFunction, CompiledModule, RelocKind, Relocation, TrapCode,
+    CallSiteHandlers, CompiledFunction, CompiledModule, DebugSlots, RelocKind, Relocation, TrapCode,
 };
 
 const RELOCS: [RelocKind; 3] = [RelocKind::X86PcRel4, RelocKind::Abs8, RelocKind::Arm64Call];
@@ -65,6 +65,24 @@ fn put_func(out: &mut Vec<u8>, f: &CompiledFunction) {
             put(out, handler.into());
         }
         at = site.ret_addr;
+    }
+    // Debug slots: 0 when absent, else 1 + the number of locals, the vmctx slot, then each
+    // local's slot (0 for none, else 1 + its zigzag offset).
+    match &f.debug_slots {
+        None => put(out, 0),
+        Some(slots) => {
+            put(out, slots.locals.len() as u64 + 1);
+            put_signed(out, slots.vmctx.into());
+            for local in &slots.locals {
+                match local {
+                    None => put(out, 0),
+                    Some(off) => put(
+                        out,
+                        ((i64::from(*off) << 1) ^ (i64::from(*off) >> 63)) as u64 + 1,
+                    ),
+                }
+            }
+        }
     }
 }
 
@@ -162,12 +180,31 @@ impl Reader<'_> {
             }
             handlers.push(site);
         }
+        let debug_slots = match self.count()? {
+            0 => None,
+            n => {
+                let vmctx = i32::try_from(self.signed()?).map_err(|_| "bad debug slot")?;
+                let mut locals = Vec::with_capacity(n - 1);
+                for _ in 1..n {
+                    locals.push(match self.var()? {
+                        0 => None,
+                        v => {
+                            let v = v - 1;
+                            let off = ((v >> 1) as i64) ^ -((v & 1) as i64);
+                            Some(i32::try_from(off).map_err(|_| "bad debug slot")?)
+                        }
+                    });
+                }
+                Some(DebugSlots { vmctx, locals })
+            }
+        };
         Ok(CompiledFunction {
             code,
             relocs,
             traps,
             srclocs,
             handlers,
+            debug_slots,
         })
     }
     fn funcs(&mut self) -> Result<Vec<CompiledFunction>, String> {
@@ -241,6 +278,10 @@ mod tests {
             traps: f_traps(),
             srclocs: f_srclocs(),
             handlers: f_handlers(),
+            debug_slots: Some(DebugSlots {
+                vmctx: -8,
+                locals: vec![Some(-16), None, Some(24)],
+            }),
         };
         let m = CompiledModule {
             funcs: vec![f.clone(), f.clone()],
@@ -254,6 +295,7 @@ mod tests {
         assert_eq!(back.array_entries[0].srclocs, f_srclocs());
         assert_eq!(back.funcs[1].handlers, f_handlers());
         assert_eq!(back.funcs[0].code, [1, 2, 3]);
+        assert_eq!(back.funcs[0].debug_slots, m.funcs[0].debug_slots);
         let bytes = m.to_bytes();
         for cut in 0..bytes.len() {
             assert!(

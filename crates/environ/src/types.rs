@@ -14,8 +14,11 @@ pub enum ValType {
     Ref(RefType),
 }
 
-/// What a reference points to. WebAssembly 3.0 without GC: the function and extern hierarchies,
-/// each with its bottom type, and concrete function types.
+/// What a reference points to: the function, extern and exception hierarchies of WebAssembly
+/// 3.0, each with its bottom type and concrete function types, and the types of the `any`
+/// hierarchy of garbage collection. wexe has no GC instructions, so the `any` hierarchy's only
+/// value is null; its types exist so that modules declaring them (recursion groups with struct
+/// types, `anyref` globals) validate, link and run as 3.0 specifies.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum HeapType {
     /// Any function (`func`).
@@ -30,37 +33,112 @@ pub enum HeapType {
     Exn,
     /// The bottom of the exception hierarchy (`noexn`).
     NoExn,
+    /// The top of the GC hierarchy (`any`).
+    Any,
+    /// References comparable with `ref.eq` (`eq`).
+    Eq,
+    /// Unboxed 31-bit integers (`i31`).
+    I31,
+    /// Any struct (`struct`).
+    Struct,
+    /// Any array (`array`).
+    Array,
+    /// The bottom of the GC hierarchy (`none`).
+    None,
     /// Functions of one type. In a freshly parsed `ModuleInfo` the number is the module's type
     /// index; a `Module` rewrites it to the engine-wide type id (see
     /// `ModuleInfo::map_concrete_types`), so that types compare across modules.
-    Concrete(u32),
+    ConcreteFunc(u32),
+    /// Structs of one type (numbered as [`HeapType::ConcreteFunc`]).
+    ConcreteStruct(u32),
+    /// Arrays of one type (numbered as [`HeapType::ConcreteFunc`]).
+    ConcreteArray(u32),
+}
+
+/// What a defined type is: a function, struct or array type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TypeKind {
+    Func,
+    Struct,
+    Array,
 }
 
 impl HeapType {
+    /// The concrete heap type of type index (or id) `index`, of kind `kind`.
+    pub fn concrete(kind: TypeKind, index: u32) -> HeapType {
+        match kind {
+            TypeKind::Func => HeapType::ConcreteFunc(index),
+            TypeKind::Struct => HeapType::ConcreteStruct(index),
+            TypeKind::Array => HeapType::ConcreteArray(index),
+        }
+    }
+
+    /// The type index (or id) of a concrete heap type.
+    pub fn concrete_index(self) -> Option<u32> {
+        match self {
+            HeapType::ConcreteFunc(i)
+            | HeapType::ConcreteStruct(i)
+            | HeapType::ConcreteArray(i) => Some(i),
+            _ => None,
+        }
+    }
+
     /// Whether this type is in the exception hierarchy (`exn`, `noexn`).
     pub fn is_exn(self) -> bool {
         matches!(self, HeapType::Exn | HeapType::NoExn)
     }
 
-    /// Whether this type is in the function hierarchy (else extern or exception).
+    /// Whether this type is in the function hierarchy.
     pub fn is_func(self) -> bool {
         matches!(
             self,
-            HeapType::Func | HeapType::NoFunc | HeapType::Concrete(_)
+            HeapType::Func | HeapType::NoFunc | HeapType::ConcreteFunc(_)
+        )
+    }
+
+    /// Whether this type is in the GC (`any`) hierarchy.
+    pub fn is_any(self) -> bool {
+        use HeapType as H;
+        matches!(
+            self,
+            H::Any
+                | H::Eq
+                | H::I31
+                | H::Struct
+                | H::Array
+                | H::None
+                | H::ConcreteStruct(_)
+                | H::ConcreteArray(_)
         )
     }
 
     /// Whether every reference of type `self` is also one of type `other` (without declared
-    /// subtypes, a concrete type is a subtype of `func` and of itself only).
+    /// subtypes, which wexe refuses, a concrete type is a subtype of its abstract supertypes
+    /// and of itself only).
     pub fn is_subtype_of(self, other: HeapType) -> bool {
         use HeapType as H;
         match (self, other) {
             (a, b) if a == b => true,
             (H::NoFunc, b) => b.is_func(),
-            (H::Concrete(_), H::Func) => true,
+            (H::ConcreteFunc(_), H::Func) => true,
             (H::NoExtern, H::Extern) => true,
             (H::NoExn, H::Exn) => true,
+            (H::None, b) => b.is_any(),
+            (H::ConcreteStruct(_), b) => matches!(b, H::Struct | H::Eq | H::Any),
+            (H::ConcreteArray(_), b) => matches!(b, H::Array | H::Eq | H::Any),
+            (H::I31 | H::Struct | H::Array, b) => matches!(b, H::Eq | H::Any),
+            (H::Eq, H::Any) => true,
             _ => false,
+        }
+    }
+
+    /// This type with a concrete type index replaced by `f(index)`.
+    pub fn map_concrete(self, f: &impl Fn(u32) -> u32) -> HeapType {
+        match self {
+            HeapType::ConcreteFunc(i) => HeapType::ConcreteFunc(f(i)),
+            HeapType::ConcreteStruct(i) => HeapType::ConcreteStruct(f(i)),
+            HeapType::ConcreteArray(i) => HeapType::ConcreteArray(f(i)),
+            other => other,
         }
     }
 }
@@ -90,14 +168,23 @@ impl RefType {
         heap: HeapType::Exn,
     };
 
+    /// `anyref`, i.e. `(ref null any)`.
+    pub const ANYREF: RefType = RefType {
+        nullable: true,
+        heap: HeapType::Any,
+    };
+
     /// Whether every value of type `self` is also one of type `other`.
     pub fn is_subtype_of(self, other: RefType) -> bool {
         (!self.nullable || other.nullable) && self.heap.is_subtype_of(other.heap)
     }
 
-    /// Converts wasmparser's reference type; `None` for types outside WebAssembly 3.0 without
-    /// GC (concrete types keep their module type index).
-    pub fn from_wasmparser(r: wasmparser::RefType) -> Option<RefType> {
+    /// Converts wasmparser's reference type; `kind_of` tells what the module's type `index`
+    /// is. `None` for types wexe does not have (shared references, continuations).
+    pub fn from_wasmparser(
+        r: wasmparser::RefType,
+        kind_of: &dyn Fn(u32) -> TypeKind,
+    ) -> Option<RefType> {
         use wasmparser::AbstractHeapType as A;
         let heap = match r.heap_type() {
             wasmparser::HeapType::Abstract { shared: false, ty } => match ty {
@@ -107,9 +194,18 @@ impl RefType {
                 A::NoExtern => HeapType::NoExtern,
                 A::Exn => HeapType::Exn,
                 A::NoExn => HeapType::NoExn,
+                A::Any => HeapType::Any,
+                A::Eq => HeapType::Eq,
+                A::I31 => HeapType::I31,
+                A::Struct => HeapType::Struct,
+                A::Array => HeapType::Array,
+                A::None => HeapType::None,
                 _ => return None,
             },
-            wasmparser::HeapType::Concrete(i) => HeapType::Concrete(i.as_module_index()?),
+            wasmparser::HeapType::Concrete(i) => {
+                let i = i.as_module_index()?;
+                HeapType::concrete(kind_of(i), i)
+            }
             _ => return None,
         };
         Some(RefType {
@@ -128,10 +224,29 @@ impl fmt::Display for RefType {
             HeapType::NoExtern => "noextern".to_string(),
             HeapType::Exn => "exn".to_string(),
             HeapType::NoExn => "noexn".to_string(),
-            HeapType::Concrete(i) => i.to_string(),
+            HeapType::Any => "any".to_string(),
+            HeapType::Eq => "eq".to_string(),
+            HeapType::I31 => "i31".to_string(),
+            HeapType::Struct => "struct".to_string(),
+            HeapType::Array => "array".to_string(),
+            HeapType::None => "none".to_string(),
+            HeapType::ConcreteFunc(i)
+            | HeapType::ConcreteStruct(i)
+            | HeapType::ConcreteArray(i) => i.to_string(),
         };
         match (self.nullable, self.heap) {
-            (true, HeapType::Func | HeapType::Extern | HeapType::Exn) => write!(f, "{heap}ref"),
+            (
+                true,
+                HeapType::Func
+                | HeapType::Extern
+                | HeapType::Exn
+                | HeapType::Any
+                | HeapType::Eq
+                | HeapType::I31
+                | HeapType::Struct
+                | HeapType::Array,
+            ) => write!(f, "{heap}ref"),
+            (true, HeapType::None) => f.write_str("nullref"),
             (true, _) => write!(f, "(ref null {heap})"),
             (false, _) => write!(f, "(ref {heap})"),
         }
@@ -145,6 +260,8 @@ impl ValType {
     pub const EXTERNREF: ValType = ValType::Ref(RefType::EXTERNREF);
     /// `exnref`.
     pub const EXNREF: ValType = ValType::Ref(RefType::EXNREF);
+    /// `anyref`.
+    pub const ANYREF: ValType = ValType::Ref(RefType::ANYREF);
 
     /// Whether this is a reference type.
     pub fn is_ref(self) -> bool {
@@ -159,8 +276,11 @@ impl ValType {
         }
     }
 
-    /// Converts wasmparser's value type; `None` for types outside WebAssembly 3.0 without GC.
-    pub fn from_wasmparser(ty: wasmparser::ValType) -> Option<ValType> {
+    /// Converts wasmparser's value type (`kind_of` as in [`RefType::from_wasmparser`]).
+    pub fn from_wasmparser(
+        ty: wasmparser::ValType,
+        kind_of: &dyn Fn(u32) -> TypeKind,
+    ) -> Option<ValType> {
         use wasmparser::ValType as W;
         Some(match ty {
             W::I32 => ValType::I32,
@@ -168,19 +288,16 @@ impl ValType {
             W::F32 => ValType::F32,
             W::F64 => ValType::F64,
             W::V128 => ValType::V128,
-            W::Ref(r) => ValType::Ref(RefType::from_wasmparser(r)?),
+            W::Ref(r) => ValType::Ref(RefType::from_wasmparser(r, kind_of)?),
         })
     }
 
     /// This type with every concrete type index replaced by `f(index)`.
     pub fn map_concrete(self, f: &impl Fn(u32) -> u32) -> ValType {
         match self {
-            ValType::Ref(RefType {
+            ValType::Ref(RefType { nullable, heap }) => ValType::Ref(RefType {
                 nullable,
-                heap: HeapType::Concrete(i),
-            }) => ValType::Ref(RefType {
-                nullable,
-                heap: HeapType::Concrete(f(i)),
+                heap: heap.map_concrete(f),
             }),
             other => other,
         }

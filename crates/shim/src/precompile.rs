@@ -18,13 +18,13 @@ use containerd_shim_wasm::sandbox::context::{WasmBinaryType, WasmLayer};
 use containerd_shim_wasm::shim::Compiler;
 use wexe::{Config, Engine, Module, Tier};
 
-/// The engine settings every container runs with: the JIT, every default wasm feature, and no
+/// The engine settings every container runs with: wexe's defaults — tier-up (the program starts
+/// in the interpreter at once and its hot functions are compiled by Cranelift on background
+/// threads; a precompiled layer runs its machine code only), every default wasm feature, and no
 /// on-disk cache (the container's files are its own; compiled code lives in containerd's
 /// content store instead).
-pub fn engine_config(tier: Tier) -> Config {
-    let mut config = Config::new();
-    config.tier(tier);
-    config
+pub fn engine_config() -> Config {
+    Config::new()
 }
 
 /// Compiles wasm layers for runwasi's content-store cache.
@@ -32,7 +32,7 @@ pub struct WexeCompiler;
 
 impl Compiler for WexeCompiler {
     fn cache_key(&self) -> impl std::hash::Hash {
-        let engine_key = Engine::new(&engine_config(Tier::Jit))
+        let engine_key = Engine::new(&engine_config())
             .and_then(|e| e.compiled_code_key())
             .unwrap_or_else(|e| format!("no JIT here: {e}"));
         format!(
@@ -44,7 +44,7 @@ impl Compiler for WexeCompiler {
     async fn compile(&self, layers: &[WasmLayer]) -> Result<Vec<Option<Vec<u8>>>> {
         // An interpreter engine only validates (it translates lazily); `serialize` then
         // compiles every function once with the JIT's settings, which are the same.
-        let engine = Engine::new(&engine_config(Tier::Interp))?;
+        let engine = Engine::new(engine_config().tier(Tier::Interp))?;
         Ok(layers
             .iter()
             .map(|layer| compile_layer(&engine, layer))

@@ -17,7 +17,7 @@ use std::path::Path;
 use anyhow::{Context, Result, anyhow, bail};
 use containerd_shim_wasm::sandbox::Sandbox;
 use containerd_shim_wasm::sandbox::context::{Entrypoint, RuntimeContext, Source};
-use wexe::{Engine, Linker, Module, Store, StoreLimits, StoreLimitsBuilder, Tier, Val};
+use wexe::{Engine, Linker, Module, Store, StoreLimits, StoreLimitsBuilder, Val};
 use wexe_wasi::{I32Exit, WasiCtx, WasiCtxBuilder};
 
 use crate::memory_limit::MemoryLimit;
@@ -62,7 +62,7 @@ struct ContainerHost {
 fn run(ctx: &impl RuntimeContext) -> Result<i32> {
     crate::stop_signals::exit_on_stop_signals().context("cannot install signal handlers")?;
     let entry = ctx.entrypoint();
-    let engine = Engine::new(&precompile::engine_config(Tier::Jit))?;
+    let engine = Engine::new(&precompile::engine_config())?;
     let module = load_module(&engine, &entry)?;
     let memory = MemoryLimit::of_this_container();
     let mut limits = StoreLimitsBuilder::new();
@@ -218,7 +218,7 @@ mod tests {
 
     #[test]
     fn missing_and_foreign_entrypoints_are_clear_errors() {
-        let engine = Engine::new(&precompile::engine_config(Tier::Interp)).unwrap();
+        let engine = Engine::new(&precompile::engine_config()).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let missing = dir.path().join("app.wasm");
         let err = format!("{:#}", load_file(&engine, &missing).unwrap_err());

@@ -142,26 +142,29 @@ impl WasiCtxBuilder {
 
     /// Captures the guest's stdout in memory; read it from the returned handle.
     pub fn capture_stdout(&mut self) -> MemoryOutput {
-        let out = MemoryOutput::new();
-        self.stdout = Output::Memory(out.clone());
-        out
+        self.stdout_to(MemoryOutput::new())
     }
 
     /// Captures the guest's stderr in memory; read it from the returned handle.
     pub fn capture_stderr(&mut self) -> MemoryOutput {
-        let out = MemoryOutput::new();
+        self.stderr_to(MemoryOutput::new())
+    }
+
+    /// Sends the guest's stdout to `out` (for example [`MemoryOutput::with_limit`]); returns it.
+    pub fn stdout_to(&mut self, out: MemoryOutput) -> MemoryOutput {
+        self.stdout = Output::Memory(out.clone());
+        out
+    }
+
+    /// Sends the guest's stderr to `out`; returns it.
+    pub fn stderr_to(&mut self, out: MemoryOutput) -> MemoryOutput {
         self.stderr = Output::Memory(out.clone());
         out
     }
 
     /// Preopens the host directory `host` under the guest name `guest`, read-write.
     pub fn preopen_dir(&mut self, host: impl AsRef<Path>, guest: impl Into<String>) -> &mut Self {
-        self.preopens.push(Preopen {
-            host: host.as_ref().to_path_buf(),
-            guest: guest.into(),
-            read_only: false,
-        });
-        self
+        self.preopen(host, guest, false)
     }
 
     /// Preopens the host directory `host` under the guest name `guest`, read-only: the guest
@@ -171,10 +174,20 @@ impl WasiCtxBuilder {
         host: impl AsRef<Path>,
         guest: impl Into<String>,
     ) -> &mut Self {
+        self.preopen(host, guest, true)
+    }
+
+    /// Preopens `host` as `guest`, read-only or read-write.
+    pub fn preopen(
+        &mut self,
+        host: impl AsRef<Path>,
+        guest: impl Into<String>,
+        read_only: bool,
+    ) -> &mut Self {
         self.preopens.push(Preopen {
             host: host.as_ref().to_path_buf(),
             guest: guest.into(),
-            read_only: true,
+            read_only,
         });
         self
     }

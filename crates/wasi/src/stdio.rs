@@ -2,6 +2,7 @@
 //! memory, or closed to nothing.
 
 use std::io::{self, Read, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// Where the guest's standard input comes from.
@@ -35,8 +36,32 @@ pub enum Output {
 
 /// An output captured in memory. Clones share one buffer: keep one, hand one to the builder,
 /// and read what the guest wrote with [`MemoryOutput::contents`].
-#[derive(Clone, Debug, Default)]
-pub struct MemoryOutput(Arc<Mutex<Vec<u8>>>);
+#[derive(Clone)]
+pub struct MemoryOutput {
+    buffer: Arc<Mutex<Vec<u8>>>,
+    /// The most bytes the buffer takes; a write past it fails with `EFBIG`.
+    limit: usize,
+    /// Whether a write was refused for going past `limit`.
+    refused: Arc<AtomicBool>,
+    /// Called when a write is refused.
+    on_refused: Option<Arc<dyn Fn() + Send + Sync>>,
+}
+
+impl std::fmt::Debug for MemoryOutput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemoryOutput")
+            .field("len", &self.lock().len())
+            .field("limit", &self.limit)
+            .field("refused", &self.refused())
+            .finish()
+    }
+}
+
+impl Default for MemoryOutput {
+    fn default() -> Self {
+        Self::with_limit(usize::MAX)
+    }
+}
 
 impl MemoryOutput {
     /// An empty buffer.
@@ -44,9 +69,42 @@ impl MemoryOutput {
         Self::default()
     }
 
+    /// An empty buffer that holds at most `limit` bytes: a write that would go past it writes
+    /// nothing and fails with `EFBIG` (as a file past its size limit), so a guest that floods
+    /// its output cannot make the host hold more than `limit`.
+    pub fn with_limit(limit: usize) -> Self {
+        MemoryOutput {
+            buffer: Arc::default(),
+            limit,
+            refused: Arc::default(),
+            on_refused: None,
+        }
+    }
+
+    /// Calls `hook` whenever a write is refused for going past the limit (for example to stop
+    /// a guest that keeps writing).
+    pub fn on_refused(mut self, hook: impl Fn() + Send + Sync + 'static) -> Self {
+        self.on_refused = Some(Arc::new(hook));
+        self
+    }
+
     /// A copy of everything written so far.
     pub fn contents(&self) -> Vec<u8> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.lock().clone()
+    }
+
+    /// Whether a write was refused because it would have gone past the limit.
+    pub fn refused(&self) -> bool {
+        self.refused.load(Ordering::Relaxed)
+    }
+
+    /// Everything written so far, leaving the buffer empty.
+    pub fn take(&self) -> Vec<u8> {
+        std::mem::take(&mut *self.lock())
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<u8>> {
+        self.buffer.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Everything written so far, as text (invalid UTF-8 replaced).
@@ -54,11 +112,18 @@ impl MemoryOutput {
         String::from_utf8_lossy(&self.contents()).into_owned()
     }
 
-    fn append(&self, data: &[u8]) {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .extend_from_slice(data);
+    fn append(&self, data: &[u8]) -> io::Result<()> {
+        let mut buffer = self.lock();
+        if data.len() > self.limit.saturating_sub(buffer.len()) {
+            self.refused.store(true, Ordering::Relaxed);
+            drop(buffer);
+            if let Some(hook) = &self.on_refused {
+                hook();
+            }
+            return Err(io::Error::from(rustix::io::Errno::FBIG));
+        }
+        buffer.extend_from_slice(data);
+        Ok(())
     }
 }
 
@@ -103,7 +168,7 @@ impl Output {
                 out.flush()?;
             }
             Output::Inherit(HostStream::Stderr) => io::stderr().lock().write_all(data)?,
-            Output::Memory(m) => m.append(data),
+            Output::Memory(m) => m.append(data)?,
         }
         Ok(data.len())
     }
@@ -129,6 +194,22 @@ mod tests {
         assert_eq!(out.write(b"hello ").unwrap(), 6);
         out.write(b"world").unwrap();
         assert_eq!(keep.contents_string(), "hello world");
+    }
+
+    #[test]
+    fn a_limited_memory_output_refuses_writes_past_its_limit() {
+        let keep = MemoryOutput::with_limit(8);
+        let mut out = Output::Memory(keep.clone());
+        out.write(b"12345").unwrap();
+        let err = out.write(b"6789").unwrap_err();
+        assert_eq!(
+            err.raw_os_error(),
+            Some(rustix::io::Errno::FBIG.raw_os_error())
+        );
+        out.write(b"678").unwrap();
+        assert!(out.write(b"9").is_err());
+        assert_eq!(keep.take(), b"12345678");
+        assert!(keep.contents().is_empty());
     }
 
     #[test]

@@ -45,6 +45,7 @@ pub(crate) fn arg_val(
             RefKind::Func => Val::FuncRef(None),
             RefKind::Extern => Val::ExternRef(None),
             RefKind::Exn => Val::ExnRef(None),
+            RefKind::Any => Val::AnyRef(None),
         },
         WastArgCore::RefExtern(n) => Val::ExternRef(Some(refs.get(store, *n))),
         WastArgCore::RefHost(_) => bail!("`ref.host` arguments are not supported"),
@@ -56,6 +57,7 @@ enum RefKind {
     Func,
     Extern,
     Exn,
+    Any,
 }
 
 fn null_kind(ty: &HeapType<'_>) -> Result<RefKind> {
@@ -72,6 +74,16 @@ fn null_kind(ty: &HeapType<'_>) -> Result<RefKind> {
             ty: AbstractHeapType::Exn | AbstractHeapType::NoExn,
             ..
         } => Ok(RefKind::Exn),
+        HeapType::Abstract {
+            ty:
+                AbstractHeapType::Any
+                | AbstractHeapType::Eq
+                | AbstractHeapType::I31
+                | AbstractHeapType::Struct
+                | AbstractHeapType::Array
+                | AbstractHeapType::None,
+            ..
+        } => Ok(RefKind::Any),
         other => bail!("unsupported reference type {other:?}"),
     }
 }
@@ -114,6 +126,7 @@ fn matches(got: &Val, want: &WastRetCore<'_>, store: &Store<()>) -> Result<bool>
             r.is_none() && null_of(ty, RefKind::Extern)?
         }
         (WastRetCore::RefNull(ty), Val::ExnRef(r)) => r.is_none() && null_of(ty, RefKind::Exn)?,
+        (WastRetCore::RefNull(ty), Val::AnyRef(r)) => r.is_none() && null_of(ty, RefKind::Any)?,
         (WastRetCore::RefExtern(None), Val::ExternRef(r)) => r.is_some(),
         (WastRetCore::RefExtern(Some(n)), Val::ExternRef(Some(r))) => {
             r.data(store).downcast_ref::<u32>() == Some(n)
@@ -201,6 +214,8 @@ pub(crate) fn show_val(v: &Val, store: &Store<()>) -> String {
         },
         Val::ExnRef(None) => "ref.null exn".to_string(),
         Val::ExnRef(Some(_)) => "ref.exn".to_string(),
+        Val::AnyRef(None) => "ref.null any".to_string(),
+        Val::AnyRef(Some(never)) => match *never {},
     }
 }
 

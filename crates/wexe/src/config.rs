@@ -15,6 +15,10 @@ pub enum Tier {
     Interp,
     /// The Cranelift JIT: every function compiled to machine code when the module is created.
     Jit,
+    /// Tier-up: every function starts in the interpreter; the ones found hot (by calls and
+    /// loop iterations, [`Config::tier_up_threshold`]) are compiled by Cranelift on background
+    /// threads, and calls go to their machine code once it is ready.
+    Auto,
 }
 
 impl std::str::FromStr for Tier {
@@ -23,7 +27,8 @@ impl std::str::FromStr for Tier {
         match s {
             "interp" => Ok(Tier::Interp),
             "jit" => Ok(Tier::Jit),
-            _ => bail!("unknown tier `{s}` (expected `interp` or `jit`)"),
+            "auto" => Ok(Tier::Auto),
+            _ => bail!("unknown tier `{s}` (expected `auto`, `interp` or `jit`)"),
         }
     }
 }
@@ -38,16 +43,29 @@ pub struct Config {
     /// The wasm features modules are validated with (and compiled for).
     pub(crate) features: wexe_environ::Features,
     pub(crate) perfmap: bool,
+    pub(crate) debug_info: bool,
     pub(crate) consume_fuel: bool,
     pub(crate) interruptible: bool,
     /// Where the JIT keeps compiled modules between runs (off when `None`).
     pub(crate) cache_dir: Option<std::path::PathBuf>,
+    /// How many freed memory reservations the engine keeps for reuse.
+    pub(crate) memory_pool: usize,
+    /// Tier-up: how many calls plus loop iterations make a function hot.
+    pub(crate) tier_up_threshold: u32,
+    /// Tier-up: how many background threads compile hot functions (`None`: all cores but
+    /// one; 0: compile on the thread that found the function hot, before it goes on).
+    pub(crate) tier_up_threads: Option<usize>,
 }
 
 impl Default for Config {
     fn default() -> Config {
         Config {
-            tier: Tier::Interp,
+            // Tier-up where Cranelift can compile for this machine.
+            tier: if crate::jit::check_host().is_ok() {
+                Tier::Auto
+            } else {
+                Tier::Interp
+            },
             max_wasm_stack: 64 << 20,
             max_call_depth: 2_000_000,
             max_memory_size: 1 << 32,
@@ -56,6 +74,10 @@ impl Default for Config {
             consume_fuel: false,
             interruptible: false,
             cache_dir: None,
+            memory_pool: 0,
+            tier_up_threshold: 1000,
+            tier_up_threads: None,
+            debug_info: false,
         }
     }
 }
@@ -66,9 +88,36 @@ impl Config {
         Config::default()
     }
 
+    /// Keeps up to `slots` linear-memory reservations of dropped stores for reuse (default 0:
+    /// none), as wasmtime's pooling allocator does: a memory then starts in a reservation that
+    /// was reset (one `mmap` discarding every page the last memory used) instead of a new one,
+    /// which makes creating and dropping stores cheaper where many run one after another (a
+    /// server making a store per request). Only guarded 32-bit memories are pooled.
+    pub fn memory_pool(&mut self, slots: usize) -> &mut Config {
+        self.memory_pool = slots;
+        self
+    }
+
     /// Chooses the execution tier.
     pub fn tier(&mut self, tier: Tier) -> &mut Config {
         self.tier = tier;
+        self
+    }
+
+    /// Under [`Tier::Auto`]: how many calls of a function plus iterations of its loops make it
+    /// hot, so that it is compiled to machine code (default 1000; 0 compiles every function
+    /// on its first call).
+    pub fn tier_up_threshold(&mut self, events: u32) -> &mut Config {
+        self.tier_up_threshold = events;
+        self
+    }
+
+    /// Under [`Tier::Auto`]: how many background threads compile hot functions. By default
+    /// all cores but one, and none on a one-core machine, where hot functions are not
+    /// compiled at all (the interpreter keeps the only core). `0` compiles a function on the
+    /// thread that found it hot, before it goes on: deterministic, for tests.
+    pub fn tier_up_threads(&mut self, threads: usize) -> &mut Config {
+        self.tier_up_threads = Some(threads);
         self
     }
 
@@ -245,6 +294,36 @@ impl Config {
         self
     }
 
+    /// Whether the JIT makes compiled code debuggable at the source level (off by default;
+    /// wasmtime's name): every module's DWARF (`clang -g`, `rustc -g`) is translated for the
+    /// machine code and registered with the GDB JIT interface, so GDB and LLDB attached to the
+    /// host process set breakpoints on guest functions and source lines, step, show backtraces
+    /// and print the guest's variables. Compiled code keeps every wasm local in a stack slot the
+    /// debugger reads (one extra store per `local.set`). A module without DWARF still gets its
+    /// function names (name section). Needs the JIT tier: [`Engine::new`] refuses it with
+    /// [`Tier::Interp`]. See docs/debugging.md.
+    ///
+    /// ```no_run
+    /// // Build the host with debug info, then: gdb --args target/debug/my-host guest.wasm
+    /// let mut config = wexe::Config::new();
+    /// config.tier(wexe::Tier::Jit).debug_info(true);
+    /// let engine = wexe::Engine::new(&config)?;
+    /// let module = wexe::Module::from_file(&engine, "guest.wasm")?;
+    /// // Instantiate and call as usual: `break guest_function` in the debugger stops in the
+    /// // guest's source while the module is alive.
+    /// # drop(module);
+    /// # Ok::<(), anyhow::Error>(())
+    /// ```
+    pub fn debug_info(&mut self, enable: bool) -> &mut Config {
+        self.debug_info = enable;
+        self
+    }
+
+    /// Whether [`Config::debug_info`] is on.
+    pub fn debug_info_enabled(&self) -> bool {
+        self.debug_info
+    }
+
     /// The wasm features modules are validated with.
     pub(crate) fn wasmparser_features(&self) -> wexe_environ::wasmparser::WasmFeatures {
         self.features.to_wasmparser()
@@ -254,6 +333,10 @@ impl Config {
 pub(crate) struct EngineInner {
     pub(crate) config: Config,
     types: Mutex<TypeRegistry>,
+    /// Guarded memory reservations kept for reuse ([`Config::memory_pool`]).
+    pub(crate) memory_pool: Option<Arc<crate::vm::MemoryPool>>,
+    /// The background threads compiling hot functions (tier-up), started on first use.
+    pub(crate) tier_up: std::sync::OnceLock<crate::tier::Workers>,
 }
 
 /// Shared settings and caches for modules and stores; cheap to clone.
@@ -279,14 +362,32 @@ impl std::fmt::Debug for Engine {
 impl Engine {
     /// Makes an engine with the given settings.
     pub fn new(config: &Config) -> Result<Engine> {
-        if config.tier == Tier::Jit {
+        let mut config = config.clone();
+        if config.debug_info && config.tier == Tier::Auto {
+            // A debugger sees machine code only: under tier-up every function is compiled
+            // before it runs, as in the JIT tier.
+            config.tier = Tier::Jit;
+        }
+        if config.debug_info && config.tier != Tier::Jit {
+            bail!(
+                "source-level debugging (debug_info) needs the JIT tier: a debugger sees only \
+                 machine code, and the interpreter runs none for the guest"
+            );
+        }
+        if config.tier != Tier::Interp {
             crate::jit::check_host().map_err(|e| anyhow::anyhow!("the JIT tier: {e}"))?;
         }
         let types = Mutex::new(TypeRegistry::default());
+        let memory_pool = (config.memory_pool > 0).then(|| {
+            let size = crate::vm::GUARDED_RESERVATION;
+            Arc::new(crate::vm::MemoryPool::new(size, config.memory_pool))
+        });
         Ok(Engine {
             inner: Arc::new(EngineInner {
                 config: config.clone(),
                 types,
+                memory_pool,
+                tier_up: std::sync::OnceLock::new(),
             }),
         })
     }
@@ -324,7 +425,7 @@ impl Engine {
     }
 
     /// The engine-wide ids of a module's types (see [`TypeRegistry::module_type_ids`]).
-    pub(crate) fn module_type_ids(&self, types: &[FuncType]) -> Vec<u32> {
+    pub(crate) fn module_type_ids(&self, types: &[wexe_environ::TypeDef]) -> Vec<u32> {
         self.types().module_type_ids(types)
     }
 

@@ -44,7 +44,8 @@ impl Tag {
         }
         let inner = &mut store.as_context_mut().0.inner;
         let name = format!("host tag {}", inner.tags.len());
-        Ok(new_tag(inner, ty.ty.clone(), name))
+        let type_id = inner.engine.type_id(&ty.ty);
+        Ok(new_tag(inner, ty.ty.clone(), type_id, name))
     }
 
     /// The tag's type.
@@ -55,8 +56,8 @@ impl Tag {
     }
 }
 
-pub(crate) fn new_tag(inner: &mut StoreInner, ty: FuncType, name: String) -> Tag {
-    inner.tags.push(TagEntity { ty, name });
+pub(crate) fn new_tag(inner: &mut StoreInner, ty: FuncType, type_id: u32, name: String) -> Tag {
+    inner.tags.push(TagEntity { ty, type_id, name });
     Tag {
         store_id: inner.id,
         index: (inner.tags.len() - 1) as u32,

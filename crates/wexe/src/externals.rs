@@ -119,7 +119,7 @@ impl Memory {
     /// A new memory of `ty.minimum` zeroed pages; counted by the store's resource limiter.
     pub fn new(mut store: impl AsContextMut, ty: MemoryType) -> Result<Memory> {
         let store = store.as_context_mut().0;
-        let index = crate::store::new_memory(store, ty)?;
+        let index = crate::store::new_memory(store, ty, None)?;
         Ok(Memory {
             store_id: store.inner.id,
             index,

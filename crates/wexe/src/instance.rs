@@ -10,6 +10,7 @@ use wexe_environ::{
 use crate::externals::{Extern, Global, Memory, Table};
 use crate::func::Func;
 use crate::module::Module;
+use crate::pre::MemoryImages;
 use crate::store::{
     AsContextMut, FuncEntity, GlobalEntity, InstanceEntity, StoreInner, StoreOps, bulk,
 };
@@ -31,7 +32,7 @@ fn limits_match(min: u64, max: Option<u64>, want_min: u64, want_max: Option<u64>
 }
 
 /// Whether an entity of type `have` may satisfy an import of type `want` other than a function
-/// (functions are matched by engine type id, by the caller). Reference types name engine type
+/// or tag (those are matched by engine type id, by the caller). Reference types name engine type
 /// ids here, so they compare across modules; an immutable global may be of a subtype.
 fn import_matches(have: &EntityType, want: &EntityType) -> bool {
     match (have, want) {
@@ -41,7 +42,6 @@ fn import_matches(have: &EntityType, want: &EntityType) -> bool {
             }
             Mutability::Var => a == b,
         },
-        (EntityType::Tag(a), EntityType::Tag(b)) => a == b,
         (EntityType::Memory(a), EntityType::Memory(b)) => {
             a.memory64 == b.memory64
                 && a.page_size_log2 == b.page_size_log2
@@ -64,17 +64,7 @@ impl Instance {
         module: &Module,
         imports: &[Extern],
     ) -> Result<Instance> {
-        let store = store.as_context_mut().0;
-        let index = instantiate(store, module, imports)?;
-        if module.inner.jit.is_some() {
-            crate::jit::instantiate(&mut store.inner, index)?;
-        }
-        let inst = Instance {
-            store_id: store.inner.id,
-            index,
-        };
-        initialize(store, inst.index)?;
-        Ok(inst)
+        instantiate_with(store.as_context_mut().0, module, imports, None)
     }
 
     /// The export called `name`.
@@ -201,9 +191,36 @@ fn store_id_of(ext: &Extern) -> u64 {
     }
 }
 
-/// Creates the instance's entities and checks its imports; runs no code and writes no segment.
-/// The store's resource limiter is asked about the instance, and its memories and tables.
-fn instantiate(store: &mut dyn StoreOps, module: &Module, imports: &[Extern]) -> Result<u32> {
+/// **The one instantiation**, for [`Instance::new`] (and so [`crate::Linker::instantiate`]) and
+/// [`crate::InstancePre::instantiate`]: entities, the JIT's vmctx, segments, start function.
+/// With `images` (a pre-instantiated module's), a defined memory that has an image starts with
+/// it, and the active data segments it holds are not copied again but only dropped.
+pub(crate) fn instantiate_with(
+    store: &mut dyn StoreOps,
+    module: &Module,
+    imports: &[Extern],
+    images: Option<&MemoryImages>,
+) -> Result<Instance> {
+    let index = instantiate(store, module, imports, images)?;
+    if module.inner.jit.is_some() {
+        crate::jit::instantiate(store.inner(), index)?;
+    }
+    initialize(store, index, images)?;
+    Ok(Instance {
+        store_id: store.inner().id,
+        index,
+    })
+}
+
+/// Creates the instance's entities and checks its imports; runs no code and writes no segment
+/// (but those of `images`). The store's resource limiter is asked about the instance, and its
+/// memories and tables.
+fn instantiate(
+    store: &mut dyn StoreOps,
+    module: &Module,
+    imports: &[Extern],
+    images: Option<&MemoryImages>,
+) -> Result<u32> {
     let inner = store.inner();
     if !crate::Engine::same(&inner.engine, module.engine()) {
         bail!("the module was compiled for another engine than the store's");
@@ -234,6 +251,7 @@ fn instantiate(store: &mut dyn StoreOps, module: &Module, imports: &[Extern]) ->
         data_dropped: vec![false; info.data.len()],
     };
     let mut imported_funcs = info.funcs.iter();
+    let mut imported_tags = info.tags.iter();
     for (imp, ext) in info.imports.iter().zip(imports) {
         if store_id_of(ext) != inner.id {
             bail!(
@@ -249,6 +267,12 @@ fn instantiate(store: &mut dyn StoreOps, module: &Module, imports: &[Extern]) ->
                     .next()
                     .map(|&t| module.inner.type_ids[t as usize]);
                 matches!(ext, Extern::Func(f) if Some(inner.funcs[f.index as usize].type_id()) == want)
+            }
+            (EntityType::Tag(_), ext) => {
+                let want = imported_tags
+                    .next()
+                    .map(|&t| module.inner.type_ids[t as usize]);
+                matches!(ext, Extern::Tag(t) if Some(inner.tags[t.index as usize].type_id) == want)
             }
             _ => import_matches(&have, &imp.ty),
         };
@@ -271,12 +295,14 @@ fn instantiate(store: &mut dyn StoreOps, module: &Module, imports: &[Extern]) ->
     }
     for tag in info.num_imported_tags..info.tags.len() {
         let ty = info.tag_type(tag as u32).clone();
+        let type_id = module.inner.type_ids[info.tags[tag] as usize];
         let name = tag_name(module, tag as u32);
-        inst.tags.push(crate::exn::new_tag(inner, ty, name).index);
+        inst.tags
+            .push(crate::exn::new_tag(inner, ty, type_id, name).index);
     }
     for func_index in info.num_imported_funcs..info.funcs.len() {
         let ty_index = info.funcs[func_index] as usize;
-        let ty = info.types[ty_index].clone();
+        let ty = info.signature(ty_index as u32).clone();
         let type_id = module.inner.type_ids[ty_index];
         inner.funcs.push(FuncEntity::Wasm {
             instance: index,
@@ -293,8 +319,10 @@ fn instantiate(store: &mut dyn StoreOps, module: &Module, imports: &[Extern]) ->
             .map_or(0, |e| eval_const(store.inner(), &inst, e)[0]);
         inst.tables.push(crate::store::new_table(store, *ty, init)?);
     }
-    for ty in memories {
-        inst.memories.push(crate::store::new_memory(store, *ty)?);
+    for (i, ty) in memories.iter().enumerate() {
+        let image = images.and_then(|m| m.get(i));
+        inst.memories
+            .push(crate::store::new_memory(store, *ty, image)?);
     }
     let inner = store.inner();
     for (ty, init) in info.globals[info.num_imported_globals..]
@@ -355,6 +383,18 @@ fn tag_name(module: &Module, tag: u32) -> String {
 
 /// Evaluates a validated constant expression in the context of a (partly built) instance.
 fn eval_const(inner: &StoreInner, inst: &InstanceEntity, expr: &ConstExpr) -> [u64; 2] {
+    let global = |g: u32| Some(inner.globals[inst.globals[g as usize] as usize].value);
+    let func = |f: u32| Some(inst.funcs[f as usize] as u64 + 1);
+    eval_ops(expr, global, func).unwrap_or_default()
+}
+
+/// **The one evaluator of constant expressions**: `expr`'s value, `global` and `func` giving
+/// the value of a `global.get` and the cell of a `ref.func`; `None` when one of them does.
+pub(crate) fn eval_ops(
+    expr: &ConstExpr,
+    global: impl Fn(u32) -> Option<[u64; 2]>,
+    func: impl Fn(u32) -> Option<u64>,
+) -> Option<[u64; 2]> {
     let mut stack: Vec<[u64; 2]> = Vec::with_capacity(2);
     for op in &expr.ops {
         let v = match *op {
@@ -364,8 +404,8 @@ fn eval_const(inner: &StoreInner, inst: &InstanceEntity, expr: &ConstExpr) -> [u
             ConstOp::F64Const(v) => [v, 0],
             ConstOp::V128Const(v) => [v as u64, (v >> 64) as u64],
             ConstOp::RefNull(_) => [0, 0],
-            ConstOp::RefFunc(f) => [inst.funcs[f as usize] as u64 + 1, 0],
-            ConstOp::GlobalGet(g) => inner.globals[inst.globals[g as usize] as usize].value,
+            ConstOp::RefFunc(f) => [func(f)?, 0],
+            ConstOp::GlobalGet(g) => global(g)?,
             ConstOp::I32Add | ConstOp::I32Sub | ConstOp::I32Mul => {
                 let b = stack.pop().unwrap_or_default()[0] as u32;
                 let a = stack.pop().unwrap_or_default()[0] as u32;
@@ -389,11 +429,16 @@ fn eval_const(inner: &StoreInner, inst: &InstanceEntity, expr: &ConstExpr) -> [u
         };
         stack.push(v);
     }
-    stack.pop().unwrap_or_default()
+    Some(stack.pop().unwrap_or_default())
 }
 
-/// Applies the active segments and runs the start function.
-fn initialize(store: &mut dyn StoreOps, instance: u32) -> Result<()> {
+/// Applies the active segments (but the data segments `images` already hold) and runs the start
+/// function.
+fn initialize(
+    store: &mut dyn StoreOps,
+    instance: u32,
+    images: Option<&MemoryImages>,
+) -> Result<()> {
     let inner = store.inner();
     let module = inner.instances[instance as usize].module.clone();
     let info = module.info();
@@ -413,6 +458,11 @@ fn initialize(store: &mut dyn StoreOps, instance: u32) -> Result<()> {
     }
     for (i, seg) in info.data.iter().enumerate() {
         if let DataKind::Active { memory, offset } = &seg.kind {
+            let defined = (*memory as usize).checked_sub(info.num_imported_memories);
+            if images.is_some_and(|m| defined.is_some_and(|d| m.get(d).is_some())) {
+                bulk::data_drop(inner, instance, i as u32);
+                continue;
+            }
             let inst = &inner.instances[instance as usize];
             let offset = eval_const(inner, inst, offset)[0];
             let (m, n) = (inst.memories[*memory as usize], seg.bytes.len() as u64);

@@ -72,7 +72,9 @@ mod jit;
 mod limits;
 mod linker;
 mod module;
+mod pre;
 mod store;
+mod tier;
 mod trap;
 mod type_registry;
 mod typed;
@@ -92,6 +94,7 @@ pub use limits::{
 };
 pub use linker::Linker;
 pub use module::{ExportType, ImportType, Module};
+pub use pre::InstancePre;
 pub use store::{
     AsContext, AsContextMut, InterruptHandle, InterruptWaiter, Store, StoreContext,
     StoreContextMut, ThrownException,
@@ -99,7 +102,7 @@ pub use store::{
 pub use trap::{FrameInfo, Trap, WasmBacktrace};
 pub use typed::{TypedFunc, WasmParams, WasmResults, WasmRet, WasmTy};
 pub use v128::V128;
-pub use values::{ExternRef, Val};
+pub use values::{AnyRef, ExternRef, Val};
 pub use wexe_environ::{
     EntityType as ExternType, Features, FuncType, GlobalType, HeapType, MemoryType, Mutability,
     RefType, TableType, ValType,

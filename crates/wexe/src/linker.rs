@@ -12,10 +12,11 @@ use crate::externals::Extern;
 use crate::func::{Caller, Func, HostFunc, IntoFunc};
 use crate::instance::Instance;
 use crate::module::Module;
-use crate::store::{AsContext, AsContextMut};
+use crate::pre::InstancePre;
+use crate::store::{AsContext, AsContextMut, Store};
 use crate::values::Val;
 
-enum Definition<T> {
+pub(crate) enum Definition<T> {
     /// An entity of a particular store.
     Extern(Extern),
     /// A host function, instantiated into each store that uses it.
@@ -27,6 +28,16 @@ impl<T> Clone for Definition<T> {
         match self {
             Definition::Extern(e) => Definition::Extern(*e),
             Definition::Host(t, f) => Definition::Host(t.clone(), f.clone()),
+        }
+    }
+}
+
+impl<T: 'static> Definition<T> {
+    /// The definition made concrete in `store`: a host function becomes one of its functions.
+    pub(crate) fn to_extern(&self, store: &mut Store<T>) -> Extern {
+        match self {
+            Definition::Extern(e) => *e,
+            Definition::Host(ty, f) => Extern::Func(Func::from_host(store, ty.clone(), f.clone())),
         }
     }
 }
@@ -143,14 +154,24 @@ impl<T: 'static> Linker<T> {
         name: &str,
     ) -> Option<Extern> {
         let def = self.defs.get(&(module.to_string(), name.to_string()))?;
-        Some(match def {
-            Definition::Extern(e) => *e,
-            Definition::Host(ty, f) => Extern::Func(Func::from_host(
-                store.as_context_mut().0,
-                ty.clone(),
-                f.clone(),
-            )),
-        })
+        Some(def.to_extern(store.as_context_mut().0))
+    }
+
+    /// The definitions of `module`'s imports, in its order.
+    fn resolve(&self, module: &Module) -> Result<Vec<Definition<T>>> {
+        let mut defs = Vec::with_capacity(module.imports().len());
+        for imp in module.imports() {
+            let key = (imp.module().to_string(), imp.name().to_string());
+            match self.defs.get(&key) {
+                Some(def) => defs.push(def.clone()),
+                None => bail!(
+                    "unknown import: `{}::{}` has not been defined",
+                    imp.module(),
+                    imp.name()
+                ),
+            }
+        }
+        Ok(defs)
     }
 
     /// Resolves the imports of `module` and instantiates it (running its start function).
@@ -159,17 +180,22 @@ impl<T: 'static> Linker<T> {
         mut store: impl AsContextMut<Data = T>,
         module: &Module,
     ) -> Result<Instance> {
-        let mut imports = Vec::with_capacity(module.imports().len());
-        for imp in module.imports() {
-            match self.get(&mut store, imp.module(), imp.name()) {
-                Some(ext) => imports.push(ext),
-                None => bail!(
-                    "unknown import: `{}::{}` has not been defined",
-                    imp.module(),
-                    imp.name()
-                ),
-            }
-        }
+        let store = store.as_context_mut().0;
+        let imports: Vec<_> = self
+            .resolve(module)?
+            .iter()
+            .map(|d| d.to_extern(store))
+            .collect();
         Instance::new(store, module, &imports)
+    }
+
+    /// Resolves the imports of `module` once and computes its memories' initial contents, for
+    /// instantiating it many times quickly ([`InstancePre::instantiate`]), as wasmtime's
+    /// `Linker::instantiate_pre`. Later changes to the linker do not affect it.
+    pub fn instantiate_pre(&self, module: &Module) -> Result<InstancePre<T>> {
+        if !Engine::same(&self.engine, module.engine()) {
+            bail!("the module was compiled for another engine than the linker's");
+        }
+        Ok(InstancePre::new(module, self.resolve(module)?))
     }
 }

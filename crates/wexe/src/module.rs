@@ -20,6 +20,17 @@ pub(crate) struct ModuleInner {
     pub compiled: Box<[OnceLock<Result<BytecodeFunc, String>>]>,
     /// Machine code of every function, when the engine's tier is the JIT.
     pub jit: Option<crate::jit::JitModule>,
+    /// Machine code of the hot functions, when the engine's tier is tier-up.
+    pub tiered: Option<crate::tier::TieredCode>,
+}
+
+impl Drop for ModuleInner {
+    fn drop(&mut self) {
+        // Tier-up's hot functions go to the on-disk cache for the next run.
+        if let Some(t) = &self.tiered {
+            t.save(self.engine.config(), &self.bytes);
+        }
+    }
 }
 
 /// A compiled WebAssembly module; cheap to clone.
@@ -79,7 +90,7 @@ impl Module {
             return Module::from_binary(engine, bytes);
         }
         let binary = wat::parse_bytes(bytes).map_err(|e| anyhow::anyhow!("{e}"))?;
-        Module::from_binary(engine, &binary)
+        Module::build(engine, binary.into_owned(), None)
     }
 
     /// Compiles a module from a `.wasm` or `.wat` file.
@@ -87,6 +98,13 @@ impl Module {
         let path = path.as_ref();
         let bytes =
             std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        Module::from_file_bytes(engine, bytes, path)
+    }
+
+    /// Compiles a module from the contents of file `path` (`.wasm` or `.wat`), read already by
+    /// the caller: the bytes are kept, not copied (a large module's copy costs as much as a
+    /// good part of its validation).
+    pub fn from_file_bytes(engine: &Engine, bytes: Vec<u8>, path: &Path) -> Result<Module> {
         if !bytes.starts_with(b"\0asm") {
             // Text: parse with the path, so that errors point at `file:line:col`.
             let text = std::str::from_utf8(&bytes).map_err(|_| {
@@ -96,45 +114,57 @@ impl Module {
                 e.set_path(path);
                 anyhow::anyhow!("{e}")
             })?;
-            return Module::from_binary(engine, &binary)
+            return Module::build(engine, binary, None)
                 .with_context(|| format!("invalid module {}", path.display()));
         }
-        Module::new(engine, bytes).with_context(|| format!("invalid module {}", path.display()))
+        Module::build(engine, bytes, None)
+            .with_context(|| format!("invalid module {}", path.display()))
     }
 
     /// Compiles a module from its binary form.
     pub fn from_binary(engine: &Engine, bytes: &[u8]) -> Result<Module> {
-        Module::build(engine, bytes, None)
+        Module::build(engine, bytes.to_vec(), None)
     }
 
     /// A module from `bytes`, compiled now unless `jit` or the JIT's on-disk cache already
     /// holds its code (then the function bodies were validated when that code was compiled, and
     /// are not validated again).
-    fn build(engine: &Engine, bytes: &[u8], jit: Option<crate::jit::JitModule>) -> Result<Module> {
+    fn build(
+        engine: &Engine,
+        bytes: Vec<u8>,
+        jit: Option<crate::jit::JitModule>,
+    ) -> Result<Module> {
         let features = engine.config().wasmparser_features();
-        let jit = jit.or_else(|| crate::jit::cached(engine, bytes));
+        let jit = jit.or_else(|| crate::jit::cached(engine, &bytes));
         let mut info = match jit {
-            Some(_) => wexe_environ::parse_compiled_module(bytes, features)?,
-            None => wexe_environ::parse_module(bytes, features)?,
+            Some(_) => wexe_environ::parse_compiled_module(&bytes, features)?,
+            None => wexe_environ::parse_module(&bytes, features)?,
         };
         // From here on, concrete reference types name engine type ids.
         let type_ids = engine.module_type_ids(&info.types);
         info.map_concrete_types(|i| type_ids[i as usize]);
         let compiled = (0..info.bodies.len()).map(|_| OnceLock::new()).collect();
-        let jit = match jit {
+        let mut jit = match jit {
             Some(j) => Some(j),
-            None => crate::jit::compile_for(engine, &info, bytes)?,
+            None => crate::jit::compile_for(engine, &info, &bytes)?,
         };
+        if let Some(j) = &mut jit {
+            crate::jit::register_debug_info(engine, j, &info, &bytes);
+        }
         if let Some(j) = &jit {
             crate::jit::write_perf_map(engine, j, &info);
         }
+        // A module compiled whole (loaded from a `.cwasm`) needs no tier-up.
+        let tiered = (engine.config().tier == crate::Tier::Auto && jit.is_none())
+            .then(|| crate::tier::TieredCode::new(engine.config(), &info, &bytes));
         let inner = ModuleInner {
             engine: engine.clone(),
-            bytes: bytes.to_vec(),
+            bytes,
             info,
             type_ids,
             compiled,
             jit,
+            tiered,
         };
         Ok(Module {
             inner: Arc::new(inner),
@@ -148,18 +178,18 @@ impl Module {
     }
 
     /// Loads a module that [`Module::serialize`] produced, without compiling it again. The
-    /// engine must use the JIT tier.
+    /// engine must use the JIT tier or tier-up (the module then runs its machine code only).
     ///
     /// # Safety
     /// The bytes are machine code that will run as is: they must come from
     /// [`Module::serialize`] of this wexe build on this machine, unmodified (the format is
     /// checked, the code cannot be).
     pub unsafe fn deserialize(engine: &Engine, bytes: &[u8]) -> Result<Module> {
-        if engine.config().tier != crate::Tier::Jit {
-            anyhow::bail!("compiled modules need an engine of the JIT tier");
+        if engine.config().tier == crate::Tier::Interp {
+            anyhow::bail!("compiled modules need an engine of the JIT tier (or tier-up)");
         }
         let (wasm, jit) = crate::jit::deserialize(engine.config(), bytes)?;
-        Module::build(engine, &wasm, Some(jit))
+        Module::build(engine, wasm, Some(jit))
     }
 
     /// Checks that `bytes` are a valid binary module, without keeping anything.
@@ -172,6 +202,13 @@ impl Module {
     /// The engine this module was compiled for.
     pub fn engine(&self) -> &Engine {
         &self.inner.engine
+    }
+
+    /// What of the module's DWARF could not be translated for debuggers under
+    /// [`Config::debug_info`](crate::Config::debug_info) (the rest was): one line per kind of
+    /// problem, empty when everything was or debug info is off.
+    pub fn debug_info_warnings(&self) -> &[String] {
+        self.inner.jit.as_ref().map_or(&[], |j| j.debug_warnings())
     }
 
     /// The module's name from its name section.
@@ -200,6 +237,19 @@ impl Module {
             name: &e.name,
             ty: info.export_type(e),
         })
+    }
+
+    /// Under tier-up: how many functions and on-stack-replacement (loop) entries are compiled
+    /// to machine code so far, and why the first one that failed to compile did (for tests).
+    #[doc(hidden)]
+    pub fn tier_up_status(&self) -> Option<(usize, usize, Option<String>)> {
+        self.inner.tiered.as_ref().map(|t| t.status())
+    }
+
+    /// Under tier-up: what it compiled and how long that took, in a line (`wexe run -v`).
+    #[doc(hidden)]
+    pub fn tier_up_summary(&self) -> Option<String> {
+        self.inner.tiered.as_ref().map(|t| t.summary())
     }
 
     /// The interpreter bytecode of function `func_index`, disassembled (for debugging).

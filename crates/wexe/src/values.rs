@@ -20,7 +20,15 @@ pub enum Val {
     FuncRef(Option<Func>),
     ExternRef(Option<ExternRef>),
     ExnRef(Option<crate::ExnRef>),
+    /// A reference of GC's `any` hierarchy; always null (see [`AnyRef`]).
+    AnyRef(Option<AnyRef>),
 }
+
+/// A reference of garbage collection's `any` hierarchy (`anyref`, `eqref`, `structref`, ...).
+/// wexe does not implement GC, so no such reference can exist: the only value of these types
+/// is null, `Val::AnyRef(None)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AnyRef {}
 
 impl Val {
     /// The value's type.
@@ -34,6 +42,7 @@ impl Val {
             Val::FuncRef(_) => ValType::FUNCREF,
             Val::ExternRef(_) => ValType::EXTERNREF,
             Val::ExnRef(_) => ValType::EXNREF,
+            Val::AnyRef(_) => ValType::ANYREF,
         }
     }
 
@@ -47,6 +56,7 @@ impl Val {
             ValType::V128 => Val::V128(0),
             ValType::Ref(r) if r.heap.is_func() => Val::FuncRef(None),
             ValType::Ref(r) if r.heap.is_exn() => Val::ExnRef(None),
+            ValType::Ref(r) if r.heap.is_any() => Val::AnyRef(None),
             ValType::Ref(_) => Val::ExternRef(None),
         }
     }
@@ -59,11 +69,15 @@ impl Val {
         };
         match self {
             Val::FuncRef(None) => r.nullable && r.heap.is_func(),
-            Val::ExternRef(None) => r.nullable && !r.heap.is_func() && !r.heap.is_exn(),
+            Val::ExternRef(None) => {
+                r.nullable && matches!(r.heap, HeapType::Extern | HeapType::NoExtern)
+            }
             Val::ExnRef(None) => r.nullable && r.heap.is_exn(),
+            Val::AnyRef(None) => r.nullable && r.heap.is_any(),
+            Val::AnyRef(Some(never)) => match *never {},
             Val::FuncRef(Some(f)) => match r.heap {
                 HeapType::Func => true,
-                HeapType::Concrete(id) => {
+                HeapType::ConcreteFunc(id) => {
                     store.id == f.store_id && store.funcs[f.index as usize].type_id() == id
                 }
                 _ => false,
@@ -136,6 +150,8 @@ impl Val {
                 }),
                 0,
             ],
+            Val::AnyRef(None) => [0, 0],
+            Val::AnyRef(Some(never)) => match never {},
             // An `ExnRef` handle is made only for a referenced object (never reused).
             Val::ExnRef(r) => [
                 r.map_or(0, |r| {
@@ -164,6 +180,8 @@ impl Val {
                 store_id: store.id,
                 index: (c - 1) as u32,
             })),
+            // Only null exists in the `any` hierarchy.
+            ValType::Ref(r) if r.heap.is_any() => Val::AnyRef(None),
             ValType::Ref(_) => Val::ExternRef((c != 0).then(|| ExternRef {
                 store_id: store.id,
                 index: (c - 1) as u32,

@@ -320,8 +320,17 @@ fn serialized_modules_load_without_compiling() {
     corrupt.truncate(bytes.len() - 3);
     // SAFETY: truncated bytes are refused before any code is loaded.
     assert!(unsafe { Module::deserialize(&engine, &corrupt) }.is_err());
-    // SAFETY: as above; the interpreter refuses compiled modules.
-    assert!(unsafe { Module::deserialize(&Engine::default(), &bytes) }.is_err());
+    // SAFETY: as above; the interpreter refuses compiled modules, tier-up runs them.
+    let mut interp = Config::new();
+    interp.tier(Tier::Interp);
+    let interp = Engine::new(&interp).unwrap();
+    assert!(unsafe { Module::deserialize(&interp, &bytes) }.is_err());
+    let mut auto = Config::new();
+    auto.tier(Tier::Auto);
+    let auto = Engine::new(&auto).unwrap();
+    // SAFETY: as above.
+    let module = unsafe { Module::deserialize(&auto, &bytes) }.unwrap();
+    assert_eq!(call_add(&auto, &module), 42);
     // A flipped bit anywhere (here in the machine code near the end) fails the checksum.
     let mut flipped = bytes.clone();
     let at = bytes.len() - 40;

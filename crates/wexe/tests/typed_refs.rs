@@ -121,3 +121,59 @@ fn the_host_stores_only_references_of_the_right_type() {
         );
     }
 }
+
+/// WebAssembly 3.0's type system without GC: a function type in a recursion group with a struct
+/// type is another type than the same function type alone, at link time and in `call_indirect`,
+/// and the `any` hierarchy's only value, null, crosses the API as `Val::AnyRef(None)`.
+#[test]
+fn recursion_groups_and_the_any_hierarchy_through_the_api() {
+    let provider = r#"(module
+  (rec (type $f (func (result i32))) (type (struct (field (ref $f)))))
+  (func (export "in_group") (type $f) (i32.const 1))
+  (func (export "alone") (result i32) (i32.const 2))
+  (func (export "id") (param anyref) (result anyref) (local.get 0))
+  (global (export "s") (mut structref) (ref.null none)))"#;
+    let wants_group = r#"(module
+  (rec (type $f (func (result i32))) (type (struct (field (ref $f)))))
+  (import "p" "in_group" (func (type $f))))"#;
+    let wants_alone = r#"(module
+  (rec (type $f (func (result i32))) (type (struct (field (ref $f)))))
+  (import "p" "alone" (func (type $f))))"#;
+    for tier in TIERS {
+        let engine = engine(tier);
+        let mut store = Store::new(&engine, ());
+        let m = Module::new(&engine, provider).unwrap();
+        let p = Instance::new(&mut store, &m, &[]).unwrap();
+        let mut linker = Linker::new(&engine);
+        linker.instance(&mut store, "p", p).unwrap();
+        let ok = Module::new(&engine, wants_group).unwrap();
+        linker.instantiate(&mut store, &ok).unwrap();
+        let refused = Module::new(&engine, wants_alone).unwrap();
+        let err = linker.instantiate(&mut store, &refused).unwrap_err();
+        assert!(
+            format!("{err:#}").contains("incompatible import type"),
+            "{tier:?}: {err:#}"
+        );
+
+        let id = p.get_func(&mut store, "id").unwrap();
+        let mut out = [Val::I32(0)];
+        id.call(&mut store, &[Val::AnyRef(None)], &mut out).unwrap();
+        assert!(
+            matches!(out[0], Val::AnyRef(None)),
+            "{tier:?}: {:?}",
+            out[0]
+        );
+        // An externref null is not an anyref.
+        let err = id
+            .call(&mut store, &[Val::ExternRef(None)], &mut out)
+            .unwrap_err();
+        assert!(
+            format!("{err:#}").contains("expected anyref"),
+            "{tier:?}: {err:#}"
+        );
+        let s = p.get_global(&mut store, "s").unwrap();
+        assert!(matches!(s.get(&mut store), Val::AnyRef(None)), "{tier:?}");
+        s.set(&mut store, Val::AnyRef(None)).unwrap();
+        assert!(s.set(&mut store, Val::FuncRef(None)).is_err(), "{tier:?}");
+    }
+}

@@ -71,12 +71,12 @@ impl FuncTranslator<'_> {
         match bt {
             BlockType::Empty => (vec![], vec![]),
             BlockType::Type(t) => {
-                let t = wexe_environ::ValType::from_wasmparser(t)
+                let t = wexe_environ::ValType::from_wasmparser(t, &self.info.kind_of())
                     .unwrap_or(wexe_environ::ValType::V128);
                 (vec![], vec![abi::clif_type(t)])
             }
             BlockType::FuncType(i) => {
-                let ft = &self.info.types[i as usize];
+                let ft = self.info.signature(i);
                 (
                     ft.params().iter().map(conv).collect(),
                     ft.results().iter().map(conv).collect(),
@@ -170,7 +170,17 @@ impl FuncTranslator<'_> {
             Operator::Block { blockty } => self.push_block(Kind::Block, blockty),
             Operator::Loop { blockty } => {
                 let (params, results) = self.block_types(blockty);
-                let header = self.new_block(&params);
+                let ordinal = self.loops_seen as usize - 1;
+                let header = match &mut self.osr {
+                    // A loop the on-stack-replacement entry can branch to: the interpreter
+                    // only asks for loops entered with an empty operand stack and no
+                    // parameters.
+                    Some(o) if self.stack.is_empty() && params.is_empty() => {
+                        o.entered[ordinal] = true;
+                        o.headers[ordinal]
+                    }
+                    _ => self.new_block(&params),
+                };
                 let dest = self.new_block(&results);
                 let vals = self.popn(params.len());
                 self.b.ins().jump(header, &args(&vals));
@@ -308,10 +318,12 @@ impl FuncTranslator<'_> {
             Operator::LocalSet { local_index } => {
                 let v = self.pop();
                 self.b.def_var(self.locals[local_index as usize].0, v);
+                self.mirror_local(local_index, v);
             }
             Operator::LocalTee { local_index } => {
                 let v = *self.stack.last().expect("validated");
                 self.b.def_var(self.locals[local_index as usize].0, v);
+                self.mirror_local(local_index, v);
             }
             _ => return Ok(false),
         }

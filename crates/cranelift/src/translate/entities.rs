@@ -20,7 +20,7 @@ impl FuncTranslator<'_> {
         if let Some(&s) = self.sigs.get(&type_index) {
             return s;
         }
-        let sig = abi::wasm_signature(self.isa, &self.info.types[type_index as usize]);
+        let sig = abi::wasm_signature(self.isa, self.info.signature(type_index));
         let s = self.b.import_signature(sig);
         self.sigs.insert(type_index, s);
         s
@@ -60,11 +60,25 @@ impl FuncTranslator<'_> {
     /// `call`, or with `tail` `return_call`.
     fn call(&mut self, index: u32, tail: bool) {
         let type_index = self.info.funcs[index as usize];
-        let n = self.info.types[type_index as usize].params().len();
+        let n = self.info.signature(type_index).params().len();
         let mut args = vec![self.vmctx, self.vmctx];
         args.extend(self.popn(n));
         let num_imported = self.info.num_imported_funcs as u32;
-        if index < num_imported {
+        if self.input.calls_through_vmctx {
+            // Tier-up points the entry at the callee's code once it is compiled: not a
+            // read-only load, so a long-running loop sees the change.
+            let at = self.offsets.func(index);
+            let flags = MemFlagsData::trusted();
+            let fn_ptr =
+                self.b
+                    .ins()
+                    .load(types::I64, flags, self.vmctx, (at + VMFUNC_FN_PTR) as i32);
+            args[0] = self
+                .b
+                .ins()
+                .load(types::I64, flags, self.vmctx, (at + VMFUNC_VMCTX) as i32);
+            self.call_pointer(type_index, fn_ptr, &args, tail);
+        } else if index < num_imported {
             let at = self.offsets.func(index);
             let fn_ptr = self.load_ro(self.vmctx, at + VMFUNC_FN_PTR);
             args[0] = self.load_ro(self.vmctx, at + VMFUNC_VMCTX);
@@ -139,7 +153,7 @@ impl FuncTranslator<'_> {
     /// `call_indirect`, or with `tail` `return_call_indirect`.
     fn call_indirect(&mut self, type_index: u32, table: u32, tail: bool) {
         let index = self.pop();
-        let n = self.info.types[type_index as usize].params().len();
+        let n = self.info.signature(type_index).params().len();
         let params = self.popn(n);
         let slot = self.table_slot(table, index, codes::UNDEFINED_ELEMENT);
         let flags = MemFlagsData::trusted();
@@ -154,7 +168,7 @@ impl FuncTranslator<'_> {
     /// `call_ref`, or with `tail` `return_call_ref` (validation proved the type).
     fn call_ref(&mut self, type_index: u32, tail: bool) {
         let cell = self.pop();
-        let n = self.info.types[type_index as usize].params().len();
+        let n = self.info.signature(type_index).params().len();
         let params = self.popn(n);
         self.b.ins().trapz(cell, codes::NULL_REFERENCE);
         let (fn_ptr, callee) = self.funcref_target(cell, type_index, false);

@@ -7,6 +7,7 @@
 //! so the runtime can map return addresses and trap sites back to the module.
 
 mod control;
+mod debug_slots;
 mod entities;
 mod exn;
 mod legacy;
@@ -28,6 +29,7 @@ use wexe_environ::{CompileInput, ModuleInfo};
 
 use crate::abi::{self, codes};
 use control::ControlFrame;
+pub(crate) use debug_slots::DebugSlotsIr;
 
 /// A global value for the store's stack limit, read through the function's vmctx.
 fn stack_limit(func: &mut ir::Function) -> ir::GlobalValue {
@@ -56,18 +58,23 @@ fn stack_limit(func: &mut ir::Function) -> ir::GlobalValue {
     })
 }
 
-/// Translates defined function `def` of the module into `func`.
+/// Translates defined function `def` of the module into `func`; with `debug_info`, the stack
+/// slots a debugger reads its locals from.
 pub(crate) fn translate_function(
     isa: &dyn TargetIsa,
     input: &CompileInput<'_>,
     def: u32,
+    osr: bool,
     func: &mut ir::Function,
     fctx: &mut FunctionBuilderContext,
-) -> Result<(), String> {
+) -> Result<Option<DebugSlotsIr>, String> {
     let info = input.info;
     let index = info.num_imported_funcs as u32 + def;
     let fty = info.func_type(index).clone();
-    func.signature = abi::wasm_signature(isa, &fty);
+    func.signature = match osr {
+        true => abi::wasm_signature(isa, &osr_type(&fty)),
+        false => abi::wasm_signature(isa, &fty),
+    };
     func.name = UserFuncName::user(0, def);
     func.stack_limit = Some(stack_limit(func));
     let range = info.bodies[def as usize].range.clone();
@@ -94,16 +101,53 @@ pub(crate) fn translate_function(
         try_shapes: None,
         tries_seen: 0,
         branched_from: HashMap::new(),
+        osr: None,
+        loops_seen: 0,
+        debug_slots: None,
+        debug_locals: input
+            .debug_info
+            .map(|used| used.get(def as usize).cloned().unwrap_or_default()),
     };
-    t.prologue(&fty, &body).map_err(|e| e.to_string())?;
+    t.prologue(&fty, &body, osr).map_err(|e| e.to_string())?;
     let mut reader = body.get_operators_reader().map_err(|e| e.to_string())?;
     while !reader.eof() {
         let (op, offset) = reader.read_with_offset().map_err(|e| e.to_string())?;
         t.b.set_srcloc(SourceLoc::new(offset as u32));
+        if matches!(op, Operator::Loop { .. }) {
+            t.loops_seen += 1;
+        }
         t.operator(op)?;
     }
+    if let Some(o) = t.osr.take() {
+        // The headers of loops that cannot be entered (values on the stack, or unreachable
+        // code): the interpreter never asks for them.
+        for (header, entered) in o.headers.into_iter().zip(o.entered) {
+            if !entered {
+                t.b.switch_to_block(header);
+                t.b.seal_block(header);
+                t.b.ins().trap(abi::codes::UNREACHABLE);
+            }
+        }
+    }
     t.b.finalize(isa.frontend_config());
-    Ok(())
+    Ok(t.debug_slots)
+}
+
+/// The wasm type of the on-stack-replacement entry of a function of type `fty`: an `i64`, the
+/// address of the interpreter's frame (its locals in packed 64-bit cells, a v128 in two), an
+/// `i32`, the ordinal of the loop to enter among the body's `loop` operators; and the
+/// function's results.
+pub(crate) fn osr_type(fty: &wexe_environ::FuncType) -> wexe_environ::FuncType {
+    use wexe_environ::ValType;
+    wexe_environ::FuncType::new([ValType::I64, ValType::I32], fty.results().iter().copied())
+}
+
+/// The on-stack-replacement entry being translated: a header block for every loop of the body
+/// (by ordinal), made before the body is read so that the entry can branch to each, and
+/// whether the loop was one that can be entered.
+pub(crate) struct OsrEntry {
+    pub headers: Vec<ir::Block>,
+    pub entered: Vec<bool>,
 }
 
 pub(crate) struct FuncTranslator<'a> {
@@ -132,6 +176,14 @@ pub(crate) struct FuncTranslator<'a> {
     /// The conditional branch (`brif`) each block made for an `if` arm or a `br_if`'s
     /// fall-through is the only successor of (see `trap_unreachable`).
     branched_from: HashMap<ir::Block, ir::Inst>,
+    /// When translating an on-stack-replacement entry: its loop.
+    osr: Option<OsrEntry>,
+    /// How many `loop` operators were read so far.
+    loops_seen: u32,
+    /// Under `debug_info`, the slots holding the vmctx and a copy of each local.
+    debug_slots: Option<DebugSlotsIr>,
+    /// Under `debug_info`, the locals to keep in slots (sorted).
+    debug_locals: Option<Vec<u32>>,
 }
 
 impl FuncTranslator<'_> {
@@ -139,6 +191,7 @@ impl FuncTranslator<'_> {
         &mut self,
         fty: &wexe_environ::FuncType,
         body: &FunctionBody<'_>,
+        osr: bool,
     ) -> wasmparser::Result<()> {
         let entry = self.b.create_block();
         self.b.append_block_params_for_function_params(entry);
@@ -146,23 +199,76 @@ impl FuncTranslator<'_> {
         self.b.seal_block(entry);
         let params = self.b.block_params(entry).to_vec();
         self.vmctx = params[0];
-        for (&ty, &v) in fty.params().iter().zip(&params[2..]) {
-            let ty = abi::clif_type(ty);
-            let var = self.b.declare_var(ty);
-            self.b.def_var(var, v);
-            self.locals.push((var, ty));
-        }
+        let mut types: Vec<ir::Type> = fty.params().iter().map(|&t| abi::clif_type(t)).collect();
         for local in body.get_locals_reader()? {
             let (count, ty) = local?;
-            let vt =
-                wexe_environ::ValType::from_wasmparser(ty).unwrap_or(wexe_environ::ValType::V128);
-            let ty = abi::clif_type(vt);
-            for _ in 0..count {
-                let var = self.b.declare_var(ty);
-                let zero = self.zero(ty);
-                self.b.def_var(var, zero);
-                self.locals.push((var, ty));
+            let vt = wexe_environ::ValType::from_wasmparser(ty, &self.info.kind_of())
+                .unwrap_or(wexe_environ::ValType::V128);
+            types.extend(std::iter::repeat_n(abi::clif_type(vt), count as usize));
+        }
+        for &ty in &types {
+            let var = self.b.declare_var(ty);
+            self.locals.push((var, ty));
+        }
+        let num_params = if osr {
+            // The entry from the interpreter (a non-null frame address) loads every local from
+            // its cells and branches to the header of the loop asked for; the function's own
+            // start, where the address is null, is only there so that the body translates as
+            // it always does.
+            let mut loops = 0;
+            let mut reader = body.get_operators_reader()?;
+            while !reader.eof() {
+                if matches!(reader.read()?, Operator::Loop { .. }) {
+                    loops += 1;
+                }
             }
+            let (load, start) = (self.b.create_block(), self.b.create_block());
+            let headers: Vec<ir::Block> = (0..loops).map(|_| self.b.create_block()).collect();
+            self.b.ins().brif(params[2], load, &[], start, &[]);
+            self.b.seal_block(load);
+            self.b.seal_block(start);
+            self.b.switch_to_block(load);
+            let mut offset = 0;
+            for &(var, ty) in &self.locals {
+                let v = self
+                    .b
+                    .ins()
+                    .load(ty, abi::cell_flags(ty), params[2], offset);
+                self.b.def_var(var, v);
+                offset += if ty == types::I8X16 { 16 } else { 8 };
+            }
+            let bad = self.b.create_block();
+            let targets: Vec<ir::BlockCall> = headers
+                .iter()
+                .map(|&h| self.b.func.dfg.block_call(h, &[]))
+                .collect();
+            let default = self.b.func.dfg.block_call(bad, &[]);
+            let table = self
+                .b
+                .func
+                .dfg
+                .jump_tables
+                .push(ir::JumpTableData::new(default, &targets));
+            self.b.ins().br_table(params[3], table);
+            self.b.seal_block(bad);
+            self.b.switch_to_block(bad);
+            self.b.ins().trap(abi::codes::UNREACHABLE);
+            self.b.switch_to_block(start);
+            self.osr = Some(OsrEntry {
+                entered: vec![false; headers.len()],
+                headers,
+            });
+            0
+        } else {
+            for (&(var, _), &v) in self.locals.iter().zip(&params[2..]) {
+                self.b.def_var(var, v);
+            }
+            fty.params().len()
+        };
+        for i in num_params..self.locals.len() {
+            let (var, ty) = self.locals[i];
+            let zero = self.zero(ty);
+            self.b.def_var(var, zero);
         }
         let results: Vec<ir::Type> = fty.results().iter().map(|&t| abi::clif_type(t)).collect();
         let exit = self.b.create_block();
@@ -170,6 +276,9 @@ impl FuncTranslator<'_> {
             self.b.append_block_param(exit, r);
         }
         self.control.push(ControlFrame::function(exit, results));
+        if let Some(used) = self.debug_locals.take() {
+            self.create_debug_slots(&used);
+        }
         self.check_progress();
         Ok(())
     }

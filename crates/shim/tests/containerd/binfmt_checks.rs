@@ -26,12 +26,12 @@ const WITH_POLICY: &str = "docker.io/library/wexe-binfmt-policy:test";
 const POLICY: &str = "[[program]]\npath = \"/probe.wasm\"\n\
                       dirs = [{ host = \"/\", guest = \"/\" }]\ninherit_env = [\"GREETING\"]\n";
 
-/// Builds the static wexe with scripts/build-static-wexe.sh (the dev profile: quicker to
+/// Builds the static wexe with scripts/build-static-wexe.sh (the static-test profile: quick to
 /// compile; releases use the default, release).
 fn static_wexe() -> Result<PathBuf, String> {
     let out = Command::new("bash")
         .arg(format!("{ROOT}/../../scripts/build-static-wexe.sh"))
-        .arg("dev")
+        .arg("static-test")
         .output()
         .map_err(|e| e.to_string())?;
     if !out.status.success() {

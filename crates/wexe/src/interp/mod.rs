@@ -83,6 +83,12 @@ pub(crate) struct BytecodeFunc {
     /// Handler regions, in the order they open (inner regions after the ones around them).
     pub regions: Box<[TryRegion]>,
     pub clauses: Box<[CatchClause]>,
+    /// Tier-up: the calls plus loop iterations left before the function is hot; 0 once it is
+    /// (and for good once its machine code is ready, so that every entry goes to it).
+    pub heat: std::sync::atomic::AtomicU32,
+    /// Tier-up: whether the function's loops made it hot once already (the next time, its
+    /// on-stack-replacement entry is asked for).
+    pub loops_hot: std::sync::atomic::AtomicBool,
 }
 
 impl BytecodeFunc {
@@ -101,6 +107,8 @@ impl BytecodeFunc {
             sites: Box::new([]),
             regions: Box::new([]),
             clauses: Box::new([]),
+            heat: std::sync::atomic::AtomicU32::new(u32::MAX),
+            loops_hot: std::sync::atomic::AtomicBool::new(false),
         }
     }
 

@@ -192,31 +192,31 @@ macro_rules! for_each_op {
             BrIfI64GeU(I64GeU, BrIfI64LtU): u64 = |a, b| a >= b;
         }
         load {
-            I32Load: i32 => i32;
-            I64Load: i64 => i64;
-            F32Load: u32 => u32;
-            F64Load: u64 => u64;
-            I32Load8S: i8 => i32;
-            I32Load8U: u8 => i32;
-            I32Load16S: i16 => i32;
-            I32Load16U: u16 => i32;
-            I64Load8S: i8 => i64;
-            I64Load8U: u8 => i64;
-            I64Load16S: i16 => i64;
-            I64Load16U: u16 => i64;
-            I64Load32S: i32 => i64;
-            I64Load32U: u32 => i64;
+            I32Load(I32LoadAddImm): i32 => i32;
+            I64Load(I64LoadAddImm): i64 => i64;
+            F32Load(F32LoadAddImm): u32 => u32;
+            F64Load(F64LoadAddImm): u64 => u64;
+            I32Load8S(I32Load8SAddImm): i8 => i32;
+            I32Load8U(I32Load8UAddImm): u8 => i32;
+            I32Load16S(I32Load16SAddImm): i16 => i32;
+            I32Load16U(I32Load16UAddImm): u16 => i32;
+            I64Load8S(I64Load8SAddImm): i8 => i64;
+            I64Load8U(I64Load8UAddImm): u8 => i64;
+            I64Load16S(I64Load16SAddImm): i16 => i64;
+            I64Load16U(I64Load16UAddImm): u16 => i64;
+            I64Load32S(I64Load32SAddImm): i32 => i64;
+            I64Load32U(I64Load32UAddImm): u32 => i64;
         }
         store {
-            I32Store: i32 => i32;
-            I64Store: i64 => i64;
-            F32Store: u32 => u32;
-            F64Store: u64 => u64;
-            I32Store8: i32 => u8;
-            I32Store16: i32 => u16;
-            I64Store8: i64 => u8;
-            I64Store16: i64 => u16;
-            I64Store32: i64 => u32;
+            I32Store(I32StoreAddImm): i32 => i32;
+            I64Store(I64StoreAddImm): i64 => i64;
+            F32Store(F32StoreAddImm): u32 => u32;
+            F64Store(F64StoreAddImm): u64 => u64;
+            I32Store8(I32Store8AddImm): i32 => u8;
+            I32Store16(I32Store16AddImm): i32 => u16;
+            I64Store8(I64Store8AddImm): i64 => u8;
+            I64Store16(I64Store16AddImm): i64 => u16;
+            I64Store32(I64Store32AddImm): i64 => u32;
         }
         produce {
             GlobalGet { dst: Slot, global: u32 };
@@ -286,6 +286,12 @@ macro_rules! for_each_op {
             // At function entries and loop headers when fuel or interruption is on: consumes one
             // unit of fuel and checks for an interruption.
             Check {};
+            // At function entries and loop headers under tier-up: counts the function's heat
+            // and, once it is hot, asks for its machine code and runs it: at the entry, the
+            // function's; at a loop entered with an empty operand stack, the loop's
+            // on-stack-replacement entry (`osr` is the loop's ordinal among the body's loops,
+            // else `NO_SLOT`).
+            TierCount { osr: u32 };
             // Wide arithmetic: the 128-bit sum or difference of `lo`/`hi` and the halves in the
             // `Ext { a: low, b: high }` that follows; the low half of the result goes to `dst`,
             // the high half to `dst + 1`.
@@ -312,8 +318,8 @@ macro_rules! define_instr {
         binary { $($bn:ident $(($bi:ident))?: $ba:ident, $bb:ident -> $bo:ident = $bf:expr;)* }
         binary_trap { $($bt:ident: $bta:ident, $btb:ident -> $bto:ident = $btf:expr;)* }
         branch_cmp { $($bc:ident($bcmp:ident, $bneg:ident): $bct:ident = $bcf:expr;)* }
-        load { $($ld:ident: $lm:ident => $lo:ident;)* }
-        store { $($st:ident: $si:ident => $sm:ident;)* }
+        load { $($ld:ident($lda:ident): $lm:ident => $lo:ident;)* }
+        store { $($st:ident($sta:ident): $si:ident => $sm:ident;)* }
         produce { $($pr:ident { $($pf:ident: $pt:ty),* };)* }
         special { $($sp:ident { $($sf:ident: $stt:ty),* };)* }
         simd_unary { $($vu:ident: $vui:ident -> $vuo:ident = $vuf:expr;)* }
@@ -339,7 +345,12 @@ macro_rules! define_instr {
             $($bt { dst: Slot, lhs: Slot, rhs: Slot },)*
             $($bc { lhs: Slot, rhs: Slot, offset: i32 },)*
             $($ld { dst: Slot, addr: Slot, offset: u32 },)*
+            // The load at the 32-bit sum (wrapping) of the value in `addr` and `imm`: an
+            // `I32AddImm` feeding a load with no offset.
+            $($lda { dst: Slot, addr: Slot, imm: u32 },)*
             $($st { addr: Slot, value: Slot, offset: u32 },)*
+            // The store at the 32-bit sum (wrapping) of the value in `addr` and `imm`.
+            $($sta { addr: Slot, value: Slot, imm: u32 },)*
             $($pr { $($pf: $pt),* },)*
             $($sp { $($sf: $stt),* },)*
             $($vu { dst: Slot, src: Slot },)*
@@ -381,6 +392,16 @@ macro_rules! define_instr {
                 }
             }
 
+            /// This load or store of memory 0 with no offset made at the 32-bit sum of the
+            /// value in `addr` and `imm` instead (an `I32AddImm` fused into it).
+            pub(crate) fn at_address_sum(&self, addr: Slot, imm: u32) -> Option<Instr> {
+                match *self {
+                    $(Instr::$ld { dst, offset: 0, .. } => Some(Instr::$lda { dst, addr, imm }),)*
+                    $(Instr::$st { value, offset: 0, .. } => Some(Instr::$sta { addr, value, imm }),)*
+                    _ => None,
+                }
+            }
+
             /// The jump offset of a branch instruction.
             pub(crate) fn branch_offset_mut(&mut self) -> Option<&mut i32> {
                 match self {
@@ -402,6 +423,7 @@ macro_rules! define_instr {
                     $($(Instr::$bi { dst, .. } => Some(dst),)?)*
                     $(Instr::$bt { dst, .. } => Some(dst),)*
                     $(Instr::$ld { dst, .. } => Some(dst),)*
+                    $(Instr::$lda { dst, .. } => Some(dst),)*
                     $(Instr::$pr { dst, .. } => Some(dst),)*
                     $(Instr::$vu { dst, .. } => Some(dst),)*
                     $(Instr::$vb { dst, .. } => Some(dst),)*
@@ -422,7 +444,9 @@ macro_rules! define_instr {
                     $(Instr::$bt { .. } => stringify!($bt),)*
                     $(Instr::$bc { .. } => stringify!($bc),)*
                     $(Instr::$ld { .. } => stringify!($ld),)*
+                    $(Instr::$lda { .. } => stringify!($lda),)*
                     $(Instr::$st { .. } => stringify!($st),)*
+                    $(Instr::$sta { .. } => stringify!($sta),)*
                     $(Instr::$pr { .. } => stringify!($pr),)*
                     $(Instr::$sp { .. } => stringify!($sp),)*
                     $(Instr::$vu { .. } => stringify!($vu),)*

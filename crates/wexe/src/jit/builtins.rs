@@ -16,7 +16,8 @@ use wexe_environ::vmoffsets::{
 use super::store::{VMStoreBlock, fuel_from_code, fuel_to_code, sync};
 use crate::Trap;
 use crate::store::{
-    HostPanic, INLINE_VALS, StoreInner, StoreOps, ValueCells, bulk, call_host, thrown_by_host,
+    FuncEntity, HostPanic, INLINE_VALS, StoreInner, StoreOps, ValueCells, bulk, call_host,
+    thrown_by_host,
 };
 use crate::vm::vmcontext::VMMemoryDef;
 
@@ -292,7 +293,13 @@ extern "C" fn host_call(vmctx: *mut u8, func: u64, values: *mut [u64; 2]) -> u32
     // for the function's parameters and results (at least one).
     let (r, trapped) = unsafe {
         guard(vmctx, |s, caller| {
-            match call_host(s, func as u32, Some(caller), ValueCells::Slots(values)) {
+            let called = if matches!(s.inner().funcs[func as usize], FuncEntity::Wasm { .. }) {
+                // Tier-up: a wasm function without machine code yet.
+                crate::tier::call_interpreted(s, func as u32, values)
+            } else {
+                call_host(s, func as u32, Some(caller), ValueCells::Slots(values))
+            };
+            match called {
                 Ok(()) => Ok(0),
                 Err(e) => match thrown_by_host(s.inner(), &e) {
                     Some(exn) => {

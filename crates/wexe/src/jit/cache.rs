@@ -24,7 +24,7 @@ use super::cache_key::{self, KEY_LEN};
 use super::code::{JitModule, compile_raw, fingerprint, load};
 
 /// The first bytes of every compiled module; the last digit is the version of the format.
-const MAGIC: &[u8; 8] = b"WEXEJIT3";
+const MAGIC: &[u8; 8] = b"WEXEJIT4";
 
 /// The body of a compiled module's file, before its seal.
 fn encode_body(print: &str, wasm: &[u8], compiled: &CompiledModule) -> Vec<u8> {
@@ -143,7 +143,7 @@ pub(crate) fn lookup(config: &crate::Config, wasm: &[u8]) -> Option<JitModule> {
     if p != print.as_bytes() || w != wasm {
         return None;
     }
-    load(compiled).ok()
+    load(compiled, None).ok()
 }
 
 /// Compiles a validated module, and fills the cache when there is one (after a [`lookup`]
@@ -164,5 +164,74 @@ pub(crate) fn compile_and_store(
             let _ = std::fs::rename(&tmp, &path);
         }
     }
-    load(compiled)
+    load(compiled, None)
+}
+
+/// Tier-up's entries: the machine code of a module's hot functions (and its trampolines), so
+/// that the next run of the same program starts with them compiled. The entry names the
+/// functions after the fingerprint (`PRINT\ndefs=3,17,...`) and identifies the module by the
+/// BLAKE3 hash of its bytes rather than the bytes themselves, since it is rewritten as the
+/// program runs; its tag seals it like any entry.
+fn tiered_print(config: &crate::Config) -> Option<String> {
+    Some(format!("{} tier-up", fingerprint(config).ok()?))
+}
+
+/// Where tier-up keeps the hot functions of `wasm` (computed once per module: it hashes the
+/// bytes).
+pub(crate) fn tiered_path(config: &crate::Config, wasm: &[u8]) -> Option<std::path::PathBuf> {
+    let dir = config.cache_dir.as_deref()?;
+    cache_key::cache_key().ok()?;
+    Some(entry_path(dir, &tiered_print(config)?, wasm))
+}
+
+/// The hot functions tier-up kept for `wasm` at `path`: their defined-function indices and the
+/// code (with the trampolines).
+pub(crate) fn lookup_tiered(
+    config: &crate::Config,
+    path: &std::path::Path,
+    wasm: &[u8],
+) -> Option<(Vec<usize>, CompiledModule)> {
+    let key = cache_key::cache_key().ok()?;
+    let print = tiered_print(config)?;
+    let bytes = std::fs::read(path).ok()?;
+    let (p, id, compiled) = decode_entry(key, &bytes).ok()?;
+    let defs = std::str::from_utf8(p)
+        .ok()?
+        .strip_prefix(&print)?
+        .strip_prefix("\ndefs=")?;
+    if id != blake3::hash(wasm).as_bytes() {
+        return None;
+    }
+    let defs: Vec<usize> = match defs {
+        "" => Vec::new(),
+        list => list
+            .split(',')
+            .map(str::parse)
+            .collect::<Result<_, _>>()
+            .ok()?,
+    };
+    (defs.len() == compiled.funcs.len()).then_some((defs, compiled))
+}
+
+/// Writes tier-up's entry for `wasm` at `path` (best effort).
+pub(crate) fn store_tiered(
+    config: &crate::Config,
+    path: &std::path::Path,
+    wasm: &[u8],
+    defs: &[usize],
+    compiled: &CompiledModule,
+) {
+    let (Ok(key), Some(print)) = (cache_key::cache_key(), tiered_print(config)) else {
+        return;
+    };
+    let list: Vec<String> = defs.iter().map(usize::to_string).collect();
+    let print = format!("{print}\ndefs={}", list.join(","));
+    let entry = encode_entry(key, &print, blake3::hash(wasm).as_bytes(), compiled);
+    if let Some(dir) = path.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    if std::fs::write(&tmp, entry).is_ok() {
+        let _ = std::fs::rename(&tmp, path);
+    }
 }

@@ -71,6 +71,25 @@ pub(crate) unsafe fn run_on_slots(
     _ty: &wexe_environ::FuncType,
     values: *mut [u64; 2],
 ) -> Result<()> {
+    let module = store.inner().instances[instance as usize].module.clone();
+    let (entry, fn_ptr) = code_of(&module, index)?;
+    // SAFETY: forwarded from the caller; the code is the function's.
+    unsafe { run_code(store, instance, entry, fn_ptr, values) }
+}
+
+/// Runs machine code `fn_ptr` of `instance` through the array entry `entry` of its type on
+/// `values`: [`run_on_slots`], and tier-up's on-stack-replacement entries.
+///
+/// # Safety
+/// `entry` is the array entry of `fn_ptr`'s type, `fn_ptr` code of `instance`'s module, and
+/// `values` valid for reads of its parameters and writes of its results.
+pub(crate) unsafe fn run_code(
+    store: &mut dyn StoreOps,
+    instance: u32,
+    entry: *const u8,
+    fn_ptr: *const u8,
+    values: *mut [u64; 2],
+) -> Result<()> {
     // The pointer is only used by builtins while this call runs, within the store's borrow.
     // SAFETY: erasing the borrow's lifetime; see above.
     let ptr = unsafe {
@@ -79,19 +98,17 @@ pub(crate) unsafe fn run_on_slots(
     // SAFETY: `ptr` is the store we were lent.
     let inner = unsafe { (*ptr).inner() };
     sync(inner);
-    let module = &inner.instances[instance as usize].module;
-    let jm = module
+    if inner.instances[instance as usize]
+        .module
         .inner
-        .jit
-        .as_ref()
-        .ok_or_else(|| anyhow::anyhow!("the module was not compiled for the JIT"))?;
-    let info = module.info();
-    let def = index as usize - info.num_imported_funcs;
-    let entry = jm.array_entry(info.funcs[index as usize] as usize);
-    let fn_ptr = jm.func_ptr(def);
+        .tiered
+        .is_some()
+    {
+        super::store::prepare_tiered(inner, instance)?;
+    }
     let vmctx = inner.jit.vmctx(instance);
-    // The entry (`store/entry.rs`) has counted this call: 1 means no compiled code is active.
-    let outer = inner.nesting == 1;
+    // No stack limit yet: no compiled code is active on this thread's stack.
+    let outer = inner.jit.ctx.vm.stack_limit == 0;
     let saved_limit = inner.jit.ctx.vm.stack_limit;
     if outer {
         inner.jit.ctx.vm.stack_limit = stack_limit(inner.engine.config().max_wasm_stack);
@@ -114,6 +131,22 @@ pub(crate) unsafe fn run_on_slots(
     match outcome {
         Ok(()) => Ok(()),
         Err(site) => Err(trap_error(inner, &site)),
+    }
+}
+
+/// The array entry of function `index`'s type and its machine code: the module's, or
+/// tier-up's once compiled.
+fn code_of(module: &crate::Module, index: u32) -> Result<(*const u8, *const u8)> {
+    let info = module.info();
+    let def = index as usize - info.num_imported_funcs;
+    let type_index = info.funcs[index as usize] as usize;
+    if let Some(jm) = &module.inner.jit {
+        return Ok((jm.array_entry(type_index), jm.func_ptr(def)));
+    }
+    let tiered = module.inner.tiered.as_ref();
+    match tiered.and_then(|t| Some((t.trampolines()?, t.code(def)?))) {
+        Some((trampolines, code)) => Ok((trampolines.array_entry(type_index), code)),
+        None => anyhow::bail!("internal error: function {index} has no machine code"),
     }
 }
 
@@ -151,10 +184,7 @@ fn trap_error(inner: &mut StoreInner, site: &TrapSite) -> anyhow::Error {
             anyhow::anyhow!("internal error: a builtin ended compiled code without recording why")
         });
     }
-    let code = find_module(inner, site.pc).and_then(|m| {
-        let jm = m.inner.jit.as_ref()?;
-        jm.trap_at(site.pc)
-    });
+    let code = code_at(inner, site.pc, |_, jm| jm.trap_at(site.pc));
     let Some(code) = code else {
         return anyhow::anyhow!(
             "internal error: compiled code raised signal {} at {:#x}, which has no trap code",
@@ -172,7 +202,17 @@ fn trap_error(inner: &mut StoreInner, site: &TrapSite) -> anyhow::Error {
                 );
             };
             match err.downcast_ref::<Trap>() {
-                Some(&t) => t,
+                Some(&t) => {
+                    // A trap of a nested interpreter run (tier-up): its frames, then ours.
+                    if let Some(inner_bt) = err.downcast_ref::<WasmBacktrace>() {
+                        let mut bt = inner_bt.clone();
+                        let ours = backtrace(inner, site);
+                        bt.frames.extend(ours.frames);
+                        bt.omitted += ours.omitted;
+                        return anyhow::Error::new(t).context(bt);
+                    }
+                    t
+                }
                 None => return err,
             }
         }
@@ -180,7 +220,13 @@ fn trap_error(inner: &mut StoreInner, site: &TrapSite) -> anyhow::Error {
     anyhow::Error::new(trap).context(backtrace(inner, site))
 }
 
-pub(super) fn find_module(inner: &StoreInner, pc: usize) -> Option<crate::Module> {
+/// `f` of the module of the store whose machine code contains `pc`, and that code (the whole
+/// module's, or tier-up's function or trampolines).
+pub(super) fn code_at<R>(
+    inner: &StoreInner,
+    pc: usize,
+    f: impl FnOnce(&crate::Module, &super::JitModule) -> Option<R>,
+) -> Option<R> {
     let mut last: Option<*const ()> = None;
     for inst in &inner.instances {
         let p = std::sync::Arc::as_ptr(&inst.module.inner) as *const ();
@@ -188,28 +234,32 @@ pub(super) fn find_module(inner: &StoreInner, pc: usize) -> Option<crate::Module
             continue;
         }
         last = Some(p);
-        if inst
-            .module
-            .inner
-            .jit
-            .as_ref()
-            .is_some_and(|j| j.contains(pc))
-        {
-            return Some(inst.module.clone());
+        let module = &inst.module;
+        if let Some(jm) = module.inner.jit.as_ref().filter(|j| j.contains(pc)) {
+            return f(module, jm);
+        }
+        if let Some(t) = &module.inner.tiered {
+            if let Some(chunk) = t.chunk_containing(pc) {
+                return f(module, &chunk);
+            }
+            if let Some(jm) = t.trampolines().filter(|j| j.contains(pc)) {
+                return f(module, jm);
+            }
         }
     }
     None
 }
 
 fn frame_info(inner: &StoreInner, pc: usize) -> Option<FrameInfo> {
-    let module = find_module(inner, pc)?;
-    let (def, offset) = module.inner.jit.as_ref()?.wasm_location(pc)?;
-    let func_index = (def + module.info().num_imported_funcs) as u32;
-    Some(FrameInfo::of(
-        &module,
-        func_index,
-        offset.map(|o| o as usize),
-    ))
+    code_at(inner, pc, |module, jm| {
+        let (def, offset) = jm.wasm_location(pc)?;
+        let func_index = (def + module.info().num_imported_funcs) as u32;
+        Some(FrameInfo::of(
+            module,
+            func_index,
+            offset.map(|o| o as usize),
+        ))
+    })
 }
 
 /// The wasm frames of a trap, innermost first.

@@ -5,8 +5,8 @@ use std::sync::OnceLock;
 
 use wexe_cranelift::CraneliftCompiler;
 use wexe_environ::{
-    CallSiteHandlers, CompileInput, CompiledFunction, CompiledModule, Compiler, ModuleInfo,
-    RelocKind, TrapCode,
+    CallSiteHandlers, CompileInput, CompiledFunction, CompiledModule, Compiler, DebugSlots,
+    ModuleInfo, RelocKind, TrapCode,
 };
 
 use crate::vm::CodeMemory;
@@ -21,9 +21,13 @@ struct FuncInfo {
     srclocs: Vec<(u32, u32, u32)>,
     /// Calls with exception handlers, by return address.
     handlers: Vec<CallSiteHandlers>,
+    debug_slots: Option<DebugSlots>,
 }
 
 pub(crate) struct JitModule {
+    /// The code's registration with debuggers (`Config::debug_info`); declared first so that
+    /// it is withdrawn before the code is unmapped.
+    pub(super) debug: Option<super::gdb_jit::DebugRegistration>,
     code: CodeMemory,
     /// Where each defined function starts.
     def_starts: Vec<usize>,
@@ -41,20 +45,67 @@ pub(super) fn compiler() -> Result<&'static CraneliftCompiler, String> {
         .map_err(Clone::clone)
 }
 
+/// What the compiler gets for `info` under `config`; `alone` when functions are compiled one
+/// at a time (tier-up), so that calls go through the vmctx.
+fn input<'a>(
+    config: &crate::Config,
+    info: &'a ModuleInfo,
+    bytes: &'a [u8],
+    alone: bool,
+) -> CompileInput<'a> {
+    CompileInput {
+        info,
+        bytes,
+        bounds_checks: !crate::vm::LinearMemory::guarded(),
+        consume_fuel: config.consume_fuel,
+        interruptible: config.interruptible,
+        calls_through_vmctx: alone,
+        debug_info: None,
+    }
+}
+
 /// Compiles every function of a module (the machine code, not yet loaded).
 pub(crate) fn compile_raw(
     config: &crate::Config,
     info: &ModuleInfo,
     bytes: &[u8],
 ) -> Result<CompiledModule, String> {
-    let input = CompileInput {
-        info,
-        bytes,
-        bounds_checks: !crate::vm::LinearMemory::guarded(),
-        consume_fuel: config.consume_fuel,
-        interruptible: config.interruptible,
-    };
+    // Under debug info, the locals each function's DWARF names get stack slots.
+    let used_locals = config.debug_info.then(|| {
+        let bodies: Vec<_> = info
+            .bodies
+            .iter()
+            .map(|b| b.range.start as u32..b.range.end as u32)
+            .collect();
+        wexe_debug::used_locals(bytes, &bodies)
+    });
+    let mut input = input(config, info, bytes, false);
+    input.debug_info = used_locals.as_deref();
     compiler()?.compile_module(&input)
+}
+
+/// Compiles only the trampolines of every type (tier-up; not loaded yet).
+pub(crate) fn compile_trampolines(
+    config: &crate::Config,
+    info: &ModuleInfo,
+    bytes: &[u8],
+) -> Result<CompiledModule, String> {
+    compiler()?.compile_trampolines(&input(config, info, bytes, true))
+}
+
+/// Compiles defined function `def` alone (tier-up; not loaded yet): its calls go through the
+/// vmctx.
+pub(crate) fn compile_function(
+    config: &crate::Config,
+    info: &ModuleInfo,
+    bytes: &[u8],
+    def: usize,
+) -> Result<CompiledFunction, String> {
+    let mut funcs =
+        compiler()?.compile_functions(&input(config, info, bytes, true), &[def as u32])?;
+    funcs
+        .pop()
+        .ok_or_else(|| "internal error: no function compiled".into())
 }
 
 /// What compiled code depends on besides the module: the compiler, how memories are made, the
@@ -62,18 +113,42 @@ pub(crate) fn compile_raw(
 pub(crate) fn fingerprint(config: &crate::Config) -> Result<String, String> {
     let guarded = crate::vm::LinearMemory::guarded();
     Ok(format!(
-        "{} guarded={guarded} fuel={} interruptible={} {:?}",
+        "{} guarded={guarded} fuel={} interruptible={} debug_info={} {:?}",
         compiler()?.fingerprint(),
         config.consume_fuel,
         config.interruptible,
+        config.debug_info,
         // The wasm features are part of it because code found by fingerprint is reused without
         // validating the function bodies again.
         config.features
     ))
 }
 
-/// Loads compiled code into executable memory and relocates it.
-pub(crate) fn load(out: CompiledModule) -> Result<JitModule, String> {
+/// Compiles and loads the on-stack-replacement entry of defined function `def` (tier-up): the
+/// function and its array entry ([`JitModule::func_ptr`] and [`JitModule::array_entry`] 0).
+pub(crate) fn compile_osr(
+    config: &crate::Config,
+    info: &ModuleInfo,
+    bytes: &[u8],
+    def: usize,
+) -> Result<JitModule, String> {
+    let input = input(config, info, bytes, true);
+    let (body, entry) = compiler()?.compile_osr(&input, def as u32)?;
+    let out = CompiledModule {
+        funcs: vec![body],
+        array_entries: vec![entry],
+        host_adapters: Vec::new(),
+    };
+    load(out, Some(&[def]))
+}
+
+/// Loads compiled code into executable memory and relocates it. `defs` says which defined
+/// function each of `out.funcs` is, when they are not all of them in order; such functions call
+/// through the vmctx, so they carry no relocations.
+pub(crate) fn load(out: CompiledModule, defs: Option<&[usize]>) -> Result<JitModule, String> {
+    if defs.is_some() && out.funcs.iter().any(|f| !f.relocs.is_empty()) {
+        return Err("internal error: a function compiled alone has relocations".into());
+    }
     let mut image = Vec::new();
     let mut place = |f: &CompiledFunction| {
         while image.len() % 16 != 0 {
@@ -123,7 +198,7 @@ pub(crate) fn load(out: CompiledModule) -> Result<JitModule, String> {
         .into_iter()
         .zip(starts)
         .enumerate()
-        .map(|(i, (f, start))| (Some(i), f, start))
+        .map(|(i, (f, start))| (Some(defs.map_or(i, |d| d[i])), f, start))
         .chain(trampolines)
         .map(|(def, f, start)| FuncInfo {
             def,
@@ -132,9 +207,11 @@ pub(crate) fn load(out: CompiledModule) -> Result<JitModule, String> {
             traps: f.traps,
             srclocs: f.srclocs,
             handlers: f.handlers,
+            debug_slots: f.debug_slots,
         })
         .collect();
     Ok(JitModule {
+        debug: None,
         code,
         def_starts,
         funcs,
@@ -163,6 +240,38 @@ impl JitModule {
             out.push_str(&format!("{:x} {:x} {name}\n", base + f.start, f.len));
         }
         out
+    }
+
+    /// The code's address and bytes, and each function and trampoline in it: its defined
+    /// function index (`None`: a trampoline), code offset, length, source ranges and debug
+    /// slots.
+    #[allow(clippy::type_complexity)]
+    pub(super) fn layout(
+        &self,
+    ) -> (
+        &[u8],
+        Vec<(
+            Option<usize>,
+            usize,
+            usize,
+            &[(u32, u32, u32)],
+            Option<&DebugSlots>,
+        )>,
+    ) {
+        let funcs = self
+            .funcs
+            .iter()
+            .map(|f| {
+                (
+                    f.def,
+                    f.start,
+                    f.len,
+                    &f.srclocs[..],
+                    f.debug_slots.as_ref(),
+                )
+            })
+            .collect();
+        (self.code.bytes(), funcs)
     }
 
     /// The entry of defined function `def`.

@@ -1,19 +1,27 @@
 //! The JIT tier: modules compiled by `wexe-cranelift` ([`code`]), the per-store state compiled
 //! code reads ([`store`]), the runtime helpers it calls ([`builtins`]) and calls into compiled
 //! code with traps turned into errors with backtraces ([`call`]), and the throwing of wasm
-//! exceptions through compiled frames ([`unwind`]).
+//! exceptions through compiled frames ([`unwind`]); under `Config::debug_info`, the modules'
+//! debug images registered with debuggers ([`debug_image`], [`gdb_jit`]).
 
 mod builtins;
 mod cache;
 mod cache_key;
 mod call;
 mod code;
+mod debug_image;
+mod gdb_jit;
 mod store;
 mod unwind;
 
+pub(crate) use cache::{lookup_tiered, store_tiered, tiered_path};
+pub(crate) use call::run_code;
 pub(crate) use call::run_on_slots;
-pub(crate) use code::JitModule;
 pub(crate) use code::fingerprint as compiled_code_key;
+pub(crate) use code::{JitModule, compile_function, compile_osr, compile_trampolines, load};
+pub(crate) use debug_image::{
+    note_instance as note_debug_instance, register as register_debug_info,
+};
 pub(crate) use store::{JitStore, instantiate};
 
 /// Whether the on-disk cache can sign and check its entries (see `cache_key`).
@@ -97,7 +105,7 @@ pub(crate) fn deserialize(
     if print != here.as_bytes() {
         anyhow::bail!("the module was compiled by another wexe or for another machine");
     }
-    let jm = code::load(compiled).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let jm = code::load(compiled, None).map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok((wasm.to_vec(), jm))
 }
 

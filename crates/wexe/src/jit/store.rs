@@ -27,8 +27,12 @@ pub(crate) struct JitStore {
     mem_defs: Vec<Box<VMMemoryDef>>,
     #[allow(clippy::vec_box)]
     table_defs: Vec<Box<VMTableDef>>,
-    /// One vmctx per instance (empty for instances of other tiers).
+    /// One vmctx per instance (empty for instances of other tiers, and under tier-up until
+    /// the instance first runs machine code).
     vmctxs: Vec<Box<[u64]>>,
+    /// Under tier-up, per instance: how many of its module's functions were compiled when its
+    /// vmctx entries were last pointed at their code.
+    generations: Vec<u32>,
     /// A host adapter for each engine type id seen in an instantiated module.
     adapters: HashMap<u32, *const u8>,
     /// Host functions whose funcref has no adapter yet.
@@ -61,6 +65,7 @@ impl JitStore {
             mem_defs: Vec::new(),
             table_defs: Vec::new(),
             vmctxs: Vec::new(),
+            generations: Vec::new(),
             adapters: HashMap::new(),
             unadapted: Vec::new(),
             pending: None,
@@ -69,6 +74,11 @@ impl JitStore {
 
     pub(super) fn vmctx(&mut self, instance: u32) -> *mut u8 {
         self.vmctxs[instance as usize].as_mut_ptr() as *mut u8
+    }
+
+    /// The lowest stack address compiled code may use, or 0 when none is running.
+    pub(crate) fn stack_limit(&self) -> usize {
+        self.ctx.vm.stack_limit
     }
 }
 
@@ -118,47 +128,64 @@ pub(super) fn sync(inner: &mut StoreInner) {
             } => {
                 // A failed instantiation leaves functions (unreachable: nothing exports them) of
                 // an instance that never was, whose index a later instance may take.
-                let fn_ptr = inner
-                    .instances
-                    .get(*instance as usize)
-                    .and_then(|inst| {
-                        let module = &inst.module;
-                        let def =
-                            (*index as usize).checked_sub(module.info().num_imported_funcs)?;
-                        module.inner.jit.as_ref()?.try_func_ptr(def)
-                    })
-                    .unwrap_or(std::ptr::null());
                 let vmctx = jit
                     .vmctxs
                     .get_mut(*instance as usize)
+                    .filter(|v| !v.is_empty())
                     .map_or(std::ptr::null_mut(), |v| v.as_mut_ptr() as *mut u8);
-                VMFuncRef {
-                    type_id: u64::from(*type_id),
-                    fn_ptr,
-                    vmctx,
+                let fn_ptr = inner
+                    .instances
+                    .get(*instance as usize)
+                    .and_then(|inst| wasm_code(&inst.module, *index as usize))
+                    .filter(|_| !vmctx.is_null());
+                match fn_ptr {
+                    Some(fn_ptr) => VMFuncRef {
+                        type_id: u64::from(*type_id),
+                        fn_ptr,
+                        vmctx,
+                    },
+                    // Tier-up, not compiled yet (or no vmctx yet): through the host adapter,
+                    // which runs it in the interpreter.
+                    None => adapted(jit, i, *type_id),
                 }
             }
-            FuncEntity::Host { type_id, .. } => {
-                let fn_ptr = jit
-                    .adapters
-                    .get(type_id)
-                    .copied()
-                    .unwrap_or(std::ptr::null());
-                if fn_ptr.is_null() {
-                    jit.unadapted.push(i as u32);
-                }
-                VMFuncRef {
-                    type_id: u64::from(*type_id),
-                    fn_ptr,
-                    // A host function's "vmctx" is its store index, which the adapter passes on.
-                    vmctx: i as *mut u8,
-                }
-            }
+            FuncEntity::Host { type_id, .. } => adapted(jit, i, *type_id),
         };
         jit.funcrefs.push(entry);
     }
     jit.ctx.vm.funcrefs_base = jit.funcrefs.as_ptr();
     jit.ctx.vm.funcrefs_len = jit.funcrefs.len();
+}
+
+/// The machine code of function `index` of `module`, if it has some: the module's, or
+/// tier-up's.
+fn wasm_code(module: &crate::Module, index: usize) -> Option<*const u8> {
+    let def = index.checked_sub(module.info().num_imported_funcs)?;
+    match (&module.inner.jit, &module.inner.tiered) {
+        (Some(jm), _) => jm.try_func_ptr(def),
+        (None, Some(t)) => t.code(def),
+        (None, None) => None,
+    }
+}
+
+/// The funcref entry of store function `i` called through the host adapter of its type: host
+/// functions, and under tier-up wasm functions not compiled yet. Without an adapter yet, it is
+/// given one when a module of its type is instantiated.
+fn adapted(jit: &mut JitStore, i: usize, type_id: u32) -> VMFuncRef {
+    let fn_ptr = jit
+        .adapters
+        .get(&type_id)
+        .copied()
+        .unwrap_or(std::ptr::null());
+    if fn_ptr.is_null() {
+        jit.unadapted.push(i as u32);
+    }
+    VMFuncRef {
+        type_id: u64::from(type_id),
+        fn_ptr,
+        // A host function's "vmctx" is its store index, which the adapter passes on.
+        vmctx: i as *mut u8,
+    }
 }
 
 /// Gives the funcref entries of host functions that had no adapter one, if a module
@@ -179,23 +206,67 @@ fn adapt_host_funcs(jit: &mut JitStore) {
     });
 }
 
-/// Builds the vmctx of a new instance (its entities already in the store).
+/// Under tier-up, before `instance` runs machine code: builds its vmctx the first time, and
+/// points its vmctx entries and funcref entries at the code of the functions compiled since
+/// the last time.
+pub(super) fn prepare_tiered(inner: &mut StoreInner, instance: u32) -> Result<()> {
+    let module = inner.instances[instance as usize].module.clone();
+    let Some(tiered) = &module.inner.tiered else {
+        return Ok(());
+    };
+    let i = instance as usize;
+    if inner.jit.vmctxs.get(i).is_none_or(|v| v.is_empty()) {
+        instantiate(inner, instance)?;
+    }
+    let generation = tiered.generation();
+    while inner.jit.generations.len() <= i {
+        inner.jit.generations.push(0);
+    }
+    if inner.jit.generations[i] == generation {
+        return Ok(());
+    }
+    inner.jit.generations[i] = generation;
+    let offsets = VMOffsets::new(module.info());
+    let imported = module.info().num_imported_funcs;
+    let jit = &mut inner.jit;
+    let vmctx_ptr = jit.vmctxs[i].as_mut_ptr() as *mut u8;
+    for (f, &sf) in inner.instances[i].funcs.iter().enumerate().skip(imported) {
+        let Some(code) = tiered.code(f - imported) else {
+            continue;
+        };
+        let at = offsets.func(f as u32) as usize / 8;
+        jit.vmctxs[i][at] = code as u64;
+        jit.vmctxs[i][at + 1] = vmctx_ptr as u64;
+        let e = &mut jit.funcrefs[sf as usize];
+        e.fn_ptr = code;
+        e.vmctx = vmctx_ptr;
+    }
+    Ok(())
+}
+
+/// Builds the vmctx of a new instance (its entities already in the store); under tier-up,
+/// once its module has trampolines.
 pub(crate) fn instantiate(inner: &mut StoreInner, instance: u32) -> Result<()> {
     let module = inner.instances[instance as usize].module.clone();
+    let tiered = module.inner.tiered.as_ref().and_then(|t| t.trampolines());
     let jm = module
         .inner
         .jit
         .as_ref()
+        .or(tiered)
         .ok_or_else(|| anyhow!("the module was not compiled for the JIT"))?;
     let info = module.info();
     for (t, &id) in module.inner.type_ids.iter().enumerate() {
-        inner.jit.adapters.entry(id).or_insert(jm.host_adapter(t));
+        if info.types[t].as_func().is_some() {
+            inner.jit.adapters.entry(id).or_insert(jm.host_adapter(t));
+        }
     }
     let offsets = VMOffsets::new(info);
     while inner.jit.vmctxs.len() <= instance as usize {
         inner.jit.vmctxs.push(Box::new([]));
     }
     inner.jit.vmctxs[instance as usize] = vec![0u64; offsets.size as usize / 8].into_boxed_slice();
+    super::note_debug_instance(jm, inner.jit.vmctxs[instance as usize].as_ptr());
     sync(inner);
     adapt_host_funcs(&mut inner.jit);
     let inst = &inner.instances[instance as usize];

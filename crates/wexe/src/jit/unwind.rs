@@ -21,7 +21,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use wexe_environ::vmoffsets::VMCTX_INSTANCE;
 
 use super::builtins::store_of;
-use super::call::{backtrace, find_module};
+use super::call::{backtrace, code_at};
 use crate::store::{HostPanic, StoreInner, uncaught};
 use crate::vm::traps::{self, TrapSite};
 
@@ -129,10 +129,9 @@ unsafe fn find_handler(
 ) -> Option<Handler> {
     let tag = inner.exns.get(exn).tag;
     while traps::is_code(pc) {
-        let module = find_module(inner, pc);
-        let site = module
-            .as_ref()
-            .and_then(|m| m.inner.jit.as_ref()?.call_site(pc));
+        let site = code_at(inner, pc, |_, jm| {
+            jm.call_site(pc).map(|(s, start)| (s.clone(), start))
+        });
         if let Some((site, func_start)) = site {
             let sp = fp - site.frame_offset as usize;
             // SAFETY: Cranelift saved the frame's vmctx at this offset for the call, and a

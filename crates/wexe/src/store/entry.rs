@@ -70,19 +70,21 @@ pub(crate) fn call_func(
     if inner.nesting >= MAX_NESTING {
         return Err(Trap::StackOverflow.into());
     }
-    let run: RunWasm = match inner.engine.config().tier {
-        crate::Tier::Jit => crate::jit::run_on_slots,
-        crate::Tier::Interp => crate::interp::run_on_slots,
-    };
-    let n = params.len().max(results.len());
-    let mut inline = [[0u64; 2]; INLINE_VALS];
-    let mut heap = Vec::new();
-    let slots: &mut [[u64; 2]] = if n <= INLINE_VALS {
-        &mut inline[..n]
+    // A module compiled whole runs its machine code (the JIT tier, or a compiled module loaded
+    // under tier-up); otherwise a call starts interpreted, and under tier-up the callee's
+    // entry goes on in machine code if it has some.
+    let run: RunWasm = if inner.instances[instance as usize]
+        .module
+        .inner
+        .jit
+        .is_some()
+    {
+        crate::jit::run_on_slots
     } else {
-        heap.resize(n, [0; 2]);
-        &mut heap
+        crate::interp::run_on_slots
     };
+    let mut buf = ValueSlots::new();
+    let slots = buf.take(params.len().max(results.len()));
     for (s, p) in slots.iter_mut().zip(params) {
         *s = p.to_cells(inner);
     }
@@ -99,6 +101,32 @@ pub(crate) fn call_func(
         *r = Val::from_cells(t, s, inner);
     }
     Ok(())
+}
+
+/// Room for a call's value slots: on the native stack for up to [`INLINE_VALS`] values, so
+/// that a call allocates nothing; on the heap beyond.
+pub(crate) struct ValueSlots {
+    inline: [[u64; 2]; INLINE_VALS],
+    heap: Vec<[u64; 2]>,
+}
+
+impl ValueSlots {
+    pub fn new() -> ValueSlots {
+        ValueSlots {
+            inline: [[0; 2]; INLINE_VALS],
+            heap: Vec::new(),
+        }
+    }
+
+    /// `n` zeroed slots.
+    pub fn take(&mut self, n: usize) -> &mut [[u64; 2]] {
+        if n <= INLINE_VALS {
+            &mut self.inline[..n]
+        } else {
+            self.heap.resize(n, [0; 2]);
+            &mut self.heap
+        }
+    }
 }
 
 /// Counts one host → wasm nesting off again when dropped, however the run ended (a panic that

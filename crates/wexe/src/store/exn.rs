@@ -19,6 +19,9 @@ use crate::trap::WasmBacktrace;
 /// A tag: the parameter types of its exceptions, and a name for messages.
 pub(crate) struct TagEntity {
     pub ty: FuncType,
+    /// The engine id of its type (a module's tag type may sit in a recursion group, so tag
+    /// imports are matched by id, as functions are).
+    pub type_id: u32,
     /// `module::name` of its export or import, the name section's name, or `tag N`.
     pub name: String,
 }

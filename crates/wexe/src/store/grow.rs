@@ -13,7 +13,7 @@ use wexe_environ::{MemoryType, TableType};
 
 use super::{Store, StoreInner, StoreOps, TableEntity};
 use crate::limits::{ResourceLimiter, TABLE_ELEMENT_BYTES};
-use crate::vm::LinearMemory;
+use crate::vm::{LinearMemory, MemoryImage, MemorySource};
 
 /// The most elements any table may hold, whatever its type allows: a table's elements are one
 /// host array (of [`TABLE_ELEMENT_BYTES`] each), so this bounds what one table costs without a
@@ -97,8 +97,13 @@ pub(crate) fn check_counts(
     Ok(())
 }
 
-/// Creates a linear memory of `ty.minimum` zeroed pages; its store index.
-pub(crate) fn new_memory(store: &mut dyn StoreOps, ty: MemoryType) -> Result<u32> {
+/// Creates a linear memory of `ty.minimum` pages, zeroed but for `image` (a pre-instantiated
+/// module's initial contents, see `crate::pre`); its store index.
+pub(crate) fn new_memory(
+    store: &mut dyn StoreOps,
+    ty: MemoryType,
+    image: Option<&MemoryImage>,
+) -> Result<u32> {
     check_counts(store, 0, 0, 1)?;
     let (inner, mut limiter) = store.limited();
     let size = bytes(&ty, ty.minimum);
@@ -111,7 +116,8 @@ pub(crate) fn new_memory(store: &mut dyn StoreOps, ty: MemoryType) -> Result<u32
         );
     }
     let limit = inner.engine.config().max_memory_size;
-    let Some(mem) = LinearMemory::new(ty, limit) else {
+    let pool = inner.engine.inner.memory_pool.as_ref();
+    let Some(mem) = LinearMemory::new(ty, limit, MemorySource { image, pool }) else {
         let message = format!("cannot allocate a memory of {} pages", ty.minimum);
         if let Some(l) = limiter {
             l.memory_grow_failed(anyhow!("{message}"))?;

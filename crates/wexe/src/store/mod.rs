@@ -21,7 +21,7 @@ use anyhow::Result;
 
 pub use context::{AsContext, AsContextMut, StoreContext, StoreContextMut};
 pub(crate) use entities::{FuncEntity, GlobalEntity, InstanceEntity, TableEntity};
-pub(crate) use entry::{HostPanic, call_func};
+pub(crate) use entry::{HostPanic, ValueSlots, call_func};
 pub use exn::ThrownException;
 pub(crate) use exn::{ExnArena, TagEntity, thrown_by_host, uncaught};
 pub(crate) use grow::{check_counts, grow_memory, grow_table, new_memory, new_table};

@@ -68,6 +68,12 @@ impl CodeMemory {
         self.ptr
     }
 
+    /// The code's bytes (the memory is readable).
+    pub fn bytes(&self) -> &[u8] {
+        // SAFETY: `ptr..ptr + len` is mapped readable for as long as `self` lives.
+        unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
+    }
+
     /// Whether `pc` lies in this code.
     pub fn contains(&self, pc: usize) -> bool {
         pc >= self.ptr as usize && pc < self.ptr as usize + self.len

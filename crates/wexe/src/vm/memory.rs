@@ -12,13 +12,15 @@
 //! example under `ulimit -v`), memories are heap buffers that may move when they grow, and
 //! compiled code checks every access.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use wexe_environ::MemoryType;
 
+use super::{MemoryImage, MemoryPool};
+
 /// Address space reserved per guarded memory: 4 GiB of indices, 4 GiB of static offsets, and a
 /// page for the access size.
-const GUARDED_RESERVATION: usize = (8 << 30) + (64 << 10);
+pub(crate) const GUARDED_RESERVATION: usize = (8 << 30) + (64 << 10);
 
 /// The granularity of commits in a reservation (a multiple of the host's page size).
 const COMMIT_ALIGN: usize = 64 << 10;
@@ -31,8 +33,19 @@ enum Storage {
         len: usize,
         committed: usize,
         reserved: usize,
+        /// Where the reservation goes back to when the memory is dropped (else unmapped).
+        pool: Option<Arc<MemoryPool>>,
     },
     Heap(Vec<u8>),
+}
+
+/// Where a new memory's reservation and first contents come from (see [`LinearMemory::new`]).
+#[derive(Clone, Copy, Default)]
+pub(crate) struct MemorySource<'a> {
+    /// The memory's initial contents (else zeros).
+    pub image: Option<&'a MemoryImage>,
+    /// Reservations to reuse, for guarded memories.
+    pub pool: Option<&'a Arc<MemoryPool>>,
 }
 
 /// A linear memory. With a heap buffer growing may move it, so the tiers re-read
@@ -100,9 +113,9 @@ impl LinearMemory {
         })
     }
 
-    /// A memory of `ty.minimum` zeroed pages; `None` when that exceeds `limit_bytes` or cannot
-    /// be allocated.
-    pub fn new(ty: MemoryType, limit_bytes: u64) -> Option<LinearMemory> {
+    /// A memory of `ty.minimum` pages, zeroed but for `from.image`; `None` when that exceeds
+    /// `limit_bytes` or cannot be allocated.
+    pub fn new(ty: MemoryType, limit_bytes: u64, from: MemorySource) -> Option<LinearMemory> {
         let limit_pages = limit_bytes >> ty.page_size_log2;
         let by_index = ty.max_pages_by_index();
         let max_pages = ty
@@ -115,12 +128,14 @@ impl LinearMemory {
         }
         let len = usize::try_from(ty.minimum << ty.page_size_log2).ok()?;
         let storage = if Self::guarded() {
-            let reserved = if ty.needs_bounds_checks() {
-                round_up(usize::try_from(max_pages << ty.page_size_log2).ok()?)?
+            let (reserved, pool) = if ty.needs_bounds_checks() {
+                let size = round_up(usize::try_from(max_pages << ty.page_size_log2).ok()?)?;
+                (size, None)
             } else {
-                GUARDED_RESERVATION
+                let pool = from.pool.filter(|p| p.size() == GUARDED_RESERVATION);
+                (GUARDED_RESERVATION, pool)
             };
-            Self::mapped(len, reserved)
+            Self::mapped(len, reserved, from.image, pool)
         } else {
             None
         };
@@ -132,6 +147,9 @@ impl LinearMemory {
                 let mut bytes = Vec::new();
                 bytes.try_reserve_exact(len).ok()?;
                 bytes.resize(len, 0);
+                if let Some(image) = from.image {
+                    image.copy_into(&mut bytes);
+                }
                 Storage::Heap(bytes)
             }
         };
@@ -142,24 +160,49 @@ impl LinearMemory {
         })
     }
 
-    /// A reservation of `reserved` bytes with its first `len` committed.
-    fn mapped(len: usize, reserved: usize) -> Option<Storage> {
+    /// A reservation of `reserved` bytes (from `pool` when it has one) with its first `len`
+    /// committed, starting with `image`.
+    fn mapped(
+        len: usize,
+        reserved: usize,
+        image: Option<&MemoryImage>,
+        pool: Option<&Arc<MemoryPool>>,
+    ) -> Option<Storage> {
         if reserved == 0 {
             return Some(Storage::Heap(Vec::new()));
         }
-        let ptr = reserve(reserved)?;
-        let committed = round_up(len)?.min(reserved);
-        if !commit(ptr, 0, committed) {
-            // SAFETY: unmapping the reservation just made, which nothing else knows of.
-            unsafe { libc::munmap(ptr as *mut libc::c_void, reserved) };
-            return None;
-        }
-        Some(Storage::Mapped {
+        let ptr = pool.and_then(|p| p.take()).or_else(|| reserve(reserved))?;
+        let mut storage = Storage::Mapped {
             ptr,
             len,
-            committed,
+            committed: 0,
             reserved,
-        })
+            pool: pool.cloned(),
+        };
+        // From here on, dropping `storage` gives the reservation back (or unmaps it).
+        let committed = round_up(len)?.min(reserved);
+        let image = image.filter(|i| i.len() <= committed);
+        // SAFETY: the image's range lies in our reservation, which nothing else uses.
+        let mapped = match image {
+            Some(i) if unsafe { i.map_at(ptr) } => i.len(),
+            _ => 0,
+        };
+        if let Storage::Mapped { committed: c, .. } = &mut storage {
+            *c = mapped;
+        }
+        if !commit(ptr, mapped, committed) {
+            return None;
+        }
+        if let Storage::Mapped { committed: c, .. } = &mut storage {
+            *c = committed;
+        }
+        if mapped == 0
+            && let Some(i) = image
+        {
+            // SAFETY: the first `committed` bytes are read+write and ours.
+            i.copy_into(unsafe { std::slice::from_raw_parts_mut(ptr, committed) });
+        }
+        Some(storage)
     }
 
     /// The current size in pages.
@@ -181,6 +224,7 @@ impl LinearMemory {
                 len,
                 committed,
                 reserved,
+                ..
             } => {
                 if new_len > *reserved {
                     return None;
@@ -238,9 +282,23 @@ impl LinearMemory {
 
 impl Drop for LinearMemory {
     fn drop(&mut self) {
-        if let Storage::Mapped { ptr, reserved, .. } = self.storage {
-            // SAFETY: unmapping our own reservation; nothing refers to it any more.
-            unsafe { libc::munmap(ptr as *mut libc::c_void, reserved) };
+        if let Storage::Mapped {
+            ptr,
+            committed,
+            reserved,
+            ref pool,
+            ..
+        } = self.storage
+        {
+            // SAFETY: our own reservation, which nothing refers to any more: kept by the pool
+            // after its reset, or unmapped.
+            let kept = pool
+                .as_ref()
+                .is_some_and(|p| unsafe { p.give_back(ptr, committed) });
+            if !kept {
+                // SAFETY: as above.
+                unsafe { libc::munmap(ptr as *mut libc::c_void, reserved) };
+            }
         }
     }
 }

@@ -2,9 +2,13 @@
 //! executable code memory, the structures compiled code reads, and trap handling.
 
 mod code;
+mod image;
 mod memory;
+mod pool;
 pub(crate) mod traps;
 pub(crate) mod vmcontext;
 
 pub(crate) use code::CodeMemory;
-pub(crate) use memory::LinearMemory;
+pub(crate) use image::MemoryImage;
+pub(crate) use memory::{GUARDED_RESERVATION, LinearMemory, MemorySource};
+pub(crate) use pool::MemoryPool;

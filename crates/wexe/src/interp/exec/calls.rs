@@ -65,6 +65,21 @@ unsafe fn push_frame(
 /// writing its results there, through the store's one host-call path.
 #[inline(never)]
 unsafe fn call_host(cx: &mut Cx, fp: Fp, args: Fp, sf: u32) -> anyhow::Result<()> {
+    let caller = cx.inst.instance;
+    unsafe {
+        call_out(cx, fp, |store| {
+            store::call_host(store, sf, Some(caller), ValueCells::Packed(args))
+        })
+    }
+}
+
+/// Runs `f`, which leaves the interpreter for the store (a host function, or machine code of
+/// tier-up), from the frame at `fp`: a nested run starts above that frame.
+pub(super) unsafe fn call_out(
+    cx: &mut Cx,
+    fp: Fp,
+    f: impl FnOnce(&mut dyn store::StoreOps) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
     unsafe {
         let inner = &mut *cx.inner;
         // A nested run (the host calling back into wasm) starts above this frame. Put back
@@ -75,8 +90,7 @@ unsafe fn call_host(cx: &mut Cx, fp: Fp, args: Fp, sf: u32) -> anyhow::Result<()
         inner.stack.frames_top =
             cx.frames_top
                 .offset_from(inner.stack.frames.as_ptr() as *const CallFrame) as usize;
-        let cells = ValueCells::Packed(args);
-        let outcome = store::call_host(&mut *cx.store, sf, Some(cx.inst.instance), cells);
+        let outcome = f(&mut *cx.store);
         cx.inner = (*cx.store).inner();
         let inner = &mut *cx.inner;
         inner.stack.top = saved_top;
@@ -168,8 +182,8 @@ unsafe fn ref_target(fp: Fp, callee: Slot) -> Result<u32, Trap> {
     }
 }
 
-/// Where a tail call leaves execution.
-enum TailCall {
+/// Where a tail call (or a tier-up check, `tier.rs`) leaves execution.
+pub(super) enum TailCall {
     /// In the callee, which took over the frame.
     Enter(Ip),
     /// Back in the caller's caller: the callee was a host function, whose results are in
@@ -186,11 +200,26 @@ enum TailCall {
 /// Tail-calls store function `sf` from the instruction at `ip`, its arguments at `base`: a wasm
 /// callee takes over the current frame at `fp` (arguments moved to its start), so a chain of
 /// tail calls runs in constant cell and frame space; a host function is called, its results
-/// moved to the frame's start, and the current function returns.
+/// moved to the frame's start, and the current function returns. A `target` that is a trap
+/// (a bad table entry or a null reference) ends the run here, which keeps the handlers' own
+/// code down to one dispatch tail that LLVM turns into jumps.
 #[inline(never)]
-unsafe fn tail_call_store_func(ip: Ip, fp: Fp, cx: *mut Cx, sf: u32, base: Slot) -> TailCall {
+unsafe fn tail_call_store_func(
+    ip: Ip,
+    fp: Fp,
+    cx: *mut Cx,
+    target: Result<u32, Trap>,
+    base: Slot,
+) -> TailCall {
     unsafe {
         let c = &mut *cx;
+        let sf = match target {
+            Ok(sf) => sf,
+            Err(t) => {
+                c.exit = trap(cx, t, ip);
+                return TailCall::Ended;
+            }
+        };
         match &(&*c.inner).funcs[sf as usize] {
             FuncEntity::Wasm {
                 instance, index, ..
@@ -264,6 +293,7 @@ macro_rules! continue_after_call {
 }
 
 pub(super) use continue_after_call;
+pub(super) use continue_after_tail_call;
 
 /// Pops the innermost frame and continues in the caller.
 macro_rules! return_to_caller {
@@ -281,6 +311,8 @@ macro_rules! return_to_caller {
         next!(f.ret_ip, f.fp, $cx, $mem, $len)
     }};
 }
+
+pub(super) use return_to_caller;
 
 handlers! {
     fn Call(ip, fp, cx, mem, len) {
@@ -352,25 +384,19 @@ handlers! {
     fn ReturnCall(ip, fp, cx, mem, len) {
         decode!(ip, ReturnCall { func, base });
         let sf = *(&*cx).inst.funcs.get_unchecked(func as usize);
-        continue_after_tail_call!(tail_call_store_func(ip, fp, cx, sf, base), fp, cx)
+        continue_after_tail_call!(tail_call_store_func(ip, fp, cx, Ok(sf), base), fp, cx)
     }
 
     fn ReturnCallIndirect(ip, fp, cx, mem, len) {
         decode!(ip, ReturnCallIndirect { index, base, site });
-        let sf = match indirect_target(fp, &*cx, index, site) {
-            Ok(sf) => sf,
-            Err(t) => return trap(cx, t, ip),
-        };
-        continue_after_tail_call!(tail_call_store_func(ip, fp, cx, sf, base), fp, cx)
+        let target = indirect_target(fp, &*cx, index, site);
+        continue_after_tail_call!(tail_call_store_func(ip, fp, cx, target, base), fp, cx)
     }
 
     fn ReturnCallRef(ip, fp, cx, mem, len) {
         decode!(ip, ReturnCallRef { callee, base });
-        let sf = match ref_target(fp, callee) {
-            Ok(sf) => sf,
-            Err(t) => return trap(cx, t, ip),
-        };
-        continue_after_tail_call!(tail_call_store_func(ip, fp, cx, sf, base), fp, cx)
+        let target = ref_target(fp, callee);
+        continue_after_tail_call!(tail_call_store_func(ip, fp, cx, target, base), fp, cx)
     }
 
     fn RefAsNonNull(ip, fp, cx, mem, len) {

@@ -23,8 +23,8 @@ macro_rules! handler_by_name {
         binary { $($bn:ident $(($bi:ident))?: $ba:ident, $bb:ident -> $bo:ident = $bf:expr;)* }
         binary_trap { $($bt:ident: $bta:ident, $btb:ident -> $bto:ident = $btf:expr;)* }
         branch_cmp { $($bc:ident($bcmp:ident, $bneg:ident): $bct:ident = $bcf:expr;)* }
-        load { $($ld:ident: $lm:ident => $lo:ident;)* }
-        store { $($st:ident: $si:ident => $sm:ident;)* }
+        load { $($ld:ident($lda:ident): $lm:ident => $lo:ident;)* }
+        store { $($st:ident($sta:ident): $si:ident => $sm:ident;)* }
         produce { $($pr:ident { $($pf:ident: $pt:ty),* };)* }
         special { $($sp:ident { $($sf:ident: $stt:ty),* };)* }
         simd_unary { $($vu:ident: $vui:ident -> $vuo:ident = $vuf:expr;)* }
@@ -51,7 +51,9 @@ macro_rules! handler_by_name {
                 $(Instr::$bt { .. } => handlers::$bt,)*
                 $(Instr::$bc { .. } => handlers::$bc,)*
                 $(Instr::$ld { .. } => handlers::$ld,)*
+                $(Instr::$lda { .. } => handlers::$lda,)*
                 $(Instr::$st { .. } => handlers::$st,)*
+                $(Instr::$sta { .. } => handlers::$sta,)*
                 $(Instr::$pr { .. } => handlers::$pr,)*
                 $(Instr::$sp { .. } => handlers::$sp,)*
                 $(Instr::$vu { .. } => handlers::$vu,)*

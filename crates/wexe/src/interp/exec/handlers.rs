@@ -21,6 +21,7 @@ pub(super) use super::calls::{
 pub(super) use super::exn::{Throw, ThrowRef};
 pub(super) use super::memory::*;
 pub(super) use super::simd::*;
+pub(super) use super::tier::TierCount;
 pub(super) use super::wide::*;
 
 #[cfg(target_endian = "big")]
@@ -130,6 +131,33 @@ macro_rules! handlers {
 }
 pub(super) use handlers;
 
+/// The end of a load handler: reads a `$m` at byte `$ea` of memory 0 (trapping when out of
+/// bounds) into cell `$dst` as a `$o`, and goes on.
+macro_rules! load_at {
+    ($ea:expr, $m:ty => $o:ty, $dst:expr, $ip:ident, $fp:ident, $cx:ident, $mem:ident, $len:ident) => {{
+        let ea = $ea;
+        if ea + size_of::<$m>() > $len {
+            return trap($cx, Trap::MemoryOutOfBounds, $ip);
+        }
+        let v = ptr::read_unaligned($mem.add(ea) as *const $m);
+        wr::<$o>($fp, $dst, v as $o);
+        next!($ip.add(1), $fp, $cx, $mem, $len)
+    }};
+}
+
+/// The end of a store handler: writes the `$i` in cell `$value` as a `$m` at byte `$ea` of
+/// memory 0 (trapping when out of bounds), and goes on.
+macro_rules! store_at {
+    ($ea:expr, $i:ty => $m:ty, $value:expr, $ip:ident, $fp:ident, $cx:ident, $mem:ident, $len:ident) => {{
+        let ea = $ea;
+        if ea + size_of::<$m>() > $len {
+            return trap($cx, Trap::MemoryOutOfBounds, $ip);
+        }
+        ptr::write_unaligned($mem.add(ea) as *mut $m, rd::<$i>($fp, $value) as $m);
+        next!($ip.add(1), $fp, $cx, $mem, $len)
+    }};
+}
+
 macro_rules! gen_handlers {
     (()
         unary { $($un:ident: $ui:ident -> $uo:ident = $uf:expr;)* }
@@ -137,8 +165,8 @@ macro_rules! gen_handlers {
         binary { $($bn:ident $(($bi:ident))?: $ba:ident, $bb:ident -> $bo:ident = $bf:expr;)* }
         binary_trap { $($bt:ident: $bta:ident, $btb:ident -> $bto:ident = $btf:expr;)* }
         branch_cmp { $($bc:ident($bcmp:ident, $bneg:ident): $bct:ident = $bcf:expr;)* }
-        load { $($ld:ident: $lm:ident => $lo:ident;)* }
-        store { $($st:ident: $si:ident => $sm:ident;)* }
+        load { $($ld:ident($lda:ident): $lm:ident => $lo:ident;)* }
+        store { $($st:ident($sta:ident): $si:ident => $sm:ident;)* }
         produce { $($pr:ident { $($pf:ident: $pt:ty),* };)* }
         special { $($sp:ident { $($sf:ident: $stt:ty),* };)* }
         // The SIMD handlers are generated in `simd.rs`.
@@ -194,21 +222,22 @@ macro_rules! gen_handlers {
             $(fn $ld(ip, fp, cx, mem, len) {
                 decode!(ip, $ld { dst, addr, offset });
                 let ea = rd::<u32>(fp, addr) as usize + offset as usize;
-                if ea + size_of::<$lm>() > len {
-                    return trap(cx, Trap::MemoryOutOfBounds, ip);
-                }
-                let v = ptr::read_unaligned(mem.add(ea) as *const $lm);
-                wr::<$lo>(fp, dst, v as $lo);
-                next!(ip.add(1), fp, cx, mem, len)
+                load_at!(ea, $lm => $lo, dst, ip, fp, cx, mem, len)
+            })*
+            $(fn $lda(ip, fp, cx, mem, len) {
+                decode!(ip, $lda { dst, addr, imm });
+                let ea = rd::<u32>(fp, addr).wrapping_add(imm) as usize;
+                load_at!(ea, $lm => $lo, dst, ip, fp, cx, mem, len)
             })*
             $(fn $st(ip, fp, cx, mem, len) {
                 decode!(ip, $st { addr, value, offset });
                 let ea = rd::<u32>(fp, addr) as usize + offset as usize;
-                if ea + size_of::<$sm>() > len {
-                    return trap(cx, Trap::MemoryOutOfBounds, ip);
-                }
-                ptr::write_unaligned(mem.add(ea) as *mut $sm, rd::<$si>(fp, value) as $sm);
-                next!(ip.add(1), fp, cx, mem, len)
+                store_at!(ea, $si => $sm, value, ip, fp, cx, mem, len)
+            })*
+            $(fn $sta(ip, fp, cx, mem, len) {
+                decode!(ip, $sta { addr, value, imm });
+                let ea = rd::<u32>(fp, addr).wrapping_add(imm) as usize;
+                store_at!(ea, $si => $sm, value, ip, fp, cx, mem, len)
             })*
         }
     };

@@ -14,6 +14,7 @@ mod memory;
 mod run;
 mod simd;
 mod state;
+mod tier;
 mod wide;
 
 use anyhow::Result;

@@ -159,6 +159,33 @@ unsafe fn frame_info(inner: &StoreInner, instance: u32, func: &BytecodeFunc, ip:
     FrameInfo::of(module, func.func_index, offset)
 }
 
+/// The trap error `e` of code the current frame called out to (tier-up's machine code for the
+/// current function, whose backtrace already holds that function's frame), with the frames of
+/// this run's callers added below its backtrace; any other error unchanged.
+///
+/// # Safety
+/// `cx` is the live run.
+pub(super) unsafe fn outer_frames(cx: *mut Cx, e: anyhow::Error) -> anyhow::Error {
+    let (Some(&trap), Some(bt)) = (e.downcast_ref::<Trap>(), e.downcast_ref::<WasmBacktrace>())
+    else {
+        return e;
+    };
+    let mut bt = bt.clone();
+    // SAFETY: the run is live: its frames' functions and return addresses too.
+    unsafe {
+        let c = &*cx;
+        let callers = c.frames();
+        // Innermost callers first, up to the backtrace policy's length; the rest counted.
+        let room = (2 * BACKTRACE_ENDS).saturating_sub(bt.frames.len());
+        for f in callers.iter().rev().take(room) {
+            bt.frames
+                .push(frame_info(&*c.inner, f.instance, &*f.func, f.ret_ip.sub(1)));
+        }
+        bt.omitted += callers.len().saturating_sub(room);
+    }
+    anyhow::Error::new(trap).context(bt)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,7 +6,7 @@
 //! (a v128 takes two cells).
 
 use wasmparser::{BlockType, BrTable};
-use wexe_environ::{FuncType, ValType};
+use wexe_environ::{FuncType, TypeDef, ValType};
 
 use super::{Abort, Entry, TResult, Translator, err, is_wide, width};
 use crate::interp::IndirectSite;
@@ -150,15 +150,12 @@ impl<'a> Translator<'a> {
         Ok(match bt {
             BlockType::Empty => (Widths::default(), Widths::default()),
             BlockType::Type(t) => {
-                let t = ValType::from_wasmparser(t).ok_or(Abort::Unsupported)?;
+                let t =
+                    ValType::from_wasmparser(t, &self.info.kind_of()).ok_or(Abort::Unsupported)?;
                 (Widths::default(), Widths::of(&[t]))
             }
             BlockType::FuncType(i) => {
-                let ty = self
-                    .info
-                    .types
-                    .get(i as usize)
-                    .ok_or(Abort::Error("bad block type".into()))?;
+                let ty = self.signature_at(i)?;
                 (Widths::of(ty.params()), Widths::of(ty.results()))
             }
         })
@@ -167,6 +164,13 @@ impl<'a> Translator<'a> {
     pub(super) fn op_block(&mut self, bt: BlockType, kind: CtrlKind) -> TResult {
         let (params, results) = self.block_type(bt)?;
         self.materialize_all_locals();
+        // A loop entered with nothing on the operand stack can be entered from machine code
+        // with the frame's locals only (tier-up's on-stack replacement).
+        let osr = if kind == CtrlKind::Loop && self.stack.is_empty() && params.len() == 0 {
+            self.loops_seen - 1
+        } else {
+            crate::interp::NO_SLOT
+        };
         if kind == CtrlKind::Loop {
             // The loop head is a merge point: its parameters must be in canonical slots.
             self.materialize_from(self.stack.len() - params.len());
@@ -175,6 +179,9 @@ impl<'a> Translator<'a> {
         if kind == CtrlKind::Loop {
             let l = self.ctrl.last().map(|c| c.label).unwrap_or_default();
             self.bind_label(l);
+            if self.tier_up {
+                self.emit(Instr::TierCount { osr });
+            }
             if self.checks {
                 self.emit(Instr::Check {});
             }
@@ -497,7 +504,7 @@ impl<'a> Translator<'a> {
         let Some(&ty_index) = self.info.funcs.get(func as usize) else {
             return err("function index out of range");
         };
-        let ty = &self.info.types[ty_index as usize];
+        let ty = self.info.signature(ty_index);
         let base = self.call_args(ty)?;
         self.emit(Instr::Call { func, base });
         for t in ty.results() {
@@ -511,16 +518,23 @@ impl<'a> Translator<'a> {
         let Some(&ty_index) = self.info.funcs.get(func as usize) else {
             return err("function index out of range");
         };
-        let base = self.call_args(&self.info.types[ty_index as usize])?;
+        let base = self.call_args(self.info.signature(ty_index))?;
         self.emit(Instr::ReturnCall { func, base });
         self.set_unreachable();
         Ok(())
     }
 
+    /// The function type at `type_index` (validation makes it one).
+    fn signature_at(&self, type_index: u32) -> TResult<&'a FuncType> {
+        let ty = self.info.types.get(type_index as usize);
+        match ty.and_then(TypeDef::as_func) {
+            Some(ty) => Ok(ty),
+            None => err("type index out of range"),
+        }
+    }
+
     fn indirect_site(&mut self, type_index: u32, table: u32) -> TResult<(&'a FuncType, u32)> {
-        let Some(ty) = self.info.types.get(type_index as usize) else {
-            return err("type index out of range");
-        };
+        let ty = self.signature_at(type_index)?;
         let site = self.sites.len() as u32;
         self.sites.push(IndirectSite {
             type_id: self.type_ids[type_index as usize],
@@ -548,9 +562,7 @@ impl<'a> Translator<'a> {
 
     /// `call_ref`, or with `tail` `return_call_ref`.
     pub(super) fn op_call_ref(&mut self, type_index: u32, tail: bool) -> TResult {
-        let Some(ty) = self.info.types.get(type_index as usize) else {
-            return err("type index out of range");
-        };
+        let ty = self.signature_at(type_index)?;
         let callee = self.pop()?;
         let base = self.call_args(ty)?;
         if tail {

@@ -76,7 +76,9 @@ impl Translator<'_> {
     /// The cells of tag `tag`'s values, and whether each is a v128.
     fn tag_params(&self, tag: u32) -> TResult<Vec<bool>> {
         match self.info.tags.get(tag as usize) {
-            Some(&t) => Ok(self.info.types[t as usize]
+            Some(&t) => Ok(self
+                .info
+                .signature(t)
                 .params()
                 .iter()
                 .map(is_wide)

@@ -20,8 +20,6 @@ mod simd;
 mod simple;
 mod stack;
 
-use std::collections::HashMap;
-
 use wasmparser::{BinaryReader, FunctionBody, Operator};
 use wexe_environ::{ModuleInfo, ValType};
 
@@ -80,10 +78,13 @@ struct Translator<'a> {
     local_wide: Vec<bool>,
     /// The cells the locals take (`num_locals` without v128 locals).
     num_local_cells: u32,
+    /// The distinct scalar constants, sorted: constant `consts[i]` is in slot
+    /// `num_local_cells + i` (found by binary search, which no choice of constants can slow
+    /// down the way colliding keys slow a hash table).
     consts: Vec<u64>,
-    const_slots: HashMap<u64, Slot>,
-    /// The slots of the v128 constants (and shuffle masks), after the scalar constants.
-    v128_slots: HashMap<u128, Slot>,
+    /// The distinct v128 constants (and shuffle masks), sorted, in two cells each after the
+    /// scalar constants.
+    v128s: Vec<u128>,
     temps_base: Slot,
     /// The most cells the operand stack's temporaries take.
     max_cells: u32,
@@ -108,6 +109,10 @@ struct Translator<'a> {
     results: control::Widths,
     /// Whether function entries and loop headers get a `Check` (fuel, interruption).
     checks: bool,
+    /// Whether function entries and loop headers get a `TierCount` (tier-up).
+    tier_up: bool,
+    /// How many `loop` operators were read so far (tier-up names loops by ordinal).
+    loops_seen: u32,
 }
 
 /// Translates defined function `def_index` of `module`.
@@ -126,7 +131,7 @@ pub(crate) fn translate(module: &Module, def_index: usize) -> Result<BytecodeFun
     let locals = body.get_locals_reader().map_err(|e| e.to_string())?;
     for local in locals {
         let (count, t) = local.map_err(|e| e.to_string())?;
-        let t = ValType::from_wasmparser(t).ok_or("unsupported local type")?;
+        let t = ValType::from_wasmparser(t, &info.kind_of()).ok_or("unsupported local type")?;
         if local_types.len() + count as usize > 1_000_000 {
             return Err("function has too many locals".into());
         }
@@ -143,7 +148,7 @@ pub(crate) fn translate(module: &Module, def_index: usize) -> Result<BytecodeFun
     let param_cells: u32 = ty.params().iter().map(|t| width(is_wide(t))).sum();
     let result_cells: u32 = ty.results().iter().map(|t| width(is_wide(t))).sum();
     let (consts, v128s) = collect_consts(&body).map_err(|e| e.to_string())?;
-    let v128_base = num_local_cells + consts.len() as u32;
+    let v128_cells = 2 * v128s.len() as u32;
     let mut t = Translator {
         info,
         type_ids: &inner.type_ids,
@@ -154,18 +159,9 @@ pub(crate) fn translate(module: &Module, def_index: usize) -> Result<BytecodeFun
         local_slots,
         local_wide,
         num_local_cells,
-        const_slots: consts
-            .iter()
-            .enumerate()
-            .map(|(i, c)| (*c, num_local_cells + i as u32))
-            .collect(),
-        v128_slots: v128s
-            .iter()
-            .enumerate()
-            .map(|(i, c)| (*c, v128_base + 2 * i as u32))
-            .collect(),
-        temps_base: v128_base + 2 * v128s.len() as u32,
+        temps_base: num_local_cells + consts.len() as u32 + v128_cells,
         consts,
+        v128s,
         max_cells: 0,
         stack: Vec::new(),
         shape: Vec::new(),
@@ -180,6 +176,8 @@ pub(crate) fn translate(module: &Module, def_index: usize) -> Result<BytecodeFun
         reachable: true,
         results: control::Widths::of(ty.results()),
         checks: module.engine().config().checks_progress(),
+        tier_up: module.inner.tiered.is_some(),
+        loops_seen: 0,
     };
     match t.translate_body(&body) {
         Ok(()) => {}
@@ -194,54 +192,44 @@ pub(crate) fn translate(module: &Module, def_index: usize) -> Result<BytecodeFun
         frame_size,
         frame_init: std::iter::repeat_n(0, (num_local_cells - param_cells) as usize)
             .chain(t.consts)
-            .chain(v128s.iter().flat_map(|v| [*v as u64, (*v >> 64) as u64]))
+            .chain(t.v128s.iter().flat_map(|v| [*v as u64, (*v >> 64) as u64]))
             .collect(),
         code: t.code.iter().map(|i| super::Threaded::new(*i)).collect(),
         offsets: t.offsets.into(),
         sites: t.sites.into(),
         regions,
         clauses,
+        heat: std::sync::atomic::AtomicU32::new(crate::tier::initial_heat(module, def_index)),
+        loops_hot: std::sync::atomic::AtomicBool::new(false),
     })
 }
 
-/// The distinct scalar constants of a body, in order of first use, and its distinct v128
-/// constants and shuffle masks.
+/// The distinct scalar constants of a body (zero among them, for null references) and its
+/// distinct v128 constants and shuffle masks, each sorted.
 fn collect_consts(body: &FunctionBody<'_>) -> wasmparser::Result<(Vec<u64>, Vec<u128>)> {
-    let mut seen = std::collections::HashSet::new();
-    let mut consts = vec![0]; // null references and zero
-    seen.insert(0u64);
-    let mut seen_v128 = std::collections::HashSet::new();
+    let mut consts = vec![0];
     let mut v128s = Vec::new();
     let mut ops = body.get_operators_reader()?;
     while !ops.eof() {
-        let bits = match ops.read()? {
-            Operator::I32Const { value } => value as u32 as u64,
-            Operator::I64Const { value } => value as u64,
-            Operator::F32Const { value } => value.bits() as u64,
-            Operator::F64Const { value } => value.bits(),
-            Operator::V128Const { value } => {
-                let v = u128::from_le_bytes(*value.bytes());
-                if seen_v128.insert(v) {
-                    v128s.push(v);
-                }
-                continue;
-            }
+        match ops.read()? {
+            Operator::I32Const { value } => consts.push(value as u32 as u64),
+            Operator::I64Const { value } => consts.push(value as u64),
+            Operator::F32Const { value } => consts.push(value.bits() as u64),
+            Operator::F64Const { value } => consts.push(value.bits()),
+            Operator::V128Const { value } => v128s.push(u128::from_le_bytes(*value.bytes())),
             // A whole-lane shuffle carries its lanes in the instruction, not in a constant.
             Operator::I8x16Shuffle { lanes }
                 if crate::interp::simd::int::lanes32(lanes).is_none() =>
             {
-                let v = u128::from_le_bytes(lanes);
-                if seen_v128.insert(v) {
-                    v128s.push(v);
-                }
-                continue;
+                v128s.push(u128::from_le_bytes(lanes))
             }
-            _ => continue,
-        };
-        if seen.insert(bits) {
-            consts.push(bits);
+            _ => {}
         }
     }
+    consts.sort_unstable();
+    consts.dedup();
+    v128s.sort_unstable();
+    v128s.dedup();
     Ok((consts, v128s))
 }
 
@@ -252,6 +240,11 @@ impl<'a> Translator<'a> {
             control::Widths::default(),
             self.results.clone(),
         );
+        if self.tier_up {
+            self.emit(Instr::TierCount {
+                osr: crate::interp::NO_SLOT,
+            });
+        }
         if self.checks {
             self.emit(Instr::Check {});
         }
@@ -263,6 +256,9 @@ impl<'a> Translator<'a> {
                 .read_with_offset()
                 .map_err(|e| Abort::Error(e.to_string()))?;
             self.offset = offset as u32;
+            if matches!(op, Operator::Loop { .. }) {
+                self.loops_seen += 1;
+            }
             if !self.reachable {
                 self.skip_dead(&op)?;
                 continue;

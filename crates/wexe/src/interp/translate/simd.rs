@@ -50,9 +50,9 @@ impl Translator<'_> {
 
     /// The slot of a v128 constant (collected before translation).
     fn v128_slot(&self, v: u128) -> TResult<Slot> {
-        match self.v128_slots.get(&v) {
-            Some(&slot) => Ok(slot),
-            None => err("constant not collected"),
+        match self.v128s.binary_search(&v) {
+            Ok(i) => Ok(self.num_local_cells + self.consts.len() as u32 + 2 * i as u32),
+            Err(_) => err("constant not collected"),
         }
     }
 

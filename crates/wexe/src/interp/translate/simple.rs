@@ -16,8 +16,8 @@ macro_rules! translate_simple {
         binary { $($bn:ident $(($bi:ident))?: $ba:ident, $bb:ident -> $bo:ident = $bf:expr;)* }
         binary_trap { $($bt:ident: $bta:ident, $btb:ident -> $bto:ident = $btf:expr;)* }
         branch_cmp { $($bc:ident($bcmp:ident, $bneg:ident): $bct:ident = $bcf:expr;)* }
-        load { $($ld:ident: $lm:ident => $lo:ident;)* }
-        store { $($st:ident: $si:ident => $sm:ident;)* }
+        load { $($ld:ident($lda:ident): $lm:ident => $lo:ident;)* }
+        store { $($st:ident($sta:ident): $si:ident => $sm:ident;)* }
         produce { $($pr:ident { $($pf:ident: $pt:ty),* };)* }
         special { $($sp:ident { $($sf:ident: $stt:ty),* };)* }
         simd_unary { $($vu:ident: $vui:ident -> $vuo:ident = $vuf:expr;)* }
@@ -118,10 +118,12 @@ impl Translator<'_> {
         memarg: &wasmparser::MemArg,
         make: impl FnOnce(Slot, Slot, u32) -> Instr,
     ) -> TResult {
+        let sum = self.address_sum(0);
         let addr = self.pop()?;
         let (addr, offset, other) = self.memory_operand(memarg, addr)?;
         let dst = self.push_temp();
-        self.emit_result(make(dst, addr, offset));
+        let instr = self.fuse_address_sum(make(dst, addr, offset), sum, other);
+        self.emit_result(instr);
         self.end_memory_access(other);
         Ok(())
     }
@@ -131,12 +133,51 @@ impl Translator<'_> {
         memarg: &wasmparser::MemArg,
         make: impl FnOnce(Slot, Slot, u32) -> Instr,
     ) -> TResult {
+        let sum = self.address_sum(1);
         let value = self.pop()?;
         let addr = self.pop()?;
         let (addr, offset, other) = self.memory_operand(memarg, addr)?;
-        self.emit(make(addr, value, offset));
+        let instr = self.fuse_address_sum(make(addr, value, offset), sum, other);
+        self.emit(instr);
         self.end_memory_access(other);
         Ok(())
+    }
+
+    /// When the instruction just emitted is an `I32AddImm` whose result is the temporary at
+    /// `depth` below the top of the stack (0 for a load's address; 1 for a store's, under a
+    /// value that is a local or a constant, so that no instruction came between): the add's
+    /// operand and immediate.
+    fn address_sum(&self, depth: usize) -> Option<(Slot, u32)> {
+        let at = self.last_result?;
+        let height = self.stack.len().checked_sub(1 + depth)?;
+        if at + 1 != self.code.len()
+            || self.stack[height] != Entry::Temp
+            || (depth == 1 && self.stack.last() == Some(&Entry::Temp))
+        {
+            return None;
+        }
+        match self.code[at] {
+            Instr::I32AddImm { dst, lhs, imm } if dst == self.slot_of_height(height) => {
+                Some((lhs, imm))
+            }
+            _ => None,
+        }
+    }
+
+    /// `access` (a scalar load or store) with the add [`Self::address_sum`] found fused into
+    /// it, when it is an access of memory 0 with no offset: the add, the last instruction, is
+    /// dropped. Otherwise `access` itself.
+    fn fuse_address_sum(&mut self, access: Instr, sum: Option<(Slot, u32)>, other: bool) -> Instr {
+        if let Some((base, imm)) = sum
+            && !other
+            && let Some(fused) = access.at_address_sum(base, imm)
+        {
+            self.code.pop();
+            self.offsets.pop();
+            self.last_result = None;
+            return fused;
+        }
+        access
     }
 
     /// A wide-arithmetic operation: its two results (the low, then the high half of a 128-bit
@@ -208,7 +249,8 @@ impl Translator<'_> {
 
     /// The constant slot holding zero (every frame has one).
     fn zero_slot(&self) -> Slot {
-        self.const_slots[&0]
+        // Zero is the smallest constant, and always collected.
+        self.num_local_cells
     }
 
     /// Pops three operands and emits a bulk operation followed by its extra operands.

@@ -2,7 +2,7 @@
 //! slot, or an alias of a local or a constant), how wide it is, and the moves that materialise
 //! aliases; `local.set`/`local.tee`, which may redirect the instruction that produced the value.
 
-use super::{Abort, Entry, TResult, Translator, err, width};
+use super::{Entry, TResult, Translator, err, width};
 use crate::interp::ops::{Instr, Slot};
 
 impl Translator<'_> {
@@ -70,12 +70,17 @@ impl Translator<'_> {
     }
 
     pub(super) fn push_const(&mut self, bits: u64) -> TResult {
-        let slot = *self
-            .const_slots
-            .get(&bits)
-            .ok_or(Abort::Error("constant not collected".into()))?;
+        let slot = self.const_slot(bits)?;
         self.push(Entry::Const(slot), false);
         Ok(())
+    }
+
+    /// The slot of a scalar constant (collected before translation).
+    pub(super) fn const_slot(&self, bits: u64) -> TResult<Slot> {
+        match self.consts.binary_search(&bits) {
+            Ok(i) => Ok(self.num_local_cells + i as u32),
+            Err(_) => err("constant not collected"),
+        }
     }
 
     /// Pops the top entry and returns the slot its value is in.

@@ -1,0 +1,162 @@
+#!/usr/bin/env python3
+"""`wexe serve` under load: requests/s and p50/p99 latency from `wrk` (keep-alive, one wrk
+thread, N connections) for a hello-world CGI program and for a real application (Lua 5.4 running
+a script per request), in both tiers, side by side with a static-response ceiling (the same
+hyper/tokio stack with no wasm: crates/serve/examples/static_ceiling.rs) and, when a wasi-http
+component can be built here, `wasmtime serve`.
+
+    python3 benches/serve.py [--wexe PATH] [--duration 5] [--connections 16]
+
+Needs wrk (bash benches/install-peers.sh), clang for wasm32-wasi
+(scripts/install-wasm-toolchain.sh) and lua.wasm (scripts/fetch-real-programs.sh; looked for in
+target/real-programs)."""
+
+import argparse
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import harness  # noqa: E402
+
+HELLO_C = r"""
+#include <stdio.h>
+int main(void) {
+    fputs("Content-Type: text/plain\n\nhello world\n", stdout);
+    return 0;
+}
+"""
+
+APP_LUA = r"""
+local n = tonumber(arg[1]) or 15
+local function fib(k) if k < 2 then return k end return fib(k - 1) + fib(k - 2) end
+local words = {}
+for w in ("the quick brown fox jumps over the lazy dog"):gmatch("%a+") do
+  words[#words + 1] = w:upper()
+end
+table.sort(words)
+io.write("Content-Type: application/json\r\n\r\n")
+io.write(string.format('{"fib":%d,"words":"%s"}\n', fib(n), table.concat(words, ",")))
+"""
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_listening(port, proc, what):
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            sys.exit(f"error: {what} exited before listening")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    sys.exit(f"error: {what} did not listen")
+
+
+def wrk(url, duration, connections):
+    """requests/s, p50 and p99 in µs, and the count of non-2xx/3xx answers."""
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency", url],
+        capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+
+    def lat(pct):
+        m = re.search(rf"^\s+{pct}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        scale = {"us": 1, "ms": 1e3, "s": 1e6}[m.group(2)]
+        return float(m.group(1)) * scale
+
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    errors = re.search(r"Socket errors:.*", out)
+    return rps, lat(50), lat(99), int(bad.group(1)) if bad else 0, errors.group(0) if errors else ""
+
+
+def run_case(name, cmd, port, path, args, check):
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_listening(port, proc, name)
+        url = f"http://127.0.0.1:{port}{path}"
+        body = subprocess.run(["curl", "-s", url], capture_output=True, text=True).stdout \
+            if harness.find_tool("curl") else check
+        if check not in body:
+            sys.exit(f"error: {name} answered {body!r}, not {check!r}")
+        rps, p50, p99, bad, errors = wrk(url, args.duration, args.connections)
+        harness.log(f"  {name}: {rps:,.0f} req/s, p50 {p50:.0f} µs, p99 {p99:.0f} µs"
+                    + (f", {bad} bad answers" if bad else "") + (f" ({errors})" if errors else ""))
+        return name, rps, p50, p99, bad
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--wexe", help="the wexe binary (default: a fresh release build)")
+    ap.add_argument("--duration", type=int, default=5)
+    ap.add_argument("--connections", type=int, default=16)
+    args = ap.parse_args()
+    if not harness.find_tool("wrk"):
+        sys.exit("error: wrk is missing: bash benches/install-peers.sh")
+    wexe = harness.wexe_binary(args.wexe)
+    ceiling = harness.ROOT / "target/release/examples/static_ceiling"
+    if not args.wexe or not ceiling.exists():
+        harness.log("building the static ceiling (cargo build --release --example static_ceiling)")
+        subprocess.run(["cargo", "build", "--release", "-q", "-p", "wexe-serve", "--example",
+                        "static_ceiling"], cwd=harness.ROOT, check=True)
+    lua = harness.ROOT / "target/real-programs/lua.wasm"
+    tmp = Path(tempfile.mkdtemp(prefix="wexe-serve-bench-"))
+    hello_c = tmp / "hello.c"
+    hello_c.write_text(HELLO_C)
+    hello = tmp / "hello.wasm"
+    subprocess.run(["clang", "--target=wasm32-wasi", "--sysroot=/usr", "-O2", "-o", hello,
+                    hello_c], check=True)
+    site = tmp / "site"
+    site.mkdir()
+    (site / "app.lua").write_text(APP_LUA)
+    (tmp / "modules.toml").write_text(
+        f'[[module]]\nroute = "/app/..."\nmodule = "{lua}"\n'
+        f'argv = "lua /site/app.lua ${{ARGS}}"\n')
+
+    rows = []
+    port = free_port()
+    rows.append(run_case("static ceiling (hyper, no wasm)", [str(ceiling), f"127.0.0.1:{port}"],
+                         port, "/", args, "hello world"))
+    for tier in ["jit", "interp"]:
+        port = free_port()
+        rows.append(run_case(f"wexe serve hello ({tier})",
+                             [wexe, "serve", "--tier", tier, "--no-access-log",
+                              "--addr", f"127.0.0.1:{port}", str(hello)],
+                             port, "/", args, "hello world"))
+    if lua.exists():
+        for tier in ["jit", "interp"]:
+            port = free_port()
+            rows.append(run_case(f"wexe serve Lua app ({tier})",
+                                 [wexe, "serve", "--tier", tier, "--no-access-log",
+                                  "--dir-ro", f"{site}::/site", "--addr", f"127.0.0.1:{port}",
+                                  "--config", str(tmp / "modules.toml")],
+                                 port, "/app/x?15", args, '"fib":610'))
+    else:
+        harness.log(f"no {lua} (scripts/fetch-real-programs.sh target/real-programs): Lua left out")
+    harness.log("wasmtime serve: not measured. It serves only wasi-http components (the "
+                "proxy world); this machine cannot build one the usual ways: Rust has no "
+                "wasm32-wasip2 target here (rustup cannot reach its distribution server) and "
+                "clang with Debian's wasi-libc builds preview1 core modules only. A hand-written "
+                "canonical-ABI core module wrapped by wasm-tools with the wasi:http WIT would "
+                "do, and is not written yet")
+    print(f"\nwrk -t1 -c{args.connections} -d{args.duration}s, keep-alive, 2-core machine")
+    print(f"{'what':<36} {'req/s':>10} {'p50 µs':>9} {'p99 µs':>9} {'bad':>5}")
+    for name, rps, p50, p99, bad in rows:
+        print(f"{name:<36} {rps:>10,.0f} {p50:>9.0f} {p99:>9.0f} {bad:>5}")
+
+
+if __name__ == "__main__":
+    main()

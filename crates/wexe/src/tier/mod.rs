@@ -1,0 +1,318 @@
+//! Tier-up (`Tier::Auto`): every function starts in the interpreter, whose `TierCount`
+//! instructions (function entries, loop headers) count its calls and loop iterations down from
+//! [`crate::Config::tier_up_threshold`]. A function found hot is compiled by Cranelift, alone,
+//! on the engine's background threads ([`Workers`]) or, with `tier_up_threads(0)`, at once; its
+//! machine code is kept in the module's [`TieredCode`], shared by every store.
+//!
+//! The tiers call each other both ways (`crossing.rs`): an interpreted call that reaches a
+//! compiled function's entry runs its machine code in place of its bytecode, and compiled code
+//! calls every defined function through its instance's vmctx entries, which point to the
+//! callee's machine code once it has some and, until then, to the type's host adapter, which
+//! runs the callee in the interpreter. Traps, backtraces (the frames of both tiers), fuel,
+//! interruption and exceptions cross with the call.
+
+mod crossing;
+mod saved;
+mod worker;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
+
+pub(crate) use crossing::{call_interpreted, enter_compiled};
+pub(crate) use worker::Workers;
+
+use crate::Module;
+use wexe_environ::{CompiledModule, ModuleInfo};
+
+use crate::jit::JitModule;
+use crate::module::ModuleInner;
+
+/// The heat a function is given again when it was found hot but its code is not ready.
+pub(crate) const RECHECK: u32 = 256;
+
+/// A module's machine code under tier-up.
+pub(crate) struct TieredCode {
+    /// The array entries and host adapters of every type, compiled with the first function.
+    trampolines: OnceLock<Result<JitModule, String>>,
+    /// The machine code compiled so far, a function each.
+    chunks: RwLock<Vec<Arc<JitModule>>>,
+    /// Each defined function's machine code, null until it is compiled.
+    ready: Box<[AtomicPtr<u8>]>,
+    /// Whether each defined function was asked for already.
+    requested: Box<[AtomicBool]>,
+    /// How many functions were compiled: stores compare it with what their vmctxs point to.
+    generation: AtomicU32,
+    /// Why the first function that failed to compile did (it stays interpreted).
+    failure: Mutex<Option<String>>,
+    /// On-stack-replacement entries asked for, by defined function.
+    osr: Mutex<HashMap<usize, Osr>>,
+    /// How many functions and on-stack-replacement entries have machine code.
+    compiled: AtomicUsize,
+    /// How many on-stack-replacement entries were compiled, and the nanoseconds all
+    /// compilations took.
+    loop_entries: AtomicUsize,
+    compile_nanos: std::sync::atomic::AtomicU64,
+    /// The raw code, for the on-disk cache.
+    saved: Mutex<saved::Saved>,
+}
+
+/// An on-stack-replacement entry: asked for, compiled (its array entry and code), or failed.
+#[derive(Clone, Copy)]
+enum Osr {
+    Requested,
+    Ready(usize, usize),
+    Failed,
+}
+
+impl TieredCode {
+    /// The tier-up state of a new module, with the hot functions of its last runs when the
+    /// engine's cache holds them.
+    pub fn new(config: &crate::Config, info: &ModuleInfo, bytes: &[u8]) -> TieredCode {
+        let defined_funcs = info.bodies.len();
+        let (saved, loaded) = saved::Saved::open(config, bytes);
+        let t = TieredCode {
+            trampolines: OnceLock::new(),
+            chunks: RwLock::new(Vec::new()),
+            ready: (0..defined_funcs)
+                .map(|_| AtomicPtr::new(std::ptr::null_mut()))
+                .collect(),
+            requested: (0..defined_funcs).map(|_| AtomicBool::new(false)).collect(),
+            generation: AtomicU32::new(0),
+            failure: Mutex::new(None),
+            osr: Mutex::new(HashMap::new()),
+            compiled: AtomicUsize::new(0),
+            loop_entries: AtomicUsize::new(0),
+            compile_nanos: std::sync::atomic::AtomicU64::new(0),
+            saved: Mutex::new(saved),
+        };
+        if let Some(loaded) = loaded.filter(|l| saved::defs_fit(info, &l.defs)) {
+            for (i, &def) in loaded.defs.iter().enumerate() {
+                t.ready[def].store(loaded.code.func_ptr(i) as *mut u8, Ordering::Release);
+                t.requested[def].store(true, Ordering::Relaxed);
+            }
+            t.compiled.store(loaded.defs.len(), Ordering::Relaxed);
+            t.generation.store(1, Ordering::Release);
+            let _ = t.trampolines.set(Ok(loaded.code));
+        }
+        t
+    }
+
+    /// Writes the hot functions compiled since the last time to the on-disk cache, if the
+    /// engine has one.
+    pub fn save(&self, config: &crate::Config, bytes: &[u8]) {
+        self.saved().write(config, bytes);
+    }
+
+    fn saved(&self) -> std::sync::MutexGuard<'_, saved::Saved> {
+        self.saved.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The machine code of defined function `def`, once compiled.
+    pub fn code(&self, def: usize) -> Option<*const u8> {
+        let p = self.ready.get(def)?.load(Ordering::Acquire);
+        (!p.is_null()).then_some(p as *const u8)
+    }
+
+    /// The trampolines, once the first function is compiled.
+    pub fn trampolines(&self) -> Option<&JitModule> {
+        self.trampolines.get()?.as_ref().ok()
+    }
+
+    /// How many functions are compiled so far.
+    pub fn generation(&self) -> u32 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// The compiled function whose code contains `pc`.
+    pub fn chunk_containing(&self, pc: usize) -> Option<Arc<JitModule>> {
+        let chunks = self.chunks.read().unwrap_or_else(|e| e.into_inner());
+        chunks.iter().find(|c| c.contains(pc)).cloned()
+    }
+
+    /// How many functions and on-stack-replacement entries are compiled so far, and why the
+    /// first that could not be was not.
+    pub fn status(&self) -> (usize, usize, Option<String>) {
+        let loops = self.loop_entries.load(Ordering::Acquire);
+        let all = self.compiled.load(Ordering::Acquire);
+        (all - loops, loops, self.failure())
+    }
+
+    /// What tier-up did, in a line for `wexe run --verbose`.
+    pub fn summary(&self) -> String {
+        let (functions, loops, failure) = self.status();
+        let ms = self.compile_nanos.load(Ordering::Acquire) as f64 / 1e6;
+        let mut s = format!(
+            "tier-up: {functions} functions and {loops} loop entries compiled in {ms:.0} ms"
+        );
+        if let Some(f) = failure {
+            s.push_str(&format!("; not compiled: {f}"));
+        }
+        s
+    }
+
+    fn failure(&self) -> Option<String> {
+        self.failure
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+}
+
+/// Bytes of body per multiple of the threshold a function's heat starts with.
+const BYTES_PER_THRESHOLD: usize = 2048;
+
+/// The heat defined function `def` of `module` starts with when it is translated: the
+/// threshold, times one more for every [`BYTES_PER_THRESHOLD`] bytes of its body beyond the
+/// first, since compiling costs in proportion to the body (Cranelift took 0.5–2 s for each
+/// of Yosys's two largest hot functions, 106 and 160 KB).
+pub(crate) fn initial_heat(module: &Module, def: usize) -> u32 {
+    match &module.inner.tiered {
+        Some(t) if t.code(def).is_some() => 0,
+        _ => budget(module, def),
+    }
+}
+
+/// The calls plus loop iterations that make defined function `def` of `module` hot: the
+/// threshold, scaled by the body's size (see [`initial_heat`]).
+pub(crate) fn budget(module: &Module, def: usize) -> u32 {
+    let range = &module.info().bodies[def].range;
+    let size = (range.end - range.start) / BYTES_PER_THRESHOLD;
+    let threshold = module.engine().config().tier_up_threshold;
+    threshold.saturating_mul(1 + size.min(u32::MAX as usize - 1) as u32)
+}
+
+/// Whether defined function `def` of `module` (which was found hot) has machine code; asks for
+/// it the first time.
+pub(crate) fn request(module: &Module, def: usize) -> bool {
+    let Some(t) = &module.inner.tiered else {
+        return false;
+    };
+    if t.code(def).is_some() {
+        return true;
+    }
+    if t.requested[def].swap(true, Ordering::AcqRel) {
+        return false;
+    }
+    dispatch(module, def, false);
+    t.code(def).is_some()
+}
+
+/// The array entry and code of the on-stack-replacement entry of defined function `def` of
+/// `module` (one of whose loops was found hot), if compiled; asks for it the first time.
+pub(crate) fn request_osr(module: &Module, def: usize) -> Option<(*const u8, *const u8)> {
+    let t = module.inner.tiered.as_ref()?;
+    match t.osr_state(def) {
+        Some(Osr::Ready(entry, code)) => return Some((entry as *const u8, code as *const u8)),
+        Some(_) => return None,
+        None => {}
+    }
+    t.osr
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(def, Osr::Requested);
+    dispatch(module, def, true);
+    match t.osr_state(def) {
+        Some(Osr::Ready(entry, code)) => Some((entry as *const u8, code as *const u8)),
+        _ => None,
+    }
+}
+
+/// Compiles defined function `def` of `module` (or, with `osr`, its on-stack-replacement
+/// entry) on the engine's background threads, or now when it has none by choice; not at all on
+/// a one-core machine.
+fn dispatch(module: &Module, def: usize, osr: bool) {
+    // `Module` is `Send + Sync`: compiled on another thread, the code serves every store.
+    let engine = &module.inner.engine;
+    let threads = engine
+        .config()
+        .tier_up_threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()) - 1);
+    if threads == 0 && engine.config().tier_up_threads.is_some() {
+        compile(&module.inner, def, osr);
+    } else if threads > 0 {
+        let workers = engine.inner.tier_up.get_or_init(|| Workers::start(threads));
+        workers.submit(Arc::downgrade(&module.inner), def, osr);
+    }
+}
+
+impl TieredCode {
+    fn osr_state(&self, def: usize) -> Option<Osr> {
+        let osr = self.osr.lock().unwrap_or_else(|e| e.into_inner());
+        osr.get(&def).copied()
+    }
+
+    fn keep(&self, engine: &crate::Engine, info: &ModuleInfo, code: JitModule) {
+        crate::jit::write_perf_map(engine, &code, info);
+        self.compiled.fetch_add(1, Ordering::AcqRel);
+        let mut chunks = self.chunks.write().unwrap_or_else(|e| e.into_inner());
+        chunks.push(Arc::new(code));
+    }
+}
+
+/// Compiles defined function `def` of `module` (or, with `osr`, its on-stack-replacement entry)
+/// and makes its code ready.
+pub(crate) fn compile(module: &ModuleInner, def: usize, osr: bool) {
+    let Some(t) = &module.tiered else { return };
+    let started = std::time::Instant::now();
+    compile_timed(module, t, def, osr);
+    let nanos = started.elapsed().as_nanos() as u64;
+    t.compile_nanos.fetch_add(nanos, Ordering::AcqRel);
+}
+
+fn compile_timed(module: &ModuleInner, t: &TieredCode, def: usize, osr: bool) {
+    let config = module.engine.config();
+    let fail = |e: String| {
+        let mut failure = t.failure.lock().unwrap_or_else(|e| e.into_inner());
+        failure.get_or_insert(e);
+    };
+    let trampolines = t.trampolines.get_or_init(|| {
+        let raw = crate::jit::compile_trampolines(config, &module.info, &module.bytes)?;
+        t.saved().trampolines(&raw);
+        crate::jit::load(raw, None)
+    });
+    if let Err(e) = trampolines {
+        return fail(e.clone());
+    }
+    if osr {
+        let state = match crate::jit::compile_osr(config, &module.info, &module.bytes, def) {
+            Ok(code) => {
+                let ready = Osr::Ready(code.array_entry(0) as usize, code.func_ptr(0) as usize);
+                t.keep(&module.engine, &module.info, code);
+                t.loop_entries.fetch_add(1, Ordering::AcqRel);
+                ready
+            }
+            Err(e) => {
+                fail(format!("function {def}'s loop entry: {e}"));
+                Osr::Failed
+            }
+        };
+        t.osr
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(def, state);
+        return;
+    }
+    let compiled =
+        crate::jit::compile_function(config, &module.info, &module.bytes, def).and_then(|raw| {
+            let out = CompiledModule {
+                funcs: vec![raw.clone()],
+                ..CompiledModule::default()
+            };
+            Ok((crate::jit::load(out, Some(&[def]))?, raw))
+        });
+    match compiled {
+        Ok((code, raw)) => {
+            let entry = code.func_ptr(0) as *mut u8;
+            t.keep(&module.engine, &module.info, code);
+            t.saved().function(config, &module.bytes, def, raw);
+            t.ready[def].store(entry, Ordering::Release);
+            if let Some(Ok(f)) = module.compiled[def].get() {
+                // Every entry goes to the machine code from now on.
+                f.heat.store(0, Ordering::Relaxed);
+            }
+            t.generation.fetch_add(1, Ordering::AcqRel);
+        }
+        Err(e) => fail(format!("function {def}: {e}")),
+    }
+}

@@ -1,0 +1,80 @@
+//! [`MemoryImage`]: the initial contents of a linear memory (its active data segments applied
+//! once), kept in a memfd so that each new instance maps it copy-on-write instead of copying the
+//! segments: a new memory costs one `mmap`, and only the pages an instance writes are copied.
+//! Where memfds are unavailable the image is kept as bytes and copied (the same contents).
+
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+
+/// The host page size images are padded to (a divisor of the 64 KiB wasm page).
+const HOST_PAGE: usize = 4096;
+
+/// The first `len` bytes of a memory as its active data segments leave them (the rest is zero).
+pub(crate) struct MemoryImage {
+    /// `bytes.len()` rounded up to [`HOST_PAGE`]: what is mapped.
+    len: usize,
+    /// The image in a memfd, mapped privately (copy-on-write) into each memory.
+    fd: Option<OwnedFd>,
+    /// The image's bytes, for memories that are heap buffers or when there is no memfd.
+    bytes: Vec<u8>,
+}
+
+impl MemoryImage {
+    /// An image of `bytes` (the memory's first bytes; the caller ends them at the last byte a
+    /// segment writes).
+    pub fn new(bytes: Vec<u8>) -> MemoryImage {
+        let len = bytes.len().next_multiple_of(HOST_PAGE);
+        MemoryImage {
+            len,
+            fd: memfd_with(&bytes, len),
+            bytes,
+        }
+    }
+
+    /// The bytes the image covers (a multiple of the host page size).
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Maps the image over the first [`Self::len`] bytes of the reservation at `ptr`, private
+    /// and read+write; false when that failed (the range is then unchanged or inaccessible, and
+    /// the caller copies with [`Self::copy_into`] after committing it).
+    ///
+    /// # Safety
+    /// `ptr..ptr + len()` must lie in a reservation owned by the caller that nothing else uses.
+    pub unsafe fn map_at(&self, ptr: *mut u8) -> bool {
+        let Some(fd) = &self.fd else { return false };
+        // SAFETY: replaces part of the caller's own reservation (MAP_FIXED) with a private
+        // mapping of our memfd, which is at least `len` bytes long.
+        let got = unsafe {
+            libc::mmap(
+                ptr as *mut libc::c_void,
+                self.len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_FIXED,
+                fd.as_raw_fd(),
+                0,
+            )
+        };
+        got == ptr as *mut libc::c_void
+    }
+
+    /// Copies the image into the start of `data` (which is at least as long as the bytes).
+    pub fn copy_into(&self, data: &mut [u8]) {
+        data[..self.bytes.len()].copy_from_slice(&self.bytes);
+    }
+}
+
+/// A memfd of `len` bytes starting with `bytes`; `None` where memfds cannot be made.
+fn memfd_with(bytes: &[u8], len: usize) -> Option<OwnedFd> {
+    // SAFETY: a plain system call with a NUL-terminated name.
+    let raw = unsafe { libc::memfd_create(c"wexe-memory-image".as_ptr(), libc::MFD_CLOEXEC) };
+    if raw < 0 {
+        return None;
+    }
+    // SAFETY: `raw` is a new descriptor that nothing else owns.
+    let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+    let file = std::fs::File::from(fd);
+    file.set_len(len as u64).ok()?;
+    std::os::unix::fs::FileExt::write_all_at(&file, bytes, 0).ok()?;
+    Some(OwnedFd::from(file))
+}

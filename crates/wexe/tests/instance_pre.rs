@@ -1,0 +1,214 @@
+//! `Linker::instantiate_pre` / `InstancePre::instantiate`, with and without
+//! `Config::memory_pool`, in both tiers: an instance made from the pre-instantiated image starts
+//! exactly as `Linker::instantiate` makes it (data segments, globals, tables, the start
+//! function), and nothing an instance does — memory written or grown, globals set, table
+//! entries changed — is seen by the next one, in a new store or in the same one.
+
+use wexe::{Config, Engine, Instance, Linker, Module, Store, Tier};
+
+const TIERS: [Tier; 2] = [Tier::Interp, Tier::Jit];
+
+/// Memory with segments at several offsets (one given by an extended constant), a mutable
+/// global, a table filled by an element segment, a start function that records it ran, and a
+/// host import.
+const STATEFUL: &str = r#"
+    (module
+      (import "host" "add" (func $add (param i32 i32) (result i32)))
+      (memory (export "memory") 2)
+      (data (i32.const 16) "hello")
+      (data (i32.add (i32.const 65536) (i32.const 4)) "far")
+      (data (i32.const 18) "LL")
+      (global $g (mut i32) (i32.const 7))
+      (global $started (mut i32) (i32.const 0))
+      (table 4 funcref)
+      (elem (i32.const 1) $one $two)
+      (type $r (func (result i32)))
+      (func $one (result i32) (i32.const 1))
+      (func $two (result i32) (i32.const 2))
+      (func $start (global.set $started (call $add (global.get $started) (i32.const 1))))
+      (start $start)
+      (func (export "load8") (param i32) (result i32) (i32.load8_u (local.get 0)))
+      (func (export "store8") (param i32 i32) (i32.store8 (local.get 0) (local.get 1)))
+      (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0)))
+      (func (export "size") (result i32) (memory.size))
+      (func (export "global") (result i32) (global.get $g))
+      (func (export "set_global") (param i32) (global.set $g (local.get 0)))
+      (func (export "started") (result i32) (global.get $started))
+      (func (export "call") (param i32) (result i32) (call_indirect (type $r) (local.get 0)))
+      (func (export "clear") (param i32) (table.set (local.get 0) (ref.null func))))
+"#;
+
+fn engine(tier: Tier, pool: usize) -> Engine {
+    let mut config = Config::new();
+    config.tier(tier).memory_pool(pool);
+    Engine::new(&config).unwrap()
+}
+
+fn linker(engine: &Engine) -> Linker<()> {
+    let mut linker = Linker::new(engine);
+    linker
+        .func_wrap("host", "add", |a: i32, b: i32| a + b)
+        .unwrap();
+    linker
+}
+
+fn call(store: &mut Store<()>, inst: Instance, name: &str, args: &[i32]) -> Result<i32, String> {
+    let f = inst.get_func(&mut *store, name).unwrap();
+    let params: Vec<_> = args.iter().map(|&a| wexe::Val::I32(a)).collect();
+    let mut results = vec![wexe::Val::I32(0); f.ty(&*store).results().len()];
+    f.call(&mut *store, &params, &mut results)
+        .map_err(|e| e.to_string())?;
+    Ok(results.first().and_then(|v| v.i32()).unwrap_or(0))
+}
+
+/// What an instance of `STATEFUL` shows of its state.
+fn observe(store: &mut Store<()>, inst: Instance) -> Vec<Result<i32, String>> {
+    let mut seen = Vec::new();
+    for at in [
+        16, 17, 18, 19, 20, 21, 65540, 65542, 65543, 100_000, 131_071,
+    ] {
+        seen.push(call(store, inst, "load8", &[at]));
+    }
+    seen.push(call(store, inst, "size", &[]));
+    seen.push(call(store, inst, "global", &[]));
+    seen.push(call(store, inst, "started", &[]));
+    for slot in 0..4 {
+        seen.push(
+            call(store, inst, "call", &[slot])
+                .map_err(|e| e.lines().next().unwrap_or("").to_string()),
+        );
+    }
+    seen
+}
+
+/// Changes everything an instance can change.
+fn scribble(store: &mut Store<()>, inst: Instance) {
+    for at in [16, 18, 65540, 100_000, 131_071] {
+        call(store, inst, "store8", &[at, 0xEE]).unwrap();
+    }
+    assert_eq!(call(store, inst, "grow", &[3]), Ok(2));
+    call(store, inst, "store8", &[200_000, 0xEE]).unwrap();
+    call(store, inst, "set_global", &[99]).unwrap();
+    call(store, inst, "clear", &[1]).unwrap();
+}
+
+#[test]
+fn pre_instances_start_as_plain_ones_and_share_nothing() {
+    for tier in TIERS {
+        for pool in [0, 4] {
+            let engine = engine(tier, pool);
+            let module = Module::new(&engine, STATEFUL).unwrap();
+            let linker = linker(&engine);
+            let mut store = Store::new(&engine, ());
+            let plain = linker.instantiate(&mut store, &module).unwrap();
+            let expected = observe(&mut store, plain);
+            assert_eq!(expected[0], Ok(b'h' as i32), "{tier:?}");
+            assert_eq!(expected[2], Ok(b'L' as i32), "{tier:?}: later segments win");
+            assert_eq!(expected[6], Ok(b'f' as i32), "{tier:?}");
+            assert_eq!(expected[13], Ok(1), "{tier:?}: the start function ran");
+
+            let pre = linker.instantiate_pre(&module).unwrap();
+            for round in 0..6 {
+                let mut store = Store::new(&engine, ());
+                let inst = pre.instantiate(&mut store).unwrap();
+                assert_eq!(
+                    observe(&mut store, inst),
+                    expected,
+                    "{tier:?} pool {pool} #{round}"
+                );
+                scribble(&mut store, inst);
+                assert_ne!(observe(&mut store, inst), expected);
+                // A second instance in the same store is fresh too.
+                let other = pre.instantiate(&mut store).unwrap();
+                assert_eq!(observe(&mut store, other), expected, "{tier:?} same store");
+                // The first one kept its changes.
+                assert_eq!(call(&mut store, inst, "load8", &[200_000]), Ok(0xEE));
+            }
+        }
+    }
+}
+
+/// Segments whose offsets an imported global gives, and a segment out of bounds, take the
+/// ordinary path: the same contents, the same failure.
+#[test]
+fn segments_not_known_before_instantiation() {
+    let wat = r#"
+        (module
+          (import "host" "at" (global $at i32))
+          (memory (export "memory") 1)
+          (data (i32.const 0) "fixed")
+          (data (global.get $at) "moved")
+          (func (export "load8") (param i32) (result i32) (i32.load8_u (local.get 0))))"#;
+    let oob = r#"(module (memory 1) (data (i32.const 65534) "abc"))"#;
+    for tier in TIERS {
+        let engine = engine(tier, 2);
+        let module = Module::new(&engine, wat).unwrap();
+        for at in [3, 100] {
+            let mut store = Store::new(&engine, ());
+            let global = wexe::Global::new(
+                &mut store,
+                wexe::GlobalType {
+                    content: wexe::ValType::I32,
+                    mutability: wexe::Mutability::Const,
+                },
+                wexe::Val::I32(at),
+            )
+            .unwrap();
+            let mut linker = Linker::new(&engine);
+            linker.define(&store, "host", "at", global).unwrap();
+            let pre = linker.instantiate_pre(&module).unwrap();
+            let inst = pre.instantiate(&mut store).unwrap();
+            let read = |store: &mut Store<()>, i| call(store, inst, "load8", &[i]).unwrap() as u8;
+            assert_eq!(read(&mut store, 0), b'f');
+            assert_eq!(read(&mut store, at), b'm');
+            assert_eq!(read(&mut store, at + 4), b'd');
+        }
+        let module = Module::new(&engine, oob).unwrap();
+        let pre = Linker::<()>::new(&engine).instantiate_pre(&module).unwrap();
+        let err = pre.instantiate(&mut Store::new(&engine, ())).unwrap_err();
+        let plain = Linker::<()>::new(&engine)
+            .instantiate(&mut Store::new(&engine, ()), &module)
+            .unwrap_err();
+        assert_eq!(err.to_string(), plain.to_string(), "{tier:?}");
+    }
+}
+
+/// An import the linker lacks is an error when pre-instantiating, not later.
+#[test]
+fn unknown_imports_are_refused_up_front() {
+    let engine = engine(Tier::Interp, 0);
+    let module = Module::new(&engine, STATEFUL).unwrap();
+    let err = Linker::<()>::new(&engine)
+        .instantiate_pre(&module)
+        .err()
+        .unwrap();
+    assert!(err.to_string().contains("host::add"), "{err}");
+}
+
+/// Instances made on several threads at once from one `InstancePre` are independent.
+#[test]
+fn pre_instances_on_many_threads() {
+    for tier in TIERS {
+        let engine = engine(tier, 8);
+        let module = Module::new(&engine, STATEFUL).unwrap();
+        let pre = linker(&engine).instantiate_pre(&module).unwrap();
+        let threads: Vec<_> = (0..4)
+            .map(|t| {
+                let (pre, engine) = (pre.clone(), engine.clone());
+                std::thread::spawn(move || {
+                    for i in 0..50 {
+                        let mut store = Store::new(&engine, ());
+                        let inst = pre.instantiate(&mut store).unwrap();
+                        assert_eq!(call(&mut store, inst, "load8", &[16]), Ok(b'h' as i32));
+                        assert_eq!(call(&mut store, inst, "load8", &[100_000]), Ok(0));
+                        call(&mut store, inst, "store8", &[16, t * 50 + i]).unwrap();
+                        call(&mut store, inst, "store8", &[100_000, 1]).unwrap();
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+    }
+}

@@ -1,0 +1,516 @@
+//! `wexe serve` over real loopback HTTP: the test starts the `wexe` binary on a free port
+//! (`--addr 127.0.0.1:0`, the port read from its first line), talks HTTP/1.1 over plain TCP, and
+//! stops it. The guest is `tests/programs/cgi.c` (built with clang for wasm32-wasi), whose
+//! answer depends on PATH_INFO; the real application is Lua 5.4 (`scripts/fetch-real-programs.sh`)
+//! running a CGI script from a read-only volume.
+//!
+//! Covered: the WAGI/CGI contract (environment, argv, headers, `Status`, redirects, output that
+//! is not a response), traps, non-zero exits, timeouts (busy loops and blocking sleeps), floods
+//! of output, request bodies of several MB (plain and chunked) and over the limit, malformed
+//! requests (400, the program never runs), fresh state per request in both tiers (memory,
+//! globals, files in a read-only volume), `modules.toml` routing and its errors (file:line,
+//! exit 1), per-module concurrency (503), a bounded concurrent load with every response checked,
+//! keep-alive, and graceful shutdown on SIGTERM.
+
+#[allow(dead_code)]
+#[path = "../crates/wasi/tests/common/run.rs"]
+mod programs;
+
+#[path = "common/prerequisite.rs"]
+mod prerequisite;
+
+#[path = "serve/client.rs"]
+mod client;
+
+use std::io::Write;
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use client::{Server, get, request};
+
+/// The CGI test program, compiled once.
+fn cgi_wasm() -> &'static Path {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| {
+        let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("serve-cgi.wasm");
+        std::fs::write(&path, programs::compile("cgi")).unwrap();
+        path
+    })
+}
+
+fn serve(extra: &[&str]) -> Server {
+    let mut args = vec!["serve"];
+    args.extend_from_slice(extra);
+    args.push(cgi_wasm().to_str().unwrap());
+    Server::start(&args)
+}
+
+#[test]
+fn the_cgi_contract() {
+    let server = serve(&["--timeout", "5s", "--env", "FROM_FLAG=yes"]);
+    let r = get(server.addr, "/hello");
+    assert_eq!(
+        (r.status, r.body_text().as_str()),
+        (200, "hello from wasm\n")
+    );
+    assert_eq!(r.header("content-type"), Some("text/plain"));
+
+    let raw = "POST /env?name=a%20b&flag&x=1+2 HTTP/1.1\r\nHost: example.test:8080\r\nX-Test-Header: one\r\n\
+         X-Test-Header: two\r\nAuthorization: secret\r\nContent-Type: text/csv\r\nContent-Length: 5\r\n\r\nabcde";
+    let r = request(server.addr, raw.as_bytes());
+    assert_eq!(r.status, 200, "{}", r.body_text());
+    let env = r.body_text();
+    let port = server.addr.port();
+    for line in [
+        "argv[0]=".to_string(),
+        "argv[1]=name=a b".into(),
+        "argv[2]=flag".into(),
+        "argv[3]=x=1 2".into(),
+        "REQUEST_METHOD=POST".into(),
+        "QUERY_STRING=name=a%20b&flag&x=1+2".into(),
+        "PATH_INFO=/env".into(),
+        "X_RAW_PATH_INFO=/env".into(),
+        "SCRIPT_NAME=".into(),
+        "X_MATCHED_ROUTE=/...".into(),
+        "X_FULL_URL=http://example.test:8080/env?name=a%20b&flag&x=1+2".into(),
+        "HTTP_X_TEST_HEADER=one, two".into(),
+        "HTTP_HOST=example.test:8080".into(),
+        "CONTENT_LENGTH=5".into(),
+        "CONTENT_TYPE=text/csv".into(),
+        "SERVER_NAME=example.test".into(),
+        format!("SERVER_PORT={port}"),
+        "SERVER_PROTOCOL=HTTP/1.1".into(),
+        "GATEWAY_INTERFACE=CGI/1.1".into(),
+        "REMOTE_ADDR=127.0.0.1".into(),
+        "REMOTE_HOST=127.0.0.1".into(),
+        "FROM_FLAG=yes".into(),
+    ] {
+        assert!(env.lines().any(|l| l == line), "no `{line}` in:\n{env}");
+    }
+    assert!(env.contains("SERVER_SOFTWARE=wexe/"), "{env}");
+    assert!(
+        !env.contains("secret"),
+        "Authorization is not passed on:\n{env}"
+    );
+    assert!(
+        !env.contains("WEXE_TEST_SECRET"),
+        "the host's variables stay out:\n{env}"
+    );
+
+    let r = get(server.addr, "/redirect");
+    assert_eq!((r.status, r.header("location")), (302, Some("/hello")));
+    let r = get(server.addr, "/status");
+    assert_eq!((r.status, r.body_text().as_str()), (418, "teapot\n"));
+    assert_eq!(r.header("x-extra"), Some("yes"));
+    assert_eq!(r.header("status"), None);
+    assert_eq!(get(server.addr, "/nothing-here").status, 404);
+
+    // Output that is not a response, traps and failed exits: a 500 that tells nothing.
+    for path in ["/bad", "/trap", "/exit"] {
+        let r = get(server.addr, path);
+        assert_eq!(r.status, 500, "{path}");
+        assert_eq!(r.body_text(), "500 Internal Server Error\n", "{path}");
+    }
+    let log = server.stop();
+    assert!(log.contains("GET /trap 500"), "{log}");
+    assert!(
+        log.contains("stderr: about to trap"),
+        "the program's stderr is logged:\n{log}"
+    );
+    assert!(log.contains("exited with status 3"), "{log}");
+    assert!(log.contains("bad output"), "{log}");
+    assert!(log.contains("wasm trap"), "{log}");
+}
+
+#[test]
+fn limits_free_the_worker() {
+    let server = serve(&[
+        "--timeout",
+        "1s",
+        "--max-output-size",
+        "1000000",
+        "--max-concurrency",
+        "2",
+    ]);
+    for path in ["/loop", "/sleep"] {
+        let start = Instant::now();
+        let r = get(server.addr, path);
+        assert_eq!(r.status, 504, "{path}");
+        assert!(
+            start.elapsed() < Duration::from_secs(4),
+            "{path}: {:?}",
+            start.elapsed()
+        );
+    }
+    let r = get(server.addr, "/flood");
+    assert_eq!(r.status, 500);
+    assert_eq!(r.body_text(), "500 Internal Server Error\n");
+    // None of them holds one of the two slots: both can still serve at once.
+    std::thread::sleep(Duration::from_millis(300));
+    let both: Vec<_> = (0..2)
+        .map(|_| {
+            let addr = server.addr;
+            std::thread::spawn(move || get(addr, "/slow").status)
+        })
+        .collect();
+    for t in both {
+        assert_eq!(t.join().unwrap(), 200);
+    }
+    let log = server.stop();
+    assert!(log.contains("the output exceeded its limit"), "{log}");
+}
+
+#[test]
+fn request_bodies_large_chunked_and_too_large() {
+    let server = serve(&["--max-body-size", "8000000"]);
+    let body: Vec<u8> = (0..6_000_000u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 24) as u8)
+        .collect();
+    let expect = format!("length={} fnv={:016x}\n", body.len(), fnv(&body));
+    let mut raw = format!(
+        "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    raw.extend_from_slice(&body);
+    let r = request(server.addr, &raw);
+    assert_eq!((r.status, r.body_text()), (200, expect.clone()));
+
+    let r = request(server.addr, &chunked_echo(&body, 700_001));
+    assert_eq!((r.status, r.body_text()), (200, expect));
+
+    let big = vec![b'x'; 9_000_000];
+    let mut raw = format!(
+        "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: {}\r\n\r\n",
+        big.len()
+    )
+    .into_bytes();
+    raw.extend_from_slice(&big);
+    assert_eq!(request(server.addr, &raw).status, 413);
+    assert_eq!(
+        request(server.addr, &chunked_echo(&big, 1_000_000)).status,
+        413
+    );
+    server.stop();
+}
+
+/// `POST /echo` with `body` sent in chunks of `size` bytes.
+fn chunked_echo(body: &[u8], size: usize) -> Vec<u8> {
+    let mut raw = b"POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+    for chunk in body.chunks(size) {
+        raw.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+        raw.extend_from_slice(chunk);
+        raw.extend_from_slice(b"\r\n");
+    }
+    raw.extend_from_slice(b"0\r\n\r\n");
+    raw
+}
+
+fn fnv(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(1469598103934665603u64, |h, &b| {
+        (h ^ b as u64).wrapping_mul(1099511628211)
+    })
+}
+
+#[test]
+fn malformed_requests_get_400_and_never_reach_the_program() {
+    let server = serve(&[]);
+    for raw in [
+        &b"GARBAGE\r\n\r\n"[..],
+        b"GET /hello HTTP/1.1\r\nBad Header Line\r\n\r\n",
+        b"GET /hello HTTP/1.1\r\nHost: t\r\nContent-Length: nope\r\n\r\n",
+        b"GET /hello HTTP/9.9\r\n\r\n",
+        b"POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+    ] {
+        let r = request(server.addr, raw);
+        assert!(
+            r.status == 400 || r.status == 505,
+            "{:?}: {}",
+            String::from_utf8_lossy(raw),
+            r.status
+        );
+    }
+    assert_eq!(get(server.addr, "/hello").status, 200);
+    let log = server.stop();
+    // Only the good request ran; a bad chunked body is refused (400) while it is read, before
+    // any run; the others never got past hyper's parser, so they are not even logged.
+    let requests: Vec<&str> = log
+        .lines()
+        .filter(|l| l.starts_with("127.0.0.1:"))
+        .collect();
+    assert!(
+        requests
+            .iter()
+            .all(|l| l.contains(" 400 ") || l.contains("GET /hello 200")),
+        "{log}"
+    );
+    assert_eq!(
+        requests.iter().filter(|l| l.contains(" 200 ")).count(),
+        1,
+        "{log}"
+    );
+    assert!(!log.contains("stderr:"), "{log}");
+}
+
+/// Memory, globals and files of a read-only volume: what one request did, the next does not
+/// see, in both tiers.
+#[test]
+fn every_request_gets_a_fresh_instance() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("fixture.txt"), "fixed").unwrap();
+    let grant = format!("{}::/ro", dir.path().display());
+    for tier in ["interp", "jit"] {
+        let server = serve(&["--tier", tier, "--dir-ro", &grant]);
+        for _ in 0..5 {
+            let r = get(server.addr, "/state");
+            assert_eq!(
+                (r.status, r.body_text().as_str()),
+                (200, "seen=0 scratch=pristine created=0 fixture=fixed\n"),
+                "{tier}"
+            );
+        }
+        server.stop();
+    }
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["fixture.txt"]);
+}
+
+#[test]
+fn keep_alive_and_a_bounded_concurrent_load() {
+    let server = serve(&["--max-concurrency", "64"]);
+    let deadline = Instant::now() + Duration::from_secs(3);
+    let workers: Vec<_> = (0..8)
+        .map(|w| {
+            let addr = server.addr;
+            std::thread::spawn(move || {
+                let mut conn = TcpStream::connect(addr).unwrap();
+                let mut n = 0u32;
+                while Instant::now() < deadline && n < 2000 {
+                    let path = if n.is_multiple_of(3) {
+                        "/status"
+                    } else {
+                        "/hello"
+                    };
+                    let raw = format!("GET {path}?w={w}&n={n} HTTP/1.1\r\nHost: t\r\n\r\n");
+                    conn.write_all(raw.as_bytes()).unwrap();
+                    let r = client::read_response(&mut conn);
+                    let want = if n.is_multiple_of(3) {
+                        (418, "teapot\n")
+                    } else {
+                        (200, "hello from wasm\n")
+                    };
+                    assert_eq!(
+                        (r.status, r.body_text().as_str()),
+                        want,
+                        "worker {w} request {n}"
+                    );
+                    n += 1;
+                }
+                n
+            })
+        })
+        .collect();
+    let total: u32 = workers.into_iter().map(|w| w.join().unwrap()).sum();
+    assert!(total >= 80, "only {total} requests in 3 s");
+    server.stop();
+}
+
+#[test]
+fn graceful_shutdown_finishes_requests_in_flight() {
+    let server = serve(&[]);
+    let addr = server.addr;
+    let slow = std::thread::spawn(move || get(addr, "/slow"));
+    std::thread::sleep(Duration::from_millis(150));
+    let (status, log) = server.terminate();
+    let r = slow.join().unwrap();
+    assert_eq!((r.status, r.body_text().as_str()), (200, "slow done\n"));
+    assert_eq!(status, Some(0), "{log}");
+    assert!(
+        TcpStream::connect(addr).is_err(),
+        "nothing listens after shutdown"
+    );
+}
+
+fn write_config(dir: &Path, text: &str) -> PathBuf {
+    let path = dir.join("modules.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn modules_toml_routes_and_limits_per_module() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(cgi_wasm(), dir.path().join("cgi.wasm")).unwrap();
+    let config = write_config(
+        dir.path(),
+        r#"
+[[module]]
+route = "/app/..."
+module = "cgi.wasm"
+environment = { GREETING = "hi" }
+argv = "cgi.wasm -x ${ARGS}"
+
+[[module]]
+route = "/one/..."
+module = "cgi.wasm"
+http_max_concurrency = 1
+"#,
+    );
+    let server = Server::start(&["serve", "--config", config.to_str().unwrap()]);
+    let r = get(server.addr, "/app/hello");
+    assert_eq!(
+        (r.status, r.body_text().as_str()),
+        (200, "hello from wasm\n")
+    );
+    let env = get(server.addr, "/app/env?q=1").body_text();
+    for line in [
+        "argv[0]=cgi.wasm",
+        "argv[1]=-x",
+        "argv[2]=q=1",
+        "GREETING=hi",
+        "SCRIPT_NAME=/app",
+        "PATH_INFO=/env",
+        "X_MATCHED_ROUTE=/app/...",
+    ] {
+        assert!(env.lines().any(|l| l == line), "no `{line}` in:\n{env}");
+    }
+    assert_eq!(get(server.addr, "/other").status, 404);
+    let addr = server.addr;
+    let slow = std::thread::spawn(move || get(addr, "/one/slow").status);
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(get(server.addr, "/one/hello").status, 503);
+    assert_eq!(
+        get(server.addr, "/app/hello").status,
+        200,
+        "other modules are not limited"
+    );
+    assert_eq!(slow.join().unwrap(), 200);
+    server.stop();
+}
+
+#[test]
+fn bad_configurations_are_refused_with_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(cgi_wasm(), dir.path().join("cgi.wasm")).unwrap();
+    let cases = [
+        ("[[module]\nroute = \"/\"\n", ":1: "),
+        (
+            "[[module]]\nroute = \"/\"\nmodule = \"cgi.wasm\"\nbogus = 1\n",
+            "unknown field `bogus`",
+        ),
+        (
+            "[[module]]\nroute = \"/\"\nmodule = \"missing.wasm\"\n",
+            ":3: module file",
+        ),
+        (
+            "[[module]]\nroute = \"/a\"\nmodule = \"cgi.wasm\"\n\n[[module]]\nroute = \"/a\"\nmodule = \"cgi.wasm\"\n",
+            ":6: route `/a` is configured twice",
+        ),
+    ];
+    for (text, want) in cases {
+        let config = write_config(dir.path(), text);
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_wexe"))
+            .args([
+                "serve",
+                "--addr",
+                "127.0.0.1:0",
+                "--config",
+                config.to_str().unwrap(),
+            ])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{text}: {stderr}");
+        assert!(
+            stderr.starts_with(&format!("wexe: error: {}", config.display())),
+            "{stderr}"
+        );
+        assert!(stderr.contains(want), "{text}: want `{want}` in {stderr}");
+        assert!(!stderr.contains("listening"), "{stderr}");
+    }
+}
+
+/// Lua 5.4 (built from crates.io's sources by scripts/fetch-real-programs.sh) serving a CGI
+/// script from a read-only volume: computes from its query parameters and the request body.
+#[test]
+fn a_lua_application() {
+    let Some(lua) = lua_wasm() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site");
+    std::fs::create_dir(&site).unwrap();
+    std::fs::write(
+        site.join("app.lua"),
+        r#"
+local n = tonumber(arg[1]) or 10
+local function fib(k) if k < 2 then return k end return fib(k - 1) + fib(k - 2) end
+local body = io.read("a") or ""
+local words = {}
+for w in body:gmatch("%a+") do words[#words + 1] = w:upper() end
+table.sort(words)
+io.write("Content-Type: application/json\r\n\r\n")
+io.write(string.format('{"path":"%s","fib":%d,"words":"%s","method":"%s"}\n',
+  os.getenv("PATH_INFO"), fib(n), table.concat(words, ","), os.getenv("REQUEST_METHOD")))
+"#,
+    )
+    .unwrap();
+    let config = write_config(
+        dir.path(),
+        &format!(
+            "[[module]]\nroute = \"/lua/...\"\nmodule = \"{}\"\nargv = \"lua /site/app.lua ${{ARGS}}\"\n",
+            lua.display()
+        ),
+    );
+    let grant = format!("{}::/site", site.display());
+    let server = Server::start(&[
+        "serve",
+        "--dir-ro",
+        &grant,
+        "--config",
+        config.to_str().unwrap(),
+    ]);
+    let raw = "POST /lua/calc?20 HTTP/1.1\r\nHost: t\r\nContent-Length: 23\r\n\r\nzebra apple mango kiwi!";
+    let r = request(server.addr, raw.as_bytes());
+    assert_eq!(r.status, 200, "{}", r.body_text());
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    assert_eq!(
+        r.body_text(),
+        "{\"path\":\"/calc\",\"fib\":6765,\"words\":\"APPLE,KIWI,MANGO,ZEBRA\",\"method\":\"POST\"}\n"
+    );
+    for k in [1, 5, 15] {
+        let r = get(server.addr, &format!("/lua/x?{k}"));
+        let fib = [0, 1, 1, 2, 3, 5, 8, 13, 21, 34, 55, 89, 144, 233, 377, 610][k];
+        assert!(
+            r.body_text().contains(&format!("\"fib\":{fib},")),
+            "{}",
+            r.body_text()
+        );
+    }
+    server.stop();
+}
+
+/// lua.wasm, built once by the project's script (cached), or `None` with the reason reported.
+fn lua_wasm() -> Option<PathBuf> {
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("real-programs");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/fetch-real-programs.sh");
+    let run = std::process::Command::new("bash")
+        .arg(&script)
+        .arg(&out)
+        .output()
+        .unwrap();
+    match run.status.code() {
+        Some(0) => Some(out.join("lua.wasm")),
+        Some(75) => {
+            prerequisite::missing("lua serve test", "crates.io unreachable");
+            None
+        }
+        _ => panic!(
+            "fetch-real-programs.sh failed: {}",
+            String::from_utf8_lossy(&run.stderr)
+        ),
+    }
+}
