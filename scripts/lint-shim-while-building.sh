@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/usr/bin/env bash
 # A RUSTC_WORKSPACE_WRAPPER for .ci/run's `cargo test --workspace`: the containerd shim's own
 # crates (package containerd-shim-wexe: its binary, its unit tests, its containerd test) are
 # compiled by clippy-driver with `-D warnings`, which lints them while it builds them; every
@@ -12,7 +12,9 @@
 # runs should not pay for).
 #
 # cargo calls it as `WRAPPER RUSTC ARGS...` and sets CARGO_PKG_NAME for the crate it builds.
-if [ "${CARGO_PKG_NAME:-}" = containerd-shim-wexe ]; then
+# bash, not sh: dash drops environment variables whose names are not shell names, such as
+# cargo's CARGO_BIN_EXE_containerd-shim-wexe-v1 that the containerd test is compiled with.
+if [[ "${CARGO_PKG_NAME:-}" == containerd-shim-wexe ]]; then
     exec clippy-driver "$@" -D warnings
 fi
 exec "$@"

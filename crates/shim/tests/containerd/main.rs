@@ -94,6 +94,16 @@ fn set_up() -> Result<Fixture, String> {
     Ok(Fixture { containerd, probe })
 }
 
+/// A failed check's message with the end of containerd's log (the shims' messages are there),
+/// so that a failure seen once, under load, says what containerd and the shim saw.
+fn with_log_tail(failed: Failed, containerd: &Containerd) -> Failed {
+    let log = containerd.log();
+    let lines: Vec<&str> = log.lines().collect();
+    let tail = lines[lines.len().saturating_sub(40)..].join("\n");
+    let message = failed.message().unwrap_or("failed");
+    format!("{message}\n--- the last lines of containerd's log\n{tail}").into()
+}
+
 fn main() -> ExitCode {
     let args = Arguments::from_args();
     let fixture = if args.list {
@@ -111,7 +121,10 @@ fn main() -> ExitCode {
         .iter()
         .map(|&(name, check)| {
             let fixture = fixture.clone();
-            Trial::test(name, move || check(fixture.as_ref().expect("set up")))
+            Trial::test(name, move || {
+                let f = fixture.as_ref().expect("set up");
+                check(f).map_err(|e| with_log_tail(e, &f.containerd))
+            })
         })
         .collect();
     let conclusion = libtest_mimic::run(&args, trials);
