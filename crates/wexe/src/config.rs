@@ -409,6 +409,16 @@ impl Engine {
         crate::vm::LinearMemory::guarded()
     }
 
+    /// What code compiled by this engine depends on besides the module: the compiler's version
+    /// and target settings, how memories are protected, and the settings that change the code
+    /// (fuel, interruption, wasm features). [`Module::deserialize`](crate::Module::deserialize)
+    /// loads only code made under the same key, so an embedder that keeps compiled modules
+    /// elsewhere (the containerd shim keeps them in containerd's content store) files them
+    /// under it and compiles again when it changes.
+    pub fn compiled_code_key(&self) -> Result<String> {
+        crate::jit::compiled_code_key(&self.inner.config).map_err(anyhow::Error::msg)
+    }
+
     /// Whether two handles refer to the same engine.
     pub fn same(a: &Engine, b: &Engine) -> bool {
         Arc::ptr_eq(&a.inner, &b.inner)

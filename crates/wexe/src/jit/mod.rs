@@ -17,6 +17,7 @@ mod unwind;
 pub(crate) use cache::{TieredEntry, lookup_tiered, store_tiered, tiered_entry};
 pub(crate) use call::run_code;
 pub(crate) use call::run_on_slots;
+pub(crate) use code::fingerprint as compiled_code_key;
 pub(crate) use code::{JitModule, compile_function, compile_osr, compile_trampolines, load};
 pub(crate) use debug_image::{
     note_instance as note_debug_instance, register as register_debug_info,
