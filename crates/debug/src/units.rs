@@ -391,14 +391,7 @@ fn keep_guest_pointer(
     let Ok(converted) = unit.convert_unit_ref(target) else {
         return;
     };
-    let target_die = unit.read_unit.entry(target).ok();
-    let name = target_die
-        .as_ref()
-        .and_then(|d| d.attr(constants::DW_AT_name))
-        .and_then(|a| {
-            unit.convert_attribute_value(unit.read_unit, a, &|_| None)
-                .ok()
-        });
+    let name = converted_name(unit, target);
     let root = unit.unit.root();
     let alias = unit.unit.add(root, constants::DW_TAG_typedef);
     let die = unit.unit.get_mut(alias);
@@ -409,6 +402,17 @@ fn keep_guest_pointer(
     unit.unit
         .get_mut(id)
         .set(constants::DW_AT_type, AttributeValue::UnitRef(alias));
+}
+
+/// The name of the input entry at `offset`, converted for the output unit, if it has one.
+fn converted_name(
+    unit: &mut ConvertUnit<'_, Reader<'_>>,
+    offset: UnitOffset,
+) -> Option<AttributeValue> {
+    let die = unit.read_unit.entry(offset).ok()?;
+    let name = die.attr(constants::DW_AT_name)?;
+    unit.convert_attribute_value(unit.read_unit, name, &|_| None)
+        .ok()
 }
 
 /// If the variable's type is a 32-bit guest pointer: that pointer type's offset.
@@ -447,13 +451,7 @@ fn native_pointer<'a, 'r>(
             _ => None,
         });
     // The guest type's name, if it has one (rustc names `&T`, `*mut T`; clang none).
-    let name = guest_die
-        .as_ref()
-        .and_then(|d| d.attr(constants::DW_AT_name))
-        .and_then(|a| {
-            unit.convert_attribute_value(unit.read_unit, a, &|_| None)
-                .ok()
-        });
+    let name = converted_name(unit, guest);
     let root = unit.unit.root();
     let id = unit.unit.add(root, constants::DW_TAG_pointer_type);
     let die = unit.unit.get_mut(id);

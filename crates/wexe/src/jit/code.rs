@@ -124,22 +124,22 @@ pub(crate) fn fingerprint(config: &crate::Config) -> Result<String, String> {
     ))
 }
 
-/// Compiles and loads the on-stack-replacement entry of defined function `def` (tier-up): the
-/// function and its array entry ([`JitModule::func_ptr`] and [`JitModule::array_entry`] 0).
+/// Compiles the on-stack-replacement entry of defined function `def` (tier-up; not loaded
+/// yet): the function and its array entry (once loaded, [`JitModule::func_ptr`] and
+/// [`JitModule::array_entry`] 0).
 pub(crate) fn compile_osr(
     config: &crate::Config,
     info: &ModuleInfo,
     bytes: &[u8],
     def: usize,
-) -> Result<JitModule, String> {
+) -> Result<CompiledModule, String> {
     let input = input(config, info, bytes, true);
     let (body, entry) = compiler()?.compile_osr(&input, def as u32)?;
-    let out = CompiledModule {
+    Ok(CompiledModule {
         funcs: vec![body],
         array_entries: vec![entry],
         host_adapters: Vec::new(),
-    };
-    load(out, Some(&[def]))
+    })
 }
 
 /// Loads compiled code into executable memory and relocates it. `defs` says which defined

@@ -275,7 +275,9 @@ fn compile_timed(module: &ModuleInner, t: &TieredCode, def: usize, osr: bool) {
         return fail(e.clone());
     }
     if osr {
-        let state = match crate::jit::compile_osr(config, &module.info, &module.bytes, def) {
+        let code = crate::jit::compile_osr(config, &module.info, &module.bytes, def)
+            .and_then(|out| crate::jit::load(out, Some(&[def])));
+        let state = match code {
             Ok(code) => {
                 let ready = Osr::Ready(code.array_entry(0) as usize, code.func_ptr(0) as usize);
                 t.keep(&module.engine, &module.info, code);
