@@ -323,3 +323,45 @@ fn pooled_memories_of_any_size_and_image_start_fresh() {
         }
     }
 }
+
+/// Under pooling a store takes the interpreter stack a dropped store left. A program of the
+/// next store must see nothing of the last one's frames: locals it has not set read as zero,
+/// also where the last store's deepest frames had left secrets.
+#[test]
+fn a_reused_interpreter_stack_shows_nothing_of_the_last_store() {
+    let locals = "(local i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32)";
+    let set_all: String = (1..=16)
+        .map(|i| format!("(local.set {i} (local.get 0))"))
+        .collect();
+    let or_all: String = (2..=16)
+        .map(|i| format!("(i32.or (local.get {i}))"))
+        .collect();
+    let wat = format!(
+        r#"(module
+          (func $fill (export "fill") (param i32) (result i32) {locals}
+            {set_all}
+            (if (result i32) (i32.gt_u (local.get 0) (i32.const 0x7fff0000))
+              (then (call $fill (i32.sub (local.get 0) (i32.const 1))))
+              (else (local.get 1))))
+          (func $peek (export "peek") (param i32) (result i32) {locals}
+            (local.get 1) {or_all}
+            (if (result i32) (i32.gt_u (local.get 0) (i32.const 0))
+              (then (call $peek (i32.sub (local.get 0) (i32.const 1))))
+              (else (i32.const 0)))
+            (i32.or)))"#
+    );
+    let engine = engine(Tier::Interp, 2);
+    let module = Module::new(&engine, &wat).unwrap();
+    let pre = linker(&engine).instantiate_pre(&module).unwrap();
+    for _ in 0..3 {
+        let mut store = Store::new(&engine, ());
+        let inst = pre.instantiate(&mut store).unwrap();
+        // Forty frames deep, every local of every frame set to a secret.
+        let secret = 0x7fff_0028_u32 as i32;
+        assert_eq!(call(&mut store, inst, "fill", &[secret]), Ok(0x7fff_0000));
+        drop(store);
+        let mut store = Store::new(&engine, ());
+        let inst = pre.instantiate(&mut store).unwrap();
+        assert_eq!(call(&mut store, inst, "peek", &[40]), Ok(0));
+    }
+}
