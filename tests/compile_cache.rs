@@ -181,3 +181,77 @@ fn verbose_says_when_memories_fall_back_to_bounds_checks() {
     assert_eq!(out.status.code(), Some(134));
     assert!(String::from_utf8_lossy(&out.stderr).contains("out of bounds memory access"));
 }
+
+/// A module over the size from which validation is remembered (a 1.1 MiB data segment), with
+/// `add` exported; `body` is the body of a second function, valid or not.
+fn large_module(body: &str) -> String {
+    let data = "\\00".repeat(1100 * 1024);
+    format!(
+        r#"(module (memory 20) (data (i32.const 0) "{data}")
+            (func (export "add") (param i32 i32) (result i32)
+              (i32.add (local.get 0) (local.get 1)))
+            (func {body}))"#
+    )
+}
+
+#[test]
+fn large_modules_are_validated_once_and_the_mark_is_never_trusted_blindly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cache = tmp.path().join("cache");
+    let good = tmp.path().join("good.wat");
+    std::fs::write(&good, large_module("(drop (i32.const 1))")).unwrap();
+    let bad = tmp.path().join("bad.wat");
+    std::fs::write(
+        &bad,
+        large_module("(drop (i64.add (i32.const 1) (i32.const 2)))"),
+    )
+    .unwrap();
+    // Runs `add` of `file`; whether the bodies were taken as valid from the cache.
+    let run = |file: &Path, extra: &[&str]| -> bool {
+        let mut args = vec!["run", "-v"];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["--invoke", "add", file.to_str().unwrap(), "40", "2"]);
+        let out = wexe(&cache, &args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "42\n", "{stderr}");
+        stderr.contains("function bodies known valid from the cache")
+    };
+    assert!(!run(&good, &["--tier", "interp", "--no-cache"]));
+    assert!(entries(&cache).is_empty(), "--no-cache writes nothing");
+    assert!(
+        !run(&good, &["--tier", "auto", "-W", "simd=n"]),
+        "the first run validates"
+    );
+    assert!(
+        !run(&good, &["--tier", "interp"]),
+        "other features: validated again"
+    );
+    let marks = entries(&cache);
+    // One mark per feature set, and tier-up's entry of hot functions (none here).
+    assert!((2..=3).contains(&marks.len()), "{marks:?}");
+    for tier in ["interp", "auto", "interp"] {
+        assert!(run(&good, &["--tier", tier]), "{tier}: the mark is used");
+    }
+    assert!(run(&good, &["--tier", "interp", "-W", "simd=n"]));
+    // A damaged mark is not believed: the bodies are validated again and the mark rewritten.
+    for mark in entries(&cache) {
+        let mut bytes = std::fs::read(&mark).unwrap();
+        let n = bytes.len();
+        bytes[n - 40] ^= 1;
+        std::fs::write(&mark, &bytes).unwrap();
+    }
+    assert!(!run(&good, &["--tier", "interp"]));
+    assert!(run(&good, &["--tier", "interp"]));
+    // An invalid module is refused every time, and never marked.
+    let before = entries(&cache).len();
+    for _ in 0..2 {
+        let out = wexe(
+            &cache,
+            &["run", "--invoke", "add", bad.to_str().unwrap(), "1", "2"],
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains("type mismatch"), "{stderr}");
+    }
+    assert_eq!(entries(&cache).len(), before);
+}

@@ -63,11 +63,11 @@ impl TierArg {
         config
     }
 
-    /// Engine settings for this tier, keeping compiled code in the on-disk cache unless
-    /// `cache` is false.
+    /// Engine settings for this tier, keeping compiled code (and, in every tier, the mark of
+    /// large modules that validated) in the on-disk cache unless `cache` is false.
     pub fn config_cached(self, cache: bool) -> Config {
         let mut config = self.config();
-        if cache && self != TierArg::Interp {
+        if cache {
             config.cache_dir(cache::dir());
         }
         config

@@ -129,6 +129,9 @@ impl RunCommand {
             // image a watchpoint refers to is withdrawn (the process is ending anyway).
             std::mem::forget(module.clone());
         }
+        if self.verbose && module.bodies_known_valid() {
+            eprintln!("wexe: function bodies known valid from the cache (not validated again)");
+        }
         let warnings = module.debug_info_warnings();
         if self.verbose && !warnings.is_empty() {
             eprintln!(
@@ -171,13 +174,14 @@ impl RunCommand {
         } else {
             "explicit bounds checks (the address-space reservation was refused)"
         };
-        let cache = match (self.tier, self.no_cache, super::cache::dir()) {
-            (tier, false, Some(d)) if tier != super::TierArg::Interp => {
-                match wexe::Config::cache_available() {
-                    Ok(()) => d.display().to_string(),
-                    Err(why) => format!("off ({why})"),
+        let cache = match (self.no_cache, super::cache::dir()) {
+            (false, Some(d)) => match wexe::Config::cache_available() {
+                Ok(()) if self.tier == super::TierArg::Interp => {
+                    format!("{} (which large modules validated)", d.display())
                 }
-            }
+                Ok(()) => d.display().to_string(),
+                Err(why) => format!("off ({why})"),
+            },
             _ => "off".to_string(),
         };
         eprintln!(

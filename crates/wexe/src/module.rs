@@ -22,6 +22,9 @@ pub(crate) struct ModuleInner {
     pub jit: Option<crate::jit::JitModule>,
     /// Machine code of the hot functions, when the engine's tier is tier-up.
     pub tiered: Option<crate::tier::TieredCode>,
+    /// Whether the function bodies were taken as valid without validating them (see
+    /// [`Module::bodies_known_valid`]).
+    pub bodies_known_valid: bool,
 }
 
 impl Drop for ModuleInner {
@@ -32,6 +35,11 @@ impl Drop for ModuleInner {
         }
     }
 }
+
+/// From this size on, a module validated once is marked valid in the on-disk cache, and not
+/// validated again while the mark stays: hashing costs about 1 ms per 3 MB, validating about
+/// 1 ms per 100 KB.
+const MARK_VALID_FROM_BYTES: usize = 1 << 20;
 
 /// A compiled WebAssembly module; cheap to clone.
 #[derive(Clone)]
@@ -127,19 +135,37 @@ impl Module {
     }
 
     /// A module from `bytes`, compiled now unless `jit` or the JIT's on-disk cache already
-    /// holds its code (then the function bodies were validated when that code was compiled, and
-    /// are not validated again).
+    /// holds its code. The function bodies are not validated again when they were validated
+    /// when that code was compiled, or when the on-disk cache holds the mark that these bytes
+    /// validated with these features (written the first time, for modules large enough that
+    /// validating them costs more than hashing them).
     fn build(
         engine: &Engine,
         bytes: Vec<u8>,
         jit: Option<crate::jit::JitModule>,
     ) -> Result<Module> {
-        let features = engine.config().wasmparser_features();
+        let config = engine.config();
+        let features = config.wasmparser_features();
         let jit = jit.or_else(|| crate::jit::cached(engine, &bytes));
-        let mut info = match jit {
-            Some(_) => wexe_environ::parse_compiled_module(&bytes, features)?,
-            None => wexe_environ::parse_module(&bytes, features)?,
+        // Tier-up's entries and the mark of validity name the module by this hash.
+        let id = match (&jit, config.tier) {
+            (Some(_), _) => None,
+            (None, crate::Tier::Auto) => crate::jit::module_id(config, &bytes),
+            (None, _) if bytes.len() >= MARK_VALID_FROM_BYTES => {
+                crate::jit::module_id(config, &bytes)
+            }
+            (None, _) => None,
         };
+        let mark = id.filter(|_| bytes.len() >= MARK_VALID_FROM_BYTES);
+        let known_valid =
+            jit.is_some() || mark.is_some_and(|id| crate::jit::known_valid(config, &id));
+        let mut info = match known_valid {
+            true => wexe_environ::parse_compiled_module(&bytes, features)?,
+            false => wexe_environ::parse_module(&bytes, features)?,
+        };
+        if let (false, Some(id)) = (known_valid, mark) {
+            crate::jit::remember_valid(config, &id);
+        }
         // From here on, concrete reference types name engine type ids.
         let type_ids = engine.module_type_ids(&info.types);
         info.map_concrete_types(|i| type_ids[i as usize]);
@@ -156,7 +182,7 @@ impl Module {
         }
         // A module compiled whole (loaded from a `.cwasm`) needs no tier-up.
         let tiered = (engine.config().tier == crate::Tier::Auto && jit.is_none())
-            .then(|| crate::tier::TieredCode::new(engine.config(), &info, &bytes));
+            .then(|| crate::tier::TieredCode::new(engine.config(), &info, id));
         let inner = ModuleInner {
             engine: engine.clone(),
             bytes,
@@ -165,6 +191,7 @@ impl Module {
             compiled,
             jit,
             tiered,
+            bodies_known_valid: known_valid,
         };
         Ok(Module {
             inner: Arc::new(inner),
@@ -190,6 +217,14 @@ impl Module {
         }
         let (wasm, jit) = crate::jit::deserialize(engine.config(), bytes)?;
         Module::build(engine, wasm, Some(jit))
+    }
+
+    /// Whether this module's function bodies were taken as valid instead of validated when it
+    /// was made: their machine code came from the cache or a `.cwasm` (it was compiled from
+    /// validated bodies), or the cache held the mark that these very bytes validated with these
+    /// features. Start-up of a large module is then mostly reading it.
+    pub fn bodies_known_valid(&self) -> bool {
+        self.inner.bodies_known_valid
     }
 
     /// Checks that `bytes` are a valid binary module, without keeping anything.

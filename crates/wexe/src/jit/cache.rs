@@ -157,12 +157,7 @@ pub(crate) fn compile_and_store(
     if let (Some(dir), Ok(key)) = (config.cache_dir.as_deref(), cache_key::cache_key()) {
         let print = fingerprint(config)?;
         let path = entry_path(dir, &print, wasm);
-        // The cache is best effort: a failure to write it is not an error.
-        let _ = std::fs::create_dir_all(dir);
-        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-        if std::fs::write(&tmp, encode_entry(key, &print, wasm, &compiled)).is_ok() {
-            let _ = std::fs::rename(&tmp, &path);
-        }
+        write_entry(&path, &encode_entry(key, &print, wasm, &compiled));
     }
     load(compiled, None)
 }
@@ -176,20 +171,17 @@ fn tiered_print(config: &crate::Config) -> Option<String> {
     Some(format!("{} tier-up", fingerprint(config).ok()?))
 }
 
-/// Where tier-up keeps the hot functions of a module, and the BLAKE3 hash of the module's bytes
-/// that identifies it inside the entry: made once per module (the only pass over its bytes).
+/// Where tier-up keeps the hot functions of a module, and the module's id inside the entry.
 pub(crate) struct TieredEntry {
     path: std::path::PathBuf,
-    id: [u8; 32],
+    id: ModuleId,
 }
 
-/// The entry tier-up uses for `wasm`, when there is a cache.
-pub(crate) fn tiered_entry(config: &crate::Config, wasm: &[u8]) -> Option<TieredEntry> {
+/// The entry tier-up uses for module `id` (which exists only when there is a cache).
+pub(crate) fn tiered_entry(config: &crate::Config, id: ModuleId) -> Option<TieredEntry> {
     let dir = config.cache_dir.as_deref()?;
-    cache_key::cache_key().ok()?;
-    let id = *blake3::hash(wasm).as_bytes();
     Some(TieredEntry {
-        path: entry_path(dir, &tiered_print(config)?, &id),
+        path: entry_path(dir, &tiered_print(config)?, &id.0),
         id,
     })
 }
@@ -208,7 +200,7 @@ pub(crate) fn lookup_tiered(
         .ok()?
         .strip_prefix(&print)?
         .strip_prefix("\ndefs=")?;
-    if id != entry.id {
+    if id != entry.id.0 {
         return None;
     }
     let defs: Vec<usize> = match defs {
@@ -234,14 +226,69 @@ pub(crate) fn store_tiered(
     };
     let list: Vec<String> = defs.iter().map(usize::to_string).collect();
     let print = format!("{print}\ndefs={}", list.join(","));
-    let bytes = encode_entry(key, &print, &entry.id, compiled);
-    if let Some(dir) = entry.path.parent() {
+    write_entry(
+        &entry.path,
+        &encode_entry(key, &print, &entry.id.0, compiled),
+    );
+}
+
+/// Writes a cache entry whole or not at all (another process may be reading it). The cache is
+/// best effort: a failure to write it is not an error.
+fn write_entry(path: &std::path::Path, bytes: &[u8]) {
+    if let Some(dir) = path.parent() {
         let _ = std::fs::create_dir_all(dir);
     }
-    let tmp = entry
-        .path
-        .with_extension(format!("tmp{}", std::process::id()));
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
     if std::fs::write(&tmp, bytes).is_ok() {
-        let _ = std::fs::rename(&tmp, &entry.path);
+        let _ = std::fs::rename(&tmp, path);
     }
+}
+
+/// The BLAKE3 hash of a module's bytes, by which the cache's per-module entries that do not
+/// hold the bytes themselves (tier-up's hot functions, the mark of a valid module) name it:
+/// made once per module, and only when there is a cache.
+#[derive(Clone, Copy)]
+pub(crate) struct ModuleId([u8; 32]);
+
+/// The id of `wasm`, when `config` has a usable cache.
+pub(crate) fn module_id(config: &crate::Config, wasm: &[u8]) -> Option<ModuleId> {
+    config.cache_dir.as_deref()?;
+    cache_key::cache_key().ok()?;
+    Some(ModuleId(*blake3::hash(wasm).as_bytes()))
+}
+
+/// The fingerprint of the mark that a module validated. It includes the compiler's settings,
+/// which validation does not depend on, only so that the mark is written by the same wexe
+/// build, with the same features, as everything else the cache holds.
+fn validated_print(config: &crate::Config) -> Option<String> {
+    Some(format!("{} validated", fingerprint(config).ok()?))
+}
+
+/// Whether the cache holds an intact mark that module `id` validated with `config`'s features
+/// (so its function bodies need not be validated again).
+pub(crate) fn known_valid(config: &crate::Config, id: &ModuleId) -> bool {
+    let (Some(dir), Ok(key), Some(print)) = (
+        config.cache_dir.as_deref(),
+        cache_key::cache_key(),
+        validated_print(config),
+    ) else {
+        return false;
+    };
+    let Ok(bytes) = std::fs::read(entry_path(dir, &print, &id.0)) else {
+        return false;
+    };
+    matches!(decode_entry(key, &bytes), Ok((p, w, _)) if p == print.as_bytes() && w == id.0)
+}
+
+/// Marks module `id` as valid with `config`'s features, once its bodies have validated.
+pub(crate) fn remember_valid(config: &crate::Config, id: &ModuleId) {
+    let (Some(dir), Ok(key), Some(print)) = (
+        config.cache_dir.as_deref(),
+        cache_key::cache_key(),
+        validated_print(config),
+    ) else {
+        return;
+    };
+    let entry = encode_entry(key, &print, &id.0, &CompiledModule::default());
+    write_entry(&entry_path(dir, &print, &id.0), &entry);
 }

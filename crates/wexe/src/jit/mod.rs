@@ -14,7 +14,10 @@ mod gdb_jit;
 mod store;
 mod unwind;
 
-pub(crate) use cache::{TieredEntry, lookup_tiered, store_tiered, tiered_entry};
+pub(crate) use cache::{
+    ModuleId, TieredEntry, known_valid, lookup_tiered, module_id, remember_valid, store_tiered,
+    tiered_entry,
+};
 pub(crate) use call::run_code;
 pub(crate) use call::run_on_slots;
 pub(crate) use code::fingerprint as compiled_code_key;

@@ -68,9 +68,13 @@ enum Osr {
 impl TieredCode {
     /// The tier-up state of a new module, with the hot functions of its last runs when the
     /// engine's cache holds them.
-    pub fn new(config: &crate::Config, info: &ModuleInfo, bytes: &[u8]) -> TieredCode {
+    pub fn new(
+        config: &crate::Config,
+        info: &ModuleInfo,
+        id: Option<crate::jit::ModuleId>,
+    ) -> TieredCode {
         let defined_funcs = info.bodies.len();
-        let (saved, loaded) = saved::Saved::open(config, bytes);
+        let (saved, loaded) = saved::Saved::open(config, id);
         let t = TieredCode {
             trampolines: OnceLock::new(),
             chunks: RwLock::new(Vec::new()),

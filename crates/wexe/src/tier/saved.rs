@@ -7,7 +7,7 @@
 
 use wexe_environ::{CompiledFunction, CompiledModule, ModuleInfo};
 
-use crate::jit::{JitModule, TieredEntry};
+use crate::jit::{JitModule, ModuleId, TieredEntry};
 
 /// The raw code of what tier-up compiled, and where and how much of it was written.
 pub(super) struct Saved {
@@ -25,10 +25,11 @@ pub(super) struct Loaded {
 }
 
 impl Saved {
-    /// The state for a new module, with what the cache holds for its bytes, if anything.
-    pub fn open(config: &crate::Config, bytes: &[u8]) -> (Saved, Option<Loaded>) {
+    /// The state for a new module, with what the cache holds for it (by its id, when there is
+    /// a cache), if anything.
+    pub fn open(config: &crate::Config, id: Option<ModuleId>) -> (Saved, Option<Loaded>) {
         let mut saved = Saved {
-            entry: crate::jit::tiered_entry(config, bytes),
+            entry: id.and_then(|id| crate::jit::tiered_entry(config, id)),
             trampolines: None,
             funcs: Vec::new(),
             written: 0,
