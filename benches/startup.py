@@ -7,11 +7,13 @@ cache, on wexe's interpreter and JIT, wasmtime and wasmi, side by side in one ru
     benches/startup.py [--runs 5] [--cold-runs 3] [--only yosys-version,lua] [--wexe PATH]
                        [--runtimes 'wexe interp,wasmi'] [--no-wasmtime]
 
-"Cold" means no compilation cache (wexe --no-cache, wasmtime -C cache=n); "warm" runs with the
+"Cold" means no cache (wexe --no-cache, wasmtime -C cache=n); "warm" runs with the
 cache of a previous run (each runtime's cache in a temporary XDG_CACHE_HOME, filled by one
-untimed run). The interpreter has no cache. Time to first output is from the start of the
-process to its first byte on stdout or stderr. Every run's output is checked against the
-others' (the same bytes on stdout, or for timing-dependent programs the same first line).
+untimed run). wexe's interpreter keeps only the mark that a large module validated; tier-up
+keeps that and its hot functions; the JIT the whole module's code. Time to first output is
+from the start of the process to its first byte on stdout or stderr. Every run's output is
+checked against the others' (the same bytes on stdout, or for timing-dependent programs the
+same first line).
 """
 
 import argparse
@@ -118,13 +120,18 @@ def commands(prog, wexe, wasmtime, wasmi):
     cache directory a warm run shares with its warming run."""
     wexe_dirs = [f"--dir={h}::{g}" for h, g in prog.dirs]
     cmds = {
-        "wexe interp": ([wexe, "run", "--tier", "interp", *wexe_dirs, prog.wasm, *prog.args],
-                        None),
+        "wexe interp": ([wexe, "run", "--tier", "interp", "--no-cache", *wexe_dirs, prog.wasm,
+                         *prog.args], None),
+        "wexe interp warm": ([wexe, "run", "--tier", "interp", *wexe_dirs, prog.wasm,
+                              *prog.args], "wexe"),
         "wexe jit cold": ([wexe, "run", "--tier", "jit", "--no-cache", *wexe_dirs, prog.wasm,
                            *prog.args], None),
         "wexe jit warm": ([wexe, "run", "--tier", "jit", *wexe_dirs, prog.wasm, *prog.args],
                           "wexe"),
-        "wexe auto": ([wexe, "run", "--tier", "auto", *wexe_dirs, prog.wasm, *prog.args], None),
+        "wexe auto": ([wexe, "run", "--tier", "auto", "--no-cache", *wexe_dirs, prog.wasm,
+                       *prog.args], None),
+        "wexe auto warm": ([wexe, "run", "--tier", "auto", *wexe_dirs, prog.wasm, *prog.args],
+                           "wexe"),
     }
     if wasmtime:
         wt_dirs = [f"--dir={h}::{g}" for h, g in prog.dirs]

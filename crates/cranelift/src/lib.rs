@@ -22,8 +22,8 @@ use cranelift_codegen::settings::{self, Configurable};
 use cranelift_codegen::{FinalizedRelocTarget, binemit::Reloc};
 use cranelift_frontend::FunctionBuilderContext;
 use wexe_environ::{
-    CallSiteHandlers, CompileInput, CompiledFunction, CompiledModule, Compiler, RelocKind,
-    Relocation,
+    CallSiteHandlers, CompileInput, CompiledFunction, CompiledModule, Compiler, LoopEntries,
+    RelocKind, Relocation,
 };
 
 /// The Cranelift compiler for the host machine.
@@ -59,7 +59,7 @@ enum Job {
     Func(u32),
     ArrayEntry(u32),
     HostAdapter(u32),
-    Osr(u32),
+    Osr(u32, LoopEntries),
     OsrArrayEntry(u32),
 }
 
@@ -90,10 +90,11 @@ impl Compiler for CraneliftCompiler {
         &self,
         input: &CompileInput<'_>,
         def: u32,
+        entries: LoopEntries,
     ) -> Result<(CompiledFunction, CompiledFunction), String> {
         let mut ctx = Context::new();
         let mut fctx = FunctionBuilderContext::new();
-        let body = self.compile_job(input, Job::Osr(def), &mut ctx, &mut fctx)?;
+        let body = self.compile_job(input, Job::Osr(def, entries), &mut ctx, &mut fctx)?;
         let entry = self.compile_job(input, Job::OsrArrayEntry(def), &mut ctx, &mut fctx)?;
         Ok((body, entry))
     }
@@ -146,7 +147,7 @@ impl CraneliftCompiler {
                 .unwrap_or_else(|e| e.into_inner())
                 .ok_or("a compile job did not run")??;
             match job {
-                Job::Func(_) | Job::Osr(_) => out.funcs.push(f),
+                Job::Func(_) | Job::Osr(..) => out.funcs.push(f),
                 Job::OsrArrayEntry(_) => out.array_entries.push(f),
                 Job::ArrayEntry(_) => out.array_entries.push(f),
                 Job::HostAdapter(_) => out.host_adapters.push(f),
@@ -191,7 +192,7 @@ impl CraneliftCompiler {
         let isa = &*self.isa;
         let type_index = match job {
             Job::ArrayEntry(t) | Job::HostAdapter(t) => Some(t as usize),
-            Job::Func(_) | Job::Osr(_) | Job::OsrArrayEntry(_) => None,
+            Job::Func(_) | Job::Osr(..) | Job::OsrArrayEntry(_) => None,
         };
         if type_index.is_some_and(|t| input.info.types[t].as_func().is_none()) {
             // A struct or array type: no trampolines, an empty entry keeps the lists indexed
@@ -202,10 +203,11 @@ impl CraneliftCompiler {
         match job {
             Job::Func(def) => {
                 debug_slots =
-                    translate::translate_function(isa, input, def, false, &mut ctx.func, fctx)?
+                    translate::translate_function(isa, input, def, None, &mut ctx.func, fctx)?
             }
-            Job::Osr(def) => {
-                translate::translate_function(isa, input, def, true, &mut ctx.func, fctx)?;
+            Job::Osr(def, entries) => {
+                let osr = Some(entries);
+                translate::translate_function(isa, input, def, osr, &mut ctx.func, fctx)?;
             }
             Job::ArrayEntry(t) => {
                 let fty = input.info.signature(t);

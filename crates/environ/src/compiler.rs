@@ -122,6 +122,19 @@ pub struct CallSiteHandlers {
     pub handlers: Vec<(Option<u32>, u32)>,
 }
 
+/// Which loops an on-stack-replacement entry can enter (among those entered with an empty
+/// operand stack).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum LoopEntries {
+    /// Only loops inside no other loop. Every loop nest then keeps a single way in, its
+    /// header, and Cranelift optimises it as in the function's own code.
+    Outermost,
+    /// Any loop. An inner loop's header becomes a second way into the loops around it, which
+    /// are then no longer loops Cranelift can optimise as such (matmul's nest ran 1.26× the
+    /// JIT's time entered that way).
+    Any,
+}
+
 /// A whole module compiled: one entry per defined function, plus per type index an array entry
 /// (host → wasm with values in an array) and a host adapter (wasm → host function), both empty
 /// for struct and array types.
@@ -177,6 +190,7 @@ pub trait Compiler: Send + Sync {
         &self,
         input: &CompileInput<'_>,
         def: u32,
+        entries: LoopEntries,
     ) -> Result<(CompiledFunction, CompiledFunction), String>;
 
     /// Compiles only the trampolines of every type index (`funcs` is empty).

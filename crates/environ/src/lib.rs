@@ -20,7 +20,7 @@ pub mod vmoffsets;
 
 pub use compiler::{
     CallSiteHandlers, CompileInput, CompiledFunction, CompiledModule, Compiler, DebugSlots,
-    RelocKind, Relocation, TrapCode,
+    LoopEntries, RelocKind, Relocation, TrapCode,
 };
 pub use const_expr::{ConstExpr, ConstOp};
 pub use info::{

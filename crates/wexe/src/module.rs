@@ -281,6 +281,12 @@ impl Module {
         self.inner.tiered.as_ref().map(|t| t.status())
     }
 
+    /// Under tier-up: how many of its loop entries enter outermost loops only (for tests).
+    #[doc(hidden)]
+    pub fn tier_up_outermost_entries(&self) -> Option<usize> {
+        self.inner.tiered.as_ref().map(|t| t.outermost_entries())
+    }
+
     /// Under tier-up: what it compiled and how long that took, in a line (`wexe run -v`).
     #[doc(hidden)]
     pub fn tier_up_summary(&self) -> Option<String> {

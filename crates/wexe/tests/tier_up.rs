@@ -340,3 +340,44 @@ fn recursion_alternating_between_the_tiers_ends_in_a_trap_not_a_crash() {
     // The store is still usable, and the recursion within bounds still computes.
     assert_eq!(a.call(&mut store, depth).unwrap(), depth, "after");
 }
+
+/// `nest(n, m)`: the sum of `i * j` over `i < n`, `j < m`, in a loop nest whose inner loop
+/// gets hot first.
+const NEST: &str = r#"(module
+  (func (export "nest") (param $n i32) (param $m i32) (result i64)
+    (local $i i32) (local $j i32) (local $s i64)
+    (loop $outer
+      (local.set $j (i32.const 0))
+      (loop $inner
+        (local.set $s (i64.add (local.get $s)
+          (i64.mul (i64.extend_i32_u (local.get $i)) (i64.extend_i32_u (local.get $j)))))
+        (br_if $inner (i32.lt_u (local.tee $j (i32.add (local.get $j) (i32.const 1)))
+                                (local.get $m))))
+      (br_if $outer (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1)))
+                              (local.get $n))))
+    (local.get $s)))"#;
+
+#[test]
+fn a_hot_inner_loop_moves_at_its_outermost_loop_unless_that_never_comes_round() {
+    let sum = |n: u64, m: u64| (n * (n - 1) / 2) * (m * (m - 1) / 2);
+    // The inner loop is hot within the outer loop's first iteration; the move waits for the
+    // outer loop's header, entered by the entry of outermost loops only.
+    let (mut store, inst, module) = instance(&engine(100, |_| {}), NEST);
+    let nest: TypedFunc<(i32, i32), i64> = inst.get_typed_func(&mut store, "nest").unwrap();
+    assert_eq!(
+        nest.call(&mut store, (300, 300)).unwrap(),
+        sum(300, 300) as i64
+    );
+    assert_eq!(compiled(&module), (1, 1));
+    assert_eq!(module.tier_up_outermost_entries(), Some(1));
+    // One outer iteration of two million inner ones: past its patience (409,600 iterations at
+    // a threshold of 100), the inner loop takes the entry of any loop.
+    let (mut store, inst, module) = instance(&engine(100, |_| {}), NEST);
+    let nest: TypedFunc<(i32, i32), i64> = inst.get_typed_func(&mut store, "nest").unwrap();
+    assert_eq!(
+        nest.call(&mut store, (2, 2_000_000)).unwrap(),
+        sum(2, 2_000_000) as i64
+    );
+    assert_eq!(compiled(&module), (1, 2), "both entries");
+    assert_eq!(module.tier_up_outermost_entries(), Some(1));
+}

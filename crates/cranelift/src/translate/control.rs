@@ -4,6 +4,7 @@
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{self, BlockArg, BlockCall, InstBuilder, JumpTableData, Value};
 use wasmparser::{BlockType, Operator};
+use wexe_environ::LoopEntries;
 
 use super::FuncTranslator;
 use crate::abi::{self, codes};
@@ -171,11 +172,16 @@ impl FuncTranslator<'_> {
             Operator::Loop { blockty } => {
                 let (params, results) = self.block_types(blockty);
                 let ordinal = self.loops_seen as usize - 1;
+                let outermost = !self.control.iter().any(|f| f.kind == Kind::Loop);
                 let header = match &mut self.osr {
                     // A loop the on-stack-replacement entry can branch to: the interpreter
                     // only asks for loops entered with an empty operand stack and no
-                    // parameters.
-                    Some(o) if self.stack.is_empty() && params.is_empty() => {
+                    // parameters (and, for an entry of outermost loops, none inside another).
+                    Some(o)
+                        if self.stack.is_empty()
+                            && params.is_empty()
+                            && (outermost || o.loops == LoopEntries::Any) =>
+                    {
                         o.entered[ordinal] = true;
                         o.headers[ordinal]
                     }

@@ -25,7 +25,7 @@ use cranelift_codegen::isa::TargetIsa;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use wasmparser::{BinaryReader, FunctionBody, Operator};
 use wexe_environ::vmoffsets::{Builtin, STORE_STACK_LIMIT, VMCTX_BUILTINS, VMCTX_STORE, VMOffsets};
-use wexe_environ::{CompileInput, ModuleInfo};
+use wexe_environ::{CompileInput, LoopEntries, ModuleInfo};
 
 use crate::abi::{self, codes};
 use control::ControlFrame;
@@ -58,13 +58,14 @@ fn stack_limit(func: &mut ir::Function) -> ir::GlobalValue {
     })
 }
 
-/// Translates defined function `def` of the module into `func`; with `debug_info`, the stack
-/// slots a debugger reads its locals from.
+/// Translates defined function `def` of the module into `func` (with `osr`, its
+/// on-stack-replacement entry for those loops); with `debug_info`, the stack slots a debugger
+/// reads its locals from.
 pub(crate) fn translate_function(
     isa: &dyn TargetIsa,
     input: &CompileInput<'_>,
     def: u32,
-    osr: bool,
+    osr: Option<LoopEntries>,
     func: &mut ir::Function,
     fctx: &mut FunctionBuilderContext,
 ) -> Result<Option<DebugSlotsIr>, String> {
@@ -72,8 +73,8 @@ pub(crate) fn translate_function(
     let index = info.num_imported_funcs as u32 + def;
     let fty = info.func_type(index).clone();
     func.signature = match osr {
-        true => abi::wasm_signature(isa, &osr_type(&fty)),
-        false => abi::wasm_signature(isa, &fty),
+        Some(_) => abi::wasm_signature(isa, &osr_type(&fty)),
+        None => abi::wasm_signature(isa, &fty),
     };
     func.name = UserFuncName::user(0, def);
     func.stack_limit = Some(stack_limit(func));
@@ -148,6 +149,7 @@ pub(crate) fn osr_type(fty: &wexe_environ::FuncType) -> wexe_environ::FuncType {
 pub(crate) struct OsrEntry {
     pub headers: Vec<ir::Block>,
     pub entered: Vec<bool>,
+    pub loops: LoopEntries,
 }
 
 pub(crate) struct FuncTranslator<'a> {
@@ -191,7 +193,7 @@ impl FuncTranslator<'_> {
         &mut self,
         fty: &wexe_environ::FuncType,
         body: &FunctionBody<'_>,
-        osr: bool,
+        osr: Option<LoopEntries>,
     ) -> wasmparser::Result<()> {
         let entry = self.b.create_block();
         self.b.append_block_params_for_function_params(entry);
@@ -210,7 +212,7 @@ impl FuncTranslator<'_> {
             let var = self.b.declare_var(ty);
             self.locals.push((var, ty));
         }
-        let num_params = if osr {
+        let num_params = if let Some(loops_entered) = osr {
             // The entry from the interpreter (a non-null frame address) loads every local from
             // its cells and branches to the header of the loop asked for; the function's own
             // start, where the address is null, is only there so that the body translates as
@@ -257,6 +259,7 @@ impl FuncTranslator<'_> {
             self.osr = Some(OsrEntry {
                 entered: vec![false; headers.len()],
                 headers,
+                loops: loops_entered,
             });
             0
         } else {

@@ -89,6 +89,13 @@ pub(crate) struct BytecodeFunc {
     /// Tier-up: whether the function's loops made it hot once already (the next time, its
     /// on-stack-replacement entry is asked for).
     pub loops_hot: std::sync::atomic::AtomicBool,
+    /// Tier-up: whether the on-stack-replacement entry of the function's outermost loops is
+    /// compiled (their headers, `TierCountOuter`, then enter it whatever the heat).
+    pub outer_entry_ready: std::sync::atomic::AtomicBool,
+    /// Tier-up: whether the function has an outermost loop entered with an empty operand
+    /// stack, and how many hot spells its inner loops waited for one to come round.
+    pub has_outer_entry: bool,
+    pub inner_waits: std::sync::atomic::AtomicU32,
 }
 
 impl BytecodeFunc {
@@ -109,6 +116,9 @@ impl BytecodeFunc {
             clauses: Box::new([]),
             heat: std::sync::atomic::AtomicU32::new(u32::MAX),
             loops_hot: std::sync::atomic::AtomicBool::new(false),
+            outer_entry_ready: std::sync::atomic::AtomicBool::new(false),
+            has_outer_entry: false,
+            inner_waits: std::sync::atomic::AtomicU32::new(0),
         }
     }
 

@@ -311,6 +311,11 @@ macro_rules! for_each_op {
             // on-stack-replacement entry (`osr` is the loop's ordinal among the body's loops,
             // else `NO_SLOT`).
             TierCount { osr: u32 };
+            // `TierCount` at the header of an outermost loop entered with an empty operand
+            // stack: also enters the on-stack-replacement entry of the outermost loops as soon
+            // as it is compiled (inner loops that got hot wait for it here: entered through
+            // an inner header, a loop nest is no longer one Cranelift optimises as such).
+            TierCountOuter { osr: u32 };
             // Wide arithmetic: the 128-bit sum or difference of `lo`/`hi` and the halves in the
             // `Ext { a: low, b: high }` that follows; the low half of the result goes to `dst`,
             // the high half to `dst + 1`.

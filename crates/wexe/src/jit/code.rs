@@ -124,17 +124,18 @@ pub(crate) fn fingerprint(config: &crate::Config) -> Result<String, String> {
     ))
 }
 
-/// Compiles the on-stack-replacement entry of defined function `def` (tier-up; not loaded
-/// yet): the function and its array entry (once loaded, [`JitModule::func_ptr`] and
-/// [`JitModule::array_entry`] 0).
+/// Compiles the on-stack-replacement entry of defined function `def` for loops `entries`
+/// (tier-up; not loaded yet): the function and its array entry (once loaded,
+/// [`JitModule::func_ptr`] and [`JitModule::array_entry`] 0).
 pub(crate) fn compile_osr(
     config: &crate::Config,
     info: &ModuleInfo,
     bytes: &[u8],
     def: usize,
+    entries: wexe_environ::LoopEntries,
 ) -> Result<CompiledModule, String> {
     let input = input(config, info, bytes, true);
-    let (body, entry) = compiler()?.compile_osr(&input, def as u32)?;
+    let (body, entry) = compiler()?.compile_osr(&input, def as u32, entries)?;
     Ok(CompiledModule {
         funcs: vec![body],
         array_entries: vec![entry],

@@ -23,7 +23,7 @@ pub(crate) use crossing::{call_interpreted, enter_compiled};
 pub(crate) use worker::Workers;
 
 use crate::Module;
-use wexe_environ::{CompiledModule, ModuleInfo};
+use wexe_environ::{CompiledModule, LoopEntries, ModuleInfo};
 
 use crate::jit::JitModule;
 use crate::module::ModuleInner;
@@ -45,13 +45,15 @@ pub(crate) struct TieredCode {
     generation: AtomicU32,
     /// Why the first function that failed to compile did (it stays interpreted).
     failure: Mutex<Option<String>>,
-    /// On-stack-replacement entries asked for, by defined function.
-    osr: Mutex<HashMap<usize, Osr>>,
+    /// On-stack-replacement entries asked for, by defined function and loops entered.
+    osr: Mutex<HashMap<(usize, LoopEntries), Osr>>,
     /// How many functions and on-stack-replacement entries have machine code.
     compiled: AtomicUsize,
     /// How many on-stack-replacement entries were compiled, and the nanoseconds all
     /// compilations took.
     loop_entries: AtomicUsize,
+    /// How many of those enter outermost loops only.
+    outermost_entries: AtomicUsize,
     compile_nanos: std::sync::atomic::AtomicU64,
     /// The raw code, for the on-disk cache.
     saved: Mutex<saved::Saved>,
@@ -87,6 +89,7 @@ impl TieredCode {
             osr: Mutex::new(HashMap::new()),
             compiled: AtomicUsize::new(0),
             loop_entries: AtomicUsize::new(0),
+            outermost_entries: AtomicUsize::new(0),
             compile_nanos: std::sync::atomic::AtomicU64::new(0),
             saved: Mutex::new(saved),
         };
@@ -136,6 +139,11 @@ impl TieredCode {
 
     /// How many functions and on-stack-replacement entries are compiled so far, and why the
     /// first that could not be was not.
+    /// How many on-stack-replacement entries enter outermost loops only.
+    pub fn outermost_entries(&self) -> usize {
+        self.outermost_entries.load(Ordering::Acquire)
+    }
+
     pub fn status(&self) -> (usize, usize, Option<String>) {
         let loops = self.loop_entries.load(Ordering::Acquire);
         let all = self.compiled.load(Ordering::Acquire);
@@ -146,8 +154,10 @@ impl TieredCode {
     pub fn summary(&self) -> String {
         let (functions, loops, failure) = self.status();
         let ms = self.compile_nanos.load(Ordering::Acquire) as f64 / 1e6;
+        let outermost = self.outermost_entries.load(Ordering::Acquire);
         let mut s = format!(
-            "tier-up: {functions} functions and {loops} loop entries compiled in {ms:.0} ms"
+            "tier-up: {functions} functions and {loops} loop entries ({outermost} of outermost \
+             loops only) compiled in {ms:.0} ms"
         );
         if let Some(f) = failure {
             s.push_str(&format!("; not compiled: {f}"));
@@ -198,15 +208,29 @@ pub(crate) fn request(module: &Module, def: usize) -> bool {
     if t.requested[def].swap(true, Ordering::AcqRel) {
         return false;
     }
-    dispatch(module, def, false);
+    dispatch(module, def, None);
     t.code(def).is_some()
 }
 
+/// Hot spells (of [`RECHECK`] loop iterations) an inner loop waits for its function's outermost
+/// loop to come round to its header, where the better entry is, before it takes the entry of
+/// any loop: 4096 thresholds' worth of iterations (about four million by default; one
+/// iteration of matmul's outer loop, 986 by 986, is one million).
+pub(crate) fn inner_patience(module: &Module) -> u32 {
+    let threshold = module.engine().config().tier_up_threshold;
+    (threshold.saturating_mul(4096) / RECHECK).max(1)
+}
+
 /// The array entry and code of the on-stack-replacement entry of defined function `def` of
-/// `module` (one of whose loops was found hot), if compiled; asks for it the first time.
-pub(crate) fn request_osr(module: &Module, def: usize) -> Option<(*const u8, *const u8)> {
+/// `module` (one of whose loops was found hot) for loops `entries`, if compiled; asks for it
+/// the first time.
+pub(crate) fn request_osr(
+    module: &Module,
+    def: usize,
+    entries: LoopEntries,
+) -> Option<(*const u8, *const u8)> {
     let t = module.inner.tiered.as_ref()?;
-    match t.osr_state(def) {
+    match t.osr_state(def, entries) {
         Some(Osr::Ready(entry, code)) => return Some((entry as *const u8, code as *const u8)),
         Some(_) => return None,
         None => {}
@@ -214,18 +238,18 @@ pub(crate) fn request_osr(module: &Module, def: usize) -> Option<(*const u8, *co
     t.osr
         .lock()
         .unwrap_or_else(|e| e.into_inner())
-        .insert(def, Osr::Requested);
-    dispatch(module, def, true);
-    match t.osr_state(def) {
+        .insert((def, entries), Osr::Requested);
+    dispatch(module, def, Some(entries));
+    match t.osr_state(def, entries) {
         Some(Osr::Ready(entry, code)) => Some((entry as *const u8, code as *const u8)),
         _ => None,
     }
 }
 
 /// Compiles defined function `def` of `module` (or, with `osr`, its on-stack-replacement
-/// entry) on the engine's background threads, or now when it has none by choice; not at all on
-/// a one-core machine.
-fn dispatch(module: &Module, def: usize, osr: bool) {
+/// entry for those loops) on the engine's background threads, or now when it has none by
+/// choice; not at all on a one-core machine.
+fn dispatch(module: &Module, def: usize, osr: Option<LoopEntries>) {
     // `Module` is `Send + Sync`: compiled on another thread, the code serves every store.
     let engine = &module.inner.engine;
     let threads = engine
@@ -241,9 +265,9 @@ fn dispatch(module: &Module, def: usize, osr: bool) {
 }
 
 impl TieredCode {
-    fn osr_state(&self, def: usize) -> Option<Osr> {
+    fn osr_state(&self, def: usize, entries: LoopEntries) -> Option<Osr> {
         let osr = self.osr.lock().unwrap_or_else(|e| e.into_inner());
-        osr.get(&def).copied()
+        osr.get(&(def, entries)).copied()
     }
 
     fn keep(&self, engine: &crate::Engine, info: &ModuleInfo, code: JitModule) {
@@ -254,9 +278,9 @@ impl TieredCode {
     }
 }
 
-/// Compiles defined function `def` of `module` (or, with `osr`, its on-stack-replacement entry)
-/// and makes its code ready.
-pub(crate) fn compile(module: &ModuleInner, def: usize, osr: bool) {
+/// Compiles defined function `def` of `module` (or, with `osr`, its on-stack-replacement entry
+/// for those loops) and makes its code ready.
+pub(crate) fn compile(module: &ModuleInner, def: usize, osr: Option<LoopEntries>) {
     let Some(t) = &module.tiered else { return };
     let started = std::time::Instant::now();
     compile_timed(module, t, def, osr);
@@ -264,7 +288,7 @@ pub(crate) fn compile(module: &ModuleInner, def: usize, osr: bool) {
     t.compile_nanos.fetch_add(nanos, Ordering::AcqRel);
 }
 
-fn compile_timed(module: &ModuleInner, t: &TieredCode, def: usize, osr: bool) {
+fn compile_timed(module: &ModuleInner, t: &TieredCode, def: usize, osr: Option<LoopEntries>) {
     let config = module.engine.config();
     let fail = |e: String| {
         let mut failure = t.failure.lock().unwrap_or_else(|e| e.into_inner());
@@ -278,14 +302,17 @@ fn compile_timed(module: &ModuleInner, t: &TieredCode, def: usize, osr: bool) {
     if let Err(e) = trampolines {
         return fail(e.clone());
     }
-    if osr {
-        let code = crate::jit::compile_osr(config, &module.info, &module.bytes, def)
+    if let Some(entries) = osr {
+        let code = crate::jit::compile_osr(config, &module.info, &module.bytes, def, entries)
             .and_then(|out| crate::jit::load(out, Some(&[def])));
         let state = match code {
             Ok(code) => {
                 let ready = Osr::Ready(code.array_entry(0) as usize, code.func_ptr(0) as usize);
                 t.keep(&module.engine, &module.info, code);
                 t.loop_entries.fetch_add(1, Ordering::AcqRel);
+                if entries == LoopEntries::Outermost {
+                    t.outermost_entries.fetch_add(1, Ordering::AcqRel);
+                }
                 ready
             }
             Err(e) => {
@@ -293,10 +320,17 @@ fn compile_timed(module: &ModuleInner, t: &TieredCode, def: usize, osr: bool) {
                 Osr::Failed
             }
         };
+        let ready = matches!(state, Osr::Ready(..));
         t.osr
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(def, state);
+            .insert((def, entries), state);
+        if let (true, LoopEntries::Outermost, Some(Ok(f))) =
+            (ready, entries, module.compiled[def].get())
+        {
+            // The headers of outermost loops enter it from now on (`TierCountOuter`).
+            f.outer_entry_ready.store(true, Ordering::Release);
+        }
         return;
     }
     let compiled =

@@ -4,11 +4,13 @@
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex, Weak};
 
+use wexe_environ::LoopEntries;
+
 use crate::module::ModuleInner;
 
 /// A function to compile: a module (not kept alive by the request), a defined function, and
 /// whether it is the function's on-stack-replacement entry.
-type Job = (Weak<ModuleInner>, usize, bool);
+type Job = (Weak<ModuleInner>, usize, Option<LoopEntries>);
 
 pub(crate) struct Workers {
     jobs: Mutex<Sender<Job>>,
@@ -32,9 +34,9 @@ impl Workers {
         }
     }
 
-    /// Queues defined function `def` of `module` (or, with `osr`, its on-stack-replacement entry)
-    /// for compilation.
-    pub fn submit(&self, module: Weak<ModuleInner>, def: usize, osr: bool) {
+    /// Queues defined function `def` of `module` (or, with `osr`, its on-stack-replacement entry
+    /// for those loops) for compilation.
+    pub fn submit(&self, module: Weak<ModuleInner>, def: usize, osr: Option<LoopEntries>) {
         let jobs = self.jobs.lock().unwrap_or_else(|e| e.into_inner());
         // Only fails once every thread is gone; the function then stays interpreted.
         let _ = jobs.send((module, def, osr));

@@ -21,7 +21,7 @@ pub(super) use super::calls::{
 pub(super) use super::exn::{Throw, ThrowRef};
 pub(super) use super::memory::*;
 pub(super) use super::simd::*;
-pub(super) use super::tier::TierCount;
+pub(super) use super::tier::{TierCount, TierCountOuter};
 pub(super) use super::wide::*;
 
 #[cfg(target_endian = "big")]

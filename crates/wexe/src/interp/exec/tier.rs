@@ -7,12 +7,15 @@
 use std::hint::unreachable_unchecked;
 use std::sync::atomic::Ordering;
 
+use wexe_environ::LoopEntries;
+
 use super::calls::{
     ReturnToInstance, TailCall, call_out, continue_after_tail_call, return_to_caller,
 };
 use super::dispatch::next;
-use super::handlers::{decode, handlers};
+use super::handlers::handlers;
 use super::state::{Cx, Exit, Fp, Ip, error};
+
 use crate::interp::NO_SLOT;
 use crate::interp::ops::Instr;
 use crate::store;
@@ -24,6 +27,16 @@ handlers! {
         let h = heat.load(Ordering::Relaxed);
         if h > 0 {
             heat.store(h - 1, Ordering::Relaxed);
+            next!(ip.add(1), fp, cx, mem, len, acc)
+        }
+        continue_after_tail_call!(hot(ip, fp, cx), fp, cx)
+    }
+
+    fn TierCountOuter(ip, fp, cx, mem, len, acc) {
+        let func = &*(*cx).func;
+        let h = func.heat.load(Ordering::Relaxed);
+        if h > 0 && !func.outer_entry_ready.load(Ordering::Relaxed) {
+            func.heat.store(h - 1, Ordering::Relaxed);
             next!(ip.add(1), fp, cx, mem, len, acc)
         }
         continue_after_tail_call!(hot(ip, fp, cx), fp, cx)
@@ -50,7 +63,11 @@ unsafe fn hot(ip: Ip, fp: Fp, cx: *mut Cx) -> TailCall {
                 crate::tier::enter_compiled(s, instance, index, fp, None)
             })
         } else {
-            decode!(ip, TierCount { osr });
+            let (osr, outermost) = match (*ip).instr {
+                Instr::TierCountOuter { osr } => (osr, true),
+                Instr::TierCount { osr } => (osr, false),
+                _ => unreachable_unchecked(),
+            };
             // Calls enter the function's code once it is compiled: that is asked for first.
             // An on-stack-replacement entry, a second compilation, only once interpreted
             // activations keep looping for another whole budget.
@@ -60,7 +77,21 @@ unsafe fn hot(ip: Ip, fp: Fp, cx: *mut Cx) -> TailCall {
                 func.heat.store(budget, Ordering::Relaxed);
                 return TailCall::Enter(ip.add(1));
             }
-            let Some(code) = crate::tier::request_osr(&module, def) else {
+            // The entry of the outermost loops is the better code; an inner loop waits for
+            // its outermost loop's header a while, then takes the entry of any loop.
+            let entries = if outermost {
+                LoopEntries::Outermost
+            } else if func.has_outer_entry
+                && func.inner_waits.fetch_add(1, Ordering::Relaxed)
+                    < crate::tier::inner_patience(&module)
+            {
+                crate::tier::request_osr(&module, def, LoopEntries::Outermost);
+                func.heat.store(crate::tier::RECHECK, Ordering::Relaxed);
+                return TailCall::Enter(ip.add(1));
+            } else {
+                LoopEntries::Any
+            };
+            let Some(code) = crate::tier::request_osr(&module, def, entries) else {
                 // Calls will enter the function's code; this activation goes on here until
                 // its loop's entry is ready (if the loop can have one).
                 func.heat.store(crate::tier::RECHECK, Ordering::Relaxed);

@@ -174,6 +174,8 @@ impl<'a> Translator<'a> {
         } else {
             crate::interp::NO_SLOT
         };
+        let outermost =
+            osr != crate::interp::NO_SLOT && !self.ctrl.iter().any(|c| c.kind == CtrlKind::Loop);
         if kind == CtrlKind::Loop {
             // The loop head is a merge point: its parameters must be in canonical slots.
             self.materialize_from(self.stack.len() - params.len());
@@ -182,7 +184,10 @@ impl<'a> Translator<'a> {
         if kind == CtrlKind::Loop {
             let l = self.ctrl.last().map(|c| c.label).unwrap_or_default();
             self.bind_label(l);
-            if self.tier_up {
+            if self.tier_up && outermost {
+                self.has_outer_entry = true;
+                self.emit(Instr::TierCountOuter { osr });
+            } else if self.tier_up {
                 self.emit(Instr::TierCount { osr });
             }
             if self.checks {

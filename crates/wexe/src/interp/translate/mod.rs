@@ -121,6 +121,8 @@ struct Translator<'a> {
     tier_up: bool,
     /// How many `loop` operators were read so far (tier-up names loops by ordinal).
     loops_seen: u32,
+    /// Whether a `TierCountOuter` was emitted.
+    has_outer_entry: bool,
 }
 
 /// Translates defined function `def_index` of `module`.
@@ -188,6 +190,7 @@ pub(crate) fn translate(module: &Module, def_index: usize) -> Result<BytecodeFun
         checks: module.engine().config().checks_progress(),
         tier_up: module.inner.tiered.is_some(),
         loops_seen: 0,
+        has_outer_entry: false,
     };
     match t.translate_body(&body) {
         Ok(()) => {}
@@ -211,6 +214,9 @@ pub(crate) fn translate(module: &Module, def_index: usize) -> Result<BytecodeFun
         clauses,
         heat: std::sync::atomic::AtomicU32::new(crate::tier::initial_heat(module, def_index)),
         loops_hot: std::sync::atomic::AtomicBool::new(false),
+        outer_entry_ready: std::sync::atomic::AtomicBool::new(false),
+        has_outer_entry: t.has_outer_entry,
+        inner_waits: std::sync::atomic::AtomicU32::new(0),
     })
 }
 
