@@ -3,7 +3,7 @@
 //! assert on what GDB prints — breakpoints by function and by file:line, backtraces with source
 //! lines, next/step/finish, variables (integers, floats, arrays, structs, `*p`, `p->field`), a
 //! watchpoint on a global, a trap stopping at its source line, a guest's `exit` without a
-//! signal; Rust guests (a WASI testsuite program found by Rust path), guest pointers inside data
+//! signal, an inlined function of a `-O1` guest as a frame of its own; Rust guests (a WASI testsuite program found by Rust path), guest pointers inside data
 //! shown as 4-byte offsets and followed with scripts/wexe-gdb.py's `$guest()` (in LLDB by hand
 //! through `__wexe_memory_base`), LLDB on C. Also: `-g` with the interpreter
 //! is refused, a module without DWARF still has function names, bad DWARF is skipped with one
@@ -245,6 +245,33 @@ fn an_exit_runs_to_its_code_without_a_signal() {
         ],
     );
     assert!(!out.contains("received signal"), "{out}");
+}
+
+/// At -O1, a breakpoint on an inlined function stops in it, `bt` shows it as a frame of its
+/// own inlined into its caller (no address of its own), and `finish` steps out to the caller's
+/// line. (Its parameters are `<optimized out>`: they live on the wasm operand stack.)
+#[test]
+fn an_inlined_function_of_an_optimised_guest_is_a_frame_of_its_own() {
+    let Some((_dir, wasm)) = setup("inlined", &["-g", "-O1"]) else {
+        return;
+    };
+    let out = gdb(
+        &wasm,
+        &["break scale", "run", "bt 3", "info frame", "finish"],
+    );
+    assert_has(
+        &out,
+        &[
+            "hit Breakpoint 1, scale (",
+            "inlined.c:6\n",
+            "#1  sum_scaled (",
+            "inlined.c:13\n",
+            "#2  0x",
+            "__main_argc_argv (argc=1, ",
+            "inlined into frame 1",
+            "13\t        total += scale(values[i], factor);",
+        ],
+    );
 }
 
 #[test]
