@@ -2,9 +2,10 @@
 //! `clang --target=wasm32-wasi -g -O0` run under `gdb -batch` as `wexe run -g`, and the tests
 //! assert on what GDB prints — breakpoints by function and by file:line, backtraces with source
 //! lines, next/step/finish, variables (integers, floats, arrays, structs, `*p`, `p->field`), a
-//! watchpoint on a global, a trap stopping at its source line; Rust guests (a checked-in
-//! `rustc -g` program, and a WASI testsuite program found by Rust path), guest pointers inside
-//! data shown as 4-byte offsets, LLDB on C and Rust. Also: `-g` with the interpreter
+//! watchpoint on a global, a trap stopping at its source line, a guest's `exit` without a
+//! signal, an inlined function of a `-O1` guest as a frame of its own; Rust guests (a WASI testsuite program found by Rust path), guest pointers inside data
+//! shown as 4-byte offsets and followed with scripts/wexe-gdb.py's `$guest()` (in LLDB by hand
+//! through `__wexe_memory_base`), LLDB on C. Also: `-g` with the interpreter
 //! is refused, a module without DWARF still has function names, bad DWARF is skipped with one
 //! warning. gdb and clang for wasm32-wasi come from scripts/install-wasm-toolchain.sh; when they
 //! are missing the tests say so and pass, except under `CI=true`, where they fail.
@@ -225,6 +226,54 @@ fn a_trap_stops_in_the_debugger_at_the_faulting_line() {
     );
 }
 
+/// A guest's `exit` (WASI's `proc_exit`, a host call that ends the program) leaves compiled code
+/// without a signal: GDB, with no `handle SIGILL` setting, sees the process exit with the code.
+#[test]
+fn an_exit_runs_to_its_code_without_a_signal() {
+    let Some((_dir, wasm)) = setup("exits", &["-g", "-O0"]) else {
+        return;
+    };
+    let out = gdb(&wasm, &["break leave_with", "run", "bt 2", "continue"]);
+    assert_has(
+        &out,
+        &[
+            "Breakpoint 1, leave_with (code=3) at ",
+            "#1  0x",
+            "exits.c:12",
+            "exiting with 3",
+            "exited with code 03]",
+        ],
+    );
+    assert!(!out.contains("received signal"), "{out}");
+}
+
+/// At -O1, a breakpoint on an inlined function stops in it, `bt` shows it as a frame of its
+/// own inlined into its caller (no address of its own), and `finish` steps out to the caller's
+/// line. (Its parameters are `<optimized out>`: they live on the wasm operand stack.)
+#[test]
+fn an_inlined_function_of_an_optimised_guest_is_a_frame_of_its_own() {
+    let Some((_dir, wasm)) = setup("inlined", &["-g", "-O1"]) else {
+        return;
+    };
+    let out = gdb(
+        &wasm,
+        &["break scale", "run", "bt 3", "info frame", "finish"],
+    );
+    assert_has(
+        &out,
+        &[
+            "hit Breakpoint 1, scale (",
+            "inlined.c:6\n",
+            "#1  sum_scaled (",
+            "inlined.c:13\n",
+            "#2  0x",
+            "__main_argc_argv (argc=1, ",
+            "inlined into frame 1",
+            "13\t        total += scale(values[i], factor);",
+        ],
+    );
+}
+
 #[test]
 fn without_dwarf_functions_are_still_named() {
     let Some((_dir, wasm)) = setup("points", &["-O0"]) else {
@@ -235,21 +284,31 @@ fn without_dwarf_functions_are_still_named() {
 }
 
 /// A guest pointer inside data (a struct member, an array element) is not rewritten (see
-/// docs/debugging.md): it shows the guest's 32-bit offset, read as 4 bytes.
+/// docs/debugging.md): it shows the guest's 32-bit offset, read as 4 bytes, and
+/// scripts/wexe-gdb.py's `$guest()` follows it through the image's `__wexe_memory_base`.
 #[test]
-fn pointers_inside_data_show_their_guest_offsets() {
+fn pointers_inside_data_show_their_guest_offsets_and_guest_follows_them() {
     let Some((_dir, wasm)) = setup("linked", &["-g", "-O0"]) else {
         return;
     };
+    let source = format!("source {ROOT}/scripts/wexe-gdb.py");
     let out = gdb(
         &wasm,
         &[
+            &source,
             "break total",
             "run",
             "print *list",
             "print list->next",
             "print table",
             "print table[1].size",
+            "print $guest(list->next)->value",
+            "print *$guest(list->next)",
+            "print $guest($guest(list->next)->next)->value",
+            "print $guest(table[1].name)",
+            "print $guest(list)->value",
+            "print $guest(list->value)",
+            "print $guest(1.5)",
         ],
     );
     assert_has(
@@ -261,6 +320,16 @@ fn pointers_inside_data_show_their_guest_offsets() {
             "$3 = {{name = 0x",
             ", size = 1}, {name = 0x",
             "$4 = 2",
+            "$5 = 20\n",
+            "$6 = {value = 20, next = 0x",
+            "$7 = 10\n",
+            "$8 = 0x",
+            " \"two\"\n",
+            // A host pointer variable is followed as it is.
+            "$9 = 30\n",
+            // An integer offset: a byte pointer into linear memory.
+            "$10 = (unsigned char *) 0x",
+            "$guest: double is not a guest pointer or offset",
         ],
     );
     // Four bytes, not eight: no neighbouring field in the high half.
@@ -360,6 +429,44 @@ fn lldb_reads_the_same_images() {
             "(int) a = ",
             "(point) $0 = (x = 3, y = 7)",
             "(int) $1 = 7",
+        ],
+    );
+}
+
+/// In LLDB, a guest pointer inside data is followed by hand through the image's
+/// `__wexe_memory_base`, and a C global is found: both are reached through an address LLDB
+/// must read from the process, not resolve in the image.
+#[test]
+fn lldb_follows_a_pointer_inside_data_through_the_memory_base() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(wasm) = compile(dir.path(), "linked", &["-g", "-O0"]) else {
+        return;
+    };
+    let follow = "(__typeof__(list))(__wexe_memory_base + *(unsigned *)&list->next)";
+    let Some(out) = lldb(
+        &wasm,
+        &[
+            "breakpoint set -n total",
+            "run",
+            "p *list",
+            &format!("p *{follow}"),
+            &format!("p ({follow})->value"),
+            // A C global, found through the module's vmctx cell.
+            "target variable table",
+        ],
+    ) else {
+        return;
+    };
+    assert_has(
+        &out,
+        &[
+            "`total(list=0x",
+            "value = 30",
+            "(node) $1 = {",
+            "value = 20",
+            "(int) $2 = 20",
+            "(entry[2]) table = {",
+            "size = 2",
         ],
     );
 }

@@ -166,8 +166,10 @@ impl CraneliftCompiler {
 /// addresses, indices and lengths and the growth builtins return 64-bit sizes (memory64); 7
 /// since a branch to a block that only traps as `unreachable` carries the `unreachable`'s
 /// source location; 8 since exceptions are compiled (`try_call` with exception tables, the
-/// `ExnNew`/`ExnPayload`/`Throw` builtins, `HostCall`'s thrown result).
-const CODE_REVISION: u32 = 8;
+/// `ExnNew`/`ExnPayload`/`Throw` builtins, `HostCall`'s thrown result); 9 since the host adapter
+/// no longer traps after a failed host call (the `HostCall` builtin ends the activation itself,
+/// and an adapter without the trap must not run with a runtime whose builtin returns failure).
+const CODE_REVISION: u32 = 9;
 
 impl CraneliftCompiler {
     fn fingerprint_text(&self) -> String {

@@ -1,7 +1,8 @@
 //! The two trampolines built per type index: the array entry (host → wasm: parameters read from
 //! and results written to an array of 16-byte values) and the host adapter (wasm → host: the
 //! values are spilled to a stack array and handed to the `HostCall` builtin, whose thrown
-//! exceptions the adapter throws on through the `Throw` builtin).
+//! exceptions the adapter throws on through the `Throw` builtin; any other failure, an exit
+//! included, the builtin ends itself, so the adapter raises no signal).
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
@@ -107,9 +108,9 @@ pub(crate) fn host_adapter(
     let throw_sig = b.import_signature(abi::builtin_signature(isa, Builtin::Throw));
     b.ins().call_indirect(throw_sig, throw, &[caller, exn]);
     b.ins().trap(codes::UNREACHABLE);
+    // Any other failure never returns here: the builtin ends the activation without a signal.
     b.switch_to_block(checked);
     b.seal_block(checked);
-    b.ins().trapnz(failed, codes::LIBCALL);
     let mut results = Vec::new();
     for (i, &r) in fty.results().iter().enumerate() {
         let off = (i as u32 * VALUE_SIZE) as i32;

@@ -70,7 +70,9 @@ impl ExprContext<'_> {
         match self.slots {
             Some(slots) => self.breg_fp(out, slots.vmctx),
             None => {
-                out.push(constants::DW_OP_addr.0);
+                // A constant, not `DW_OP_addr`: LLDB resolves an address operand in the
+                // image's own sections, and the cell lies in the heap.
+                out.push(constants::DW_OP_const8u.0);
                 out.extend_from_slice(&self.layout.vmctx_cell.to_le_bytes());
             }
         }

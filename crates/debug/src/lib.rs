@@ -13,7 +13,8 @@
 //!   compiled code keeps them in under debug info, linear-memory addresses (`DW_OP_addr`,
 //!   `DW_OP_fbreg` from the shadow-stack frame base) become memory base + offset, and
 //!   variables of pointer type get a value of native pointer size (base + the guest offset), so
-//!   `print *p` and `p->field` work.
+//!   `print *p` and `p->field` work; pointers inside data stay guest offsets, which
+//!   [`memory_base`]'s variable turns into host addresses.
 //!
 //! Bad DWARF never fails the build: what cannot be translated is left out and reported in
 //! [`Image::warnings`]. Without DWARF the image still names every function.
@@ -23,6 +24,7 @@ pub mod demangle;
 mod elf;
 mod expr;
 mod lines;
+pub mod memory_base;
 mod units;
 mod used_locals;
 mod wasm_dwarf;

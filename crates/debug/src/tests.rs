@@ -116,6 +116,35 @@ fn locals_are_frame_slots_and_memory_is_reached_through_the_vmctx() {
 }
 
 #[test]
+fn outside_functions_memory_is_reached_through_the_vmctx_cell_as_a_constant() {
+    let layout = layout();
+    let ctx = ExprContext {
+        fp: 6,
+        slots: None,
+        layout: &layout,
+        frame_base: None,
+    };
+    let mut base = Vec::new();
+    ctx.memory_base(&mut base).unwrap();
+    // DW_OP_const8u 0x1000 (LLDB resolves a DW_OP_addr operand in the image's sections, and
+    // the cell is in the heap), deref, + 32, deref, deref.
+    let mut want = vec![0x0e];
+    want.extend_from_slice(&0x1000u64.to_le_bytes());
+    want.extend_from_slice(&[0x06, 0x23, 32, 0x06, 0x06]);
+    assert_eq!(base, want);
+    // Without a memory there is no base.
+    let no_memory = VmctxLayout {
+        memory0: None,
+        ..layout.clone()
+    };
+    let ctx = ExprContext {
+        layout: &no_memory,
+        ..ctx
+    };
+    assert!(ctx.memory_base(&mut Vec::new()).is_err());
+}
+
+#[test]
 fn wasm_ranges_map_to_merged_native_ranges() {
     let srclocs = [(4, 8, 100), (8, 12, 101), (12, 20, 130), (20, 24, 102)];
     let funcs = [NativeFunc {

@@ -2,7 +2,8 @@
 //! except what names wasm code or wasm storage, which is rewritten for the native code — pc
 //! ranges (through [`CodeMap`]), line programs ([`crate::lines`]) and variable locations
 //! ([`crate::expr`]). Variables of 32-bit guest pointer type get an 8-byte pointer type and a
-//! location computing the host address they point to.
+//! location computing the host address they point to. The first unit also gets the image's
+//! `__wexe_memory_base` ([`crate::memory_base`]).
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -60,10 +61,19 @@ pub(crate) fn translate(
     let mut skipped = Skipped::default();
     {
         let mut convert = dwarf.convert(&read).map_err(|e| e.to_string())?;
+        let mut with_base = false;
         while let Some((mut unit, root)) = convert.read_unit().map_err(|e| e.to_string())? {
-            if let Err(e) = translate_unit(&mut unit, root, ctx, &mut skipped) {
-                skipped.note(format!("a compilation unit ({e})"));
-                unit.skip();
+            match translate_unit(&mut unit, root, ctx, &mut skipped) {
+                Ok(()) if !with_base => {
+                    // One `__wexe_memory_base` per image, in its first unit.
+                    crate::memory_base::add(&mut unit, &expr_context(ctx, &Scope::default()));
+                    with_base = true;
+                }
+                Ok(()) => {}
+                Err(e) => {
+                    skipped.note(format!("a compilation unit ({e})"));
+                    unit.skip();
+                }
             }
         }
     }

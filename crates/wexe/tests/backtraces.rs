@@ -23,7 +23,14 @@ fn backtrace(tier: Tier, depth: i32) -> (Vec<(u32, Option<usize>)>, usize) {
         .unwrap();
     let err = down.call(&mut store, depth).unwrap_err();
     assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::Unreachable));
-    let bt = err.downcast_ref::<WasmBacktrace>().unwrap();
+    frames_of(&err)
+}
+
+/// The (function index, offset) of each frame of `err`'s backtrace, and the omitted count.
+fn frames_of(err: &anyhow::Error) -> (Vec<(u32, Option<usize>)>, usize) {
+    let bt = err
+        .downcast_ref::<WasmBacktrace>()
+        .unwrap_or_else(|| panic!("no backtrace: {err:?}"));
     let frames = bt
         .frames
         .iter()
@@ -102,6 +109,53 @@ fn a_folded_conditional_unreachable_traps_at_the_unreachable_in_both_tiers() {
             trap_offsets(&wat),
             [Some(expected), Some(expected)],
             "{body}"
+        );
+    }
+}
+
+/// The frames of a trap a host function raises `depth` calls deep, in `tier`: (function index,
+/// offset) per frame and the omitted count.
+fn host_trap_backtrace(tier: Tier, depth: i32) -> (Vec<(u32, Option<usize>)>, usize) {
+    let wat = r#"(module
+      (import "host" "fail" (func $fail))
+      (func $down (export "down") (param i32)
+        (if (i32.eqz (local.get 0)) (then (call $fail) (return)))
+        (call $down (i32.sub (local.get 0) (i32.const 1)))))"#;
+    let mut config = Config::new();
+    config.tier(tier);
+    let engine = Engine::new(&config).unwrap();
+    let module = Module::new(&engine, wat).unwrap();
+    let mut store = Store::new(&engine, ());
+    let mut linker = wexe::Linker::new(&engine);
+    linker
+        .func_wrap("host", "fail", || -> anyhow::Result<()> {
+            Err(Trap::IntegerOverflow.into())
+        })
+        .unwrap();
+    let instance = linker.instantiate(&mut store, &module).unwrap();
+    let down = instance
+        .get_typed_func::<i32, ()>(&mut store, "down")
+        .unwrap();
+    let err = down.call(&mut store, depth).unwrap_err();
+    assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::IntegerOverflow));
+    frames_of(&err)
+}
+
+/// A trap raised by a host function (which leaves compiled code through its builtin, without a
+/// signal) lists the wasm frames below the host call: the call of the host function, then each
+/// recursive call. (The interpreter gives such a trap no backtrace.)
+#[test]
+fn the_jit_lists_the_wasm_frames_below_a_host_trap() {
+    for depth in [0, 5, 300] {
+        let (frames, omitted) = host_trap_backtrace(Tier::Jit, depth);
+        assert_eq!(frames.len() + omitted, depth as usize + 1, "depth {depth}");
+        assert!(frames.iter().all(|&(f, _)| f == 1), "{frames:?}");
+        let (host_call, recursion) = (frames[0].1, frames.get(1).map(|f| f.1));
+        assert!(host_call.is_some(), "{frames:?}");
+        assert_ne!(Some(host_call), recursion, "{frames:?}");
+        assert!(
+            frames[1..].iter().all(|f| Some(f.1) == recursion),
+            "{frames:?}"
         );
     }
 }

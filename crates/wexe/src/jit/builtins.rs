@@ -5,7 +5,8 @@
 //! (`store/exn.rs`; throwing is `unwind.rs`'s). `memory.fill` and `memory.copy` get the
 //! memories' `{base, len}` definitions from compiled code and reach the store only to record a
 //! trap. A helper that traps records its error in the store and returns non-zero (the growth
-//! helpers: `GROW_TRAPPED`); the compiled caller then traps with the `Libcall` code.
+//! helpers: `GROW_TRAPPED`); the compiled caller then traps with the `Libcall` code. A failed
+//! host call instead ends the activation itself, without a signal (see [`host_call`]).
 
 use anyhow::Result;
 use wexe_environ::ValType;
@@ -19,6 +20,7 @@ use crate::store::{
     FuncEntity, HostPanic, INLINE_VALS, StoreInner, StoreOps, ValueCells, bulk, call_host,
     thrown_by_host,
 };
+use crate::vm::traps::{self, TrapSite};
 use crate::vm::vmcontext::VMMemoryDef;
 
 /// The builtins table every vmctx points to.
@@ -37,7 +39,7 @@ pub(super) fn table() -> *const *const () {
         table_copy as *const (),
         table_init as *const (),
         elem_drop as *const (),
-        host_call as *const (),
+        host_call_stub as *const (),
         exn_new as *const (),
         exn_payload as *const (),
         super::unwind::throw_stub as *const (),
@@ -283,12 +285,31 @@ extern "C" fn elem_drop(vmctx: *mut u8, seg: u32) {
     }
 }
 
+super::frame_stub::frame_stub!(
+    /// The `HostCall` builtin's entry: `(vmctx, func, values)` in the first three argument
+    /// registers, called by a host adapter; [`host_call`] gets the adapter's frame pointer and
+    /// the return address too.
+    host_call_stub => host_call,
+    x86_64: ("rcx", "r8"),
+    aarch64: ("x3", "x4")
+);
+
 /// Calls host function `func` (a store index) with its arguments in `values`, leaving its
-/// results there, through the one host-call path (`store/host_call.rs`).
+/// results there, through the one host-call path (`store/host_call.rs`); `fp` and `ret` are the
+/// calling adapter's frame pointer and the return address into it (from [`host_call_stub`]).
 /// A host function that throws a wasm exception (`ThrownException`, from `Store::throw` or a
 /// nested call) makes this return `HOST_CALL_THREW` with the `exnref` in the first value: the
-/// adapter throws it on in the calling wasm code.
-extern "C" fn host_call(vmctx: *mut u8, func: u64, values: *mut [u64; 2]) -> u32 {
+/// adapter throws it on in the calling wasm code. Any other failure (a trap, an exit, a host
+/// error or panic) is recorded in the store and ends the activation from here, without a
+/// signal (a debugger would stop on one, at a guest's `exit` for instance), with the frames a
+/// trap in the adapter would have.
+extern "C" fn host_call(
+    vmctx: *mut u8,
+    func: u64,
+    values: *mut [u64; 2],
+    fp: usize,
+    ret: usize,
+) -> u32 {
     // SAFETY: called by a host adapter with its caller's vmctx and a value array large enough
     // for the function's parameters and results (at least one).
     let (r, trapped) = unsafe {
@@ -311,7 +332,12 @@ extern "C" fn host_call(vmctx: *mut u8, func: u64, values: *mut [u64; 2]) -> u32
             }
         })
     };
-    if trapped { 1 } else { r }
+    if trapped {
+        // SAFETY: `fp` and `ret` describe the adapter's frame, intact until the activation
+        // ends; this frame owns nothing (`guard` is over) and runs inside the entry's catch.
+        traps::end_activation(unsafe { TrapSite::from_frames(ret - 1, fp) })
+    }
+    r
 }
 
 /// A new exception of the instance's tag `tag`, its payload in `values` (one 16-byte slot per

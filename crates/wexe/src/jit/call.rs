@@ -173,16 +173,13 @@ fn trap_kind(code: TrapCode) -> Option<Trap> {
     })
 }
 
-/// The error for a trap at `site`: the trap of the code recorded for its pc, or the error a
-/// builtin recorded (a panic it caught is a `HostPanic` error, resumed by the entry). A fault at a pc without a trap code,
-/// or a builtin's trap without a recorded error, is an internal error that says so, never a
-/// trap of some plausible kind.
+/// The error for a trap at `site`: the trap of the code recorded for its pc, or, for the
+/// `Libcall` code and for a builtin that ended the activation itself (no signal), the error
+/// the builtin recorded (see [`builtin_error`]). A fault at a pc without a trap code is an
+/// internal error that says so, never a trap of some plausible kind.
 fn trap_error(inner: &mut StoreInner, site: &TrapSite) -> anyhow::Error {
     if site.signal == 0 {
-        // A builtin ended the activation (an uncaught exception): its error says it all.
-        return inner.jit.pending.take().unwrap_or_else(|| {
-            anyhow::anyhow!("internal error: a builtin ended compiled code without recording why")
-        });
+        return builtin_error(inner, site);
     }
     let code = code_at(inner, site.pc, |_, jm| jm.trap_at(site.pc));
     let Some(code) = code else {
@@ -192,32 +189,37 @@ fn trap_error(inner: &mut StoreInner, site: &TrapSite) -> anyhow::Error {
             site.pc
         );
     };
-    let trap = match trap_kind(code) {
-        Some(trap) => trap,
-        None => {
-            let Some(err) = inner.jit.pending.take() else {
-                return anyhow::anyhow!(
-                    "internal error: a builtin trapped at {:#x} without recording why",
-                    site.pc
-                );
-            };
-            match err.downcast_ref::<Trap>() {
-                Some(&t) => {
-                    // A trap of a nested interpreter run (tier-up): its frames, then ours.
-                    if let Some(inner_bt) = err.downcast_ref::<WasmBacktrace>() {
-                        let mut bt = inner_bt.clone();
-                        let ours = backtrace(inner, site);
-                        bt.frames.extend(ours.frames);
-                        bt.omitted += ours.omitted;
-                        return anyhow::Error::new(t).context(bt);
-                    }
-                    t
-                }
-                None => return err,
-            }
-        }
+    match trap_kind(code) {
+        Some(trap) => anyhow::Error::new(trap).context(backtrace(inner, site)),
+        None => builtin_error(inner, site),
+    }
+}
+
+/// The error a builtin recorded before compiled code left at `site`: a trap (raised by the
+/// host, or by a nested interpreter run under tier-up, whose frames come first) gets the
+/// backtrace of `site`; any other error (a host's exit or error, an uncaught exception with
+/// its own backtrace, a panic the entry resumes) is returned as it is. None recorded is an
+/// internal error that says so.
+fn builtin_error(inner: &mut StoreInner, site: &TrapSite) -> anyhow::Error {
+    let Some(err) = inner.jit.pending.take() else {
+        return anyhow::anyhow!(
+            "internal error: a builtin ended compiled code at {:#x} without recording why",
+            site.pc
+        );
     };
-    anyhow::Error::new(trap).context(backtrace(inner, site))
+    let Some(&trap) = err.downcast_ref::<Trap>() else {
+        return err;
+    };
+    let ours = backtrace(inner, site);
+    match err.downcast_ref::<WasmBacktrace>() {
+        Some(inner_bt) => {
+            let mut bt = inner_bt.clone();
+            bt.frames.extend(ours.frames);
+            bt.omitted += ours.omitted;
+            anyhow::Error::new(trap).context(bt)
+        }
+        None => anyhow::Error::new(trap).context(ours),
+    }
 }
 
 /// `f` of the module of the store whose machine code contains `pc`, and that code (the whole

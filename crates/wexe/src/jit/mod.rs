@@ -1,7 +1,7 @@
 //! The JIT tier: modules compiled by `wexe-cranelift` ([`code`]), the per-store state compiled
 //! code reads ([`store`]), the runtime helpers it calls ([`builtins`]) and calls into compiled
 //! code with traps turned into errors with backtraces ([`call`]), and the throwing of wasm
-//! exceptions through compiled frames ([`unwind`]); under `Config::debug_info`, the modules'
+//! exceptions through compiled frames ([`unwind`], with the builtin entries of [`frame_stub`]); under `Config::debug_info`, the modules'
 //! debug images registered with debuggers ([`debug_image`], [`gdb_jit`]).
 
 mod builtins;
@@ -10,6 +10,7 @@ mod cache_key;
 mod call;
 mod code;
 mod debug_image;
+mod frame_stub;
 mod gdb_jit;
 mod store;
 mod unwind;

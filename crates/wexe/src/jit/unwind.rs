@@ -32,30 +32,14 @@ struct Handler {
     fp: usize,
 }
 
-/// The `Throw` builtin's entry, in the wasm calling convention: `(vmctx, exnref)` in the first
-/// two argument registers, called (never jumped to) by compiled code, so the frame pointer is
-/// still the caller's and the return address is at the stack pointer.
-#[cfg(target_arch = "x86_64")]
-#[unsafe(naked)]
-pub(super) extern "C" fn throw_stub() {
-    std::arch::naked_asm!(
-        "mov rdx, rbp",
-        "mov rcx, [rsp]",
-        "jmp {throw}",
-        throw = sym throw_from,
-    )
-}
-
-#[cfg(target_arch = "aarch64")]
-#[unsafe(naked)]
-pub(super) extern "C" fn throw_stub() {
-    std::arch::naked_asm!(
-        "mov x2, x29",
-        "mov x3, x30",
-        "b {throw}",
-        throw = sym throw_from,
-    )
-}
+super::frame_stub::frame_stub!(
+    /// The `Throw` builtin's entry, in the wasm calling convention: `(vmctx, exnref)` in the
+    /// first two argument registers; [`throw_from`] gets the caller's frame pointer and the
+    /// return address too.
+    pub(super) throw_stub => throw_from,
+    x86_64: ("rdx", "rcx"),
+    aarch64: ("x2", "x3")
+);
 
 /// Continues at `pc` with the stack pointer `sp`, the frame pointer `fp` and `exnref` in the
 /// first exception payload register (the second holds 0).
