@@ -1,8 +1,9 @@
 //! The JIT tier: modules compiled by `wexe-cranelift` ([`code`]), the per-store state compiled
 //! code reads ([`store`]), the runtime helpers it calls ([`builtins`]) and calls into compiled
 //! code with traps turned into errors with backtraces ([`call`]), and the throwing of wasm
-//! exceptions through compiled frames ([`unwind`], with the builtin entries of [`frame_stub`]); under `Config::debug_info`, the modules'
-//! debug images registered with debuggers ([`debug_image`], [`gdb_jit`]).
+//! exceptions through compiled frames ([`unwind`], with the builtin entries of
+//! [`frame_stub`]); under `Config::debug_info`, the modules' debug images registered with
+//! debuggers ([`debug_image`], [`gdb_jit`]).
 
 mod builtins;
 mod cache;
