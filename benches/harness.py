@@ -43,6 +43,11 @@ def build_wexe():
         msg = json.loads(line)
         if msg.get("reason") == "compiler-artifact" and msg.get("executable") and \
                 msg["target"]["name"] == "wexe":
+            # The release build's interpreter handlers must chain by tail jumps (the test
+            # command checks its own, less optimised build).
+            check = ROOT / "scripts" / "check-tail-dispatch.py"
+            if subprocess.run([sys.executable, str(check), msg["executable"]]).returncode:
+                sys.exit("error: the release build fails check-tail-dispatch.py")
             return msg["executable"]
     sys.exit("error: cargo did not report a wexe executable")
 
