@@ -163,6 +163,48 @@ fn limits_free_the_worker() {
 }
 
 #[test]
+fn long_runs_time_out_with_their_stderr_and_stall_no_one() {
+    // More looping requests at once than runs may execute inline on the async threads
+    // (one per core): the server still answers others at once, and each loop gets its 504,
+    // logged with what the program wrote on stderr.
+    let server = serve(&["--timeout", "1s"]);
+    assert_eq!(get(server.addr, "/hello").status, 200);
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let loops: Vec<_> = (0..cores + 1)
+        .map(|_| {
+            let addr = server.addr;
+            std::thread::spawn(move || {
+                let start = Instant::now();
+                (get(addr, "/loop").status, start.elapsed())
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let start = Instant::now();
+    let r = get(server.addr, "/hello");
+    assert_eq!(r.status, 200);
+    assert!(
+        start.elapsed() < Duration::from_millis(500),
+        "a short request waited {:?} behind looping ones",
+        start.elapsed()
+    );
+    for l in loops {
+        let (status, took) = l.join().unwrap();
+        assert_eq!(status, 504);
+        assert!(took < Duration::from_secs(3), "{took:?}");
+    }
+    let log = server.stop();
+    let timed_out = log.lines().filter(|l| l.contains("GET /loop 504")).count();
+    assert_eq!(timed_out, cores + 1, "{log}");
+    assert_eq!(
+        log.matches("stderr: looping forever").count(),
+        cores + 1,
+        "{log}"
+    );
+    assert!(log.contains("interrupted by the timeout"), "{log}");
+}
+
+#[test]
 fn request_bodies_large_chunked_and_too_large() {
     let server = serve(&["--max-body-size", "8000000"]);
     let body: Vec<u8> = (0..6_000_000u32)

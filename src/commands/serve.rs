@@ -134,6 +134,8 @@ impl ServeCommand {
             default_concurrency: self.max_concurrency,
             access_log: !self.no_access_log,
             grace: timeout + Duration::from_secs(5),
+            // One per core (the async runtime gets a thread more).
+            inline_runs: std::thread::available_parallelism().map_or(1, usize::from),
         };
         wexe_serve::run_until_signal(self.addr, settings)?;
         Ok(ExitCode::SUCCESS)

@@ -51,6 +51,7 @@ int main(int argc, char **argv) {
         text("partial");
         exit(3);
     } else if (!strcmp(path, "/loop")) {
+        fprintf(stderr, "looping forever\n");
         volatile unsigned long i = 0;
         for (;;) i++;
     } else if (!strcmp(path, "/sleep")) {

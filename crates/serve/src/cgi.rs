@@ -45,7 +45,10 @@ pub fn environment(
     raw_path_info: &str,
     req: &RequestInfo,
 ) -> Vec<(String, String)> {
-    let mut env: Vec<(String, String)> = spec.environment.clone();
+    // Room for the module's variables, the CGI ones and a variable per header, at once.
+    let mut env: Vec<(String, String)> =
+        Vec::with_capacity(spec.environment.len() + 20 + req.headers.len());
+    env.extend_from_slice(&spec.environment);
     let host = req
         .headers
         .get(hyper::header::HOST)
@@ -60,6 +63,7 @@ pub fn environment(
         q => format!("http://{host}{}?{q}", req.path),
     };
     let content_type = req.headers.get(hyper::header::CONTENT_TYPE);
+    let remote_ip = req.remote.ip().to_string();
     let cgi = [
         ("REQUEST_METHOD", req.method.to_string()),
         ("QUERY_STRING", req.query.to_string()),
@@ -85,8 +89,8 @@ pub fn environment(
             format!("wexe/{}", env!("CARGO_PKG_VERSION")),
         ),
         ("GATEWAY_INTERFACE", "CGI/1.1".to_string()),
-        ("REMOTE_ADDR", req.remote.ip().to_string()),
-        ("REMOTE_HOST", req.remote.ip().to_string()),
+        ("REMOTE_HOST", remote_ip.clone()),
+        ("REMOTE_ADDR", remote_ip),
         ("AUTH_TYPE", String::new()),
         ("REMOTE_USER", String::new()),
     ];

@@ -10,6 +10,8 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result};
 use wexe::{Engine, InstancePre, Linker, Module, Store, StoreLimits, Trap};
+use wexe_wasi::cap_std::ambient_authority;
+use wexe_wasi::cap_std::fs::Dir;
 use wexe_wasi::{I32Exit, MemoryOutput, WasiCtx, WasiCtxBuilder};
 
 use crate::config::ModuleSpec;
@@ -45,7 +47,8 @@ pub struct RequestHost {
 pub struct App {
     pub spec: ModuleSpec,
     pre: InstancePre<RequestHost>,
-    volumes: Vec<Volume>,
+    /// The volumes, each opened once: a request gets a duplicate of the directory.
+    volumes: Vec<(Volume, Dir)>,
     /// Variables from the command line, set after the module's and the request's.
     extra_env: Vec<(OsString, OsString)>,
     limits: RunLimits,
@@ -106,7 +109,7 @@ impl Cancel {
         }
     }
 
-    fn fired(&self) -> bool {
+    pub fn fired(&self) -> bool {
         self.state.lock().unwrap_or_else(|e| e.into_inner()).0
     }
 }
@@ -141,11 +144,19 @@ impl App {
             })
             .collect();
         volumes.extend_from_slice(extra_volumes);
-        for v in &volumes {
-            if !v.host.is_dir() {
-                anyhow::bail!("volume {} of {file} is not a directory", v.host.display());
-            }
-        }
+        let volumes = volumes
+            .into_iter()
+            .map(|v| {
+                let dir =
+                    Dir::open_ambient_dir(&v.host, ambient_authority()).with_context(|| {
+                        format!("cannot open volume {} of {file}", v.host.display())
+                    })?;
+                if !dir.dir_metadata()?.is_dir() {
+                    anyhow::bail!("volume {} of {file} is not a directory", v.host.display());
+                }
+                Ok((v, dir))
+            })
+            .collect::<Result<_>>()?;
         Ok(App {
             spec,
             pre,
@@ -155,7 +166,8 @@ impl App {
         })
     }
 
-    /// Runs the program for one request.
+    /// Runs the program for one request, with the variables `env` (each name once, as
+    /// [`crate::cgi::environment`] gives them) and then the command line's.
     pub fn run(
         &self,
         argv: &[String],
@@ -194,14 +206,27 @@ impl App {
         b.args(argv).stdin_bytes(body);
         b.stdout_to(stdout.clone());
         b.stderr_to(stderr.clone());
-        for (name, value) in env {
-            b.env(name, value);
-        }
+        // The request's variables (distinct names: `cgi::environment` made them so) as
+        // entries at once, less those the command line's replace.
+        let overridden = |name: &str| {
+            self.extra_env
+                .iter()
+                .any(|(n, _)| n.as_encoded_bytes() == name.as_bytes())
+        };
+        b.env_entries(
+            env.iter()
+                .filter(|(name, _)| self.extra_env.is_empty() || !overridden(name))
+                .map(|(name, value)| [name.as_bytes(), b"=", value.as_bytes()].concat()),
+        );
         for (name, value) in &self.extra_env {
             b.env(name, value);
         }
-        for v in &self.volumes {
-            b.preopen(&v.host, v.guest.as_str(), v.read_only);
+        for (v, dir) in &self.volumes {
+            let dir = dir
+                .try_clone()
+                .with_context(|| format!("cannot open volume {}", v.host.display()))
+                .map_err(Startup)?;
+            b.preopen_opened(dir, v.guest.as_str(), v.read_only);
         }
         let wasi = b.build().map_err(Startup)?;
         let host = RequestHost {

@@ -2,7 +2,7 @@
 //! (`wexe run --timeout`, or [`wexe::InterruptHandle::interrupt`] from an embedder) ends it.
 //!
 //! [`wait`] polls the fds a call waits for together with the store's [`InterruptWaiter`]
-//! (an eventfd readable while the store is interrupted) and gives `Errno::Intr` when the
+//! (an eventfd readable while the store is interrupted, made by the first wait) and gives `Errno::Intr` when the
 //! interruption comes first; the linker glue then ends the call with
 //! [`wexe::Trap::Interrupt`], as interrupted wasm code does. Blocking reads and writes first
 //! wait for readiness this way and then do I/O that cannot block: sockets with
@@ -61,7 +61,7 @@ pub fn wait<'a>(
         return wait_uninterruptible(fds, deadline);
     };
     let mine = fds.len();
-    fds.push(PollFd::new(waiter, PollFlags::IN));
+    fds.push(PollFd::from_borrowed_fd(waiter.wake_fd()?, PollFlags::IN));
     let result = loop {
         if waiter.is_interrupted() {
             break Err(Errno::Intr);

@@ -19,9 +19,19 @@ use crate::types::rights;
 
 #[derive(Debug)]
 struct Preopen {
-    host: PathBuf,
+    host: PreopenSource,
     guest: String,
     read_only: bool,
+}
+
+/// Where a preopened directory comes from.
+#[derive(Debug)]
+enum PreopenSource {
+    /// A host path, opened when the context is built.
+    Path(PathBuf),
+    /// A directory the embedder opened already (for example once for many contexts, each
+    /// given a duplicate of it).
+    Opened(Dir),
 }
 
 #[derive(Debug)]
@@ -41,7 +51,10 @@ pub struct WasiCtxBuilder {
     /// Arguments and variables as bytes: WASI strings are bytes, and a host argument that is
     /// not UTF-8 reaches the guest as it is.
     args: Vec<Vec<u8>>,
-    env: Vec<(Vec<u8>, Vec<u8>)>,
+    /// `NAME=VALUE` entries, as the guest gets them.
+    env: Vec<Vec<u8>>,
+    /// The first variable set that no environment can hold (checked here, refused by `build`).
+    bad_env: Option<Vec<u8>>,
     stdin: Input,
     stdout: Output,
     stderr: Output,
@@ -61,6 +74,7 @@ impl WasiCtxBuilder {
         WasiCtxBuilder {
             args: Vec::new(),
             env: Vec::new(),
+            bad_env: None,
             stdin: Input::Null,
             stdout: Output::Null,
             stderr: Output::Null,
@@ -87,9 +101,28 @@ impl WasiCtxBuilder {
     /// Sets an environment variable, byte for byte (a later setting of the same name replaces
     /// it).
     pub fn env(&mut self, name: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> &mut Self {
-        let name = name.as_ref().as_bytes().to_vec();
-        self.env.retain(|(n, _)| *n != name);
-        self.env.push((name, value.as_ref().as_bytes().to_vec()));
+        let (name, value) = (name.as_ref().as_bytes(), value.as_ref().as_bytes());
+        if name.contains(&0) || name.contains(&b'=') || value.contains(&0) {
+            self.bad_env.get_or_insert_with(|| name.to_vec());
+            return self;
+        }
+        self.env.retain(|e| entry_name(e) != name);
+        self.env.push([name, b"=", value].concat());
+        self
+    }
+
+    /// Appends variables given as `NAME=VALUE` entries, as they are: the fast way to pass an
+    /// environment built elsewhere (a server's per-request one). Unlike [`Self::env`] this
+    /// does not look for earlier settings of the same names: give each name once. An entry
+    /// without `=`, with an empty name, or with a NUL byte makes [`Self::build`] fail.
+    pub fn env_entries(&mut self, entries: impl IntoIterator<Item = Vec<u8>>) -> &mut Self {
+        for e in entries {
+            if e.contains(&0) || entry_name(&e).len() == e.len() || e.first() == Some(&b'=') {
+                self.bad_env.get_or_insert(e);
+            } else {
+                self.env.push(e);
+            }
+        }
         self
     }
 
@@ -185,7 +218,25 @@ impl WasiCtxBuilder {
         read_only: bool,
     ) -> &mut Self {
         self.preopens.push(Preopen {
-            host: host.as_ref().to_path_buf(),
+            host: PreopenSource::Path(host.as_ref().to_path_buf()),
+            guest: guest.into(),
+            read_only,
+        });
+        self
+    }
+
+    /// Preopens a directory already open as `dir` under the guest name `guest`, read-only or
+    /// read-write. A server that grants the same directory to many guests opens it once and
+    /// gives each a [`Dir::try_clone`] of it (one `dup`, where opening by path walks it again).
+    /// The guest's rights come from `read_only`, whatever `dir` was opened with.
+    pub fn preopen_opened(
+        &mut self,
+        dir: Dir,
+        guest: impl Into<String>,
+        read_only: bool,
+    ) -> &mut Self {
+        self.preopens.push(Preopen {
+            host: PreopenSource::Opened(dir),
             guest: guest.into(),
             read_only,
         });
@@ -222,15 +273,13 @@ impl WasiCtxBuilder {
             }
             ctx.args.push(a.clone());
         }
-        for (name, value) in &self.env {
-            if name.contains(&0) || name.contains(&b'=') || value.contains(&0) {
-                bail!(
-                    "environment variable {:?}: names may not hold `=` or NUL, values NUL",
-                    OsStr::from_bytes(name)
-                );
-            }
-            ctx.env.push([name.as_slice(), b"=", value].concat());
+        if let Some(name) = &self.bad_env {
+            bail!(
+                "environment variable {:?}: names may not be empty or hold `=` or NUL, values NUL",
+                OsStr::from_bytes(name)
+            );
         }
+        ctx.env = std::mem::take(&mut self.env);
         let stdin = std::mem::replace(&mut self.stdin, Input::Null);
         let stdout = std::mem::replace(&mut self.stdout, Output::Null);
         let stderr = std::mem::replace(&mut self.stderr, Output::Null);
@@ -244,12 +293,20 @@ impl WasiCtxBuilder {
         ctx.table
             .insert_at(2, Entry::new(Handle::Stdout(stderr), r_err, 0));
 
-        for p in &self.preopens {
-            let dir = Dir::open_ambient_dir(&p.host, ambient_authority())
-                .with_context(|| format!("cannot preopen directory `{}`", p.host.display()))?;
-            if !dir.dir_metadata()?.is_dir() {
-                bail!("cannot preopen `{}`: not a directory", p.host.display());
-            }
+        for p in self.preopens.drain(..) {
+            let dir = match p.host {
+                PreopenSource::Path(host) => {
+                    let dir =
+                        Dir::open_ambient_dir(&host, ambient_authority()).with_context(|| {
+                            format!("cannot preopen directory `{}`", host.display())
+                        })?;
+                    if !dir.dir_metadata()?.is_dir() {
+                        bail!("cannot preopen `{}`: not a directory", host.display());
+                    }
+                    dir
+                }
+                PreopenSource::Opened(dir) => dir,
+            };
             // A read-only preopen keeps the full inheriting set, so that wasi-libc asks for the
             // write rights an `O_WRONLY` open implies and `path_open` can refuse it.
             let mut base = rights::DIRECTORY;
@@ -258,7 +315,7 @@ impl WasiCtxBuilder {
             }
             let inheriting = rights::DIRECTORY | rights::REGULAR_FILE;
             let mut entry = Entry::new(Handle::Dir(dir), base, inheriting);
-            entry.preopen = Some(p.guest.clone());
+            entry.preopen = Some(p.guest);
             entry.read_only = p.read_only;
             ctx.table.push(entry).map_err(|e| anyhow::anyhow!("{e}"))?;
         }
@@ -274,6 +331,11 @@ impl WasiCtxBuilder {
         }
         Ok(ctx)
     }
+}
+
+/// The name of a `NAME=VALUE` entry (all of it when it has no `=`).
+fn entry_name(entry: &[u8]) -> &[u8] {
+    entry.split(|&b| b == b'=').next().unwrap_or_default()
 }
 
 /// A command line's `--env` value: `NAME=VALUE` gives the name and the value, `NAME` alone the
@@ -362,6 +424,54 @@ mod tests {
         assert_eq!(e.base & rights::PATH_UNLINK_FILE, 0);
         assert_ne!(e.base & rights::PATH_OPEN, 0);
         assert_ne!(e.inheriting & rights::FD_READ, 0);
+    }
+
+    #[test]
+    fn an_opened_directory_is_preopened_with_the_rights_asked_for() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(tmp.path().join("f"), b"x").unwrap();
+        let dir = Dir::open_ambient_dir(tmp.path(), ambient_authority()).unwrap();
+        let ctx = WasiCtxBuilder::new()
+            .preopen_opened(dir.try_clone().unwrap(), "/ro", true)
+            .preopen_opened(dir, "/rw", false)
+            .build()
+            .unwrap();
+        let (ro, rw) = (ctx.table.get(3).unwrap(), ctx.table.get(4).unwrap());
+        assert_eq!(ro.preopen.as_deref(), Some("/ro"));
+        assert!(ro.read_only);
+        assert_eq!(ro.base & rights::PATH_CREATE_FILE, 0);
+        assert_eq!(rw.preopen.as_deref(), Some("/rw"));
+        assert!(!rw.read_only);
+        assert_ne!(rw.base & rights::PATH_CREATE_FILE, 0);
+        let Handle::Dir(d) = &ro.handle else {
+            panic!("not a directory")
+        };
+        assert_eq!(d.read("f").unwrap(), b"x");
+    }
+
+    #[test]
+    fn environment_entries_pass_as_given_and_bad_ones_fail_the_build() {
+        let mut b = WasiCtxBuilder::new();
+        b.env("A", "1")
+            .env_entries([b"B=2=3".to_vec(), b"C=".to_vec()]);
+        b.env("A", "4");
+        let ctx = b.build().unwrap();
+        assert_eq!(
+            ctx.env,
+            vec![b"B=2=3".to_vec(), b"C=".to_vec(), b"A=4".to_vec()]
+        );
+        for bad in [&b"NOEQUALS"[..], b"=v", b"N=a\0b"] {
+            let err = WasiCtxBuilder::new()
+                .env_entries([bad.to_vec()])
+                .build()
+                .unwrap_err();
+            assert!(
+                format!("{err:#}").contains("environment variable"),
+                "{err:#}"
+            );
+        }
+        assert!(WasiCtxBuilder::new().env("A=B", "v").build().is_err());
+        assert!(WasiCtxBuilder::new().env("A", "v\0").build().is_err());
     }
 
     #[test]

@@ -72,6 +72,8 @@ pub mod table;
 pub mod types;
 
 pub use builder::{WasiCtxBuilder, parse_dir_spec, parse_env_spec};
+/// The capability-based file system `WasiCtxBuilder::preopen_opened` takes directories from.
+pub use cap_std;
 pub use ctx::{BrokenPipe, I32Exit, WasiCtx};
 pub use errno::Errno;
 pub use linker::{FUNCTIONS, add_to_linker};

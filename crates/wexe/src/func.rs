@@ -51,9 +51,19 @@ impl Func {
         ty: FuncType,
         f: HostFunc<T>,
     ) -> Func {
+        let type_id = store.inner.engine.type_id(&ty);
+        Func::from_host_registered(store, ty, type_id, f)
+    }
+
+    /// [`Func::from_host`] with `ty`'s engine type id looked up already.
+    pub(crate) fn from_host_registered<T: 'static>(
+        store: &mut Store<T>,
+        ty: FuncType,
+        type_id: u32,
+        f: HostFunc<T>,
+    ) -> Func {
         store.host_funcs.push(f);
         let host = (store.host_funcs.len() - 1) as u32;
-        let type_id = store.inner.engine.type_id(&ty);
         let inner = &mut store.inner;
         inner.funcs.push(FuncEntity::Host { host, ty, type_id });
         Func {
@@ -148,7 +158,7 @@ impl<T: 'static> Caller<'_, T> {
     /// the function may then block as long as it likes.
     pub fn interrupt_waiter(&self) -> Option<crate::InterruptWaiter> {
         let state = &self.store.inner.interrupt;
-        (self.store.inner.engine.config().interruptible && state.has_wake()).then(|| {
+        (self.store.inner.engine.config().interruptible && state.handed_out()).then(|| {
             crate::InterruptWaiter {
                 state: state.clone(),
             }

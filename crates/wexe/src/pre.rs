@@ -21,6 +21,7 @@ use crate::linker::Definition;
 use crate::module::Module;
 use crate::store::AsContextMut;
 use crate::vm::MemoryImage;
+use crate::{Extern, Func};
 
 /// The initial contents of a module's defined memories, by defined memory index; `None` for a
 /// memory whose segments must be applied at instantiation (offsets read from imported globals,
@@ -81,7 +82,9 @@ fn image_of(module: &Module, info: &ModuleInfo, memory: usize) -> Option<Arc<Mem
 /// [`crate::Linker::instantiate_pre`]; cheap to clone, and shareable between threads.
 pub struct InstancePre<T> {
     module: Module,
-    imports: Arc<[Definition<T>]>,
+    /// The imports, each host function with its engine type id (registered once here, not in
+    /// every instantiation: a registry look-up hashes the type under the engine's lock).
+    imports: Arc<[(Definition<T>, u32)]>,
     images: Arc<MemoryImages>,
 }
 
@@ -99,7 +102,16 @@ impl<T: 'static> InstancePre<T> {
     pub(crate) fn new(module: &Module, imports: Vec<Definition<T>>) -> InstancePre<T> {
         InstancePre {
             module: module.clone(),
-            imports: imports.into(),
+            imports: imports
+                .into_iter()
+                .map(|d| {
+                    let id = match &d {
+                        Definition::Host(ty, _) => module.engine().type_id(ty),
+                        Definition::Extern(_) => 0,
+                    };
+                    (d, id)
+                })
+                .collect(),
             images: Arc::new(MemoryImages::of(module)),
         }
     }
@@ -114,7 +126,19 @@ impl<T: 'static> InstancePre<T> {
     /// entity of a store may only be used with that store.
     pub fn instantiate(&self, mut store: impl AsContextMut<Data = T>) -> Result<Instance> {
         let store = store.as_context_mut().0;
-        let imports: Vec<_> = self.imports.iter().map(|d| d.to_extern(store)).collect();
+        let imports: Vec<_> = self
+            .imports
+            .iter()
+            .map(|(d, type_id)| match d {
+                Definition::Host(ty, f) => Extern::Func(Func::from_host_registered(
+                    store,
+                    ty.clone(),
+                    *type_id,
+                    f.clone(),
+                )),
+                Definition::Extern(e) => *e,
+            })
+            .collect();
         instantiate_with(store, &self.module, &imports, Some(&self.images))
     }
 }

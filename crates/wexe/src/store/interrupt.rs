@@ -5,49 +5,61 @@
 //!
 //! The flag and the eventfd change together under one lock: the eventfd is readable exactly
 //! while the flag is set, so a host call that polls its own fds together with the eventfd
-//! wakes up on an interruption however late it began to wait.
+//! wakes up on an interruption however late it began to wait. The eventfd is made by the first
+//! host call that waits on it, not with the handle: most stores (one per request of a server)
+//! never wait, and an eventfd is two system calls.
 
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
-
-use anyhow::Result;
 
 /// What an [`InterruptHandle`] changes and what running code and waiting host calls read.
 #[derive(Debug, Default)]
 pub(crate) struct InterruptState {
     /// Checked by wasm code (the interpreter's `Check`, compiled code's loads).
     pub flag: AtomicBool,
-    /// Readable while `flag` is set; made when the first handle is.
+    /// Whether an [`InterruptHandle`] was made (so host calls must wait interruptibly).
+    handed_out: AtomicBool,
+    /// Readable while `flag` is set; made when a host call first waits on it.
     wake: OnceLock<OwnedFd>,
     /// Keeps the flag and the eventfd in step when interrupt and reset race.
     lock: Mutex<()>,
 }
 
 impl InterruptState {
-    /// Makes the wake-up eventfd unless there is one (before handing out a handle).
-    pub fn ensure_wake(&self) -> Result<()> {
-        if self.wake.get().is_some() {
-            return Ok(());
+    /// Notes that a handle was made: from now on host calls wait through a waiter.
+    pub fn hand_out(&self) {
+        self.handed_out.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether a handle was made.
+    pub fn handed_out(&self) -> bool {
+        self.handed_out.load(Ordering::Relaxed)
+    }
+
+    /// The wake-up eventfd, made now unless there is one.
+    fn wake_fd(&self) -> std::io::Result<BorrowedFd<'_>> {
+        if let Some(fd) = self.wake.get() {
+            return Ok(fd.as_fd());
         }
         // SAFETY: eventfd takes no pointers; a negative result is an error.
         let raw = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
         if raw < 0 {
-            return Err(anyhow::Error::from(std::io::Error::last_os_error())
-                .context("creating the interruption eventfd"));
+            return Err(std::io::Error::last_os_error());
         }
         // SAFETY: `raw` is a new fd that nothing else owns.
         let fd = unsafe { OwnedFd::from_raw_fd(raw) };
         let _guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        // Under the lock, so that an interruption sees either no eventfd (and this signals it)
+        // or this one (and signals it itself).
         if self.wake.set(fd).is_ok() && self.flag.load(Ordering::SeqCst) {
             self.signal();
         }
-        Ok(())
-    }
-
-    /// Whether a handle was made (and so the eventfd exists).
-    pub fn has_wake(&self) -> bool {
-        self.wake.get().is_some()
+        let fd = self
+            .wake
+            .get()
+            .expect("set just above, or by another thread");
+        Ok(fd.as_fd())
     }
 
     /// Whether the store is interrupted.
@@ -111,13 +123,13 @@ impl InterruptHandle {
 /// What a host function that may block uses to notice that its store was interrupted; from
 /// [`crate::Caller::interrupt_waiter`].
 ///
-/// Wait with `poll(2)` on your own fds together with [`AsFd::as_fd`] of the waiter (readable
-/// while the store is interrupted); when it is readable, or [`Self::is_interrupted`] says so,
+/// Wait with `poll(2)` on your own fds together with [`Self::wake_fd`] (readable while the
+/// store is interrupted); when it is readable, or [`Self::is_interrupted`] says so,
 /// stop waiting and return `Err(wexe::Trap::Interrupt.into())` from the host function: the
 /// call into wasm then ends with that trap, as it does when wasm code is interrupted.
 ///
 /// ```
-/// use std::os::fd::{AsFd, AsRawFd};
+/// use std::os::fd::AsRawFd;
 /// use wexe::{Caller, Config, Engine, Linker, Module, Store, Trap};
 ///
 /// # fn main() -> anyhow::Result<()> {
@@ -131,7 +143,7 @@ impl InterruptHandle {
 ///         anyhow::bail!("nothing could ever end this wait");
 ///     };
 ///     // A real host function would poll its own fds too.
-///     let mut fd = libc::pollfd { fd: waiter.as_fd().as_raw_fd(), events: libc::POLLIN, revents: 0 };
+///     let mut fd = libc::pollfd { fd: waiter.wake_fd()?.as_raw_fd(), events: libc::POLLIN, revents: 0 };
 ///     while !waiter.is_interrupted() {
 ///         // SAFETY: one valid pollfd.
 ///         unsafe { libc::poll(&mut fd, 1, -1) };
@@ -160,17 +172,12 @@ impl InterruptWaiter {
     pub fn is_interrupted(&self) -> bool {
         self.state.is_set()
     }
-}
 
-impl AsFd for InterruptWaiter {
-    /// An eventfd that is readable while the store is interrupted. Only poll it: reading it
-    /// would lose the interruption for other waiters.
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.state
-            .wake
-            .get()
-            .expect("a waiter exists only once the eventfd does")
-            .as_fd()
+    /// An eventfd that is readable while the store is interrupted, made by the first call
+    /// (an error when the process is out of descriptors). Only poll it: reading it would lose
+    /// the interruption for other waiters.
+    pub fn wake_fd(&self) -> std::io::Result<BorrowedFd<'_>> {
+        self.state.wake_fd()
     }
 }
 
@@ -191,29 +198,30 @@ mod tests {
     #[test]
     fn the_eventfd_is_readable_exactly_while_interrupted() {
         let state = Arc::new(InterruptState::default());
-        state.ensure_wake().unwrap();
         let handle = InterruptHandle {
             state: state.clone(),
         };
         let waiter = InterruptWaiter { state };
         assert!(!waiter.is_interrupted());
-        assert!(!readable(waiter.as_fd()));
+        assert!(!readable(waiter.wake_fd().unwrap()));
         handle.interrupt();
         handle.interrupt();
         assert!(waiter.is_interrupted());
-        assert!(readable(waiter.as_fd()));
+        assert!(readable(waiter.wake_fd().unwrap()));
         handle.reset();
         assert!(!waiter.is_interrupted());
-        assert!(!readable(waiter.as_fd()), "reset drains both interruptions");
+        assert!(
+            !readable(waiter.wake_fd().unwrap()),
+            "reset drains both interruptions"
+        );
         handle.reset();
-        assert!(!readable(waiter.as_fd()));
+        assert!(!readable(waiter.wake_fd().unwrap()));
     }
 
     #[test]
     fn an_interruption_before_the_eventfd_shows_on_it() {
         let state = InterruptState::default();
         state.set();
-        state.ensure_wake().unwrap();
-        assert!(readable(state.wake.get().unwrap().as_fd()));
+        assert!(readable(state.wake_fd().unwrap()));
     }
 }

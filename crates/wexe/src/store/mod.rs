@@ -194,7 +194,7 @@ impl<T: 'static> Store<T> {
         if !self.inner.engine.config().interruptible {
             anyhow::bail!("interruption is not enabled: use `Config::interruptible(true)`");
         }
-        self.inner.interrupt.ensure_wake()?;
+        self.inner.interrupt.hand_out();
         Ok(InterruptHandle {
             state: self.inner.interrupt.clone(),
         })
