@@ -30,6 +30,14 @@ use std::time::{Duration, Instant};
 
 use client::{Server, get, request};
 
+/// Held by the test that keeps every core busy with looping requests, and by the tests whose
+/// requests must start within a few hundred milliseconds, so that the two never overlap.
+static CPU_HEAVY: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn cpu_heavy() -> std::sync::MutexGuard<'static, ()> {
+    CPU_HEAVY.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// The CGI test program, compiled once.
 fn cgi_wasm() -> &'static Path {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
@@ -126,6 +134,7 @@ fn the_cgi_contract() {
 
 #[test]
 fn limits_free_the_worker() {
+    let _cpu = cpu_heavy();
     let server = serve(&[
         "--timeout",
         "1s",
@@ -164,6 +173,7 @@ fn limits_free_the_worker() {
 
 #[test]
 fn long_runs_time_out_with_their_stderr_and_stall_no_one() {
+    let _cpu = cpu_heavy();
     // More looping requests at once than runs may execute inline on the async threads
     // (one per core): the server still answers others at once, and each loop gets its 504,
     // logged with what the program wrote on stderr.
@@ -364,6 +374,7 @@ fn keep_alive_and_a_bounded_concurrent_load() {
 
 #[test]
 fn graceful_shutdown_finishes_requests_in_flight() {
+    let _cpu = cpu_heavy();
     let server = serve(&[]);
     let addr = server.addr;
     let slow = std::thread::spawn(move || get(addr, "/slow"));
@@ -386,6 +397,7 @@ fn write_config(dir: &Path, text: &str) -> PathBuf {
 
 #[test]
 fn modules_toml_routes_and_limits_per_module() {
+    let _cpu = cpu_heavy();
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy(cgi_wasm(), dir.path().join("cgi.wasm")).unwrap();
     let config = write_config(

@@ -30,11 +30,15 @@ pub use server::ServerSettings;
 /// Binds `addr`, says where it listens on stderr (`wexe serve: listening on http://ADDR`, the
 /// real port when `addr`'s is 0), and serves until SIGTERM or Ctrl-C, on a tokio runtime of its
 /// own. The programs run on its worker threads or on its blocking pool (see `server.rs`); it
-/// has one worker more than [`ServerSettings::inline_runs`], so that one is always free to
-/// accept connections and read requests however many runs execute inline.
+/// has a worker per core, and at least one more than [`ServerSettings::inline_runs`], so that
+/// one is always free to accept connections and read requests however many runs execute
+/// inline.
 pub fn run_until_signal(addr: SocketAddr, settings: ServerSettings) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(settings.inline_runs + 1)
+        .worker_threads(
+            (settings.inline_runs + 1)
+                .max(std::thread::available_parallelism().map_or(1, usize::from)),
+        )
         .enable_all()
         .thread_stack_size(8 << 20)
         .build()
