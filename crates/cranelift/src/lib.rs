@@ -168,8 +168,9 @@ impl CraneliftCompiler {
 /// source location; 8 since exceptions are compiled (`try_call` with exception tables, the
 /// `ExnNew`/`ExnPayload`/`Throw` builtins, `HostCall`'s thrown result); 9 since the host adapter
 /// no longer traps after a failed host call (the `HostCall` builtin ends the activation itself,
-/// and an adapter without the trap must not run with a runtime whose builtin returns failure).
-const CODE_REVISION: u32 = 9;
+/// and an adapter without the trap must not run with a runtime whose builtin returns failure);
+/// 10 since a function compiled alone (tier-up) calls itself directly, with a relocation.
+const CODE_REVISION: u32 = 10;
 
 impl CraneliftCompiler {
     fn fingerprint_text(&self) -> String {

@@ -158,7 +158,8 @@ pub struct CompileInput<'a> {
     pub interruptible: bool,
     /// Whether calls to defined functions go through the vmctx's function entries, like calls
     /// to imports, instead of PC-relative calls: tier-up compiles functions one at a time and
-    /// points the entries of those not compiled yet at the interpreter.
+    /// points the entries of those not compiled yet at the interpreter. A function's calls to
+    /// itself stay PC-relative (its relocations name only itself).
     pub calls_through_vmctx: bool,
     /// Compiling for a debugger: then every function keeps its vmctx, and the locals listed for
     /// it (by defined-function index: those the module's DWARF names), in stack slots a

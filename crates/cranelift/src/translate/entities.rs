@@ -64,7 +64,8 @@ impl FuncTranslator<'_> {
         let mut args = vec![self.vmctx, self.vmctx];
         args.extend(self.popn(n));
         let num_imported = self.info.num_imported_funcs as u32;
-        if self.input.calls_through_vmctx {
+        let to_itself = self.self_def.is_some_and(|d| d + num_imported == index);
+        if self.input.calls_through_vmctx && !to_itself {
             // Tier-up points the entry at the callee's code once it is compiled: not a
             // read-only load, so a long-running loop sees the change.
             let at = self.offsets.func(index);

@@ -103,6 +103,7 @@ pub(crate) fn translate_function(
         tries_seen: 0,
         branched_from: HashMap::new(),
         osr: None,
+        self_def: osr.is_none().then_some(def),
         loops_seen: 0,
         debug_slots: None,
         debug_locals: input
@@ -180,6 +181,9 @@ pub(crate) struct FuncTranslator<'a> {
     branched_from: HashMap<ir::Block, ir::Inst>,
     /// When translating an on-stack-replacement entry: its loop.
     osr: Option<OsrEntry>,
+    /// The defined function being translated, unless it is an on-stack-replacement entry:
+    /// its calls to itself are PC-relative even when other calls go through the vmctx.
+    self_def: Option<u32>,
     /// How many `loop` operators were read so far.
     loops_seen: u32,
     /// Under `debug_info`, the slots holding the vmctx and a copy of each local.

@@ -145,11 +145,18 @@ pub(crate) fn compile_osr(
 
 /// Loads compiled code into executable memory and relocates it. `defs` says which defined
 /// function each of `out.funcs` is, when they are not all of them in order; such functions call
-/// through the vmctx, so they carry no relocations.
+/// others through the vmctx, so their relocations can only name functions among `defs` (a
+/// function compiled alone calls itself directly).
 pub(crate) fn load(out: CompiledModule, defs: Option<&[usize]>) -> Result<JitModule, String> {
-    if defs.is_some() && out.funcs.iter().any(|f| !f.relocs.is_empty()) {
-        return Err("internal error: a function compiled alone has relocations".into());
-    }
+    // Where among `out.funcs` the relocations' targets (defined-function indices) are.
+    let position = |target: u32| -> Result<usize, String> {
+        match defs {
+            None => Ok(target as usize),
+            Some(defs) => defs.iter().position(|&d| d == target as usize).ok_or_else(|| {
+                format!("internal error: a call to function {target}, which was not compiled with it")
+            }),
+        }
+    };
     let mut image = Vec::new();
     let mut place = |f: &CompiledFunction| {
         while image.len() % 16 != 0 {
@@ -166,7 +173,10 @@ pub(crate) fn load(out: CompiledModule, defs: Option<&[usize]>) -> Result<JitMod
         for (f, &start) in out.funcs.iter().zip(&starts) {
             for r in &f.relocs {
                 let site = start + r.offset as usize;
-                let target = base as i64 + starts[r.target as usize] as i64 + r.addend;
+                let callee = starts
+                    .get(position(r.target)?)
+                    .ok_or("internal error: a call to a function not compiled")?;
+                let target = base as i64 + *callee as i64 + r.addend;
                 let pc = base as i64 + site as i64;
                 match r.kind {
                     RelocKind::X86PcRel4 => {
