@@ -115,6 +115,30 @@ pub struct WasmBacktrace {
     pub omitted: usize,
 }
 
+/// The error `err` that ended a call out of wasm (a host function, or a nested run below it),
+/// seen from the wasm frames that made the call: a trap gets `frames()` (those frames) after the
+/// frames it already holds, as both tiers give it; any other error (an exit, a host error, an
+/// exception with its own backtrace) is returned as it is.
+pub(crate) fn below_frames(
+    err: anyhow::Error,
+    frames: impl FnOnce() -> WasmBacktrace,
+) -> anyhow::Error {
+    let Some(&trap) = err.downcast_ref::<Trap>() else {
+        return err;
+    };
+    let ours = frames();
+    let bt = match err.downcast_ref::<WasmBacktrace>() {
+        Some(inner) => {
+            let mut bt = inner.clone();
+            bt.frames.extend(ours.frames);
+            bt.omitted += ours.omitted;
+            bt
+        }
+        None => ours,
+    };
+    anyhow::Error::new(trap).context(bt)
+}
+
 impl fmt::Display for WasmBacktrace {
     /// One line a frame, innermost first, as `    0: 0x1a2 - module!func`; a run of identical
     /// frames (deep recursion) is folded into one line.

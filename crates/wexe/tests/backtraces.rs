@@ -12,18 +12,30 @@ const DEEP: &str = r#"(module
 /// The backtrace of a trap `depth` calls deep, in `tier`: (function index, offset) per frame
 /// and the omitted count.
 fn backtrace(tier: Tier, depth: i32) -> (Vec<(u32, Option<usize>)>, usize) {
+    let err = down_error(tier, DEEP, depth);
+    assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::Unreachable));
+    frames_of(&err)
+}
+
+/// The error of export `down` of `wat` called with `depth` in `tier`, with import `host.fail`
+/// (when the module has it) raising an integer-overflow trap.
+fn down_error(tier: Tier, wat: &str, depth: i32) -> anyhow::Error {
     let mut config = Config::new();
     config.tier(tier);
     let engine = Engine::new(&config).unwrap();
-    let module = Module::new(&engine, DEEP).unwrap();
+    let module = Module::new(&engine, wat).unwrap();
     let mut store = Store::new(&engine, ());
-    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    let mut linker = wexe::Linker::new(&engine);
+    linker
+        .func_wrap("host", "fail", || -> anyhow::Result<()> {
+            Err(Trap::IntegerOverflow.into())
+        })
+        .unwrap();
+    let instance = linker.instantiate(&mut store, &module).unwrap();
     let down = instance
         .get_typed_func::<i32, ()>(&mut store, "down")
         .unwrap();
-    let err = down.call(&mut store, depth).unwrap_err();
-    assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::Unreachable));
-    frames_of(&err)
+    down.call(&mut store, depth).unwrap_err()
 }
 
 /// The (function index, offset) of each frame of `err`'s backtrace, and the omitted count.
@@ -113,41 +125,36 @@ fn a_folded_conditional_unreachable_traps_at_the_unreachable_in_both_tiers() {
     }
 }
 
-/// The frames of a trap a host function raises `depth` calls deep, in `tier`: (function index,
-/// offset) per frame and the omitted count.
-fn host_trap_backtrace(tier: Tier, depth: i32) -> (Vec<(u32, Option<usize>)>, usize) {
-    let wat = r#"(module
+/// The frames of a trap a host function raises `depth` calls deep, in `tier` (called with
+/// `return_call` when `tail`): (function index, offset) per frame and the omitted count.
+fn host_trap_backtrace(tier: Tier, depth: i32, tail: bool) -> (Vec<(u32, Option<usize>)>, usize) {
+    let fail = if tail {
+        "(return_call $fail)"
+    } else {
+        "(call $fail) (return)"
+    };
+    let wat = format!(
+        r#"(module
       (import "host" "fail" (func $fail))
       (func $down (export "down") (param i32)
-        (if (i32.eqz (local.get 0)) (then (call $fail) (return)))
-        (call $down (i32.sub (local.get 0) (i32.const 1)))))"#;
-    let mut config = Config::new();
-    config.tier(tier);
-    let engine = Engine::new(&config).unwrap();
-    let module = Module::new(&engine, wat).unwrap();
-    let mut store = Store::new(&engine, ());
-    let mut linker = wexe::Linker::new(&engine);
-    linker
-        .func_wrap("host", "fail", || -> anyhow::Result<()> {
-            Err(Trap::IntegerOverflow.into())
-        })
-        .unwrap();
-    let instance = linker.instantiate(&mut store, &module).unwrap();
-    let down = instance
-        .get_typed_func::<i32, ()>(&mut store, "down")
-        .unwrap();
-    let err = down.call(&mut store, depth).unwrap_err();
+        (if (i32.eqz (local.get 0)) (then {fail}))
+        (call $down (i32.sub (local.get 0) (i32.const 1)))))"#
+    );
+    let err = down_error(tier, &wat, depth);
     assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::IntegerOverflow));
     frames_of(&err)
 }
 
 /// A trap raised by a host function (which leaves compiled code through its builtin, without a
-/// signal) lists the wasm frames below the host call: the call of the host function, then each
-/// recursive call. (The interpreter gives such a trap no backtrace.)
+/// signal) lists the wasm frames below the host call, the same in both tiers: the call of the
+/// host function, then each recursive call; a tail call to the host function leaves no frame of
+/// its own, only the recursive calls below it.
 #[test]
-fn the_jit_lists_the_wasm_frames_below_a_host_trap() {
+fn both_tiers_list_the_wasm_frames_below_a_host_trap() {
     for depth in [0, 5, 300] {
-        let (frames, omitted) = host_trap_backtrace(Tier::Jit, depth);
+        let interp = host_trap_backtrace(Tier::Interp, depth, false);
+        assert_eq!(interp, host_trap_backtrace(Tier::Jit, depth, false));
+        let (frames, omitted) = interp;
         assert_eq!(frames.len() + omitted, depth as usize + 1, "depth {depth}");
         assert!(frames.iter().all(|&(f, _)| f == 1), "{frames:?}");
         let (host_call, recursion) = (frames[0].1, frames.get(1).map(|f| f.1));
@@ -157,5 +164,10 @@ fn the_jit_lists_the_wasm_frames_below_a_host_trap() {
             frames[1..].iter().all(|f| Some(f.1) == recursion),
             "{frames:?}"
         );
+        let interp = host_trap_backtrace(Tier::Interp, depth, true);
+        assert_eq!(interp, host_trap_backtrace(Tier::Jit, depth, true));
+        let (frames, omitted) = interp;
+        assert_eq!(frames.len() + omitted, depth as usize, "depth {depth}");
+        assert!(frames.iter().all(|&(f, _)| f == 1), "{frames:?}");
     }
 }

@@ -302,7 +302,7 @@ super::frame_stub::frame_stub!(
 /// adapter throws it on in the calling wasm code. Any other failure (a trap, an exit, a host
 /// error or panic) is recorded in the store and ends the activation from here, without a
 /// signal (a debugger would stop on one, at a guest's `exit` for instance), with the frames a
-/// trap in the adapter would have.
+/// trap at the call of the adapter would have.
 extern "C" fn host_call(
     vmctx: *mut u8,
     func: u64,
@@ -335,7 +335,7 @@ extern "C" fn host_call(
     if trapped {
         // SAFETY: `fp` and `ret` describe the adapter's frame, intact until the activation
         // ends; this frame owns nothing (`guard` is over) and runs inside the entry's catch.
-        traps::end_activation(unsafe { TrapSite::from_frames(ret - 1, fp) })
+        traps::end_activation(unsafe { TrapSite::of_host_call(ret, fp) })
     }
     r
 }

@@ -207,19 +207,7 @@ fn builtin_error(inner: &mut StoreInner, site: &TrapSite) -> anyhow::Error {
             site.pc
         );
     };
-    let Some(&trap) = err.downcast_ref::<Trap>() else {
-        return err;
-    };
-    let ours = backtrace(inner, site);
-    match err.downcast_ref::<WasmBacktrace>() {
-        Some(inner_bt) => {
-            let mut bt = inner_bt.clone();
-            bt.frames.extend(ours.frames);
-            bt.omitted += ours.omitted;
-            anyhow::Error::new(trap).context(bt)
-        }
-        None => anyhow::Error::new(trap).context(ours),
-    }
+    crate::trap::below_frames(err, || backtrace(inner, site))
 }
 
 /// `f` of the module of the store whose machine code contains `pc`, and that code (the whole

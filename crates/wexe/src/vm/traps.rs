@@ -65,6 +65,27 @@ impl TrapSite {
         site
     }
 
+    /// The site of a failed host call, ended by the host adapter whose frame pointer is `fp`
+    /// (`ret` the return address into it): the call instruction in the adapter's caller, with
+    /// the frames below, as if that call had trapped — the interpreter's backtrace of a host
+    /// trap, and no kept slot spent on the adapter, which is no wasm frame. The adapter's own
+    /// `ret` when its caller is not compiled code.
+    ///
+    /// # Safety
+    /// As [`TrapSite::walk`], for the adapter's frame.
+    pub(crate) unsafe fn of_host_call(ret: usize, fp: usize) -> TrapSite {
+        // SAFETY: the adapter keeps a frame pointer: its caller's, then the return address.
+        let (next, caller_ret) = unsafe { (*(fp as *const usize), *((fp + 8) as *const usize)) };
+        // SAFETY: forwarded from the caller; compiled code keeps frame pointers.
+        unsafe {
+            if is_code(caller_ret) && next > fp {
+                TrapSite::from_frames(caller_ret - 1, next)
+            } else {
+                TrapSite::from_frames(ret - 1, fp)
+            }
+        }
+    }
+
     fn push(&mut self, ret: usize) {
         if self.frames < KEPT {
             self.inner[self.frames] = ret;

@@ -140,7 +140,7 @@ unsafe fn call_store_func(ip: Ip, fp: Fp, cx: *mut Cx, sf: u32, base: Slot) -> (
                     if let Some(exn) = store::thrown_by_host(&mut *c.inner, &e) {
                         return super::exn::unwind(ip, fp, cx, exn);
                     }
-                    c.exit = error(cx, e);
+                    c.exit = error(cx, super::run::host_error(c, ip, false, e));
                     return (ended, fp);
                 }
                 (ip.add(1), fp)
@@ -254,7 +254,7 @@ unsafe fn tail_call_store_func(
                         let (ip, fp) = super::exn::unwind_from_caller(ip, fp, cx, exn);
                         return TailCall::Caught(ip, fp);
                     }
-                    c.exit = error(cx, e);
+                    c.exit = error(cx, super::run::host_error(c, ip, true, e));
                     return TailCall::Ended;
                 }
                 ptr::copy(fp.add(base as usize), fp, results);

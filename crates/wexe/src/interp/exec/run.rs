@@ -165,6 +165,34 @@ unsafe fn frame_info(inner: &StoreInner, instance: u32, func: &BytecodeFunc, ip:
     FrameInfo::of(module, func.func_index, offset)
 }
 
+/// The error `e` of a host function the instruction at `ip` called (with `tail`, in place of the
+/// current frame): a trap gets the backtrace of the wasm frames below the call, as the JIT gives
+/// it; any other error is returned as it is.
+///
+/// # Safety
+/// `c` is the live run and `ip` points into its current function's code.
+pub(super) unsafe fn host_error(c: &Cx, ip: Ip, tail: bool, e: anyhow::Error) -> anyhow::Error {
+    crate::trap::below_frames(e, || {
+        let frames = c.frames();
+        // SAFETY: the run is live: its frames' functions and return addresses too.
+        unsafe {
+            if !tail {
+                return backtrace(&*c.inner, ip, c.func, c.inst.instance, frames);
+            }
+            match frames.split_last() {
+                Some((top, callers)) => backtrace(
+                    &*c.inner,
+                    top.ret_ip.sub(1),
+                    top.func,
+                    top.instance,
+                    callers,
+                ),
+                None => WasmBacktrace::default(),
+            }
+        }
+    })
+}
+
 /// The trap error `e` of code the current frame called out to (tier-up's machine code for the
 /// current function, whose backtrace already holds that function's frame), with the frames of
 /// this run's callers added below its backtrace; any other error unchanged.
