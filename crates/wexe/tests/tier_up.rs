@@ -370,7 +370,7 @@ fn a_hot_inner_loop_moves_at_its_outermost_loop_unless_that_never_comes_round() 
     );
     assert_eq!(compiled(&module), (1, 1));
     assert_eq!(module.tier_up_outermost_entries(), Some(1));
-    // One outer iteration of two million inner ones: past its patience (409,600 iterations at
+    // One outer iteration of two million inner ones: past its patience (102,400 iterations at
     // a threshold of 100), the inner loop takes the entry of any loop.
     let (mut store, inst, module) = instance(&engine(100, |_| {}), NEST);
     let nest: TypedFunc<(i32, i32), i64> = inst.get_typed_func(&mut store, "nest").unwrap();

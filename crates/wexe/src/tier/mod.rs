@@ -214,11 +214,12 @@ pub(crate) fn request(module: &Module, def: usize) -> bool {
 
 /// Hot spells (of [`RECHECK`] loop iterations) an inner loop waits for its function's outermost
 /// loop to come round to its header, where the better entry is, before it takes the entry of
-/// any loop: 4096 thresholds' worth of iterations (about four million by default; one
-/// iteration of matmul's outer loop, 986 by 986, is one million).
+/// any loop: 1024 thresholds' worth of iterations (about a million by default; one iteration
+/// of matmul's outer loop, 986 by 986, is 972,196). Waiting longer costs a loop that runs once
+/// (the first partition of a quicksort of 4 million elements) that many interpreted iterations.
 pub(crate) fn inner_patience(module: &Module) -> u32 {
     let threshold = module.engine().config().tier_up_threshold;
-    (threshold.saturating_mul(4096) / RECHECK).max(1)
+    (threshold.saturating_mul(1024) / RECHECK).max(1)
 }
 
 /// The array entry and code of the on-stack-replacement entry of defined function `def` of
