@@ -1,15 +1,18 @@
 #!/usr/bin/env python3
 """`wexe serve` under load: requests/s and p50/p99 latency from `wrk` (keep-alive, one wrk
 thread, N connections) for a hello-world CGI program and for a real application (Lua 5.4 running
-a script per request), under the default tier (auto) and in both tiers, side by side with a static-response ceiling (the same
-hyper/tokio stack with no wasm: crates/serve/examples/static_ceiling.rs) and, when a wasi-http
-component can be built here, `wasmtime serve`.
+a script per request), under the default tier (auto) and in both tiers, side by side with a
+static-response ceiling (the same hyper/tokio stack with no wasm:
+crates/serve/examples/static_ceiling.rs) and with `wasmtime serve` running the same hello world as
+a wasi-http component (benches/wasi-http/hello.wat, hand-written in the component text format,
+which wasmtime's CLI reads directly).
 
     python3 benches/serve.py [--wexe PATH] [--duration 5] [--connections 16]
 
 Needs wrk (bash benches/install-peers.sh), clang for wasm32-wasi
 (scripts/install-wasm-toolchain.sh) and lua.wasm (scripts/fetch-real-programs.sh; looked for in
-target/real-programs)."""
+target/real-programs); wasmtime (install-peers.sh too) for its peer case, which is left out, with
+the reason, when wasmtime is missing or cannot serve the component."""
 
 import argparse
 import re
@@ -18,10 +21,15 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import harness  # noqa: E402
+
+# The same hello world for `wasmtime serve`: a wasi-http component in the component text format.
+HELLO_COMPONENT = harness.BENCHES / "wasi-http" / "hello.wat"
 
 HELLO_C = r"""
 #include <stdio.h>
@@ -50,17 +58,33 @@ def free_port():
         return s.getsockname()[1]
 
 
-def wait_listening(port, proc, what):
+def wait_listening(port, proc):
+    """None once something listens on `port`, else why not."""
     deadline = time.time() + 60
     while time.time() < deadline:
         if proc.poll() is not None:
-            sys.exit(f"error: {what} exited before listening")
+            return f"exited ({proc.returncode}) before listening"
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
+            return None
         except OSError:
             time.sleep(0.05)
-    sys.exit(f"error: {what} did not listen")
+    return "did not listen within 60 s"
+
+
+def check_answer(url, content_type, body):
+    """None if one GET of `url` answers 200 with `content_type` (None: no content-type) and
+    `body` in its body, else what it answered."""
+    try:
+        with urllib.request.urlopen(url, timeout=30) as r:
+            status, got_type, got = r.status, r.headers.get("content-type"), r.read().decode()
+    except urllib.error.HTTPError as e:
+        return f"status {e.code}"
+    except OSError as e:
+        return str(e)
+    if status == 200 and got_type == content_type and body in got:
+        return None
+    return f"status {status}, content-type {got_type!r}, body {got!r}"
 
 
 def wrk(url, duration, connections):
@@ -80,22 +104,55 @@ def wrk(url, duration, connections):
     return rps, lat(50), lat(99), int(bad.group(1)) if bad else 0, errors.group(0) if errors else ""
 
 
-def run_case(name, cmd, port, path, args, check):
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_listening(port, proc, name)
-        url = f"http://127.0.0.1:{port}{path}"
-        body = subprocess.run(["curl", "-s", url], capture_output=True, text=True).stdout \
-            if harness.find_tool("curl") else check
-        if check not in body:
-            sys.exit(f"error: {name} answered {body!r}, not {check!r}")
-        rps, p50, p99, bad, errors = wrk(url, args.duration, args.connections)
-        harness.log(f"  {name}: {rps:,.0f} req/s, p50 {p50:.0f} µs, p99 {p99:.0f} µs"
-                    + (f", {bad} bad answers" if bad else "") + (f" ({errors})" if errors else ""))
-        return name, rps, p50, p99, bad
-    finally:
-        proc.terminate()
-        proc.wait()
+def run_case(name, cmd, port, path, args, content_type, body, peer=False):
+    """Starts the server `cmd`, checks one answer (status 200, the content type, `body` in the
+    body), then loads it with wrk, whose count of non-2xx answers covers every response. A
+    server that fails ends the run, except a peer runtime's, which is left out with the reason
+    (returns None)."""
+    with tempfile.TemporaryFile() as stderr:
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=stderr)
+        try:
+            url = f"http://127.0.0.1:{port}{path}"
+            failure = wait_listening(port, proc) or check_answer(url, content_type, body)
+            if failure:
+                proc.terminate()
+                proc.wait()
+                stderr.seek(0)
+                # What it said, without the backtrace RUST_BACKTRACE=1 adds to a Rust error.
+                said = stderr.read().decode(errors="replace").split("\nStack backtrace:")[0]
+                said = said.strip()[:2000]
+                reason = failure + (f"; it said: {said}" if said else "")
+                if peer:
+                    harness.log(f"{name}: left out: {reason}")
+                    return None
+                sys.exit(f"error: {name}: {reason}")
+            rps, p50, p99, bad, errors = wrk(url, args.duration, args.connections)
+            harness.log(f"  {name}: {rps:,.0f} req/s, p50 {p50:.0f} µs, p99 {p99:.0f} µs"
+                        + (f", {bad} bad answers" if bad else "")
+                        + (f" ({errors})" if errors else ""))
+            return name, rps, p50, p99, bad
+        finally:
+            proc.terminate()
+            proc.wait()
+
+
+def wasmtime_hello(args):
+    """`wasmtime serve` running benches/wasi-http/hello.wat, or None (logged) when it cannot."""
+    name = "wasmtime serve hello (wasi-http)"
+    wasmtime = harness.find_tool("wasmtime")
+    if not wasmtime:
+        harness.log(f"{name}: left out: no wasmtime (bash benches/install-peers.sh)")
+        return None
+    version = subprocess.run([wasmtime, "--version"], capture_output=True,
+                             text=True).stdout.strip()
+    harness.log(f"{version}: serving {HELLO_COMPONENT.relative_to(harness.ROOT)}")
+    # No -S flags: the component imports only wasi:http/types, wasi:io/streams and
+    # wasi:io/error, all in the proxy world `wasmtime serve` links by default (-S cli would add
+    # the command world's interfaces, unused here). Its defaults for a WASIp2 component give
+    # each request a fresh instance (--max-instance-reuse-count 1), as wexe serve does.
+    port = free_port()
+    return run_case(name, [wasmtime, "serve", "--addr", f"127.0.0.1:{port}", str(HELLO_COMPONENT)],
+                    port, "/", args, "text/plain", "hello world", peer=True)
 
 
 def main():
@@ -129,13 +186,14 @@ def main():
     rows = []
     port = free_port()
     rows.append(run_case("static ceiling (hyper, no wasm)", [str(ceiling), f"127.0.0.1:{port}"],
-                         port, "/", args, "hello world"))
+                         port, "/", args, None, "hello world"))
     for tier in ["auto", "jit", "interp"]:
         port = free_port()
         rows.append(run_case(f"wexe serve hello ({tier})",
                              [wexe, "serve", "--tier", tier, "--no-access-log",
                               "--addr", f"127.0.0.1:{port}", str(hello)],
-                             port, "/", args, "hello world"))
+                             port, "/", args, "text/plain", "hello world"))
+    rows.append(wasmtime_hello(args))
     if lua.exists():
         for tier in ["auto", "jit", "interp"]:
             port = free_port()
@@ -143,19 +201,24 @@ def main():
                                  [wexe, "serve", "--tier", tier, "--no-access-log",
                                   "--dir-ro", f"{site}::/site", "--addr", f"127.0.0.1:{port}",
                                   "--config", str(tmp / "modules.toml")],
-                                 port, "/app/x?15", args, '"fib":610'))
+                                 port, "/app/x?15", args, "application/json", '"fib":610'))
     else:
         harness.log(f"no {lua} (scripts/fetch-real-programs.sh target/real-programs): Lua left out")
-    harness.log("wasmtime serve: not measured. It serves only wasi-http components (the "
-                "proxy world); this machine cannot build one the usual ways: Rust has no "
-                "wasm32-wasip2 target here (rustup cannot reach its distribution server) and "
-                "clang with Debian's wasi-libc builds preview1 core modules only. A hand-written "
-                "canonical-ABI core module wrapped by wasm-tools with the wasi:http WIT would "
-                "do, and is not written yet")
+    harness.log("wasmtime serve runs no Lua app: it serves only components that export "
+                "wasi:http/incoming-handler, and lua.wasm is a WASI preview 1 command (a CGI "
+                "program); a Lua interpreter answering through wasi:http needs a wasm32-wasip2 "
+                "toolchain, which this machine lacks")
+    rows = [row for row in rows if row]
     print(f"\nwrk -t1 -c{args.connections} -d{args.duration}s, keep-alive, 2-core machine")
     print(f"{'what':<36} {'req/s':>10} {'p50 µs':>9} {'p99 µs':>9} {'bad':>5}")
     for name, rps, p50, p99, bad in rows:
         print(f"{name:<36} {rps:>10,.0f} {p50:>9.0f} {p99:>9.0f} {bad:>5}")
+    rps = {name: r for name, r, *_ in rows}
+    wasmtime = rps.get("wasmtime serve hello (wasi-http)")
+    if wasmtime:
+        print("wexe hello / wasmtime hello, req/s: " + ", ".join(
+            f"{tier} {rps[f'wexe serve hello ({tier})'] / wasmtime:.2f}x"
+            for tier in ["auto", "jit", "interp"]))
 
 
 if __name__ == "__main__":
