@@ -73,8 +73,8 @@ def wait_listening(port, proc):
 
 
 def check_answer(url, content_type, body):
-    """None if one GET of `url` answers 200 with `content_type` (None: no content-type) and
-    `body` in its body, else what it answered."""
+    """None if one GET of `url` answers 200 with `content_type` and `body` in its body, else
+    what it answered."""
     try:
         with urllib.request.urlopen(url, timeout=30) as r:
             status, got_type, got = r.status, r.headers.get("content-type"), r.read().decode()
@@ -186,7 +186,7 @@ def main():
     rows = []
     port = free_port()
     rows.append(run_case("static ceiling (hyper, no wasm)", [str(ceiling), f"127.0.0.1:{port}"],
-                         port, "/", args, None, "hello world"))
+                         port, "/", args, "text/plain", "hello world"))
     for tier in ["auto", "jit", "interp"]:
         port = free_port()
         rows.append(run_case(f"wexe serve hello ({tier})",
