@@ -149,7 +149,8 @@ def wasmtime_hello(args):
     # No -S flags: the component imports only wasi:http/types, wasi:io/streams and
     # wasi:io/error, all in the proxy world `wasmtime serve` links by default (-S cli would add
     # the command world's interfaces, unused here). Its defaults for a WASIp2 component give
-    # each request a fresh instance (--max-instance-reuse-count 1), as wexe serve does.
+    # each request a fresh instance (--max-instance-reuse-count 1), as wexe serve does, from its
+    # pooling allocator (on by default for serve where 42 bits of address space can be reserved).
     port = free_port()
     return run_case(name, [wasmtime, "serve", "--addr", f"127.0.0.1:{port}", str(HELLO_COMPONENT)],
                     port, "/", args, "text/plain", "hello world", peer=True)
