@@ -7,7 +7,7 @@ crates/serve/examples/static_ceiling.rs) and with `wasmtime serve` running the s
 a wasi-http component (benches/wasi-http/hello.wat, hand-written in the component text format,
 which wasmtime's CLI reads directly).
 
-    python3 benches/serve.py [--wexe PATH] [--duration 5] [--connections 16]
+    python3 benches/serve.py [--wexe PATH] [--duration 5] [--connections 16] [--rounds 1]
 
 Needs wrk (bash benches/install-peers.sh), clang for wasm32-wasi
 (scripts/install-wasm-toolchain.sh) and lua.wasm (scripts/fetch-real-programs.sh; looked for in
@@ -17,6 +17,7 @@ the reason, when wasmtime is missing or cannot serve the component."""
 import argparse
 import re
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -30,6 +31,7 @@ import harness  # noqa: E402
 
 # The same hello world for `wasmtime serve`: a wasi-http component in the component text format.
 HELLO_COMPONENT = harness.BENCHES / "wasi-http" / "hello.wat"
+WASMTIME_HELLO = "wasmtime serve hello (wasi-http)"
 
 HELLO_C = r"""
 #include <stdio.h>
@@ -136,12 +138,12 @@ def run_case(name, cmd, port, path, args, content_type, body, peer=False):
             proc.wait()
 
 
-def wasmtime_hello(args):
-    """`wasmtime serve` running benches/wasi-http/hello.wat, or None (logged) when it cannot."""
-    name = "wasmtime serve hello (wasi-http)"
+def wasmtime_serve():
+    """The `wasmtime serve` command line to run HELLO_COMPONENT with (--addr comes next), or
+    None (logged) without wasmtime."""
     wasmtime = harness.find_tool("wasmtime")
     if not wasmtime:
-        harness.log(f"{name}: left out: no wasmtime (bash benches/install-peers.sh)")
+        harness.log(f"{WASMTIME_HELLO}: left out: no wasmtime (bash benches/install-peers.sh)")
         return None
     version = subprocess.run([wasmtime, "--version"], capture_output=True,
                              text=True).stdout.strip()
@@ -151,9 +153,7 @@ def wasmtime_hello(args):
     # the command world's interfaces, unused here). Its defaults for a WASIp2 component give
     # each request a fresh instance (--max-instance-reuse-count 1), as wexe serve does, from its
     # pooling allocator (on by default for serve where 42 bits of address space can be reserved).
-    port = free_port()
-    return run_case(name, [wasmtime, "serve", "--addr", f"127.0.0.1:{port}", str(HELLO_COMPONENT)],
-                    port, "/", args, "text/plain", "hello world", peer=True)
+    return [wasmtime, "serve"]
 
 
 def main():
@@ -161,6 +161,8 @@ def main():
     ap.add_argument("--wexe", help="the wexe binary (default: a fresh release build)")
     ap.add_argument("--duration", type=int, default=5)
     ap.add_argument("--connections", type=int, default=16)
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="run every case this many times, taking turns, and report medians")
     args = ap.parse_args()
     if not harness.find_tool("wrk"):
         sys.exit("error: wrk is missing: bash benches/install-peers.sh")
@@ -184,43 +186,61 @@ def main():
         f'[[module]]\nroute = "/app/..."\nmodule = "{lua}"\n'
         f'argv = "lua /site/app.lua ${{ARGS}}"\n')
 
-    rows = []
-    port = free_port()
-    rows.append(run_case("static ceiling (hyper, no wasm)", [str(ceiling), f"127.0.0.1:{port}"],
-                         port, "/", args, "text/plain", "hello world"))
+    # (name, argv for a port, path, content type, body, peer?), run in this order each round.
+    cases = [("static ceiling (hyper, no wasm)", lambda port: [str(ceiling), f"127.0.0.1:{port}"],
+              "/", "text/plain", "hello world", False)]
     for tier in ["auto", "jit", "interp"]:
-        port = free_port()
-        rows.append(run_case(f"wexe serve hello ({tier})",
-                             [wexe, "serve", "--tier", tier, "--no-access-log",
-                              "--addr", f"127.0.0.1:{port}", str(hello)],
-                             port, "/", args, "text/plain", "hello world"))
-    rows.append(wasmtime_hello(args))
+        cases.append((f"wexe serve hello ({tier})",
+                      lambda port, tier=tier: [wexe, "serve", "--tier", tier, "--no-access-log",
+                                               "--addr", f"127.0.0.1:{port}", str(hello)],
+                      "/", "text/plain", "hello world", False))
+    wasmtime = wasmtime_serve()
+    if wasmtime:
+        cases.append((WASMTIME_HELLO, lambda port: [*wasmtime, "--addr", f"127.0.0.1:{port}",
+                                                    str(HELLO_COMPONENT)],
+                      "/", "text/plain", "hello world", True))
     if lua.exists():
         for tier in ["auto", "jit", "interp"]:
-            port = free_port()
-            rows.append(run_case(f"wexe serve Lua app ({tier})",
-                                 [wexe, "serve", "--tier", tier, "--no-access-log",
-                                  "--dir-ro", f"{site}::/site", "--addr", f"127.0.0.1:{port}",
-                                  "--config", str(tmp / "modules.toml")],
-                                 port, "/app/x?15", args, "application/json", '"fib":610'))
+            cases.append((f"wexe serve Lua app ({tier})",
+                          lambda port, tier=tier: [
+                              wexe, "serve", "--tier", tier, "--no-access-log", "--dir-ro",
+                              f"{site}::/site", "--addr", f"127.0.0.1:{port}",
+                              "--config", str(tmp / "modules.toml")],
+                          "/app/x?15", "application/json", '"fib":610', False))
     else:
         harness.log(f"no {lua} (scripts/fetch-real-programs.sh target/real-programs): Lua left out")
     harness.log("wasmtime serve runs no Lua app: it serves only components that export "
                 "wasi:http/incoming-handler, and lua.wasm is a WASI preview 1 command (a CGI "
                 "program); a Lua interpreter answering through wasi:http needs a wasm32-wasip2 "
                 "toolchain, which this machine lacks")
-    rows = [row for row in rows if row]
-    print(f"\nwrk -t1 -c{args.connections} -d{args.duration}s, keep-alive, 2-core machine")
-    print(f"{'what':<36} {'req/s':>10} {'p50 µs':>9} {'p99 µs':>9} {'bad':>5}")
-    for name, rps, p50, p99, bad in rows:
-        print(f"{name:<36} {rps:>10,.0f} {p50:>9.0f} {p99:>9.0f} {bad:>5}")
-    rps = {name: r for name, r, *_ in rows}
-    wasmtime = rps.get("wasmtime serve hello (wasi-http)")
-    if wasmtime:
-        print("wexe hello / wasmtime hello, req/s: " + ", ".join(
-            f"{tier} {rps[f'wexe serve hello ({tier})'] / wasmtime:.2f}x"
-            for tier in ["auto", "jit", "interp"]))
 
+    results = {name: [] for name, *_ in cases}
+    for round_ in range(args.rounds):
+        if args.rounds > 1:
+            harness.log(f"round {round_ + 1} of {args.rounds}")
+        for name, argv, path, content_type, body, peer in cases:
+            if peer and round_ and not results[name]:
+                continue  # left out in the first round, with the reason
+            port = free_port()
+            row = run_case(name, argv(port), port, path, args, content_type, body, peer)
+            if row:
+                results[name].append(row)
+
+    rounds = f", median of {args.rounds} rounds" if args.rounds > 1 else ""
+    print(f"\nwrk -t1 -c{args.connections} -d{args.duration}s, keep-alive, "
+          f"2-core machine{rounds}")
+    print(f"{'what':<36} {'req/s':>10} {'p50 µs':>9} {'p99 µs':>9} {'bad':>5}")
+    rps = {}
+    for name, rows in results.items():
+        if not rows:
+            continue
+        rps[name], p50, p99 = (statistics.median(row[i] for row in rows) for i in (1, 2, 3))
+        bad = sum(row[4] for row in rows)
+        print(f"{name:<36} {rps[name]:>10,.0f} {p50:>9.0f} {p99:>9.0f} {bad:>5}")
+    if rps.get(WASMTIME_HELLO):
+        print("wexe hello / wasmtime hello, req/s: " + ", ".join(
+            f"{tier} {rps[f'wexe serve hello ({tier})'] / rps[WASMTIME_HELLO]:.2f}x"
+            for tier in ["auto", "jit", "interp"]))
 
 if __name__ == "__main__":
     main()
