@@ -43,17 +43,26 @@ fn failures_both_tiers_share_are_reported() {
 
 #[test]
 fn interpreter_and_jit_agree_on_smith_modules() {
-    agree(Tier::Jit, SEEDS);
+    agree(Tier::Jit, None, SEEDS);
 }
 
 /// Tier-up (every function interpreted once, then compiled) against the interpreter.
 #[test]
 fn interpreter_and_tier_up_agree_on_smith_modules() {
-    agree(Tier::Auto, SEEDS);
+    agree(Tier::Auto, None, SEEDS);
 }
 
-/// Runs `seeds` seeds (or `WEXE_DIFF_SEEDS`) in the interpreter and in `tier`.
-fn agree(tier: Tier, seeds: u64) {
+/// Tier-up with each function's tier drawn at random (about half compiled once found hot, the
+/// others interpreted for good), so that calls cross between the tiers everywhere, against the
+/// interpreter.
+#[test]
+fn interpreter_and_tiers_drawn_per_function_agree_on_smith_modules() {
+    agree(Tier::Auto, Some(0x7135_d4a3), SEEDS);
+}
+
+/// Runs `seeds` seeds (or `WEXE_DIFF_SEEDS`) in the interpreter and in `tier` (under tier-up
+/// with `draw`, each function's tier drawn from that seed).
+fn agree(tier: Tier, draw: Option<u64>, seeds: u64) {
     let seeds = std::env::var("WEXE_DIFF_SEEDS")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -63,7 +72,7 @@ fn agree(tier: Tier, seeds: u64) {
         .stack_size(256 << 20)
         .spawn(move || {
             let interp = diff_driver::engine(Tier::Interp);
-            let jit = diff_driver::engine(tier);
+            let jit = diff_driver::drawn_engine(tier, draw);
             let mut uses = smith_driver::FeatureUse::new();
             let mut compared = 0;
             let mut differ = Vec::new();

@@ -24,11 +24,20 @@ pub fn generate(u: &mut Unstructured<'_>, fuel: u32) -> arbitrary::Result<Vec<u8
 
 /// An engine of `tier` for generated modules: the default features, small memories.
 pub fn engine(tier: Tier) -> Engine {
+    drawn_engine(tier, None)
+}
+
+/// The engine of `tier`; under tier-up with `draw`, each function's tier drawn from that seed
+/// (`Config::tier_up_draw`): about half are compiled, the others stay interpreted for good.
+pub fn drawn_engine(tier: Tier, draw: Option<u64>) -> Engine {
     let mut config = Config::new();
     config.tier(tier).max_memory_size(16 << 20);
     // Under tier-up: every function interpreted once, then compiled at once, so that calls
     // cross between the tiers.
-    config.tier_up_threshold(1).tier_up_threads(0);
+    config
+        .tier_up_threshold(1)
+        .tier_up_threads(0)
+        .tier_up_draw(draw);
     Engine::new(&config).unwrap()
 }
 

@@ -55,6 +55,7 @@ pub struct Config {
     /// Tier-up: how many background threads compile hot functions (`None`: all cores but
     /// one; 0: compile on the thread that found the function hot, before it goes on).
     pub(crate) tier_up_threads: Option<usize>,
+    pub(crate) tier_up_draw: Option<u64>,
 }
 
 impl Default for Config {
@@ -77,6 +78,7 @@ impl Default for Config {
             memory_pool: 0,
             tier_up_threshold: 1000,
             tier_up_threads: None,
+            tier_up_draw: None,
             debug_info: false,
         }
     }
@@ -118,6 +120,16 @@ impl Config {
     /// thread that found it hot, before it goes on: deterministic, for tests.
     pub fn tier_up_threads(&mut self, threads: usize) -> &mut Config {
         self.tier_up_threads = Some(threads);
+        self
+    }
+
+    /// For tests of tier-up: each defined function's tier is drawn from `seed` (mixed with the
+    /// function's place in the module): about half the functions move to machine code when they
+    /// are found hot, the others (and their loops) stay in the interpreter for good, so that
+    /// calls cross between the tiers everywhere. `None` (the default) draws nothing.
+    #[doc(hidden)]
+    pub fn tier_up_draw(&mut self, seed: Option<u64>) -> &mut Config {
+        self.tier_up_draw = seed;
         self
     }
 

@@ -381,3 +381,56 @@ fn a_hot_inner_loop_moves_at_its_outermost_loop_unless_that_never_comes_round() 
     assert_eq!(compiled(&module), (1, 2), "both entries");
     assert_eq!(module.tier_up_outermost_entries(), Some(1));
 }
+
+/// `Config::tier_up_draw` (the differential test's mode): of 32 functions, each called in a
+/// chain and each with a long loop, some are compiled and the others stay interpreted, loops
+/// included; the results are those of the interpreter.
+#[test]
+fn drawn_tiers_split_the_functions_and_compute_the_same() {
+    // $f0 calls $f1 ... calls $f31; each adds its loop's sum to what its callee returns.
+    let mut wat = String::from("(module\n");
+    for i in 0..32 {
+        let callee = if i < 31 {
+            format!("(call $f{} (local.get 0))", i + 1)
+        } else {
+            "(i64.const 0)".into()
+        };
+        wat.push_str(&format!(
+            r#"  (func $f{i} (param i32) (result i64) (local i32 i64)
+    (local.set 1 (local.get 0))
+    (loop $l
+      (local.set 2 (i64.add (local.get 2) (i64.extend_i32_u (i32.add (local.get 1) (i32.const {i})))))
+      (br_if $l (local.tee 1 (i32.sub (local.get 1) (i32.const 1)))))
+    (i64.add (local.get 2) {callee}))
+"#
+        ));
+    }
+    wat.push_str("  (export \"f0\" (func $f0)))");
+    let expected: i64 = (0..32i64)
+        .map(|i| (1..=2000i64).map(|k| k + i).sum::<i64>())
+        .sum();
+    let drawn = engine(10, |c| {
+        c.tier_up_draw(Some(0x7135_d4a3));
+    });
+    let (mut store, inst, module) = instance(&drawn, &wat);
+    let f0: TypedFunc<i32, i64> = inst.get_typed_func(&mut store, "f0").unwrap();
+    for _ in 0..20 {
+        assert_eq!(f0.call(&mut store, 2000).unwrap(), expected);
+    }
+    let (functions, loops) = compiled(&module);
+    assert!(
+        functions > 0 && functions < 32,
+        "{functions} functions compiled"
+    );
+    // Every function's loop was hot; only those drawn for machine code got a loop entry.
+    assert!(
+        loops <= functions,
+        "{loops} loop entries, {functions} functions"
+    );
+    // Without the draw, every function is compiled.
+    let (mut store, inst, module) = instance(&engine(10, |_| {}), &wat);
+    let f0: TypedFunc<i32, i64> = inst.get_typed_func(&mut store, "f0").unwrap();
+    assert_eq!(f0.call(&mut store, 2000).unwrap(), expected);
+    assert_eq!(f0.call(&mut store, 2000).unwrap(), expected);
+    assert_eq!(compiled(&module).0, 32);
+}

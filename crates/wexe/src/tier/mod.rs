@@ -41,6 +41,9 @@ pub(crate) struct TieredCode {
     ready: Box<[AtomicPtr<u8>]>,
     /// Whether each defined function was asked for already.
     requested: Box<[AtomicBool]>,
+    /// The defined functions kept in the interpreter for good ([`crate::Config::tier_up_draw`];
+    /// empty when nothing was drawn).
+    interpreted_only: Box<[bool]>,
     /// How many functions were compiled: stores compare it with what their vmctxs point to.
     generation: AtomicU32,
     /// Why the first function that failed to compile did (it stays interpreted).
@@ -84,6 +87,14 @@ impl TieredCode {
                 .map(|_| AtomicPtr::new(std::ptr::null_mut()))
                 .collect(),
             requested: (0..defined_funcs).map(|_| AtomicBool::new(false)).collect(),
+            interpreted_only: match config.tier_up_draw {
+                Some(seed) => info
+                    .bodies
+                    .iter()
+                    .map(|b| drawn_interpreted(seed, b.range.start as u64))
+                    .collect(),
+                None => Box::new([]),
+            },
             generation: AtomicU32::new(0),
             failure: Mutex::new(None),
             osr: Mutex::new(HashMap::new()),
@@ -94,15 +105,25 @@ impl TieredCode {
             saved: Mutex::new(saved),
         };
         if let Some(loaded) = loaded.filter(|l| saved::defs_fit(info, &l.defs)) {
+            let mut compiled = 0;
             for (i, &def) in loaded.defs.iter().enumerate() {
+                if t.interpreted_only(def) {
+                    continue;
+                }
                 t.ready[def].store(loaded.code.func_ptr(i) as *mut u8, Ordering::Release);
                 t.requested[def].store(true, Ordering::Relaxed);
+                compiled += 1;
             }
-            t.compiled.store(loaded.defs.len(), Ordering::Relaxed);
+            t.compiled.store(compiled, Ordering::Relaxed);
             t.generation.store(1, Ordering::Release);
             let _ = t.trampolines.set(Ok(loaded.code));
         }
         t
+    }
+
+    /// Whether defined function `def` stays in the interpreter for good (drawn so).
+    fn interpreted_only(&self, def: usize) -> bool {
+        self.interpreted_only.get(def).copied().unwrap_or(false)
     }
 
     /// Writes the hot functions compiled since the last time to the on-disk cache, if the
@@ -173,6 +194,15 @@ impl TieredCode {
     }
 }
 
+/// Whether the function whose body starts at byte `at` of its module stays interpreted, drawn
+/// from `seed` (a SplitMix64 step of both: about half of them).
+fn drawn_interpreted(seed: u64, at: u64) -> bool {
+    let mut z = seed ^ at.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    (z ^ (z >> 31)) & 1 == 1
+}
+
 /// Bytes of body per multiple of the threshold a function's heat starts with.
 const BYTES_PER_THRESHOLD: usize = 2048;
 
@@ -205,7 +235,7 @@ pub(crate) fn request(module: &Module, def: usize) -> bool {
     if t.code(def).is_some() {
         return true;
     }
-    if t.requested[def].swap(true, Ordering::AcqRel) {
+    if t.interpreted_only(def) || t.requested[def].swap(true, Ordering::AcqRel) {
         return false;
     }
     dispatch(module, def, None);
@@ -230,7 +260,11 @@ pub(crate) fn request_osr(
     def: usize,
     entries: LoopEntries,
 ) -> Option<(*const u8, *const u8)> {
-    let t = module.inner.tiered.as_ref()?;
+    let t = module
+        .inner
+        .tiered
+        .as_ref()
+        .filter(|t| !t.interpreted_only(def))?;
     match t.osr_state(def, entries) {
         Some(Osr::Ready(entry, code)) => return Some((entry as *const u8, code as *const u8)),
         Some(_) => return None,
