@@ -177,21 +177,26 @@ mod tests {
     #[test]
     fn sleeps_while_no_run_is_armed() {
         let dog = Watchdog::start(Duration::from_millis(2)).unwrap();
-        // The thread's first look (on a busy machine, maybe not at once) plans its next one.
-        let idle = || dog.watched.lock().wakes_at > Instant::now() + IDLE_SLEEP / 2;
-        let give_up = Instant::now() + Duration::from_secs(5);
-        while !idle() && Instant::now() < give_up {
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        assert!(idle());
-        // Arming a run plans a look at its deadline; disarming it leaves that look, after
-        // which the thread is idle again.
-        drop(dog.arm(Instant::now() + Duration::from_millis(10), Arc::default()));
-        assert!(!idle());
-        let give_up = Instant::now() + Duration::from_secs(5);
-        while !idle() && Instant::now() < give_up {
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        assert!(idle());
+        // Whether the thread planned its next look an idle sleep away, within 5 s (its first
+        // look may not come at once on a busy machine).
+        let goes_idle = || {
+            let give_up = Instant::now() + Duration::from_secs(5);
+            loop {
+                if dog.watched.lock().wakes_at > Instant::now() + IDLE_SLEEP / 2 {
+                    return true;
+                }
+                if Instant::now() > give_up {
+                    return false;
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        };
+        assert!(goes_idle());
+        // Arming a run plans a look by its deadline; once it is disarmed, the thread goes
+        // idle again.
+        let armed = dog.arm(Instant::now() + Duration::from_secs(1), Arc::default());
+        assert!(dog.watched.lock().wakes_at < Instant::now() + IDLE_SLEEP / 2);
+        drop(armed);
+        assert!(goes_idle());
     }
 }
