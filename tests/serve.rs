@@ -174,9 +174,8 @@ fn limits_free_the_worker() {
 #[test]
 fn long_runs_time_out_with_their_stderr_and_stall_no_one() {
     let _cpu = cpu_heavy();
-    // More looping requests at once than runs may execute inline on the async threads
-    // (one per core): the server still answers others at once, and each loop gets its 504,
-    // logged with what the program wrote on stderr.
+    // More looping requests at once than there are cores: the server still answers others
+    // at once, and each loop gets its 504, logged with what the program wrote on stderr.
     let server = serve(&["--timeout", "1s"]);
     assert_eq!(get(server.addr, "/hello").status, 200);
     let cores = std::thread::available_parallelism().map_or(1, usize::from);

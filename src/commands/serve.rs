@@ -134,10 +134,6 @@ impl ServeCommand {
             default_concurrency: self.max_concurrency,
             access_log: !self.no_access_log,
             grace: timeout + Duration::from_secs(5),
-            // None: a run blocking an async worker strands the tasks tokio keeps in that
-            // worker's LIFO slot (a request to another module waited for a 500 ms run to end
-            // in `tests/serve.rs`), so every run goes to the blocking pool until that is solved.
-            inline_runs: 0,
         };
         wexe_serve::run_until_signal(self.addr, settings)?;
         Ok(ExitCode::SUCCESS)

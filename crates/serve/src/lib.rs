@@ -7,8 +7,7 @@
 //! - `runner.rs`: one request's run — a store and an instance from the module's
 //!   [`wexe::InstancePre`], the body on stdin, bounded stdout and stderr, limits, a timeout.
 //! - `server.rs`: hyper on tokio: routing, body limits, per-module concurrency (503),
-//!   timeouts (504), the access log, graceful shutdown; short runs inline on the async
-//!   threads, long ones on the blocking pool.
+//!   timeouts (504), the access log, graceful shutdown; runs on the blocking pool.
 //! - `watchdog.rs`: the thread that interrupts runs past their deadline.
 
 pub mod cgi;
@@ -29,16 +28,10 @@ pub use server::ServerSettings;
 
 /// Binds `addr`, says where it listens on stderr (`wexe serve: listening on http://ADDR`, the
 /// real port when `addr`'s is 0), and serves until SIGTERM or Ctrl-C, on a tokio runtime of its
-/// own. The programs run on its worker threads or on its blocking pool (see `server.rs`); it
-/// has a worker per core, and at least one more than [`ServerSettings::inline_runs`], so that
-/// one is always free to accept connections and read requests however many runs execute
-/// inline.
+/// own, with a worker thread per core; the programs run on its blocking pool (see
+/// `server.rs`).
 pub fn run_until_signal(addr: SocketAddr, settings: ServerSettings) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(
-            (settings.inline_runs + 1)
-                .max(std::thread::available_parallelism().map_or(1, usize::from)),
-        )
         .enable_all()
         .thread_stack_size(8 << 20)
         .build()

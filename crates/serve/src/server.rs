@@ -5,19 +5,18 @@
 //! path, status, µs) on stderr, followed by anything its program wrote on stderr (also for a
 //! 504). Shutdown (SIGTERM, Ctrl-C) stops accepting and lets the requests in flight finish.
 //!
-//! Where a run executes: a module whose runs are short runs inline, on the async worker thread
-//! that read the request (at most [`ServerSettings::inline_runs`] at once), which saves the two
-//! cross-thread wake-ups of a hand-off to another thread — for a hello-world, most of the cost
-//! of the request. A run that takes longer than [`INLINE_BUDGET`] sends its module's next runs
-//! to tokio's blocking pool, until [`POOLED_AFTER_LONG`] of them in a row were short again; so
-//! a long or looping program holds an async thread at most once, and never past its timeout,
-//! which the watchdog's own thread enforces whatever the async threads are doing.
+//! Where a run executes: on tokio's blocking pool, never on an async worker thread. Running
+//! short runs inline on the worker that read the request was tried (it saves two cross-thread
+//! wake-ups, +30% for a hello-world): a worker blocked by a run strands the task tokio keeps in
+//! its LIFO slot, which no other worker can steal, so one module's long run held up another
+//! module's request. Handing the worker's tasks over first (`tokio::task::block_in_place`)
+//! costs more than the blocking pool's hand-off (measured slower than it, see
+//! docs/architecture.md).
 
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -33,12 +32,6 @@ use crate::route::{self, Route};
 use crate::runner::{App, Cancel, Run, RunOutcome};
 use crate::watchdog::Watchdog;
 
-/// The longest run (wall clock: a run blocked in a host call holds its thread too) after which
-/// its module's runs may still execute inline. Generous, so that a short run preempted on a
-/// busy machine does not count as long.
-pub const INLINE_BUDGET: Duration = Duration::from_millis(10);
-/// How many short runs in a row on the blocking pool bring a module back inline.
-pub const POOLED_AFTER_LONG: u32 = 256;
 /// How late past its deadline a run may be interrupted (the watchdog's tick).
 const TIMEOUT_PRECISION: Duration = Duration::from_millis(5);
 /// How long after its deadline a run on the blocking pool that has not ended yet (a host call
@@ -59,25 +52,11 @@ pub struct ServerSettings {
     pub access_log: bool,
     /// How long shutdown waits for requests in flight.
     pub grace: Duration,
-    /// How many runs may execute inline on the async worker threads at once (see the module
-    /// header); 0 sends every run to the blocking pool.
-    pub inline_runs: usize,
 }
 
 struct Slot {
     app: Arc<App>,
     permits: Arc<Semaphore>,
-    /// How many more runs go to the blocking pool before the module runs inline again.
-    pooled_left: AtomicU32,
-}
-
-impl Slot {
-    /// Records how long a run took, for where the module's next runs execute.
-    fn note_run(&self, took: Duration) {
-        if took > INLINE_BUDGET {
-            self.pooled_left.store(POOLED_AFTER_LONG, Ordering::Relaxed);
-        }
-    }
 }
 
 struct State {
@@ -87,32 +66,6 @@ struct State {
     max_body: usize,
     access_log: bool,
     watchdog: Watchdog,
-    inline_runs: usize,
-    inline_running: AtomicUsize,
-}
-
-impl State {
-    /// Claims a place for a run inline, if its module's runs are short and there is one.
-    fn claim_inline(&self, slot: &Slot) -> Option<InlineClaim<'_>> {
-        if slot.pooled_left.load(Ordering::Relaxed) > 0 {
-            return None;
-        }
-        let claimed = self
-            .inline_running
-            .fetch_update(Ordering::Acquire, Ordering::Relaxed, |n| {
-                (n < self.inline_runs).then_some(n + 1)
-            });
-        claimed.ok().map(|_| InlineClaim(&self.inline_running))
-    }
-}
-
-/// A place for one inline run, given back when dropped.
-struct InlineClaim<'a>(&'a AtomicUsize);
-
-impl Drop for InlineClaim<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::Release);
-    }
 }
 
 /// Serves on `listener` until `shutdown` completes, then waits (up to the grace period) for the
@@ -135,7 +88,6 @@ pub async fn serve(
                 Slot {
                     app: Arc::new(app),
                     permits: Arc::new(Semaphore::new(n)),
-                    pooled_left: AtomicU32::new(0),
                 }
             })
             .collect(),
@@ -143,8 +95,6 @@ pub async fn serve(
         max_body: settings.max_body,
         access_log: settings.access_log,
         watchdog: Watchdog::start(TIMEOUT_PRECISION)?,
-        inline_runs: settings.inline_runs,
-        inline_running: AtomicUsize::new(0),
     });
     let local = listener.local_addr()?;
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
@@ -281,31 +231,14 @@ async fn respond(
     let deadline = Instant::now() + state.timeout;
     let armed = state.watchdog.arm(deadline, cancel.clone());
     let body: Vec<u8> = body.into();
-    if let Some(_claim) = state.claim_inline(slot) {
-        let started = Instant::now();
-        let run = app.run(&argv, &env, body, &cancel);
-        slot.note_run(started.elapsed());
-        drop((armed, permit));
-        return response_of(run);
-    }
     let app = app.clone();
     let mut task = tokio::task::spawn_blocking(move || {
         let _permit = permit;
         let _armed = armed;
-        let started = Instant::now();
-        let run = app.run(&argv, &env, body, &cancel);
-        (run, started.elapsed())
+        app.run(&argv, &env, body, &cancel)
     });
     let run = match tokio::time::timeout(state.timeout + TIMEOUT_BACKSTOP, &mut task).await {
-        Ok(Ok((run, took))) => {
-            slot.note_run(took);
-            if took <= INLINE_BUDGET {
-                let _ = slot
-                    .pooled_left
-                    .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
-            }
-            run
-        }
+        Ok(Ok(run)) => run,
         Ok(Err(_)) => return (plain(StatusCode::INTERNAL_SERVER_ERROR), no_stderr),
         // The run was interrupted at its deadline but has not ended: it gives its permit back
         // when it does.
