@@ -143,6 +143,14 @@ pub(crate) fn compile_osr(
     })
 }
 
+/// The page offset the next chunk of tier-up's code starts at: 64 lines of a 4 KiB page in
+/// turn (17 is prime to 64, so consecutive chunks land far apart).
+fn chunk_color() -> usize {
+    static CHUNKS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = CHUNKS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    (n * 17 % 64) * 64
+}
+
 /// Loads compiled code into executable memory and relocates it. `defs` says which defined
 /// function each of `out.funcs` is, when they are not all of them in order; such functions call
 /// others through the vmctx, so their relocations can only name functions among `defs` (a
@@ -157,7 +165,13 @@ pub(crate) fn load(out: CompiledModule, defs: Option<&[usize]>) -> Result<JitMod
             }),
         }
     };
-    let mut image = Vec::new();
+    // Tier-up maps each function alone: starting every one at the same page offset would put
+    // all their branches in the same sets of the CPU's branch predictors, so each starts at
+    // another 64-byte line of its first page.
+    let mut image = match defs {
+        Some(_) => vec![0xcc; chunk_color()],
+        None => Vec::new(),
+    };
     let mut place = |f: &CompiledFunction| {
         while image.len() % 16 != 0 {
             image.push(0xcc);
