@@ -156,14 +156,10 @@ fn chunk_color() -> usize {
 /// others through the vmctx, so their relocations can only name functions among `defs` (a
 /// function compiled alone calls itself directly).
 pub(crate) fn load(out: CompiledModule, defs: Option<&[usize]>) -> Result<JitModule, String> {
-    // Where among `out.funcs` the relocations' targets (defined-function indices) are.
-    let position = |target: u32| -> Result<usize, String> {
-        match defs {
-            None => Ok(target as usize),
-            Some(defs) => defs.iter().position(|&d| d == target as usize).ok_or_else(|| {
-                format!("internal error: a call to function {target}, which was not compiled with it")
-            }),
-        }
+    // Where among `out.funcs` a relocation's target (a defined-function index) is.
+    let position = |target: u32| match defs {
+        None => Some(target as usize),
+        Some(defs) => defs.iter().position(|&d| d == target as usize),
     };
     // Tier-up maps each function alone: starting every one at the same page offset would put
     // all their branches in the same sets of the CPU's branch predictors, so each starts at
@@ -187,9 +183,15 @@ pub(crate) fn load(out: CompiledModule, defs: Option<&[usize]>) -> Result<JitMod
         for (f, &start) in out.funcs.iter().zip(&starts) {
             for r in &f.relocs {
                 let site = start + r.offset as usize;
-                let callee = starts
-                    .get(position(r.target)?)
-                    .ok_or("internal error: a call to a function not compiled")?;
+                let callee = position(r.target)
+                    .and_then(|i| starts.get(i))
+                    .ok_or_else(|| {
+                        format!(
+                            "internal error: a call to function {}, which was not compiled \
+                             with it",
+                            r.target
+                        )
+                    })?;
                 let target = base as i64 + *callee as i64 + r.addend;
                 let pc = base as i64 + site as i64;
                 match r.kind {

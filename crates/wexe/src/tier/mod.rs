@@ -8,8 +8,8 @@
 //! compiled function's entry runs its machine code in place of its bytecode, and compiled code
 //! calls every other defined function through its instance's vmctx entries, which point to the
 //! callee's machine code once it has some and, until then, to the type's host adapter, which
-//! runs the callee in the interpreter (a function's calls to itself are direct). Traps, backtraces (the frames of both tiers), fuel,
-//! interruption and exceptions cross with the call.
+//! runs the callee in the interpreter (a function's calls to itself are direct). Traps,
+//! backtraces (the frames of both tiers), fuel, interruption and exceptions cross with the call.
 
 mod crossing;
 mod saved;

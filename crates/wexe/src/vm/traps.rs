@@ -74,8 +74,8 @@ impl TrapSite {
     /// # Safety
     /// As [`TrapSite::walk`], for the adapter's frame.
     pub(crate) unsafe fn of_host_call(ret: usize, fp: usize) -> TrapSite {
-        // SAFETY: the adapter keeps a frame pointer: its caller's, then the return address.
-        let (next, caller_ret) = unsafe { (*(fp as *const usize), *((fp + 8) as *const usize)) };
+        // SAFETY: the adapter keeps a frame pointer, as compiled code does.
+        let (next, caller_ret) = unsafe { frame_link(fp) };
         // SAFETY: forwarded from the caller; compiled code keeps frame pointers.
         unsafe {
             if is_code(caller_ret) && next > fp {
@@ -119,7 +119,7 @@ impl TrapSite {
     unsafe fn walk(&mut self, mut fp: usize) {
         while fp != 0 {
             // SAFETY: see above; the walk stops at the first frame not entered from our code.
-            let (next, ret) = unsafe { (*(fp as *const usize), *((fp + 8) as *const usize)) };
+            let (next, ret) = unsafe { frame_link(fp) };
             if !is_code(ret) || next <= fp {
                 break;
             }
@@ -127,6 +127,15 @@ impl TrapSite {
             fp = next;
         }
     }
+}
+
+/// The caller's frame pointer and the return address saved at the start of the frame at `fp`.
+///
+/// # Safety
+/// `fp` is the frame pointer of a frame that keeps one (the caller's, then the return address).
+unsafe fn frame_link(fp: usize) -> (usize, usize) {
+    // SAFETY: the caller's promise.
+    unsafe { (*(fp as *const usize), *((fp + 8) as *const usize)) }
 }
 
 thread_local! {
