@@ -72,9 +72,10 @@ fn run_many(app: &App, n: u32) {
             local,
             body_len: 0,
         };
-        let env = cgi::environment(&app.spec, "/", &info);
+        let env = cgi::environment(&app.spec, "/", &info, app.extra_env())
+            .unwrap_or_else(|name| panic!("variable {name} holds a NUL"));
         let argv = cgi::argv(&app.spec.argv, app.spec.route.script_name(), info.query);
-        let run = app.run(&argv, &env, Vec::new(), &Arc::new(Cancel::default()));
+        let run = app.run(&argv, env, Vec::new(), &Arc::new(Cancel::default()));
         match run.outcome {
             RunOutcome::Output(_) => {}
             RunOutcome::Trap(e) | RunOutcome::Failed(e) => panic!("the program failed: {e:#}"),

@@ -3,11 +3,14 @@
 //! the code, `Location:` alone redirects, and output with none of `Content-Type`, `Status` or
 //! `Location` is not a response).
 
+use std::ffi::OsString;
+use std::io::Write;
 use std::net::SocketAddr;
 
 use hyper::header::{HeaderMap, HeaderName, HeaderValue};
 use hyper::{StatusCode, Version};
 use percent_encoding::percent_decode_str;
+use wexe_wasi::StringList;
 
 use crate::config::ModuleSpec;
 
@@ -38,65 +41,76 @@ fn decode(text: &str) -> String {
     percent_decode_str(text).decode_utf8_lossy().into_owned()
 }
 
-/// The program's environment: the module's own variables, then the CGI ones (which win).
-/// `raw_path_info` is the part of the raw path after the route.
+/// The program's environment: the module's own variables, then the CGI ones and a variable
+/// per request header (which replace the module's), then `overrides` (the command line's, which
+/// replace them all). `raw_path_info` is the part of the raw path after the route. Built in one
+/// buffer: a request's environment costs a handful of allocations, not two per variable.
+///
+/// The error names a variable whose value holds a NUL byte (a path with `%00`), which no
+/// environment can pass.
 pub fn environment(
     spec: &ModuleSpec,
     raw_path_info: &str,
     req: &RequestInfo,
-) -> Vec<(String, String)> {
-    // Room for the module's variables, the CGI ones and a variable per header, at once.
-    let mut env: Vec<(String, String)> =
-        Vec::with_capacity(spec.environment.len() + 20 + req.headers.len());
-    env.extend_from_slice(&spec.environment);
+    overrides: &[(OsString, OsString)],
+) -> Result<StringList, String> {
+    let mut env = EnvBuilder::with_capacity(spec.environment.len() + 24 + req.headers.len());
+    for (name, value) in &spec.environment {
+        env.set(name.as_bytes(), |b| b.extend_from_slice(value.as_bytes()));
+    }
+    let local = req.local.to_string();
     let host = req
         .headers
         .get(hyper::header::HOST)
         .and_then(|h| h.to_str().ok())
-        .map_or_else(|| req.local.to_string(), str::to_string);
+        .unwrap_or(&local);
     let server_name = match host.rsplit_once(':') {
-        Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name.to_string(),
-        _ => host.clone(),
+        Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
+        _ => host,
     };
-    let full_url = match req.query {
-        "" => format!("http://{host}{}", req.path),
-        q => format!("http://{host}{}?{q}", req.path),
-    };
+    let path_info = percent_decode_str(raw_path_info).decode_utf8_lossy();
+    env.set(b"REQUEST_METHOD", text(req.method));
+    env.set(b"QUERY_STRING", text(req.query));
+    env.set(b"SCRIPT_NAME", text(spec.route.script_name()));
+    env.set(b"PATH_INFO", text(&path_info));
+    env.set(b"PATH_TRANSLATED", text(&path_info));
+    env.set(b"X_RAW_PATH_INFO", text(raw_path_info));
+    env.set(b"X_MATCHED_ROUTE", |b| {
+        let _ = write!(b, "{}", spec.route);
+    });
+    env.set(b"X_FULL_URL", |b| {
+        let _ = match req.query {
+            "" => write!(b, "http://{host}{}", req.path),
+            q => write!(b, "http://{host}{}?{q}", req.path),
+        };
+    });
+    env.set(b"CONTENT_LENGTH", |b| {
+        let _ = write!(b, "{}", req.body_len);
+    });
     let content_type = req.headers.get(hyper::header::CONTENT_TYPE);
-    let remote_ip = req.remote.ip().to_string();
-    let cgi = [
-        ("REQUEST_METHOD", req.method.to_string()),
-        ("QUERY_STRING", req.query.to_string()),
-        ("SCRIPT_NAME", spec.route.script_name().to_string()),
-        ("PATH_INFO", decode(raw_path_info)),
-        ("PATH_TRANSLATED", decode(raw_path_info)),
-        ("X_RAW_PATH_INFO", raw_path_info.to_string()),
-        ("X_MATCHED_ROUTE", spec.route.to_string()),
-        ("X_FULL_URL", full_url),
-        ("CONTENT_LENGTH", req.body_len.to_string()),
-        (
-            "CONTENT_TYPE",
-            content_type
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("")
-                .to_string(),
-        ),
-        ("SERVER_NAME", server_name),
-        ("SERVER_PORT", req.local.port().to_string()),
-        ("SERVER_PROTOCOL", version_name(req.version).to_string()),
-        (
-            "SERVER_SOFTWARE",
-            format!("wexe/{}", env!("CARGO_PKG_VERSION")),
-        ),
-        ("GATEWAY_INTERFACE", "CGI/1.1".to_string()),
-        ("REMOTE_HOST", remote_ip.clone()),
-        ("REMOTE_ADDR", remote_ip),
-        ("AUTH_TYPE", String::new()),
-        ("REMOTE_USER", String::new()),
-    ];
-    for (name, value) in cgi {
-        set(&mut env, name.to_string(), value);
-    }
+    env.set(b"CONTENT_TYPE", |b| {
+        b.extend_from_slice(content_type.map_or(&[][..], |v| v.as_bytes()));
+    });
+    env.set(b"SERVER_NAME", text(server_name));
+    env.set(b"SERVER_PORT", |b| {
+        let _ = write!(b, "{}", req.local.port());
+    });
+    env.set(b"SERVER_PROTOCOL", text(version_name(req.version)));
+    env.set(
+        b"SERVER_SOFTWARE",
+        text(concat!("wexe/", env!("CARGO_PKG_VERSION"))),
+    );
+    env.set(b"GATEWAY_INTERFACE", text("CGI/1.1"));
+    let remote_ip = req.remote.ip();
+    env.set(b"REMOTE_HOST", |b| {
+        let _ = write!(b, "{remote_ip}");
+    });
+    env.set(b"REMOTE_ADDR", |b| {
+        let _ = write!(b, "{remote_ip}");
+    });
+    env.set(b"AUTH_TYPE", |_| {});
+    env.set(b"REMOTE_USER", |_| {});
+    let mut var = Vec::with_capacity(64);
     for (name, value) in req.headers {
         // As CGI: `Authorization` is not passed on, and the two above have their own names.
         if name == hyper::header::AUTHORIZATION
@@ -105,25 +119,106 @@ pub fn environment(
         {
             continue;
         }
-        let var = format!(
-            "HTTP_{}",
-            name.as_str().to_ascii_uppercase().replace('-', "_")
-        );
-        let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
-        set(&mut env, var, value);
+        var.clear();
+        var.extend_from_slice(b"HTTP_");
+        var.extend(name.as_str().bytes().map(|c| match c {
+            b'-' => b'_',
+            c => c.to_ascii_uppercase(),
+        }));
+        env.add_header(&var, &String::from_utf8_lossy(value.as_bytes()));
     }
-    env
+    env.finish(overrides)
 }
 
-/// Sets `name` (replacing an earlier value; repeated headers are joined with `, `).
-fn set(env: &mut Vec<(String, String)>, name: String, value: String) {
-    match env.iter_mut().find(|(n, _)| *n == name) {
-        Some((_, v)) if name.starts_with("HTTP_") && !v.is_empty() => {
-            v.push_str(", ");
-            v.push_str(&value);
+/// A value for [`EnvBuilder::set`]: `t` as it is.
+fn text(t: &str) -> impl FnOnce(&mut Vec<u8>) + '_ {
+    move |b| b.extend_from_slice(t.as_bytes())
+}
+
+/// Where one variable lies in an [`EnvBuilder`]'s buffer.
+struct Var {
+    start: usize,
+    /// The `=` after its name.
+    eq: usize,
+    end: usize,
+    /// False once a later setting replaced it.
+    live: bool,
+}
+
+/// `NAME=VALUE` entries end to end in one buffer; setting a name again replaces its entry.
+struct EnvBuilder {
+    bytes: Vec<u8>,
+    vars: Vec<Var>,
+}
+
+impl EnvBuilder {
+    fn with_capacity(vars: usize) -> EnvBuilder {
+        EnvBuilder {
+            bytes: Vec::with_capacity(vars * 40),
+            vars: Vec::with_capacity(vars),
         }
-        Some((_, v)) => *v = value,
-        None => env.push((name, value)),
+    }
+
+    fn find(&self, name: &[u8]) -> Option<usize> {
+        self.vars
+            .iter()
+            .position(|v| v.live && &self.bytes[v.start..v.eq] == name)
+    }
+
+    /// Sets `name` to what `value` writes, replacing an earlier setting.
+    fn set(&mut self, name: &[u8], value: impl FnOnce(&mut Vec<u8>)) {
+        if let Some(i) = self.find(name) {
+            self.vars[i].live = false;
+        }
+        let start = self.bytes.len();
+        self.bytes.extend_from_slice(name);
+        let eq = self.bytes.len();
+        self.bytes.push(b'=');
+        value(&mut self.bytes);
+        let end = self.bytes.len();
+        self.vars.push(Var {
+            start,
+            eq,
+            end,
+            live: true,
+        });
+    }
+
+    /// Sets the variable of a header; a repeated header's values are joined with `, `.
+    fn add_header(&mut self, name: &[u8], value: &str) {
+        let earlier = self
+            .find(name)
+            .map(|i| (self.vars[i].eq + 1, self.vars[i].end))
+            .filter(|(from, to)| from < to);
+        self.set(name, |b| {
+            if let Some((from, to)) = earlier {
+                b.extend_from_within(from..to);
+                b.extend_from_slice(b", ");
+            }
+            b.extend_from_slice(value.as_bytes());
+        });
+    }
+
+    /// The entries still set, less those `overrides` replace, then `overrides`'; the name of
+    /// one that holds a NUL byte, if any.
+    fn finish(self, overrides: &[(OsString, OsString)]) -> Result<StringList, String> {
+        let overridden = |name: &[u8]| overrides.iter().any(|(n, _)| n.as_encoded_bytes() == name);
+        let live = self.vars.iter().filter(|v| v.live);
+        let mut list =
+            StringList::with_capacity(self.vars.len() + overrides.len(), self.bytes.len());
+        let refused = |name: &[u8]| String::from_utf8_lossy(name).into_owned();
+        for v in live.filter(|v| overrides.is_empty() || !overridden(&self.bytes[v.start..v.eq])) {
+            if !list.push(&self.bytes[v.start..v.end]) {
+                return Err(refused(&self.bytes[v.start..v.eq]));
+            }
+        }
+        for (name, value) in overrides {
+            let (name, value) = (name.as_encoded_bytes(), value.as_encoded_bytes());
+            if !list.push_parts(&[name, b"=", value]) {
+                return Err(refused(name));
+            }
+        }
+        Ok(list)
     }
 }
 

@@ -7,11 +7,13 @@
 //! - `runner.rs`: one request's run — a store and an instance from the module's
 //!   [`wexe::InstancePre`], the body on stdin, bounded stdout and stderr, limits, a timeout.
 //! - `server.rs`: hyper on tokio: routing, body limits, per-module concurrency (503),
-//!   timeouts (504), the access log, graceful shutdown; runs on the blocking pool.
+//!   timeouts (504), the access log, graceful shutdown; runs on the run pool.
+//! - `pool.rs`: the threads that run the programs (one per core, more while runs stall).
 //! - `watchdog.rs`: the thread that interrupts runs past their deadline.
 
 pub mod cgi;
 pub mod config;
+pub mod pool;
 pub mod route;
 pub mod runner;
 pub mod server;
@@ -28,8 +30,7 @@ pub use server::ServerSettings;
 
 /// Binds `addr`, says where it listens on stderr (`wexe serve: listening on http://ADDR`, the
 /// real port when `addr`'s is 0), and serves until SIGTERM or Ctrl-C, on a tokio runtime of its
-/// own, with a worker thread per core; the programs run on its blocking pool (see
-/// `server.rs`).
+/// own, with a worker thread per core; the programs run on the run pool (see `server.rs`).
 pub fn run_until_signal(addr: SocketAddr, settings: ServerSettings) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -12,7 +12,7 @@ use anyhow::{Context, Result};
 use wexe::{Engine, InstancePre, Linker, Module, Store, StoreLimits, Trap};
 use wexe_wasi::cap_std::ambient_authority;
 use wexe_wasi::cap_std::fs::Dir;
-use wexe_wasi::{I32Exit, MemoryOutput, WasiCtx, WasiCtxBuilder};
+use wexe_wasi::{I32Exit, MemoryOutput, StringList, WasiCtx, WasiCtxBuilder};
 
 use crate::config::ModuleSpec;
 
@@ -166,12 +166,17 @@ impl App {
         })
     }
 
-    /// Runs the program for one request, with the variables `env` (each name once, as
-    /// [`crate::cgi::environment`] gives them) and then the command line's.
+    /// The variables the command line sets for every request (they replace the request's).
+    pub fn extra_env(&self) -> &[(OsString, OsString)] {
+        &self.extra_env
+    }
+
+    /// Runs the program for one request, with the environment `env` (as
+    /// [`crate::cgi::environment`] gives it, the command line's variables included).
     pub fn run(
         &self,
         argv: &[String],
-        env: &[(String, String)],
+        env: StringList,
         body: Vec<u8>,
         cancel: &Arc<Cancel>,
     ) -> Run {
@@ -196,7 +201,7 @@ impl App {
     fn run_in_store(
         &self,
         argv: &[String],
-        env: &[(String, String)],
+        env: StringList,
         body: Vec<u8>,
         stdout: &MemoryOutput,
         stderr: &MemoryOutput,
@@ -206,21 +211,7 @@ impl App {
         b.args(argv).stdin_bytes(body);
         b.stdout_to(stdout.clone());
         b.stderr_to(stderr.clone());
-        // The request's variables (distinct names: `cgi::environment` made them so) as
-        // entries at once, less those the command line's replace.
-        let overridden = |name: &str| {
-            self.extra_env
-                .iter()
-                .any(|(n, _)| n.as_encoded_bytes() == name.as_bytes())
-        };
-        b.env_entries(
-            env.iter()
-                .filter(|(name, _)| self.extra_env.is_empty() || !overridden(name))
-                .map(|(name, value)| [name.as_bytes(), b"=", value.as_bytes()].concat()),
-        );
-        for (name, value) in &self.extra_env {
-            b.env(name, value);
-        }
+        b.env_list(env);
         for (v, dir) in &self.volumes {
             let dir = dir
                 .try_clone()

@@ -5,13 +5,14 @@
 //! path, status, µs) on stderr, followed by anything its program wrote on stderr (also for a
 //! 504). Shutdown (SIGTERM, Ctrl-C) stops accepting and lets the requests in flight finish.
 //!
-//! Where a run executes: on tokio's blocking pool, never on an async worker thread. Running
-//! short runs inline on the worker that read the request was tried (it saves two cross-thread
-//! wake-ups, +30% for a hello-world): a worker blocked by a run strands the task tokio keeps in
-//! its LIFO slot, which no other worker can steal, so one module's long run held up another
-//! module's request. Handing the worker's tasks over first (`tokio::task::block_in_place`)
-//! costs more than the blocking pool's hand-off (measured slower than it, see
-//! docs/architecture.md).
+//! Where a run executes: on the [`RunPool`], a thread per core taking runs from one queue (more
+//! while runs wait behind long ones), never on an async worker thread. Running short runs
+//! inline on the worker that read the request was tried (it saves the hand-over): a worker
+//! blocked by a run strands the task tokio keeps in its LIFO slot, which no other worker can
+//! steal, so one module's long run held up another module's request. Handing the worker's
+//! tasks over first (`tokio::task::block_in_place`) costs more than a hand-over. tokio's
+//! blocking pool, used before, grows to a thread per run in flight and spent 1.45× the CPU per
+//! request of the run pool (see docs/architecture.md).
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -28,13 +29,17 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::sync::Semaphore;
 
 use crate::cgi::{self, RequestInfo};
+use crate::pool::{self, RunPool};
 use crate::route::{self, Route};
 use crate::runner::{App, Cancel, Run, RunOutcome};
 use crate::watchdog::Watchdog;
 
 /// How late past its deadline a run may be interrupted (the watchdog's tick).
 const TIMEOUT_PRECISION: Duration = Duration::from_millis(5);
-/// How long after its deadline a run on the blocking pool that has not ended yet (a host call
+/// The most threads running programs at once (past one per core, they are added only while
+/// runs wait behind long ones).
+const MAX_RUN_THREADS: usize = 512;
+/// How long after its deadline a run on the run pool that has not ended yet (a host call
 /// that does not notice the interruption) is answered with a 504 without waiting for it.
 const TIMEOUT_BACKSTOP: Duration = Duration::from_secs(2);
 
@@ -66,6 +71,7 @@ struct State {
     max_body: usize,
     access_log: bool,
     watchdog: Watchdog,
+    pool: RunPool,
 }
 
 /// Serves on `listener` until `shutdown` completes, then waits (up to the grace period) for the
@@ -95,6 +101,10 @@ pub async fn serve(
         max_body: settings.max_body,
         access_log: settings.access_log,
         watchdog: Watchdog::start(TIMEOUT_PRECISION)?,
+        pool: RunPool::new(
+            std::thread::available_parallelism().map_or(1, |n| n.get()),
+            MAX_RUN_THREADS,
+        )?,
     });
     let local = listener.local_addr()?;
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
@@ -225,19 +235,31 @@ async fn respond(
         body_len: body.len(),
     };
     let app = &slot.app;
-    let env = cgi::environment(&app.spec, &rest, &info);
+    let Ok(env) = cgi::environment(&app.spec, &rest, &info, app.extra_env()) else {
+        // A variable with a NUL byte (a path with `%00`) cannot reach the program.
+        return (plain(StatusCode::BAD_REQUEST), no_stderr);
+    };
     let argv = cgi::argv(&app.spec.argv, app.spec.route.script_name(), info.query);
     let cancel = Arc::new(Cancel::default());
     let deadline = Instant::now() + state.timeout;
     let armed = state.watchdog.arm(deadline, cancel.clone());
     let body: Vec<u8> = body.into();
     let app = app.clone();
-    let mut task = tokio::task::spawn_blocking(move || {
+    let job = move || {
         let _permit = permit;
         let _armed = armed;
-        app.run(&argv, &env, body, &cancel)
-    });
-    let run = match tokio::time::timeout(state.timeout + TIMEOUT_BACKSTOP, &mut task).await {
+        app.run(&argv, env, body, &cancel)
+    };
+    let mut answer = state.pool.run(job);
+    let run = match tokio::time::timeout(pool::STALL, &mut answer).await {
+        Ok(run) => Ok(run),
+        Err(_) => {
+            // Running long, or waiting behind long runs: then it gets a thread.
+            state.pool.unstall();
+            tokio::time::timeout(state.timeout + TIMEOUT_BACKSTOP, &mut answer).await
+        }
+    };
+    let run = match run {
         Ok(Ok(run)) => run,
         Ok(Err(_)) => return (plain(StatusCode::INTERNAL_SERVER_ERROR), no_stderr),
         // The run was interrupted at its deadline but has not ended: it gives its permit back

@@ -14,6 +14,7 @@ use cap_std::fs::Dir;
 
 use crate::ctx::WasiCtx;
 use crate::stdio::{HostStream, Input, MemoryOutput, Output};
+use crate::strings::StringList;
 use crate::table::{Entry, Handle};
 use crate::types::rights;
 
@@ -50,8 +51,12 @@ enum Listen {
 pub struct WasiCtxBuilder {
     /// Arguments and variables as bytes: WASI strings are bytes, and a host argument that is
     /// not UTF-8 reaches the guest as it is.
-    args: Vec<Vec<u8>>,
-    /// `NAME=VALUE` entries, as the guest gets them.
+    args: StringList,
+    /// The first argument given that holds a NUL (refused by `build`).
+    bad_arg: Option<Vec<u8>>,
+    /// `NAME=VALUE` entries given at once ([`Self::env_list`]), before those of `env`.
+    env_base: StringList,
+    /// `NAME=VALUE` entries set one by one, as the guest gets them.
     env: Vec<Vec<u8>>,
     /// The first variable set that no environment can hold (checked here, refused by `build`).
     bad_env: Option<Vec<u8>>,
@@ -72,7 +77,9 @@ impl WasiCtxBuilder {
     /// A builder that grants nothing.
     pub fn new() -> Self {
         WasiCtxBuilder {
-            args: Vec::new(),
+            args: StringList::new(),
+            bad_arg: None,
+            env_base: StringList::new(),
             env: Vec::new(),
             bad_env: None,
             stdin: Input::Null,
@@ -86,7 +93,10 @@ impl WasiCtxBuilder {
     /// Appends one argument (the first is the program name, `argv[0]`), byte for byte (an
     /// `OsStr` that is not UTF-8 too).
     pub fn arg(&mut self, arg: impl AsRef<OsStr>) -> &mut Self {
-        self.args.push(arg.as_ref().as_bytes().to_vec());
+        let arg = arg.as_ref().as_bytes();
+        if !self.args.push(arg) {
+            self.bad_arg.get_or_insert_with(|| arg.to_vec());
+        }
         self
     }
 
@@ -111,18 +121,20 @@ impl WasiCtxBuilder {
         self
     }
 
-    /// Appends variables given as `NAME=VALUE` entries, as they are: the fast way to pass an
-    /// environment built elsewhere (a server's per-request one). Unlike [`Self::env`] this
-    /// does not look for earlier settings of the same names: give each name once. An entry
-    /// without `=`, with an empty name, or with a NUL byte makes [`Self::build`] fail.
-    pub fn env_entries(&mut self, entries: impl IntoIterator<Item = Vec<u8>>) -> &mut Self {
-        for e in entries {
-            if e.contains(&0) || entry_name(&e).len() == e.len() || e.first() == Some(&b'=') {
-                self.bad_env.get_or_insert(e);
-            } else {
-                self.env.push(e);
-            }
+    /// Sets the environment at once from `NAME=VALUE` entries packed as the guest gets them:
+    /// the fast way to pass an environment built elsewhere (a server's per-request one). It
+    /// replaces an earlier list; variables set with [`Self::env`] come after its entries and
+    /// replace those of the same name. Unlike [`Self::env`] this does not look for repeated
+    /// names in `list`: give each name once. An entry without `=` or with an empty name makes
+    /// [`Self::build`] fail.
+    pub fn env_list(&mut self, list: StringList) -> &mut Self {
+        if let Some(bad) = list
+            .iter()
+            .find(|e| entry_name(e).len() == e.len() || e.first() == Some(&b'='))
+        {
+            self.bad_env.get_or_insert_with(|| bad.to_vec());
         }
+        self.env_base = list;
         self
     }
 
@@ -267,19 +279,25 @@ impl WasiCtxBuilder {
     /// not a directory, or an address that cannot be bound, is an error naming it.
     pub fn build(&mut self) -> Result<WasiCtx> {
         let mut ctx = WasiCtx::default();
-        for a in &self.args {
-            if a.contains(&0) {
-                bail!("argument {:?} contains a NUL byte", OsStr::from_bytes(a));
-            }
-            ctx.args.push(a.clone());
+        if let Some(a) = &self.bad_arg {
+            bail!("argument {:?} contains a NUL byte", OsStr::from_bytes(a));
         }
+        ctx.args = std::mem::take(&mut self.args);
         if let Some(name) = &self.bad_env {
             bail!(
                 "environment variable {:?}: names may not be empty or hold `=` or NUL, values NUL",
                 OsStr::from_bytes(name)
             );
         }
-        ctx.env = std::mem::take(&mut self.env);
+        ctx.env = std::mem::take(&mut self.env_base);
+        if !self.env.is_empty() {
+            let set_one_by_one = |e: &[u8]| self.env.iter().any(|s| entry_name(s) == entry_name(e));
+            let mut env: StringList = ctx.env.iter().filter(|e| !set_one_by_one(e)).collect();
+            for e in self.env.drain(..) {
+                env.push(&e);
+            }
+            ctx.env = env;
+        }
         let stdin = std::mem::replace(&mut self.stdin, Input::Null);
         let stdout = std::mem::replace(&mut self.stdout, Output::Null);
         let stderr = std::mem::replace(&mut self.stderr, Output::Null);
@@ -400,7 +418,7 @@ mod tests {
         assert!(b.env_spec("=v").is_err());
         assert!(b.dir_spec("::guest").is_err());
         let ctx = b.build().unwrap();
-        assert_eq!(ctx.env, vec![b"A=1".to_vec(), b"B=x=y".to_vec()]);
+        assert_eq!(ctx.env.packed(), b"A=1\0B=x=y\0");
         assert_eq!(
             ctx.table.get(3).unwrap().preopen.as_deref(),
             Some("/sandbox")
@@ -453,16 +471,18 @@ mod tests {
     fn environment_entries_pass_as_given_and_bad_ones_fail_the_build() {
         let mut b = WasiCtxBuilder::new();
         b.env("A", "1")
-            .env_entries([b"B=2=3".to_vec(), b"C=".to_vec()]);
+            .env_list([&b"B=2=3"[..], b"C=", b"A=0"].into_iter().collect());
         b.env("A", "4");
         let ctx = b.build().unwrap();
-        assert_eq!(
-            ctx.env,
-            vec![b"B=2=3".to_vec(), b"C=".to_vec(), b"A=4".to_vec()]
-        );
-        for bad in [&b"NOEQUALS"[..], b"=v", b"N=a\0b"] {
+        assert_eq!(ctx.env.packed(), b"B=2=3\0C=\0A=4\0");
+        let ctx = WasiCtxBuilder::new()
+            .env_list([&b"B=2"[..]].into_iter().collect())
+            .build()
+            .unwrap();
+        assert_eq!(ctx.env.packed(), b"B=2\0");
+        for bad in [&b"NOEQUALS"[..], b"=v"] {
             let err = WasiCtxBuilder::new()
-                .env_entries([bad.to_vec()])
+                .env_list([bad].into_iter().collect())
                 .build()
                 .unwrap_err();
             assert!(

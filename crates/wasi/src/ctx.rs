@@ -3,16 +3,17 @@
 //! [`I32Exit`] (`proc_exit`) and [`BrokenPipe`] (its standard output closed by its reader).
 
 use crate::builder::WasiCtxBuilder;
+use crate::strings::StringList;
 use crate::table::FdTable;
 
 /// The WASI state of one guest. Build it with [`WasiCtxBuilder`] and keep it in the store's
 /// data; [`crate::add_to_linker`] reaches it through a projection from that data.
 #[derive(Debug, Default)]
 pub struct WasiCtx {
-    /// Command-line arguments, the program name first (no NULs inside).
-    pub(crate) args: Vec<Vec<u8>>,
+    /// Command-line arguments, the program name first.
+    pub(crate) args: StringList,
     /// Environment entries as `NAME=VALUE`.
-    pub(crate) env: Vec<Vec<u8>>,
+    pub(crate) env: StringList,
     /// The guest's file descriptors.
     pub(crate) table: FdTable,
     /// During a call: what blocking waits are interrupted through (none when nothing can

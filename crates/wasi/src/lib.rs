@@ -68,6 +68,7 @@ pub mod linker;
 pub mod memory;
 pub mod preview1;
 pub mod stdio;
+pub mod strings;
 pub mod table;
 pub mod types;
 
@@ -78,3 +79,4 @@ pub use ctx::{BrokenPipe, I32Exit, WasiCtx};
 pub use errno::Errno;
 pub use linker::{FUNCTIONS, add_to_linker};
 pub use stdio::{Input, MemoryOutput, Output};
+pub use strings::StringList;

@@ -4,20 +4,21 @@
 use crate::errno::{Errno, WasiResult};
 use crate::memory::GuestMemory;
 use crate::preview1::WasiCtx;
+use crate::strings::StringList;
 
-/// Writes each string NUL-terminated into `buf` and its address into the table at `ptrs`.
-fn write_strings(mem: &mut GuestMemory, list: &[Vec<u8>], ptrs: u32, buf: u32) -> WasiResult<()> {
+/// Writes the strings, NUL-terminated, into `buf` in one piece, and the address of each into
+/// the table at `ptrs`.
+fn write_strings(mem: &mut GuestMemory, list: &StringList, ptrs: u32, buf: u32) -> WasiResult<()> {
     let count = u32::try_from(list.len()).map_err(|_| Errno::TooBig)?;
     let table_len = count.checked_mul(4).ok_or(Errno::Fault)?;
     mem.slice(ptrs, table_len)?;
-    let total: usize = list.iter().map(|s| s.len() + 1).sum();
-    mem.slice(buf, u32::try_from(total).map_err(|_| Errno::Fault)?)?;
-    let mut at = buf;
-    for (i, s) in list.iter().enumerate() {
-        mem.write_u32(ptrs + 4 * i as u32, at)?;
-        mem.write_bytes(at, s)?;
-        mem.write_u8(at + s.len() as u32, 0)?;
-        at += s.len() as u32 + 1;
+    let packed = list.packed();
+    let total = u32::try_from(packed.len()).map_err(|_| Errno::Fault)?;
+    mem.slice(buf, total)?;
+    buf.checked_add(total).ok_or(Errno::Fault)?;
+    mem.write_bytes(buf, packed)?;
+    for (i, offset) in list.offsets().enumerate() {
+        mem.write_u32(ptrs + 4 * i as u32, buf + offset)?;
     }
     Ok(())
 }
@@ -25,13 +26,12 @@ fn write_strings(mem: &mut GuestMemory, list: &[Vec<u8>], ptrs: u32, buf: u32) -
 /// Writes the count of strings to `count_ptr` and their total size with NULs to `size_ptr`.
 fn write_sizes(
     mem: &mut GuestMemory,
-    list: &[Vec<u8>],
+    list: &StringList,
     count_ptr: u32,
     size_ptr: u32,
 ) -> WasiResult<()> {
-    let total: usize = list.iter().map(|s| s.len() + 1).sum();
     let count = u32::try_from(list.len()).map_err(|_| Errno::TooBig)?;
-    let total = u32::try_from(total).map_err(|_| Errno::TooBig)?;
+    let total = u32::try_from(list.packed().len()).map_err(|_| Errno::TooBig)?;
     mem.slice(count_ptr, 4)?;
     mem.slice(size_ptr, 4)?;
     mem.write_u32(count_ptr, count)?;
