@@ -37,7 +37,9 @@ fn main() -> anyhow::Result<()> {
                     );
                     Ok::<_, Infallible>(r)
                 });
+                // As `wexe serve` (one write per response, see server.rs).
                 let _ = hyper::server::conn::http1::Builder::new()
+                    .writev(false)
                     .serve_connection(TokioIo::new(stream), service)
                     .await;
             });

@@ -58,12 +58,14 @@ pub fn environment(
     for (name, value) in &spec.environment {
         env.set(name.as_bytes(), |b| b.extend_from_slice(value.as_bytes()));
     }
-    let local = req.local.to_string();
-    let host = req
-        .headers
-        .get(hyper::header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or(&local);
+    let local;
+    let host = match req.headers.get(hyper::header::HOST).map(|h| h.to_str()) {
+        Some(Ok(host)) => host,
+        _ => {
+            local = req.local.to_string();
+            &local
+        }
+    };
     let server_name = match host.rsplit_once(':') {
         Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
         _ => host,
@@ -101,13 +103,10 @@ pub fn environment(
         text(concat!("wexe/", env!("CARGO_PKG_VERSION"))),
     );
     env.set(b"GATEWAY_INTERFACE", text("CGI/1.1"));
-    let remote_ip = req.remote.ip();
-    env.set(b"REMOTE_HOST", |b| {
-        let _ = write!(b, "{remote_ip}");
-    });
     env.set(b"REMOTE_ADDR", |b| {
-        let _ = write!(b, "{remote_ip}");
+        let _ = write!(b, "{}", req.remote.ip());
     });
+    env.copy(b"REMOTE_HOST", b"REMOTE_ADDR");
     env.set(b"AUTH_TYPE", |_| {});
     env.set(b"REMOTE_USER", |_| {});
     let mut var = Vec::with_capacity(64);
@@ -181,6 +180,18 @@ impl EnvBuilder {
             eq,
             end,
             live: true,
+        });
+    }
+
+    /// Sets `name` to the value of `from` (which is set).
+    fn copy(&mut self, name: &[u8], from: &[u8]) {
+        let value = self
+            .find(from)
+            .map(|i| (self.vars[i].eq + 1, self.vars[i].end));
+        self.set(name, |b| {
+            if let Some((from, to)) = value {
+                b.extend_from_within(from..to);
+            }
         });
     }
 

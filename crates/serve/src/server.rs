@@ -129,6 +129,10 @@ pub async fn serve(
             async move { Ok::<_, Infallible>(handle(&state, remote, local, req).await) }
         });
         let conn = hyper::server::conn::http1::Builder::new()
+            // Head and body copied into one buffer, one `write` each: for the small responses
+            // most programs give, 14% less CPU per hello-world request than `writev` of the
+            // pieces (median of 6 alternated runs each).
+            .writev(false)
             .timer(TokioTimer::new())
             .header_read_timeout(Duration::from_secs(30))
             .serve_connection(TokioIo::new(stream), service);

@@ -300,6 +300,9 @@ fn instantiate(
         inst.tags
             .push(crate::exn::new_tag(inner, ty, type_id, name).index);
     }
+    inner
+        .funcs
+        .reserve(info.funcs.len() - info.num_imported_funcs);
     for func_index in info.num_imported_funcs..info.funcs.len() {
         let ty_index = info.funcs[func_index] as usize;
         let ty = info.signature(ty_index as u32).clone();

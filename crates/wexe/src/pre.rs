@@ -126,6 +126,9 @@ impl<T: 'static> InstancePre<T> {
     /// entity of a store may only be used with that store.
     pub fn instantiate(&self, mut store: impl AsContextMut<Data = T>) -> Result<Instance> {
         let store = store.as_context_mut().0;
+        // Room for the host functions and the module's own at once.
+        let funcs = self.imports.len() + self.module.info().funcs.len();
+        store.inner.funcs.reserve(funcs);
         let imports: Vec<_> = self
             .imports
             .iter()

@@ -117,6 +117,8 @@ pub(super) fn sync(inner: &mut StoreInner) {
         jit.table_defs[i].base = t.elements.as_mut_ptr();
         jit.table_defs[i].len = t.elements.len();
     }
+    jit.funcrefs
+        .reserve(inner.funcs.len().saturating_sub(jit.funcrefs.len()));
     while jit.funcrefs.len() < inner.funcs.len() {
         let i = jit.funcrefs.len();
         let entry = match &inner.funcs[i] {
@@ -256,6 +258,7 @@ pub(crate) fn instantiate(inner: &mut StoreInner, instance: u32) -> Result<()> {
         .or(tiered)
         .ok_or_else(|| anyhow!("the module was not compiled for the JIT"))?;
     let info = module.info();
+    inner.jit.adapters.reserve(module.inner.type_ids.len());
     for (t, &id) in module.inner.type_ids.iter().enumerate() {
         if info.types[t].as_func().is_some() {
             inner.jit.adapters.entry(id).or_insert(jm.host_adapter(t));
@@ -272,11 +275,14 @@ pub(crate) fn instantiate(inner: &mut StoreInner, instance: u32) -> Result<()> {
     let inst = &inner.instances[instance as usize];
     let jit = &mut inner.jit;
     let store_ctx = &mut jit.ctx.vm as *mut VMStoreContext as u64;
-    let mut words: Vec<(u32, u64)> = vec![
+    let mut words: Vec<(u32, u64)> = Vec::with_capacity(
+        3 + inst.memories.len() + inst.globals.len() + inst.tables.len() + info.types.len(),
+    );
+    words.extend([
         (VMCTX_STORE, store_ctx),
         (VMCTX_BUILTINS, super::builtins::table() as u64),
         (VMCTX_INSTANCE, u64::from(instance)),
-    ];
+    ]);
     for (i, &m) in inst.memories.iter().enumerate() {
         let def = &mut *jit.mem_defs[m as usize] as *mut VMMemoryDef as u64;
         words.push((offsets.memory(i as u32), def));
@@ -289,7 +295,7 @@ pub(crate) fn instantiate(inner: &mut StoreInner, instance: u32) -> Result<()> {
         let def = &mut *jit.table_defs[t as usize] as *mut VMTableDef as u64;
         words.push((offsets.table(i as u32), def));
     }
-    let mut funcs = Vec::new();
+    let mut funcs = Vec::with_capacity(inst.funcs.len());
     for (i, &f) in inst.funcs.iter().enumerate() {
         let e = jit.funcrefs[f as usize];
         let fn_ptr = if e.fn_ptr.is_null() {
