@@ -3,6 +3,7 @@
 //! [`sync`], and one vmctx per instance, built by [`instantiate`].
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use anyhow::{Result, anyhow};
 use wexe_environ::vmoffsets::{VMCTX_BUILTINS, VMCTX_INSTANCE, VMCTX_STORE, VMOffsets};
@@ -34,7 +35,7 @@ pub(crate) struct JitStore {
     /// vmctx entries were last pointed at their code.
     generations: Vec<u32>,
     /// A host adapter for each engine type id seen in an instantiated module.
-    adapters: HashMap<u32, *const u8>,
+    adapters: HashMap<u32, *const u8, BuildHasherDefault<TypeIdHasher>>,
     /// Host functions whose funcref has no adapter yet.
     unadapted: Vec<u32>,
     /// The error of a builtin or host function that made compiled code trap.
@@ -66,7 +67,7 @@ impl JitStore {
             table_defs: Vec::new(),
             vmctxs: Vec::new(),
             generations: Vec::new(),
-            adapters: HashMap::new(),
+            adapters: HashMap::default(),
             unadapted: Vec::new(),
             pending: None,
         }
@@ -167,6 +168,27 @@ fn wasm_code(module: &crate::Module, index: usize) -> Option<*const u8> {
         (Some(jm), _) => jm.try_func_ptr(def),
         (None, Some(t)) => t.code(def),
         (None, None) => None,
+    }
+}
+
+/// Hashes a type id by one multiplication: the adapter table is looked up for every function
+/// of every new instance, where SipHash cost more than the rest of the lookup.
+#[derive(Default)]
+struct TypeIdHasher(u64);
+
+impl Hasher for TypeIdHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+
+    fn write_u32(&mut self, id: u32) {
+        self.0 = (self.0 ^ u64::from(id)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
     }
 }
 
