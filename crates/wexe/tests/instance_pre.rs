@@ -273,13 +273,25 @@ fn pooled_memories_of_any_size_and_image_start_fresh() {
           (func (export "size") (result i32) (memory.size)))
     "#;
     let bare = small.replace(r#"(data (i32.const 8) "xy")"#, "");
+    // An image past what a reset copies back (128 KiB) but within what stays resident: its
+    // pages are dropped and read from the image again.
+    let mid = small
+        .replace(
+            "(memory (export \"memory\") 1)",
+            "(memory (export \"memory\") 8)",
+        )
+        .replace(
+            r#"(data (i32.const 8) "xy")"#,
+            r#"(data (i32.const 8) "mid") (data (i32.const 300000) "here")"#,
+        );
     let probes = [
-        8, 9, 1000, 65535, 1_048_575, 1_048_576, 1_200_000, 1_200_003, 1_310_719,
+        8, 9, 1000, 65535, 300_000, 300_003, 450_000, 1_048_575, 1_048_576, 1_200_000, 1_200_003,
+        1_310_719,
     ];
     for tier in TIERS {
         let engine = engine(tier, 2);
         let linker = linker(&engine);
-        let modules: Vec<Module> = [big, small, &bare]
+        let modules: Vec<Module> = [big, small, &bare, &mid]
             .iter()
             .map(|wat| Module::new(&engine, wat).unwrap())
             .collect();
@@ -304,7 +316,8 @@ fn pooled_memories_of_any_size_and_image_start_fresh() {
             })
             .collect();
         // In turn and in repeats, so that each takes reservations the others left.
-        for (round, which) in [0, 0, 1, 0, 2, 1, 1, 0, 2, 2, 0].into_iter().enumerate() {
+        let turns = [0, 0, 1, 0, 2, 1, 1, 3, 3, 0, 3, 2, 2, 0, 3, 1, 3];
+        for (round, which) in turns.into_iter().enumerate() {
             let mut store = Store::new(&engine, ());
             let inst = pres[which].instantiate(&mut store).unwrap();
             assert_eq!(
