@@ -273,8 +273,7 @@ fn pooled_memories_of_any_size_and_image_start_fresh() {
           (func (export "size") (result i32) (memory.size)))
     "#;
     let bare = small.replace(r#"(data (i32.const 8) "xy")"#, "");
-    // An image past what a reset copies back (128 KiB) but within what stays resident: its
-    // pages are dropped and read from the image again.
+    // An image of 300 KB, within what stays resident: copied back by the reset.
     let mid = small
         .replace(
             "(memory (export \"memory\") 1)",

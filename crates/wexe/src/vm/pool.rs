@@ -8,11 +8,10 @@
 //! slot remembers which image it now holds. The next memory of the same image and size takes it
 //! with no system call and no page fault — what makes a store per request cheap. Past
 //! [`KEEP_RESIDENT`], the rest is dropped with `madvise(MADV_DONTNEED)` (the image's own
-//! copy-on-write mapping reads its contents again, anonymous pages read zeros). A mapped image
-//! of more than [`COPY_IMAGE_MAX`] bytes is dropped the same way rather than copied back. A
-//! slot whose memory had no mapped image where it would need one, or that a memory of another
-//! image takes, is reset cold: a single `mmap` replaces every page it used with inaccessible,
-//! unbacked address space.
+//! copy-on-write mapping reads its contents again, anonymous pages read zeros). A slot whose
+//! memory had no mapped image where it would need one, or that a memory of another image takes,
+//! is reset cold: a single `mmap` replaces every page it used with inaccessible, unbacked
+//! address space.
 
 use std::sync::Mutex;
 
@@ -21,9 +20,6 @@ use super::MemoryImage;
 /// The most bytes of a pooled memory reset by copying and zeroing, its pages kept resident.
 pub(crate) const KEEP_RESIDENT: usize = 1 << 20;
 
-/// The largest mapped image a reset copies back; a larger one has its pages dropped.
-pub(crate) const COPY_IMAGE_MAX: usize = 128 << 10;
-
 /// A free reservation: its first `accessible` bytes are read+write and hold image `image`'s
 /// contents (0: no image, all zeros); every byte past them is inaccessible and reads as the
 /// image (or zero) once made accessible.
@@ -31,8 +27,6 @@ struct FreeSlot {
     ptr: usize,
     image: u64,
     accessible: usize,
-    /// Whether the image is mapped copy-on-write at its start (else copied there).
-    mapped: bool,
 }
 
 /// A reservation taken from the pool (see [`MemoryPool::take`]).
@@ -41,8 +35,6 @@ pub(crate) struct Taken {
     /// Whether its first bytes, as asked, are accessible and already hold the image (else the
     /// whole reservation is inaccessible and unbacked).
     pub ready: bool,
-    /// When ready: whether the image is mapped copy-on-write at its start.
-    pub mapped: bool,
 }
 
 /// Free reservations of `size` bytes each, at most `max` of them.
@@ -79,19 +71,11 @@ impl MemoryPool {
         drop(free);
         let ptr = slot.ptr as *mut u8;
         if warm.is_some() && resize_access(ptr, slot.accessible, accessible) {
-            return Some(Taken {
-                ptr,
-                ready: true,
-                mapped: slot.mapped,
-            });
+            return Some(Taken { ptr, ready: true });
         }
         // SAFETY: the pool owned this reservation; it is now the caller's.
         if unsafe { reset_cold(ptr, slot.accessible) } {
-            Some(Taken {
-                ptr,
-                ready: false,
-                mapped: false,
-            })
+            Some(Taken { ptr, ready: false })
         } else {
             // SAFETY: as above; the reservation could not be reset, so nobody gets it.
             unsafe { libc::munmap(ptr as *mut libc::c_void, self.size) };
@@ -123,11 +107,10 @@ impl MemoryPool {
         let droppable = mapped || image_len <= KEEP_RESIDENT;
         let slot = if droppable {
             // SAFETY: the caller's reservation, read+write up to `accessible`.
-            unsafe { reset_warm(ptr, accessible, image, mapped) }.then(|| FreeSlot {
+            unsafe { reset_warm(ptr, accessible, image) }.then(|| FreeSlot {
                 ptr: ptr as usize,
                 image: image.map_or(0, MemoryImage::id),
                 accessible,
-                mapped,
             })
         } else {
             None
@@ -139,7 +122,6 @@ impl MemoryPool {
                 ptr: ptr as usize,
                 image: u64::MAX,
                 accessible: 0,
-                mapped: false,
             },
             None => return false,
         };
@@ -157,33 +139,15 @@ impl MemoryPool {
 }
 
 /// Restores the first `accessible` bytes at `ptr` to `image` (else zeros): copies and zeroes up
-/// to [`KEEP_RESIDENT`], drops the pages past it. An image of more than [`COPY_IMAGE_MAX`]
-/// bytes mapped copy-on-write (`mapped`) is not copied back: its pages are dropped, and its
-/// mapping reads the image again — a page fault for each page the next instance touches, in
-/// place of copying the whole image for every instance.
+/// to [`KEEP_RESIDENT`], drops the pages past it.
 ///
 /// # Safety
 /// `ptr..ptr + accessible` must be read+write memory the caller owns and nothing else uses.
-unsafe fn reset_warm(
-    ptr: *mut u8,
-    accessible: usize,
-    image: Option<&MemoryImage>,
-    mapped: bool,
-) -> bool {
+unsafe fn reset_warm(ptr: *mut u8, accessible: usize, image: Option<&MemoryImage>) -> bool {
     let resident = accessible.min(KEEP_RESIDENT);
     // SAFETY: the caller's read+write bytes.
     let data = unsafe { std::slice::from_raw_parts_mut(ptr, resident) };
-    let restored = match image {
-        Some(i) if mapped && i.bytes().len() > COPY_IMAGE_MAX => {
-            // The mapping's length: the image rounded up to a page, zeros past its bytes.
-            let n = i.len().min(accessible);
-            // SAFETY: drops private pages of the caller's reservation; its private mapping of
-            // the image's memfd reads the image again.
-            if unsafe { libc::madvise(ptr as *mut libc::c_void, n, libc::MADV_DONTNEED) } != 0 {
-                return false;
-            }
-            n.min(resident)
-        }
+    let copied = match image {
         Some(i) => {
             let n = i.bytes().len().min(resident);
             data[..n].copy_from_slice(&i.bytes()[..n]);
@@ -191,7 +155,7 @@ unsafe fn reset_warm(
         }
         None => 0,
     };
-    data[restored..].fill(0);
+    data[copied..].fill(0);
     if accessible > resident {
         // SAFETY: drops private pages of the caller's reservation; a private file mapping reads
         // its file again, an anonymous one zeros.
