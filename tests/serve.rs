@@ -274,6 +274,8 @@ fn malformed_requests_get_400_and_never_reach_the_program() {
         b"GET /hello HTTP/1.1\r\nHost: t\r\nContent-Length: nope\r\n\r\n",
         b"GET /hello HTTP/9.9\r\n\r\n",
         b"POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+        // A NUL byte in PATH_INFO, which no environment can pass.
+        b"GET /hello%00 HTTP/1.1\r\nHost: t\r\n\r\n",
     ] {
         let r = request(server.addr, raw);
         assert!(
@@ -285,8 +287,9 @@ fn malformed_requests_get_400_and_never_reach_the_program() {
     }
     assert_eq!(get(server.addr, "/hello").status, 200);
     let log = server.stop();
-    // Only the good request ran; a bad chunked body is refused (400) while it is read, before
-    // any run; the others never got past hyper's parser, so they are not even logged.
+    // Only the good request ran; a bad chunked body is refused (400) while it is read, and a
+    // NUL in the path when the environment is built, before any run; the others never got
+    // past hyper's parser, so they are not even logged.
     let requests: Vec<&str> = log
         .lines()
         .filter(|l| l.starts_with("127.0.0.1:"))
