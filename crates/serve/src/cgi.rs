@@ -54,7 +54,8 @@ pub fn environment(
     req: &RequestInfo,
     overrides: &[(OsString, OsString)],
 ) -> Result<StringList, String> {
-    let mut env = EnvBuilder::with_capacity(spec.environment.len() + 24 + req.headers.len());
+    let count = spec.environment.len() + 24 + req.headers.len() + overrides.len();
+    let mut env = EnvBuilder::with_capacity(count);
     for (name, value) in &spec.environment {
         env.set(name.as_bytes(), |b| b.extend_from_slice(value.as_bytes()));
     }
@@ -126,7 +127,12 @@ pub fn environment(
         }));
         env.add_header(&var, &String::from_utf8_lossy(value.as_bytes()));
     }
-    env.finish(overrides)
+    for (name, value) in overrides {
+        env.set(name.as_encoded_bytes(), |b| {
+            b.extend_from_slice(value.as_encoded_bytes())
+        });
+    }
+    env.finish()
 }
 
 /// A value for [`EnvBuilder::set`]: `t` as it is.
@@ -183,50 +189,40 @@ impl EnvBuilder {
         });
     }
 
+    /// Where the value of `name` lies in the buffer, if it is set.
+    fn value_of(&self, name: &[u8]) -> Option<std::ops::Range<usize>> {
+        self.find(name)
+            .map(|i| self.vars[i].eq + 1..self.vars[i].end)
+    }
+
     /// Sets `name` to the value of `from` (which is set).
     fn copy(&mut self, name: &[u8], from: &[u8]) {
-        let value = self
-            .find(from)
-            .map(|i| (self.vars[i].eq + 1, self.vars[i].end));
+        let value = self.value_of(from);
         self.set(name, |b| {
-            if let Some((from, to)) = value {
-                b.extend_from_within(from..to);
+            if let Some(range) = value {
+                b.extend_from_within(range);
             }
         });
     }
 
     /// Sets the variable of a header; a repeated header's values are joined with `, `.
     fn add_header(&mut self, name: &[u8], value: &str) {
-        let earlier = self
-            .find(name)
-            .map(|i| (self.vars[i].eq + 1, self.vars[i].end))
-            .filter(|(from, to)| from < to);
+        let earlier = self.value_of(name).filter(|range| !range.is_empty());
         self.set(name, |b| {
-            if let Some((from, to)) = earlier {
-                b.extend_from_within(from..to);
+            if let Some(range) = earlier {
+                b.extend_from_within(range);
                 b.extend_from_slice(b", ");
             }
             b.extend_from_slice(value.as_bytes());
         });
     }
 
-    /// The entries still set, less those `overrides` replace, then `overrides`'; the name of
-    /// one that holds a NUL byte, if any.
-    fn finish(self, overrides: &[(OsString, OsString)]) -> Result<StringList, String> {
-        let overridden = |name: &[u8]| overrides.iter().any(|(n, _)| n.as_encoded_bytes() == name);
-        let live = self.vars.iter().filter(|v| v.live);
-        let mut list =
-            StringList::with_capacity(self.vars.len() + overrides.len(), self.bytes.len());
-        let refused = |name: &[u8]| String::from_utf8_lossy(name).into_owned();
-        for v in live.filter(|v| overrides.is_empty() || !overridden(&self.bytes[v.start..v.eq])) {
+    /// The entries still set, in order; the name of one that holds a NUL byte, if any.
+    fn finish(self) -> Result<StringList, String> {
+        let mut list = StringList::with_capacity(self.vars.len(), self.bytes.len());
+        for v in self.vars.iter().filter(|v| v.live) {
             if !list.push(&self.bytes[v.start..v.end]) {
-                return Err(refused(&self.bytes[v.start..v.eq]));
-            }
-        }
-        for (name, value) in overrides {
-            let (name, value) = (name.as_encoded_bytes(), value.as_encoded_bytes());
-            if !list.push_parts(&[name, b"=", value]) {
-                return Err(refused(name));
+                return Err(String::from_utf8_lossy(&self.bytes[v.start..v.eq]).into_owned());
             }
         }
         Ok(list)

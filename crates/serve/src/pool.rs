@@ -124,6 +124,12 @@ impl RunPool {
         }
     }
 
+    /// How long a run goes before it counts as long: when the server calls
+    /// [`RunPool::unstall`] for a run not finished yet.
+    pub fn stall(&self) -> Duration {
+        self.shared.stall
+    }
+
     /// Threads alive now.
     pub fn threads(&self) -> usize {
         self.shared.lock().threads

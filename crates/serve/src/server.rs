@@ -29,7 +29,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::sync::Semaphore;
 
 use crate::cgi::{self, RequestInfo};
-use crate::pool::{self, RunPool};
+use crate::pool::RunPool;
 use crate::route::{self, Route};
 use crate::runner::{App, Cancel, Run, RunOutcome};
 use crate::watchdog::Watchdog;
@@ -255,10 +255,10 @@ async fn respond(
         app.run(&argv, env, body, &cancel)
     };
     let mut answer = state.pool.run(job);
-    let run = match tokio::time::timeout(pool::STALL, &mut answer).await {
+    let run = match tokio::time::timeout(state.pool.stall(), &mut answer).await {
         Ok(run) => Ok(run),
         Err(_) => {
-            // Running long, or waiting behind long runs: then it gets a thread.
+            // Running long, or waiting behind long runs: then it may get a thread.
             state.pool.unstall();
             tokio::time::timeout(state.timeout + TIMEOUT_BACKSTOP, &mut answer).await
         }
