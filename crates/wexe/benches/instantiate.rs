@@ -3,6 +3,8 @@
 //! is dropped afterwards, in both tiers, for a module with 1 MB of data segments and for the
 //! SQLite and Lua builds of `scripts/fetch-real-programs.sh` (looked for in
 //! `target/real-programs`, or `$WEXE_REAL_PROGRAMS`; a missing one is reported and left out).
+//! With the pool, the 1 MB module is also timed reading and writing 16 of its pages after
+//! instantiating: a reset that is cheap only for an instance that touches nothing would show.
 //!
 //! `cargo bench -p wexe --bench instantiate [-- FILTER]`: prints one line per case with the
 //! median and 10th/90th percentiles of batches of timed instantiations.
@@ -25,7 +27,8 @@ fn data_module(n: usize) -> Vec<u8> {
     for seg in 0..n / chunk {
         wat.push_str(&format!("(data (i32.const {}) \"{bytes}\")\n", seg * chunk));
     }
-    wat.push_str("(func (export \"read\") (param i32) (result i32) (i32.load8_u (local.get 0))))");
+    wat.push_str("(func (export \"read\") (param i32) (result i32) (i32.load8_u (local.get 0)))\n");
+    wat.push_str("(func (export \"write\") (param i32) (i32.store8 (local.get 0) (i32.const 9))))");
     wat::parse_str(&wat).expect("valid module")
 }
 
@@ -115,6 +118,29 @@ fn main() {
                         pre.instantiate(&mut store).expect("instance");
                     }),
                 )];
+                if pool && name.starts_with("data") {
+                    // Real use after instantiating: reads, then writes, of 16 of the image's
+                    // 256 host pages (what the reset then has to restore).
+                    for (how, export) in [
+                        ("InstancePre + pool, read 16", "read"),
+                        ("InstancePre + pool, write 16", "write"),
+                    ] {
+                        let (engine, pre) = (&engine, &pre);
+                        cases.push((
+                            how,
+                            Box::new(move || {
+                                let mut store = Store::new(engine, ());
+                                let inst = pre.instantiate(&mut store).expect("instance");
+                                let f = inst.get_func(&mut store, export).expect("export");
+                                let mut out = vec![wexe::Val::I32(0); f.ty(&store).results().len()];
+                                for page in 0..16 {
+                                    let at = wexe::Val::I32(page * 16 * 4096 + 100);
+                                    f.call(&mut store, &[at], &mut out).expect("call");
+                                }
+                            }),
+                        ));
+                    }
+                }
                 if !pool {
                     cases.insert(
                         0,

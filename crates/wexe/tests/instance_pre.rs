@@ -336,6 +336,75 @@ fn pooled_memories_of_any_size_and_image_start_fresh() {
     }
 }
 
+/// A pooled memory is reset by restoring only the pages its instance made private (where the
+/// kernel can list them): whatever an instance writes — a few bytes, every page (past what the
+/// reset writes back, so that the rest is dropped), memory it grew — and whatever it only reads,
+/// every byte of the next instance's memory is what a fresh instance's is.
+#[test]
+fn pooled_memories_reset_every_page_they_wrote() {
+    let wat = format!(
+        r#"(module
+          (memory (export "memory") 24)
+          (data (i32.const 8) "near")
+          (data (i32.const 700000) "mid")
+          (data (i32.const 1100000) "{}")
+          (data (i32.const 1400000) "deep")
+          (func (export "load8") (param i32) (result i32) (i32.load8_u (local.get 0)))
+          (func (export "store8") (param i32 i32) (i32.store8 (local.get 0) (local.get 1)))
+          (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0))))"#,
+        "\\5a\\a5".repeat(40_000)
+    );
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move |below: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % below) as i32
+    };
+    for tier in TIERS {
+        let engine = engine(tier, 1);
+        let linker = linker(&engine);
+        let module = Module::new(&engine, &wat).unwrap();
+        let fresh = {
+            let mut store = Store::new(&engine, ());
+            let inst = linker.instantiate(&mut store, &module).unwrap();
+            let memory = inst.get_memory(&mut store, "memory").unwrap();
+            memory.data(&store).to_vec()
+        };
+        let pre = linker.instantiate_pre(&module).unwrap();
+        for round in 0..24 {
+            let mut store = Store::new(&engine, ());
+            let inst = pre.instantiate(&mut store).unwrap();
+            let memory = inst.get_memory(&mut store, "memory").unwrap();
+            if round > 0 {
+                assert_eq!(
+                    memory.init(&store),
+                    MemoryInit::PoolReused,
+                    "{tier:?} #{round}"
+                );
+            }
+            let now = memory.data(&store);
+            assert_eq!(now.len(), fresh.len(), "{tier:?} round {round}: size");
+            let differ = now.iter().zip(&fresh).position(|(a, b)| a != b);
+            assert_eq!(differ, None, "{tier:?} round {round}: first differing byte");
+            let grown = next(3);
+            assert_ne!(call(&mut store, inst, "grow", &[grown]), Ok(-1));
+            let size = memory.data(&store).len() as i32;
+            for _ in 0..next(40) {
+                call(&mut store, inst, "load8", &[next(size as u64)]).unwrap();
+            }
+            let writes: Vec<i32> = match round % 3 {
+                0 => (0..1 + next(20)).map(|_| next(size as u64)).collect(),
+                1 => (next(4096)..size).step_by(4096).collect(),
+                _ => (0..next(size as u64 / 2)).step_by(7919).collect(),
+            };
+            for at in writes {
+                call(&mut store, inst, "store8", &[at, 1 + next(255)]).unwrap();
+            }
+        }
+    }
+}
+
 /// Under pooling a store takes the interpreter stack a dropped store left. A program of the
 /// next store must see nothing of the last one's frames: locals it has not set read as zero,
 /// also where the last store's deepest frames had left secrets.

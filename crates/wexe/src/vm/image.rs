@@ -79,10 +79,13 @@ impl MemoryImage {
     }
 }
 
-/// A memfd of `len` bytes starting with `bytes`; `None` where memfds cannot be made.
+/// A memfd of `len` bytes starting with `bytes`, sealed against any change (the pool's reset
+/// trusts that a page still mapped from it holds the image); `None` where memfds cannot be
+/// made.
 fn memfd_with(bytes: &[u8], len: usize) -> Option<OwnedFd> {
+    let flags = libc::MFD_CLOEXEC | libc::MFD_ALLOW_SEALING;
     // SAFETY: a plain system call with a NUL-terminated name.
-    let raw = unsafe { libc::memfd_create(c"wexe-memory-image".as_ptr(), libc::MFD_CLOEXEC) };
+    let raw = unsafe { libc::memfd_create(c"wexe-memory-image".as_ptr(), flags) };
     if raw < 0 {
         return None;
     }
@@ -91,5 +94,10 @@ fn memfd_with(bytes: &[u8], len: usize) -> Option<OwnedFd> {
     let file = std::fs::File::from(fd);
     file.set_len(len as u64).ok()?;
     std::os::unix::fs::FileExt::write_all_at(&file, bytes, 0).ok()?;
+    let seals = libc::F_SEAL_SEAL | libc::F_SEAL_SHRINK | libc::F_SEAL_GROW | libc::F_SEAL_WRITE;
+    // SAFETY: a plain system call on our own descriptor.
+    if unsafe { libc::fcntl(file.as_raw_fd(), libc::F_ADD_SEALS, seals) } != 0 {
+        return None;
+    }
     Some(OwnedFd::from(file))
 }

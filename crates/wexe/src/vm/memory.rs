@@ -37,6 +37,8 @@ enum Storage {
         pool: Option<Arc<MemoryPool>>,
         /// The image the memory started from, for the pool's reset.
         image: Option<Arc<MemoryImage>>,
+        /// Whether that image is mapped copy-on-write at `ptr` (else copied, or none).
+        image_mapped: bool,
     },
     Heap(Vec<u8>),
 }
@@ -202,9 +204,9 @@ impl LinearMemory {
         let committed = round_up(len)?.min(reserved);
         let image = image.filter(|i| i.len() <= committed);
         let taken = pool.and_then(|p| p.take(image.map_or(0, |i| i.id()), committed));
-        let (ptr, ready) = match taken {
-            Some(t) => (t.ptr, t.ready),
-            None => (reserve(reserved)?, false),
+        let (ptr, ready, image_mapped) = match taken {
+            Some(t) => (t.ptr, t.ready, t.mapped),
+            None => (reserve(reserved)?, false, false),
         };
         let mut storage = Storage::Mapped {
             ptr,
@@ -213,6 +215,7 @@ impl LinearMemory {
             reserved,
             pool: pool.cloned(),
             image: image.cloned(),
+            image_mapped,
         };
         if ready {
             return Some((storage, MemoryInit::PoolReused));
@@ -223,8 +226,14 @@ impl LinearMemory {
             Some(i) if unsafe { i.map_at(ptr) } => i.len(),
             _ => 0,
         };
-        if let Storage::Mapped { committed: c, .. } = &mut storage {
+        if let Storage::Mapped {
+            committed: c,
+            image_mapped: m,
+            ..
+        } = &mut storage
+        {
             *c = mapped;
+            *m = mapped > 0;
         }
         if !commit(ptr, mapped, committed) {
             return None;
@@ -327,17 +336,15 @@ impl Drop for LinearMemory {
             reserved,
             ref pool,
             ref image,
+            image_mapped,
             ..
         } = self.storage
         {
-            // A memory reused from the pool has its image's mapping from when the slot was
-            // first made (only such slots are kept warm where it matters).
-            let mapped = matches!(self.init, MemoryInit::ImageMapped | MemoryInit::PoolReused);
             // SAFETY: our own reservation, which nothing refers to any more: kept by the pool
             // after its reset, or unmapped.
-            let kept = pool
-                .as_ref()
-                .is_some_and(|p| unsafe { p.give_back(ptr, committed, image.as_deref(), mapped) });
+            let kept = pool.as_ref().is_some_and(|p| unsafe {
+                p.give_back(ptr, committed, image.as_deref(), image_mapped)
+            });
             if !kept {
                 // SAFETY: as above.
                 unsafe { libc::munmap(ptr as *mut libc::c_void, reserved) };

@@ -2,6 +2,7 @@
 //! executable code memory, the structures compiled code reads, and trap handling.
 
 mod code;
+mod dirty;
 mod image;
 mod memory;
 mod pool;

@@ -3,29 +3,36 @@
 //! after a reset, and the next memory takes it instead of reserving 8 GiB afresh. Nothing of the
 //! previous memory's contents survives the reset.
 //!
-//! A small memory (at most [`KEEP_RESIDENT`] bytes accessible) is reset in place: its image's
-//! bytes are copied back and the rest zeroed, its pages stay resident and accessible, and the
-//! slot remembers which image it now holds. The next memory of the same image and size takes it
-//! with no system call and no page fault — what makes a store per request cheap. Past
-//! [`KEEP_RESIDENT`], the rest is dropped with `madvise(MADV_DONTNEED)` (the image's own
-//! copy-on-write mapping reads its contents again, anonymous pages read zeros). A slot whose
-//! memory had no mapped image where it would need one, or that a memory of another image takes,
-//! is reset cold: a single `mmap` replaces every page it used with inaccessible, unbacked
-//! address space.
+//! A memory is reset in place, its pages left accessible, and the slot remembers which image it
+//! now holds; the next memory of the same image takes it with no system call (one `mprotect`
+//! when its size differs) and no page fault — what makes a store per request cheap.
+//!
+//! Where its image was mapped copy-on-write (or it had none), only the pages it made private
+//! need resetting: [`super::dirty::private_pages`] lists them in one system call, and up to
+//! [`KEEP_RESIDENT`] bytes of them get the image's bytes (or zeros) written back and stay
+//! resident; past that, the rest are dropped with `madvise(MADV_DONTNEED)` (the mapping reads
+//! the image again, anonymous pages read zeros). Pages it only read stay mapped to the image,
+//! so the next instance reads them without a fault. Where the kernel cannot list private
+//! pages, or the image was copied, the first [`KEEP_RESIDENT`] bytes are written back whole
+//! and the rest dropped (a copied image past [`KEEP_RESIDENT`] cannot be dropped, and resets
+//! cold). A slot that a memory of another image takes is reset cold: a single `mmap` replaces
+//! every page it used with inaccessible, unbacked address space.
 
 use std::sync::Mutex;
 
 use super::MemoryImage;
+use super::dirty::private_pages;
 
 /// The most bytes of a pooled memory reset by copying and zeroing, its pages kept resident.
 pub(crate) const KEEP_RESIDENT: usize = 1 << 20;
 
 /// A free reservation: its first `accessible` bytes are read+write and hold image `image`'s
-/// contents (0: no image, all zeros); every byte past them is inaccessible and reads as the
-/// image (or zero) once made accessible.
+/// contents (0: no image, all zeros), `mapped` copy-on-write or copied; every byte past them is
+/// inaccessible and reads as the image (or zero) once made accessible.
 struct FreeSlot {
     ptr: usize,
     image: u64,
+    mapped: bool,
     accessible: usize,
 }
 
@@ -35,6 +42,8 @@ pub(crate) struct Taken {
     /// Whether its first bytes, as asked, are accessible and already hold the image (else the
     /// whole reservation is inaccessible and unbacked).
     pub ready: bool,
+    /// When ready, whether the image is mapped copy-on-write (not copied).
+    pub mapped: bool,
 }
 
 /// Free reservations of `size` bytes each, at most `max` of them.
@@ -71,11 +80,21 @@ impl MemoryPool {
         drop(free);
         let ptr = slot.ptr as *mut u8;
         if warm.is_some() && resize_access(ptr, slot.accessible, accessible) {
-            return Some(Taken { ptr, ready: true });
+            let mapped = slot.mapped;
+            return Some(Taken {
+                ptr,
+                ready: true,
+                mapped,
+            });
         }
         // SAFETY: the pool owned this reservation; it is now the caller's.
         if unsafe { reset_cold(ptr, slot.accessible) } {
-            Some(Taken { ptr, ready: false })
+            let mapped = false;
+            Some(Taken {
+                ptr,
+                ready: false,
+                mapped,
+            })
         } else {
             // SAFETY: as above; the reservation could not be reset, so nobody gets it.
             unsafe { libc::munmap(ptr as *mut libc::c_void, self.size) };
@@ -107,9 +126,10 @@ impl MemoryPool {
         let droppable = mapped || image_len <= KEEP_RESIDENT;
         let slot = if droppable {
             // SAFETY: the caller's reservation, read+write up to `accessible`.
-            unsafe { reset_warm(ptr, accessible, image) }.then(|| FreeSlot {
+            unsafe { reset_warm(ptr, accessible, image, mapped) }.then(|| FreeSlot {
                 ptr: ptr as usize,
                 image: image.map_or(0, MemoryImage::id),
+                mapped,
                 accessible,
             })
         } else {
@@ -121,6 +141,7 @@ impl MemoryPool {
             None if unsafe { reset_cold(ptr, accessible) } => FreeSlot {
                 ptr: ptr as usize,
                 image: u64::MAX,
+                mapped: false,
                 accessible: 0,
             },
             None => return false,
@@ -138,31 +159,61 @@ impl MemoryPool {
     }
 }
 
-/// Restores the first `accessible` bytes at `ptr` to `image` (else zeros): copies and zeroes up
-/// to [`KEEP_RESIDENT`], drops the pages past it.
+/// Restores the first `accessible` bytes at `ptr` to `image` (else zeros): only its private
+/// pages where the image is `mapped` (or there is none) and the kernel lists them, else every
+/// page; up to [`KEEP_RESIDENT`] bytes by writing them back, the rest by dropping them.
 ///
 /// # Safety
-/// `ptr..ptr + accessible` must be read+write memory the caller owns and nothing else uses.
-unsafe fn reset_warm(ptr: *mut u8, accessible: usize, image: Option<&MemoryImage>) -> bool {
-    let resident = accessible.min(KEEP_RESIDENT);
-    // SAFETY: the caller's read+write bytes.
-    let data = unsafe { std::slice::from_raw_parts_mut(ptr, resident) };
-    let copied = match image {
-        Some(i) => {
-            let n = i.bytes().len().min(resident);
-            data[..n].copy_from_slice(&i.bytes()[..n]);
-            n
-        }
-        None => 0,
+/// `ptr..ptr + accessible` must be read+write memory the caller owns and nothing else uses; a
+/// `mapped` image must be mapped copy-on-write at `ptr` (dropped pages read it again).
+unsafe fn reset_warm(
+    ptr: *mut u8,
+    accessible: usize,
+    image: Option<&MemoryImage>,
+    mapped: bool,
+) -> bool {
+    let mut budget = KEEP_RESIDENT;
+    let mut ok = true;
+    let mut reset = |start: usize, end: usize| {
+        // SAFETY: a range of the caller's read+write bytes.
+        ok &= unsafe { reset_range(ptr, start, end, image, &mut budget) };
     };
-    data[copied..].fill(0);
-    if accessible > resident {
+    if (mapped || image.is_none()) && private_pages(ptr, accessible, &mut reset) {
+        return ok;
+    }
+    reset(0, accessible);
+    ok
+}
+
+/// Restores bytes `start..end` at `ptr` to `image` (else zeros): writes back as many as
+/// `budget` allows (taking them from it), drops the pages of the rest.
+///
+/// # Safety
+/// As for [`reset_warm`].
+unsafe fn reset_range(
+    ptr: *mut u8,
+    start: usize,
+    end: usize,
+    image: Option<&MemoryImage>,
+    budget: &mut usize,
+) -> bool {
+    let kept = (end - start).min(*budget);
+    *budget -= kept;
+    // SAFETY: the caller's read+write bytes.
+    let data = unsafe { std::slice::from_raw_parts_mut(ptr.add(start), kept) };
+    let bytes = image.map_or(&[][..], MemoryImage::bytes);
+    let from_image = bytes.len().saturating_sub(start).min(kept);
+    if from_image > 0 {
+        data[..from_image].copy_from_slice(&bytes[start..start + from_image]);
+    }
+    data[from_image..].fill(0);
+    if start + kept < end {
         // SAFETY: drops private pages of the caller's reservation; a private file mapping reads
         // its file again, an anonymous one zeros.
         let done = unsafe {
             libc::madvise(
-                ptr.add(resident) as *mut libc::c_void,
-                accessible - resident,
+                ptr.add(start + kept) as *mut libc::c_void,
+                end - start - kept,
                 libc::MADV_DONTNEED,
             )
         };
