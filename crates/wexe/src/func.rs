@@ -76,7 +76,7 @@ impl Func {
     pub fn ty(&self, store: impl AsContext) -> FuncType {
         let inner = &store.as_context().0.inner;
         inner.check(self.store_id);
-        inner.funcs[self.index as usize].ty().clone()
+        inner.func_type(self.index).clone()
     }
 
     /// Calls the function. `params` must match its parameter types and `results` must have room
@@ -89,7 +89,7 @@ impl Func {
     ) -> Result<()> {
         let store = store.as_context_mut().0;
         store.inner.check(self.store_id);
-        let ty = store.inner.funcs[self.index as usize].ty().clone();
+        let ty = store.inner.func_type(self.index).clone();
         if params.len() != ty.params().len() {
             bail!(
                 "expected {} arguments, got {}",

@@ -161,7 +161,7 @@ fn export_extern(inner: &StoreInner, instance: u32, kind: ExternKind, index: u32
 /// The type of a store entity, for import matching.
 fn extern_type(inner: &StoreInner, ext: &Extern) -> EntityType {
     match ext {
-        Extern::Func(f) => EntityType::Func(inner.funcs[f.index as usize].ty().clone()),
+        Extern::Func(f) => EntityType::Func(inner.func_type(f.index).clone()),
         Extern::Global(g) => EntityType::Global(inner.globals[g.index as usize].ty),
         Extern::Tag(t) => EntityType::Tag(inner.tags[t.index as usize].ty.clone()),
         Extern::Memory(m) => {
@@ -305,12 +305,10 @@ fn instantiate(
         .reserve(info.funcs.len() - info.num_imported_funcs);
     for func_index in info.num_imported_funcs..info.funcs.len() {
         let ty_index = info.funcs[func_index] as usize;
-        let ty = info.signature(ty_index as u32).clone();
         let type_id = module.inner.type_ids[ty_index];
         inner.funcs.push(FuncEntity::Wasm {
             instance: index,
             index: func_index as u32,
-            ty,
             type_id,
         });
         inst.funcs.push((inner.funcs.len() - 1) as u32);

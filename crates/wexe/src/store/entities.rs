@@ -4,12 +4,12 @@ use wexe_environ::{FuncType, GlobalType, TableType};
 
 use crate::module::Module;
 
-/// A function: defined by a wasm instance, or by the host.
+/// A function: defined by a wasm instance (its signature is the instance's module's:
+/// [`crate::store::StoreInner::func_type`]), or by the host.
 pub(crate) enum FuncEntity {
     Wasm {
         instance: u32,
         index: u32,
-        ty: FuncType,
         type_id: u32,
     },
     Host {
@@ -20,12 +20,6 @@ pub(crate) enum FuncEntity {
 }
 
 impl FuncEntity {
-    pub fn ty(&self) -> &FuncType {
-        match self {
-            FuncEntity::Wasm { ty, .. } | FuncEntity::Host { ty, .. } => ty,
-        }
-    }
-
     pub fn type_id(&self) -> u32 {
         match self {
             FuncEntity::Wasm { type_id, .. } | FuncEntity::Host { type_id, .. } => *type_id,

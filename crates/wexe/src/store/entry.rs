@@ -61,11 +61,8 @@ pub(crate) fn call_func(
             return store.call_host(host, None, params, results);
         }
         FuncEntity::Wasm {
-            instance,
-            index,
-            ty,
-            ..
-        } => (*instance, *index, ty.clone()),
+            instance, index, ..
+        } => (*instance, *index, inner.func_type(func).clone()),
     };
     if inner.nesting >= MAX_NESTING {
         return Err(Trap::StackOverflow.into());

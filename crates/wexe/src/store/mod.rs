@@ -97,6 +97,21 @@ impl StoreInner {
             "a handle was used with a store it does not belong to"
         );
     }
+
+    /// The signature of store function `func`: a host function's own, a wasm function's from
+    /// its instance's module (kept there once, not per function, so that instantiating a
+    /// module of thousands of functions copies no signature).
+    pub fn func_type(&self, func: u32) -> &wexe_environ::FuncType {
+        match &self.funcs[func as usize] {
+            FuncEntity::Host { ty, .. } => ty,
+            FuncEntity::Wasm {
+                instance, index, ..
+            } => {
+                let info = self.instances[*instance as usize].module.info();
+                info.signature(info.funcs[*index as usize])
+            }
+        }
+    }
 }
 
 /// What the interpreter needs from a store: its entities, and a way to call host functions

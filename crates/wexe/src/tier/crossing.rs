@@ -96,15 +96,12 @@ pub(crate) unsafe fn call_interpreted(
 ) -> Result<()> {
     let inner = store.inner();
     let FuncEntity::Wasm {
-        instance,
-        index,
-        ty,
-        ..
+        instance, index, ..
     } = &inner.funcs[func as usize]
     else {
         anyhow::bail!("internal error: not a wasm function");
     };
-    let (instance, index, ty) = (*instance, *index, ty.clone());
+    let (instance, index, ty) = (*instance, *index, inner.func_type(func).clone());
     let here = &values as *const _ as usize;
     let limit = inner.jit.stack_limit();
     if limit != 0 && here < limit + INTERP_STACK_MARGIN {
