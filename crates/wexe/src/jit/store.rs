@@ -118,43 +118,56 @@ pub(super) fn sync(inner: &mut StoreInner) {
         jit.table_defs[i].base = t.elements.as_mut_ptr();
         jit.table_defs[i].len = t.elements.len();
     }
+    let total = inner.funcs.len();
     jit.funcrefs
-        .reserve(inner.funcs.len().saturating_sub(jit.funcrefs.len()));
-    while jit.funcrefs.len() < inner.funcs.len() {
-        let i = jit.funcrefs.len();
-        let entry = match &inner.funcs[i] {
-            FuncEntity::Wasm {
-                instance,
-                index,
-                type_id,
-                ..
-            } => {
-                // A failed instantiation leaves functions (unreachable: nothing exports them) of
-                // an instance that never was, whose index a later instance may take.
-                let vmctx = jit
-                    .vmctxs
-                    .get_mut(*instance as usize)
-                    .filter(|v| !v.is_empty())
-                    .map_or(std::ptr::null_mut(), |v| v.as_mut_ptr() as *mut u8);
-                let fn_ptr = inner
-                    .instances
-                    .get(*instance as usize)
-                    .and_then(|inst| wasm_code(&inst.module, *index as usize))
-                    .filter(|_| !vmctx.is_null());
-                match fn_ptr {
-                    Some(fn_ptr) => VMFuncRef {
-                        type_id: u64::from(*type_id),
-                        fn_ptr,
-                        vmctx,
-                    },
-                    // Tier-up, not compiled yet (or no vmctx yet): through the host adapter,
-                    // which runs it in the interpreter.
-                    None => adapted(jit, i, *type_id),
-                }
+        .reserve(total.saturating_sub(jit.funcrefs.len()));
+    let mut i = jit.funcrefs.len();
+    while i < total {
+        let instance = match &inner.funcs[i] {
+            FuncEntity::Wasm { instance, .. } => *instance,
+            FuncEntity::Host { type_id, .. } => {
+                let entry = adapted(jit, i, *type_id);
+                jit.funcrefs.push(entry);
+                i += 1;
+                continue;
             }
-            FuncEntity::Host { type_id, .. } => adapted(jit, i, *type_id),
         };
-        jit.funcrefs.push(entry);
+        // A run of functions of one instance (an instance's functions are made together): its
+        // vmctx and module looked up once. A failed instantiation leaves functions
+        // (unreachable: nothing exports them) of an instance that never was, whose index a
+        // later instance may take; they get no code.
+        let vmctx = jit
+            .vmctxs
+            .get_mut(instance as usize)
+            .filter(|v| !v.is_empty())
+            .map_or(std::ptr::null_mut(), |v| v.as_mut_ptr() as *mut u8);
+        let module = inner
+            .instances
+            .get(instance as usize)
+            .map(|inst| &inst.module)
+            .filter(|_| !vmctx.is_null());
+        while let Some(FuncEntity::Wasm {
+            instance: owner,
+            index,
+            type_id,
+        }) = inner.funcs.get(i)
+        {
+            if *owner != instance {
+                break;
+            }
+            let entry = match module.and_then(|m| wasm_code(m, *index as usize)) {
+                Some(fn_ptr) => VMFuncRef {
+                    type_id: u64::from(*type_id),
+                    fn_ptr,
+                    vmctx,
+                },
+                // Tier-up, not compiled yet (or no vmctx yet): through the host adapter,
+                // which runs it in the interpreter.
+                None => adapted(jit, i, *type_id),
+            };
+            jit.funcrefs.push(entry);
+            i += 1;
+        }
     }
     jit.ctx.vm.funcrefs_base = jit.funcrefs.as_ptr();
     jit.ctx.vm.funcrefs_len = jit.funcrefs.len();
@@ -297,55 +310,49 @@ pub(crate) fn instantiate(inner: &mut StoreInner, instance: u32) -> Result<()> {
     let inst = &inner.instances[instance as usize];
     let jit = &mut inner.jit;
     let store_ctx = &mut jit.ctx.vm as *mut VMStoreContext as u64;
-    let mut words: Vec<(u32, u64)> = Vec::with_capacity(
-        3 + inst.memories.len() + inst.globals.len() + inst.tables.len() + info.types.len(),
-    );
-    words.extend([
-        (VMCTX_STORE, store_ctx),
-        (VMCTX_BUILTINS, super::builtins::table() as u64),
-        (VMCTX_INSTANCE, u64::from(instance)),
-    ]);
+    // Written in place, word by word (offsets are in bytes).
+    let vmctx = &mut jit.vmctxs[instance as usize];
+    let mut set = |at: u32, word: u64| vmctx[at as usize / 8] = word;
+    set(VMCTX_STORE, store_ctx);
+    set(VMCTX_BUILTINS, super::builtins::table() as u64);
+    set(VMCTX_INSTANCE, u64::from(instance));
     for (i, &m) in inst.memories.iter().enumerate() {
-        let def = &mut *jit.mem_defs[m as usize] as *mut VMMemoryDef as u64;
-        words.push((offsets.memory(i as u32), def));
+        set(
+            offsets.memory(i as u32),
+            &mut *jit.mem_defs[m as usize] as *mut VMMemoryDef as u64,
+        );
     }
     for (i, &g) in inst.globals.iter().enumerate() {
-        let value = inner.globals[g as usize].value.as_mut_ptr() as u64;
-        words.push((offsets.global(i as u32), value));
+        set(
+            offsets.global(i as u32),
+            inner.globals[g as usize].value.as_mut_ptr() as u64,
+        );
     }
     for (i, &t) in inst.tables.iter().enumerate() {
-        let def = &mut *jit.table_defs[t as usize] as *mut VMTableDef as u64;
-        words.push((offsets.table(i as u32), def));
+        set(
+            offsets.table(i as u32),
+            &mut *jit.table_defs[t as usize] as *mut VMTableDef as u64,
+        );
     }
-    let mut funcs = Vec::with_capacity(inst.funcs.len());
+    for (t, &id) in module.inner.type_ids.iter().enumerate() {
+        set(offsets.type_id(t as u32), u64::from(id));
+    }
     for (i, &f) in inst.funcs.iter().enumerate() {
-        let e = jit.funcrefs[f as usize];
+        let e = &jit.funcrefs[f as usize];
         let fn_ptr = if e.fn_ptr.is_null() {
             jm.host_adapter(info.funcs[i] as usize)
         } else {
             e.fn_ptr
         };
-        funcs.push((
-            offsets.func(i as u32),
-            VMFunc {
-                fn_ptr,
-                vmctx: e.vmctx,
-                store_index: u64::from(f),
-            },
-        ));
-    }
-    for (t, &id) in module.inner.type_ids.iter().enumerate() {
-        words.push((offsets.type_id(t as u32), u64::from(id)));
-    }
-    let vmctx = &mut jit.vmctxs[instance as usize];
-    for (at, w) in words {
-        vmctx[at as usize / 8] = w;
-    }
-    for (at, f) in funcs {
-        let i = at as usize / 8;
-        vmctx[i] = f.fn_ptr as u64;
-        vmctx[i + 1] = f.vmctx as u64;
-        vmctx[i + 2] = f.store_index;
+        let func = VMFunc {
+            fn_ptr,
+            vmctx: e.vmctx,
+            store_index: u64::from(f),
+        };
+        let at = offsets.func(i as u32) as usize / 8;
+        vmctx[at] = func.fn_ptr as u64;
+        vmctx[at + 1] = func.vmctx as u64;
+        vmctx[at + 2] = func.store_index;
     }
     Ok(())
 }
