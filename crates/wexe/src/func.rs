@@ -65,7 +65,8 @@ impl Func {
         store.host_funcs.push(f);
         let host = (store.host_funcs.len() - 1) as u32;
         let inner = &mut store.inner;
-        inner.funcs.push(FuncEntity::Host { host, ty, type_id });
+        inner.host_types.push(ty);
+        inner.funcs.push(FuncEntity::Host { host, type_id });
         Func {
             store_id: inner.id,
             index: (inner.funcs.len() - 1) as u32,

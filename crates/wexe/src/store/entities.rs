@@ -1,11 +1,14 @@
 //! The entities a store owns, addressed by index from the public handles.
 
-use wexe_environ::{FuncType, GlobalType, TableType};
+use wexe_environ::{GlobalType, TableType};
 
 use crate::module::Module;
 
-/// A function: defined by a wasm instance (its signature is the instance's module's:
-/// [`crate::store::StoreInner::func_type`]), or by the host.
+/// A function: defined by a wasm instance, or by the host (`host` indexes the store's host
+/// functions and [`crate::store::StoreInner::host_types`]). Plain indices, so that an instance
+/// of thousands of functions makes and drops them cheaply; the signature is
+/// [`crate::store::StoreInner::func_type`].
+#[derive(Clone, Copy)]
 pub(crate) enum FuncEntity {
     Wasm {
         instance: u32,
@@ -14,7 +17,6 @@ pub(crate) enum FuncEntity {
     },
     Host {
         host: u32,
-        ty: FuncType,
         type_id: u32,
     },
 }

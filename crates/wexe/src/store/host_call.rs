@@ -65,10 +65,10 @@ pub(crate) unsafe fn call_host(
     cells: ValueCells,
 ) -> Result<()> {
     let inner = store.inner();
-    let FuncEntity::Host { host, ty, .. } = &inner.funcs[func as usize] else {
+    let FuncEntity::Host { host, .. } = inner.funcs[func as usize] else {
         bail!("internal error: not a host function");
     };
-    let host = *host;
+    let ty = &inner.host_types[host as usize];
     let (np, nr) = (ty.params().len(), ty.results().len());
     // Uninitialised: filling all of it (16 × 32 bytes) would cost as much as the rest of a call.
     let mut inline = [const { MaybeUninit::<Val>::uninit() }; INLINE_VALS];
@@ -99,9 +99,10 @@ pub(crate) unsafe fn call_host(
     // the entry (`entry.rs`) resumes it.
     HostPanic::catch(|| store.call_host(host, caller, params, results))?;
     let inner = store.inner();
-    let FuncEntity::Host { ty, .. } = &inner.funcs[func as usize] else {
+    let FuncEntity::Host { host, .. } = inner.funcs[func as usize] else {
         unreachable!("a store's functions never change")
     };
+    let ty = &inner.host_types[host as usize];
     let mut offset = 0;
     for (i, (r, &t)) in results.iter().zip(ty.results()).enumerate() {
         if !r.matches_ty(t, inner) {

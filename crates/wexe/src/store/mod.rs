@@ -43,6 +43,8 @@ pub(crate) struct StoreInner {
     pub id: u64,
     pub engine: Engine,
     pub funcs: Vec<FuncEntity>,
+    /// The signature of each host function (by `FuncEntity::Host::host`).
+    pub host_types: Vec<wexe_environ::FuncType>,
     pub memories: Vec<LinearMemory>,
     pub tables: Vec<TableEntity>,
     /// Boxed so that their addresses stay put while the interpreter holds pointers to them.
@@ -103,7 +105,7 @@ impl StoreInner {
     /// module of thousands of functions copies no signature).
     pub fn func_type(&self, func: u32) -> &wexe_environ::FuncType {
         match &self.funcs[func as usize] {
-            FuncEntity::Host { ty, .. } => ty,
+            FuncEntity::Host { host, .. } => &self.host_types[*host as usize],
             FuncEntity::Wasm {
                 instance, index, ..
             } => {
@@ -145,6 +147,7 @@ impl<T: 'static> Store<T> {
             id: NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed),
             engine: engine.clone(),
             funcs: Vec::new(),
+            host_types: Vec::new(),
             memories: Vec::new(),
             tables: Vec::new(),
             globals: Vec::new(),

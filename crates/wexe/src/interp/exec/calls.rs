@@ -247,8 +247,8 @@ unsafe fn tail_call_store_func(
                 c.func = callee;
                 TailCall::Enter((*callee).code.as_ptr())
             }
-            FuncEntity::Host { ty, .. } => {
-                let results = super::cells_of(ty.results());
+            FuncEntity::Host { host, .. } => {
+                let results = super::cells_of((&*c.inner).host_types[*host as usize].results());
                 if let Err(e) = call_host(c, fp, fp.add(base as usize), sf) {
                     if let Some(exn) = store::thrown_by_host(&mut *c.inner, &e) {
                         let (ip, fp) = super::exn::unwind_from_caller(ip, fp, cx, exn);
