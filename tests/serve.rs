@@ -132,6 +132,102 @@ fn the_cgi_contract() {
     assert!(log.contains("wasm trap"), "{log}");
 }
 
+/// HTTP/2 over cleartext with prior knowledge (h2c): requests at once on one connection, each
+/// in a fresh instance, with the CGI contract as over HTTP/1.1 — the authority standing for the
+/// Host header — and a request body.
+#[test]
+fn http2_with_prior_knowledge() {
+    use http_body_util::{BodyExt, Full};
+    use hyper_util::rt::{TokioExecutor, TokioIo};
+
+    let server = serve(&["--timeout", "5s"]);
+    let addr = server.addr;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let answers = rt.block_on(async move {
+        let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let (sender, conn) =
+            hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
+                .await
+                .expect("an HTTP/2 handshake");
+        tokio::spawn(conn);
+        let mut runs = Vec::new();
+        for i in 0..12 {
+            let mut sender = sender.clone();
+            runs.push(tokio::spawn(async move {
+                let (method, path, body) = match i % 3 {
+                    0 => ("GET", format!("/env?n={i}"), Vec::new()),
+                    1 => (
+                        "POST",
+                        "/echo".to_string(),
+                        vec![b'a' + i as u8; 70_000 * i],
+                    ),
+                    _ => ("GET", "/hello".to_string(), Vec::new()),
+                };
+                let req = hyper::Request::builder()
+                    .method(method)
+                    .uri(format!("http://localhost:{}{path}", addr.port()))
+                    .body(Full::new(bytes::Bytes::from(body.clone())))
+                    .unwrap();
+                let resp = sender.send_request(req).await.expect("a response");
+                let status = resp.status().as_u16();
+                let version = resp.version();
+                let text = resp.into_body().collect().await.unwrap().to_bytes();
+                (
+                    i,
+                    body,
+                    status,
+                    version,
+                    String::from_utf8_lossy(&text).into_owned(),
+                )
+            }));
+        }
+        let mut answers = Vec::new();
+        for run in runs {
+            answers.push(run.await.unwrap());
+        }
+        answers
+    });
+    // Closes the connection (its task dies with the runtime), or shutting down would wait
+    // for this idle client to answer the server's GOAWAY.
+    drop(rt);
+    let port = addr.port();
+    for (i, body, status, version, text) in answers {
+        assert_eq!(
+            (status, version),
+            (200, hyper::Version::HTTP_2),
+            "#{i}: {text}"
+        );
+        match i % 3 {
+            0 => {
+                for line in [
+                    format!("QUERY_STRING=n={i}"),
+                    "SERVER_PROTOCOL=HTTP/2.0".into(),
+                    format!("HTTP_HOST=localhost:{port}"),
+                    "SERVER_NAME=localhost".into(),
+                    format!("X_FULL_URL=http://localhost:{port}/env?n={i}"),
+                    "REQUEST_METHOD=GET".into(),
+                ] {
+                    assert!(
+                        text.lines().any(|l| l == line),
+                        "#{i}: no `{line}` in:\n{text}"
+                    );
+                }
+            }
+            1 => assert_eq!(
+                text,
+                format!("length={} fnv={:016x}\n", body.len(), fnv(&body)),
+                "#{i}"
+            ),
+            _ => assert_eq!(text, "hello from wasm\n", "#{i}"),
+        }
+    }
+    let log = server.stop();
+    assert_eq!(log.matches("POST /echo 200").count(), 4, "{log}");
+}
+
 #[test]
 fn limits_free_the_worker() {
     let _cpu = cpu_heavy();

@@ -67,6 +67,7 @@ fn run_many(app: &App, n: u32) {
             path: "/",
             query: "",
             version: hyper::Version::HTTP_11,
+            authority: None,
             headers: &headers,
             remote,
             local,

@@ -21,6 +21,8 @@ pub struct RequestInfo<'a> {
     pub path: &'a str,
     pub query: &'a str,
     pub version: Version,
+    /// The URI's authority: what HTTP/2 sends instead of a `Host` header.
+    pub authority: Option<&'a str>,
     pub headers: &'a HeaderMap,
     pub remote: SocketAddr,
     pub local: SocketAddr,
@@ -60,8 +62,14 @@ pub fn environment(
         env.set(name.as_bytes(), |b| b.extend_from_slice(value.as_bytes()));
     }
     let local;
-    let host = match req.headers.get(hyper::header::HOST).map(|h| h.to_str()) {
-        Some(Ok(host)) => host,
+    let host_header = req.headers.get(hyper::header::HOST).map(|h| h.to_str());
+    let host = match (host_header, req.authority) {
+        (Some(Ok(host)), _) => host,
+        (None, Some(authority)) => {
+            // HTTP/2: the authority stands for the Host header, as the program expects one.
+            env.set(b"HTTP_HOST", text(authority));
+            authority
+        }
         _ => {
             local = req.local.to_string();
             &local
