@@ -162,6 +162,17 @@ struct Var {
 struct EnvBuilder {
     bytes: Vec<u8>,
     vars: Vec<Var>,
+    /// A bit per name set so far ([`name_bit`]): most names are set once, and a clear bit
+    /// spares [`EnvBuilder::find`] its scan of every earlier variable.
+    names: u64,
+}
+
+/// One of 64 bits picked by a name's length and its first and last bytes.
+fn name_bit(name: &[u8]) -> u64 {
+    let (first, last) = (name.first().copied(), name.last().copied());
+    let mix =
+        name.len() as u32 * 31 + u32::from(first.unwrap_or(0)) * 7 + u32::from(last.unwrap_or(0));
+    1 << (mix % 64)
 }
 
 impl EnvBuilder {
@@ -169,10 +180,14 @@ impl EnvBuilder {
         EnvBuilder {
             bytes: Vec::with_capacity(vars * 40),
             vars: Vec::with_capacity(vars),
+            names: 0,
         }
     }
 
     fn find(&self, name: &[u8]) -> Option<usize> {
+        if self.names & name_bit(name) == 0 {
+            return None;
+        }
         self.vars
             .iter()
             .position(|v| v.live && &self.bytes[v.start..v.eq] == name)
@@ -183,6 +198,7 @@ impl EnvBuilder {
         if let Some(i) = self.find(name) {
             self.vars[i].live = false;
         }
+        self.names |= name_bit(name);
         let start = self.bytes.len();
         self.bytes.extend_from_slice(name);
         let eq = self.bytes.len();
@@ -315,6 +331,57 @@ pub fn parse_output(out: &[u8]) -> Result<CgiResponse, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Settings replace earlier ones of the same name (moving it last), headers join, copies
+    /// read the current value, and names that share a bit of the builder's filter stay apart;
+    /// checked against a plain list of pairs.
+    #[test]
+    fn the_environment_builder_keeps_the_last_setting_of_each_name() {
+        let names: [&[u8]; 6] = [b"HTTP_X", b"HTTQ_X", b"HOST_X", b"A", b"PATH_INFO", b""];
+        assert_eq!(
+            name_bit(names[0]),
+            name_bit(names[1]),
+            "a shared bit is exercised"
+        );
+        let mut env = EnvBuilder::with_capacity(4);
+        let mut model: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+        let mut put = |model: &mut Vec<(Vec<u8>, Vec<u8>)>, name: &[u8], value: Vec<u8>| {
+            model.retain(|(n, _)| n != name);
+            model.push((name.to_vec(), value));
+        };
+        for step in 0..60usize {
+            let name = names[(step * 7 + step / 5) % names.len()];
+            let value = format!("v{step}").into_bytes();
+            match step % 3 {
+                0 => {
+                    env.set(name, |b| b.extend_from_slice(&value));
+                    put(&mut model, name, value);
+                }
+                1 => {
+                    env.add_header(name, std::str::from_utf8(&value).unwrap());
+                    let joined = match model.iter().find(|(n, _)| n == name) {
+                        Some((_, old)) if !old.is_empty() => [&old[..], b", ", &value].concat(),
+                        _ => value,
+                    };
+                    put(&mut model, name, joined);
+                }
+                _ => {
+                    let from = names[step % 4];
+                    if let Some((_, v)) = model.iter().find(|(n, _)| n == from).cloned() {
+                        env.copy(name, from);
+                        put(&mut model, name, v);
+                    }
+                }
+            }
+        }
+        let list = env.finish().unwrap();
+        let got: Vec<Vec<u8>> = list.iter().map(|e| e.to_vec()).collect();
+        let want: Vec<Vec<u8>> = model
+            .iter()
+            .map(|(n, v)| [&n[..], b"=", v].concat())
+            .collect();
+        assert_eq!(got, want);
+    }
 
     #[test]
     fn outputs_and_their_responses() {
