@@ -345,7 +345,7 @@ mod tests {
         );
         let mut env = EnvBuilder::with_capacity(4);
         let mut model: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
-        let mut put = |model: &mut Vec<(Vec<u8>, Vec<u8>)>, name: &[u8], value: Vec<u8>| {
+        let put = |model: &mut Vec<(Vec<u8>, Vec<u8>)>, name: &[u8], value: Vec<u8>| {
             model.retain(|(n, _)| n != name);
             model.push((name.to_vec(), value));
         };
