@@ -228,6 +228,52 @@ fn http2_with_prior_knowledge() {
     assert_eq!(log.matches("POST /echo 200").count(), 4, "{log}");
 }
 
+/// The hello world benches/serve.py gives `wasmtime serve` (a hand-written wasi-http
+/// component; wasmtime itself is not in CI): a valid component that exports wasi:http's
+/// incoming handler and imports only WASI 0.2 interfaces.
+#[test]
+fn the_benchmarks_wasi_http_component_is_valid() {
+    use wasmparser::{ComponentExternalKind, Payload};
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/wasi-http/hello.wat");
+    let bytes = wat::parse_file(&path).expect("the component text parses");
+    assert!(
+        wasmparser::Parser::is_component(&bytes),
+        "a component, not a module"
+    );
+    wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
+        .validate_all(&bytes)
+        .expect("a valid component");
+    let (mut imports, mut exports) = (Vec::new(), Vec::new());
+    for payload in wasmparser::Parser::new(0).parse_all(&bytes) {
+        match payload.unwrap() {
+            Payload::ComponentImportSection(s) => {
+                imports.extend(s.into_iter().map(|i| i.unwrap().name.name.to_string()));
+            }
+            Payload::ComponentExportSection(s) => {
+                for e in s {
+                    let e = e.unwrap();
+                    exports.push((e.name.name.to_string(), e.kind));
+                }
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(
+        exports,
+        [(
+            "wasi:http/incoming-handler@0.2.0".to_string(),
+            ComponentExternalKind::Instance
+        )]
+    );
+    assert!(!imports.is_empty());
+    for name in &imports {
+        assert!(
+            name.starts_with("wasi:") && name.ends_with("@0.2.0"),
+            "{name}"
+        );
+    }
+}
+
 #[test]
 fn limits_free_the_worker() {
     let _cpu = cpu_heavy();
