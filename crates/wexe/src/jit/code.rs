@@ -306,6 +306,11 @@ impl JitModule {
         self.code.base().wrapping_add(self.def_starts[def])
     }
 
+    /// How many defined functions have an entry.
+    pub fn defined_count(&self) -> usize {
+        self.def_starts.len()
+    }
+
     /// The entry of defined function `def`, if the module has one.
     pub fn try_func_ptr(&self, def: usize) -> Option<*const u8> {
         (def < self.def_starts.len()).then(|| self.func_ptr(def))

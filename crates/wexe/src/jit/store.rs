@@ -6,7 +6,9 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use anyhow::{Result, anyhow};
-use wexe_environ::vmoffsets::{VMCTX_BUILTINS, VMCTX_INSTANCE, VMCTX_STORE, VMOffsets};
+use wexe_environ::vmoffsets::{
+    VMCTX_BUILTINS, VMCTX_INSTANCE, VMCTX_STORE, VMFUNC_SIZE, VMOffsets,
+};
 
 use crate::store::{FuncEntity, StoreInner, StoreOps};
 use crate::vm::vmcontext::{VMFunc, VMFuncRef, VMMemoryDef, VMStoreContext, VMTableDef};
@@ -146,6 +148,18 @@ pub(super) fn sync(inner: &mut StoreInner) {
             .get(instance as usize)
             .map(|inst| &inst.module)
             .filter(|_| !vmctx.is_null());
+        if let Some((jm, n)) = module.and_then(|m| whole_instance_compiled(m, &inner.funcs[i..])) {
+            // The usual case, a new instance of a module compiled ahead: every one of its
+            // functions has code; their entries are made in one pass.
+            let run = inner.funcs[i..i + n].iter().enumerate();
+            jit.funcrefs.extend(run.map(|(def, f)| VMFuncRef {
+                type_id: u64::from(f.type_id()),
+                fn_ptr: jm.func_ptr(def),
+                vmctx,
+            }));
+            i += n;
+            continue;
+        }
         while let Some(FuncEntity::Wasm {
             instance: owner,
             index,
@@ -171,6 +185,28 @@ pub(super) fn sync(inner: &mut StoreInner) {
     }
     jit.ctx.vm.funcrefs_base = jit.funcrefs.as_ptr();
     jit.ctx.vm.funcrefs_len = jit.funcrefs.len();
+}
+
+/// When `funcs` starts with all the defined functions of an instance of `module` in order and
+/// `module` was compiled ahead (so each has code): its code, and how many they are.
+fn whole_instance_compiled<'m>(
+    module: &'m crate::Module,
+    funcs: &[FuncEntity],
+) -> Option<(&'m super::code::JitModule, usize)> {
+    let jm = module.inner.jit.as_ref()?;
+    let imported = module.info().num_imported_funcs;
+    let n = module.info().funcs.len() - imported;
+    let first = match funcs.first()? {
+        FuncEntity::Wasm {
+            instance, index, ..
+        } if *index as usize == imported => *instance,
+        _ => return None,
+    };
+    let in_order = funcs.get(..n)?.iter().enumerate().all(|(def, f)| {
+        matches!(f, FuncEntity::Wasm { instance, index, .. }
+            if *instance == first && *index as usize == imported + def)
+    });
+    (in_order && jm.defined_count() == n).then_some((jm, n))
 }
 
 /// The machine code of function `index` of `module`, if it has some: the module's, or
@@ -337,10 +373,14 @@ pub(crate) fn instantiate(inner: &mut StoreInner, instance: u32) -> Result<()> {
     for (t, &id) in module.inner.type_ids.iter().enumerate() {
         set(offsets.type_id(t as u32), u64::from(id));
     }
-    for (i, &f) in inst.funcs.iter().enumerate() {
+    // The function entries lie end to end, a `VMFunc` each.
+    let words = VMFUNC_SIZE as usize / 8;
+    let start = offsets.func(0) as usize / 8;
+    let entries = vmctx[start..start + words * inst.funcs.len()].chunks_exact_mut(words);
+    for ((entry, &f), &ty) in entries.zip(&inst.funcs).zip(&info.funcs) {
         let e = &jit.funcrefs[f as usize];
         let fn_ptr = if e.fn_ptr.is_null() {
-            jm.host_adapter(info.funcs[i] as usize)
+            jm.host_adapter(ty as usize)
         } else {
             e.fn_ptr
         };
@@ -349,10 +389,7 @@ pub(crate) fn instantiate(inner: &mut StoreInner, instance: u32) -> Result<()> {
             vmctx: e.vmctx,
             store_index: u64::from(f),
         };
-        let at = offsets.func(i as u32) as usize / 8;
-        vmctx[at] = func.fn_ptr as u64;
-        vmctx[at + 1] = func.vmctx as u64;
-        vmctx[at + 2] = func.store_index;
+        entry.copy_from_slice(&[func.fn_ptr as u64, func.vmctx as u64, func.store_index]);
     }
     Ok(())
 }
