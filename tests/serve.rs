@@ -427,6 +427,47 @@ fn malformed_requests_get_400_and_never_reach_the_program() {
             r.status
         );
     }
+    // HTTP/2 connections that break the protocol after the preface: the server says GOAWAY
+    // (frame type 7) and closes them; no request is made of them.
+    let preface = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+    let empty_settings = b"\x00\x00\x00\x04\x00\x00\x00\x00\x00";
+    for frames in [
+        // A frame far over the 16 KiB maximum.
+        &b"\xff\xff\xff\x00\x00\x00\x00\x00\x01"[..],
+        // SETTINGS whose length is not a multiple of 6.
+        b"\x00\x00\x05\x04\x00\x00\x00\x00\x00abcde",
+        // HEADERS on stream 0.
+        b"\x00\x00\x01\x01\x05\x00\x00\x00\x00\x82",
+        // HEADERS whose header block is not valid HPACK.
+        b"\x00\x00\x04\x01\x05\x00\x00\x00\x01\xff\xff\xff\xff",
+    ] {
+        let mut s = TcpStream::connect(server.addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        s.write_all(&[&preface[..], empty_settings, frames].concat())
+            .unwrap();
+        let mut got = Vec::new();
+        let end = std::io::Read::read_to_end(&mut s, &mut got);
+        let timed_out = matches!(&end, Err(e) if e.kind() == std::io::ErrorKind::WouldBlock);
+        assert!(!timed_out, "{frames:x?}: the connection stays open");
+        // The server's frames, one after another: 3 bytes of length, then the type.
+        let mut types = Vec::new();
+        let mut at = 0;
+        while at + 9 <= got.len() {
+            types.push(got[at + 3]);
+            at += 9
+                + (usize::from(got[at]) << 16
+                    | usize::from(got[at + 1]) << 8
+                    | usize::from(got[at + 2]));
+        }
+        assert!(
+            types.contains(&7),
+            "{frames:x?}: no GOAWAY among frames {types:?}"
+        );
+        assert!(
+            !types.contains(&1),
+            "{frames:x?}: a response (HEADERS) came"
+        );
+    }
     assert_eq!(get(server.addr, "/hello").status, 200);
     let log = server.stop();
     // Only the good request ran; a bad chunked body is refused (400) while it is read, and a
