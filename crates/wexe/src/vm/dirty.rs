@@ -66,9 +66,9 @@ fn pagemap() -> Option<&'static OwnedFd> {
 }
 
 /// Calls `each` with every range (offsets from `start`, page aligned) of the `len` bytes at
-/// `start` whose pages are private: written since mapped, resident or swapped. False — having
-/// called `each` for nothing — when the kernel cannot tell, and the caller must reset every
-/// page.
+/// `start` whose pages are private: written since mapped, resident or swapped. False when the
+/// kernel cannot tell (possibly after some ranges, if it fails half-way), and the caller must
+/// reset every page.
 ///
 /// `start` and `len` must be multiples of the host page size; the range must be mapped.
 pub(crate) fn private_pages(
@@ -86,9 +86,6 @@ pub(crate) fn private_pages(
     let base = start as u64;
     let end = base + len as u64;
     let mut regions = [PageRegion::default(); REGIONS];
-    // Ranges are reported once the whole range is scanned, so that a failure half-way reports
-    // nothing (the caller then resets every page).
-    let mut found: Vec<(usize, usize)> = Vec::new();
     let mut from = base;
     while from < end {
         let mut arg = ScanArg {
@@ -116,7 +113,7 @@ pub(crate) fn private_pages(
         for r in &regions[..(n as usize).min(REGIONS)] {
             let (s, e) = (r.start.max(base), r.end.min(end));
             if s < e {
-                found.push(((s - base) as usize, (e - base) as usize));
+                each((s - base) as usize, (e - base) as usize);
             }
         }
         if arg.walk_end <= from {
@@ -124,9 +121,6 @@ pub(crate) fn private_pages(
             return false;
         }
         from = arg.walk_end;
-    }
-    for (s, e) in found {
-        each(s, e);
     }
     true
 }
@@ -153,18 +147,9 @@ mod tests {
     fn lists_exactly_the_written_pages() {
         let image = crate::vm::MemoryImage::new(vec![7u8; 8 * PAGE]);
         let len = 16 * PAGE;
-        // SAFETY: a fresh private mapping of our own, unmapped at the end.
-        let ptr = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                len,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-                -1,
-                0,
-            )
-        } as *mut u8;
-        assert_ne!(ptr as *mut libc::c_void, libc::MAP_FAILED);
+        // A reservation as a pooled memory's, read+write throughout.
+        let ptr = crate::vm::memory::reserve(len).expect("a reservation");
+        assert!(crate::vm::memory::commit(ptr, 0, len));
         // SAFETY: over the start of our mapping.
         assert!(unsafe { image.map_at(ptr) });
         let at = |page: usize| unsafe { ptr.add(page * PAGE) };

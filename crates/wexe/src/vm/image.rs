@@ -101,3 +101,25 @@ fn memfd_with(bytes: &[u8], len: usize) -> Option<OwnedFd> {
     }
     Some(OwnedFd::from(file))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The pool's reset trusts that a page still mapped from an image's memfd is the image:
+    /// the memfd refuses every change.
+    #[test]
+    fn the_image_memfd_is_sealed() {
+        let image = MemoryImage::new(vec![5u8; 10_000]);
+        let fd = image.fd.as_ref().expect("a memfd on Linux");
+        // SAFETY: plain system calls on our own descriptor.
+        let seals = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GET_SEALS) };
+        let all = libc::F_SEAL_SEAL | libc::F_SEAL_SHRINK | libc::F_SEAL_GROW | libc::F_SEAL_WRITE;
+        assert_eq!(seals & all, all);
+        let file = std::fs::File::from(fd.try_clone().unwrap());
+        let write = std::os::unix::fs::FileExt::write_at(&file, b"x", 0);
+        assert_eq!(write.unwrap_err().raw_os_error(), Some(libc::EPERM));
+        assert!(file.set_len(0).is_err(), "shrinking is refused");
+        assert!(file.set_len(1 << 20).is_err(), "growing is refused");
+    }
+}

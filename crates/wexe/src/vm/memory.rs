@@ -83,7 +83,8 @@ unsafe impl Send for LinearMemory {}
 // SAFETY: shared references only read.
 unsafe impl Sync for LinearMemory {}
 
-fn reserve(size: usize) -> Option<*mut u8> {
+/// A fresh reservation of `size` bytes, inaccessible and unbacked.
+pub(super) fn reserve(size: usize) -> Option<*mut u8> {
     // SAFETY: a fresh inaccessible anonymous mapping; checked for failure.
     let ptr = unsafe {
         libc::mmap(
@@ -99,7 +100,7 @@ fn reserve(size: usize) -> Option<*mut u8> {
 }
 
 /// Makes bytes `from..to` of a reservation read+write.
-fn commit(ptr: *mut u8, from: usize, to: usize) -> bool {
+pub(super) fn commit(ptr: *mut u8, from: usize, to: usize) -> bool {
     if from == to {
         return true;
     }

@@ -80,20 +80,18 @@ impl MemoryPool {
         drop(free);
         let ptr = slot.ptr as *mut u8;
         if warm.is_some() && resize_access(ptr, slot.accessible, accessible) {
-            let mapped = slot.mapped;
             return Some(Taken {
                 ptr,
                 ready: true,
-                mapped,
+                mapped: slot.mapped,
             });
         }
         // SAFETY: the pool owned this reservation; it is now the caller's.
         if unsafe { reset_cold(ptr, slot.accessible) } {
-            let mapped = false;
             Some(Taken {
                 ptr,
                 ready: false,
-                mapped,
+                mapped: false,
             })
         } else {
             // SAFETY: as above; the reservation could not be reset, so nobody gets it.
@@ -161,7 +159,8 @@ impl MemoryPool {
 
 /// Restores the first `accessible` bytes at `ptr` to `image` (else zeros): only its private
 /// pages where the image is `mapped` (or there is none) and the kernel lists them, else every
-/// page; up to [`KEEP_RESIDENT`] bytes by writing them back, the rest by dropping them.
+/// page (restoring a range twice, after a scan that failed half-way, is harmless); up to
+/// [`KEEP_RESIDENT`] bytes by writing them back, the rest by dropping them.
 ///
 /// # Safety
 /// `ptr..ptr + accessible` must be read+write memory the caller owns and nothing else uses; a
